@@ -1,0 +1,466 @@
+/* engine.c -- compile word lists into Hyperscan databases; scan and decide.
+ *
+ * Each entry is matched in one view (folded or compact, see fold.h), so each
+ * view has its own database and a scan is one fold pass plus one hs_scan per
+ * view. Literal terms are compiled as exact byte sequences (their start is
+ * end - length); regexes carry SOM so their start is known too. The callback
+ * checks whole-word and validators on the view, maps the match back to input
+ * offsets through the view's offset map, and appends it to the scratch. The
+ * decision is made afterwards: allow-lists first, then the strongest action. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hs/hs.h>
+#include <unicode/uversion.h>
+
+#include "engine.h"
+#include "validate.h"
+#include "wordlist.h"
+
+#define FE_ENGINE_BUILD "filterd-engine-1"
+#define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
+
+typedef struct rule {
+    uint32_t vlen;        /* literal: its length in the view; regex: 0 */
+    uint8_t view;
+} rule;
+
+struct fe_ruleset {
+    fe_fold *fold;
+    fe_wordlists wl;
+    rule *rules;
+    hs_database_t *db[FE_NVIEWS];
+    signed char policy[FE_NSCENES][FE_NLABELS];
+    size_t max_text;
+    char version[32];
+    double compile_s;
+};
+
+struct fe_scratch {
+    const fe_ruleset *rs;
+    hs_scratch_t *hs;
+    fe_viewbuf views[FE_NVIEWS];
+    fe_match *m;
+    size_t n;
+    unsigned warn;
+};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ---- compiling ---------------------------------------------------------- */
+
+typedef struct patset {
+    char **expr;
+    unsigned *flags, *ids;
+    size_t n;
+    int som;
+} patset;
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A folded term as an exact-bytes pattern. In the folded view a separator
+ * byte in the term matches any separator byte of the text. */
+static char *literal_pattern(const fe_viewbuf *t, int view)
+{
+    char *p = malloc(t->len * 40 + 1), *o = p;
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->buf[i];
+        if (view == FE_VIEW_FOLDED && c < 0x80 && !is_alnum(c))
+            o += sprintf(o, "[\\x00-\\x2f\\x3a-\\x60\\x7b-\\x7f]");
+        else
+            o += sprintf(o, "\\x%02x", c);
+    }
+    *o = '\0';
+    return p;
+}
+
+static void where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s:%u", wl->files[wl->entries[i].file], wl->entries[i].line);
+}
+
+/* Turn every entry into a pattern of the view it is matched in. */
+static int make_patterns(fe_ruleset *rs, patset ps[FE_NVIEWS], fe_errors *err)
+{
+    fe_viewbuf tv[FE_NVIEWS] = {{0}};
+    char at[4200];
+    int rc = 0;
+
+    for (int v = 0; v < FE_NVIEWS; v++)
+        if (fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0) {
+            fe_errors_add(err, "out of memory");
+            rc = -1;
+            goto out;
+        }
+    for (size_t i = 0; i < rs->wl.n; i++) {
+        fe_entry *e = &rs->wl.entries[i];
+        unsigned flags = 0;
+        char *expr;
+        int view;
+        where(&rs->wl, i, at, sizeof at);
+        if (e->flags & FE_E_RE) {
+            hs_expr_info_t *info = NULL;
+            hs_compile_error_t *ce = NULL;
+            view = e->view >= 0 ? e->view : FE_VIEW_FOLDED;
+            flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST;
+            if (hs_expression_info(e->term, flags, &info, &ce) != HS_SUCCESS) {
+                fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
+                hs_free_compile_error(ce);
+                rc = -1;
+                continue;
+            }
+            if (info->min_width == 0) {
+                fe_errors_add(err, "%s: regex can match empty text", at);
+                rc = -1;
+            }
+            free(info);
+            expr = strdup(e->term);
+            rs->rules[i].vlen = 0;
+            ps[view].som = 1;
+        } else {
+            if (strlen(e->term) > TERM_MAX) {
+                fe_errors_add(err, "%s: term longer than %d bytes", at, TERM_MAX);
+                rc = -1;
+                continue;
+            }
+            unsigned bits = fe_fold_text(rs->fold, e->term, strlen(e->term), tv);
+            view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT
+                                                                     : FE_VIEW_FOLDED;
+            if (tv[view].len == 0) {
+                fe_errors_add(err, "%s: term folds to nothing (only separators or "
+                              "invisible characters)", at);
+                rc = -1;
+                continue;
+            }
+            expr = literal_pattern(&tv[view], view);
+            rs->rules[i].vlen = (uint32_t)tv[view].len;
+        }
+        rs->rules[i].view = (uint8_t)view;
+        if (!expr) {
+            fe_errors_add(err, "out of memory");
+            rc = -1;
+            goto out;
+        }
+        patset *p = &ps[view];
+        p->expr[p->n] = expr;
+        p->flags[p->n] = flags;
+        p->ids[p->n++] = (unsigned)i;
+    }
+out:
+    for (int v = 0; v < FE_NVIEWS; v++)
+        fe_viewbuf_free(&tv[v]);
+    return rc;
+}
+
+static int compile_view(fe_ruleset *rs, patset *p, int view, fe_errors *err)
+{
+    hs_compile_error_t *ce = NULL;
+    char at[4200];
+
+    if (p->n == 0)
+        return 0;
+    unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
+    if (hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
+                         NULL, &rs->db[view], &ce) == HS_SUCCESS)
+        return 0;
+    if (ce->expression >= 0) {
+        where(&rs->wl, p->ids[ce->expression], at, sizeof at);
+        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
+    } else
+        fe_errors_add(err, "%s view: Hyperscan compile failed: %s", fe_view_name(view),
+                      ce->message);
+    hs_free_compile_error(ce);
+    return -1;
+}
+
+static void patset_free(patset *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->expr[i]);
+    free(p->expr);
+    free(p->flags);
+    free(p->ids);
+}
+
+fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
+{
+    patset ps[FE_NVIEWS] = {{0}};
+    char msg[256];
+    double t0 = now();
+    int before = err->count;
+
+    fe_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        fe_errors_add(err, "out of memory");
+        return NULL;
+    }
+    memcpy(rs->policy, cfg->policy, sizeof rs->policy);
+    rs->max_text = cfg->max_text_bytes;
+    if (fe_wl_load_dir(&rs->wl, cfg->lists, err) < 0)
+        goto fail;
+    if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {
+        fe_errors_add(err, "normalisation tables: %s", msg);
+        goto fail;
+    }
+    rs->rules = calloc(rs->wl.n ? rs->wl.n : 1, sizeof *rs->rules);
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        ps[v].expr = calloc(rs->wl.n + 1, sizeof *ps[v].expr);
+        ps[v].flags = calloc(rs->wl.n + 1, sizeof *ps[v].flags);
+        ps[v].ids = calloc(rs->wl.n + 1, sizeof *ps[v].ids);
+        if (!ps[v].expr || !ps[v].flags || !ps[v].ids || !rs->rules) {
+            fe_errors_add(err, "out of memory");
+            goto fail;
+        }
+    }
+    if (make_patterns(rs, ps, err) < 0)
+        goto fail;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        if (compile_view(rs, &ps[v], v, err) < 0)
+            goto fail;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        patset_free(&ps[v]);
+
+    const char *build = FE_ENGINE_BUILD;
+    uint64_t h = fe_hash(rs->wl.hash, build, strlen(build));
+    h = fe_hash(h, hs_version(), strlen(hs_version()));
+    h = fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
+    snprintf(rs->version, sizeof rs->version, "wl-%016llx", (unsigned long long)h);
+    rs->compile_s = now() - t0;
+    return rs;
+fail:
+    if (err->count == before)
+        fe_errors_add(err, "loading word lists failed");
+    for (int v = 0; v < FE_NVIEWS; v++)
+        patset_free(&ps[v]);
+    fe_ruleset_free(rs);
+    return NULL;
+}
+
+void fe_ruleset_free(fe_ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        hs_free_database(rs->db[v]);
+    fe_fold_free(rs->fold);
+    fe_wl_free(&rs->wl);
+    free(rs->rules);
+    free(rs);
+}
+
+const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
+size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
+double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }
+const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }
+
+size_t fe_ruleset_db_size(const fe_ruleset *rs)
+{
+    size_t total = 0, n;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        if (rs->db[v] && hs_database_size(rs->db[v], &n) == HS_SUCCESS)
+            total += n;
+    return total;
+}
+
+size_t fe_ruleset_memory(const fe_ruleset *rs)
+{
+    size_t m = sizeof *rs + fe_ruleset_db_size(rs) + fe_fold_memory(rs->fold);
+    m += rs->wl.n * (sizeof(fe_entry) + sizeof(rule));
+    for (size_t i = 0; i < rs->wl.n; i++)
+        m += strlen(rs->wl.entries[i].term) + 1;
+    return m;
+}
+
+int fe_entry_get(const fe_ruleset *rs, uint32_t i, fe_entry_info *out)
+{
+    if (i >= rs->wl.n)
+        return FE_ERR;
+    const fe_entry *e = &rs->wl.entries[i];
+    out->term = e->term;
+    out->file = rs->wl.files[e->file];
+    out->line = e->line;
+    out->label = e->label;
+    out->action = (fe_action)e->action;
+    out->view = rs->rules[i].view;
+    out->regex = !!(e->flags & FE_E_RE);
+    out->word = !!(e->flags & FE_E_WORD);
+    out->allow = !!(e->flags & FE_E_ALLOW);
+    return FE_OK;
+}
+
+fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed)
+{
+    if (scene < 0 || scene >= FE_NSCENES || label < 0 || label >= FE_NLABELS)
+        return listed;
+    return rs->policy[scene][label] >= 0 ? (fe_action)rs->policy[scene][label] : listed;
+}
+
+/* ---- scanning ----------------------------------------------------------- */
+
+fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
+{
+    fe_scratch *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        goto oom;
+    sc->rs = rs;
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        if (rs->db[v] && hs_alloc_scratch(rs->db[v], &sc->hs) != HS_SUCCESS) {
+            snprintf(err, errlen, "cannot allocate Hyperscan scratch");
+            fe_scratch_free(sc);
+            return NULL;
+        }
+        if (fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
+            goto oom;
+    }
+    if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
+        goto oom;
+    return sc;
+oom:
+    snprintf(err, errlen, "out of memory");
+    fe_scratch_free(sc);
+    return NULL;
+}
+
+void fe_scratch_free(fe_scratch *sc)
+{
+    if (!sc)
+        return;
+    hs_free_scratch(sc->hs);
+    for (int v = 0; v < FE_NVIEWS; v++)
+        fe_viewbuf_free(&sc->views[v]);
+    free(sc->m);
+    free(sc);
+}
+
+const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
+{
+    return view >= 0 && view < FE_NVIEWS ? &sc->views[view] : NULL;
+}
+
+typedef struct scan_ctx {
+    fe_scratch *sc;
+    const fe_viewbuf *v;
+    int view, scene;
+} scan_ctx;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *arg)
+{
+    scan_ctx *c = arg;
+    const fe_ruleset *rs = c->sc->rs;
+    const fe_entry *e = &rs->wl.entries[id];
+    const fe_viewbuf *v = c->v;
+    size_t end = (size_t)to;
+    size_t start = rs->rules[id].vlen ? end - rs->rules[id].vlen : (size_t)from;
+    (void)flags;
+
+    if (start >= end)
+        return 0;
+    if ((e->flags & FE_E_WORD) &&
+        ((start > 0 && is_alnum((unsigned char)v->buf[start - 1])) ||
+         (end < v->len && is_alnum((unsigned char)v->buf[end]))))
+        return 0;
+    if (e->check == FE_CHECK_IDCARD && !fe_check_idcard(v->buf + start, end - start))
+        return 0;
+    if (c->sc->n == FE_MAX_MATCHES) {
+        c->sc->warn |= FE_WARN_TRUNCATED;
+        return 1;  /* stop this scan */
+    }
+    fe_match *m = &c->sc->m[c->sc->n++];
+    m->start = v->src[start];
+    m->end = v->srcend[end - 1];
+    m->entry = id;
+    m->label = e->label;
+    m->allow = !!(e->flags & FE_E_ALLOW);
+    m->action = (uint8_t)(m->allow ? FE_ALLOW
+                                   : fe_policy_action(rs, c->scene, e->label, (fe_action)e->action));
+    m->view = (uint8_t)c->view;
+    m->allowed_by = -1;
+    return 0;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const fe_match *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end > y->end ? -1 : 1;   /* longer first */
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Allow-lists first, then the strongest action; ties go to the earliest match
+ * (matches are sorted by start). */
+static void decide(fe_scratch *sc, fe_result *r)
+{
+    r->decider = -1;
+    r->labels = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        fe_match *m = &sc->m[i];
+        if (m->allow)
+            continue;
+        for (size_t k = 0; k < sc->n && m->allowed_by < 0; k++)
+            if (sc->m[k].allow && sc->m[k].start <= m->start && m->end <= sc->m[k].end)
+                m->allowed_by = (int32_t)k;
+        if (m->allowed_by >= 0)
+            continue;
+        r->labels |= 1u << m->label;
+        if (r->decider < 0 || m->action > sc->m[r->decider].action)
+            r->decider = (int)i;
+    }
+    r->decision = r->decider < 0 ? FE_ALLOW : (fe_action)sc->m[r->decider].action;
+    if (r->decision == FE_ALLOW)   /* an allowed text has no deciding label */
+        r->decider = -1;
+    r->label = r->decider < 0 ? -1 : sc->m[r->decider].label;
+}
+
+int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,
+            fe_result *out, char *err, size_t errlen)
+{
+    if (len > rs->max_text) {
+        snprintf(err, errlen, "text is %zu bytes, over the limit of %zu (max-text-bytes)", len,
+                 rs->max_text);
+        return FE_ETOOLARGE;
+    }
+    if (scene < 0 || scene >= FE_NSCENES || sc->rs != rs) {
+        snprintf(err, errlen, scene < 0 || scene >= FE_NSCENES ? "unknown scene"
+                                                               : "scratch made for another ruleset");
+        return FE_ERR;
+    }
+    unsigned bits = len ? fe_fold_text(rs->fold, text, len, sc->views) : 0;
+    if (!len)
+        for (int v = 0; v < FE_NVIEWS; v++)
+            sc->views[v].len = 0;
+    sc->n = 0;
+    sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
+               (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        if (!rs->db[v] || !sc->views[v].len)
+            continue;
+        scan_ctx c = {sc, &sc->views[v], v, scene};
+        hs_error_t he = hs_scan(rs->db[v], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+                                sc->hs, on_match, &c);
+        if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED) {
+            snprintf(err, errlen, "hs_scan failed (%d)", he);
+            return FE_ERR;
+        }
+    }
+    qsort(sc->m, sc->n, sizeof *sc->m, cmp_match);
+    decide(sc, out);
+    out->warnings = sc->warn;
+    out->matches = sc->m;
+    out->nmatches = sc->n;
+    return FE_OK;
+}

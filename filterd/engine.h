@@ -1,0 +1,93 @@
+/* engine.h -- filterd's engine: word lists in, decisions out.
+ *
+ *   fe_ruleset *rs = fe_load(&cfg, &err);          // lists -> compiled, immutable
+ *   fe_scratch *sc = fe_scratch_new(rs, errbuf, n); // one per thread
+ *   fe_scan(rs, sc, text, len, FE_S_COMMENT, &res, errbuf, n);
+ *
+ * A ruleset is read-only once loaded: share it between threads, or load it
+ * before fork() and share it with the children. A scratch belongs to one
+ * thread and to the ruleset it was made for. The scan path calls no ICU and
+ * allocates nothing that grows with the lists. The engine never prints and
+ * never exits: errors come back as messages. */
+#ifndef FE_ENGINE_H
+#define FE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "errors.h"
+#include "fold.h"
+#include "taxonomy.h"
+
+#define FE_OK 0
+#define FE_ERR -1          /* error; message in the caller's buffer */
+#define FE_ETOOLARGE -2    /* text longer than max-text-bytes */
+
+#define FE_WARN_INVALID_UTF8 0x01u  /* invalid bytes were read as separators */
+#define FE_WARN_NUL          0x02u  /* NUL bytes were read as separators */
+#define FE_WARN_TRUNCATED    0x04u  /* more than FE_MAX_MATCHES matches: later ones dropped */
+
+#define FE_MAX_MATCHES 4096
+
+typedef struct fe_ruleset fe_ruleset;
+typedef struct fe_scratch fe_scratch;
+
+typedef struct fe_match {
+    uint32_t start, end;  /* byte offsets into the text as given; end exclusive */
+    uint32_t entry;       /* the list entry: fe_entry_get() */
+    int8_t label;         /* enum fe_label; -1 for an allow-list match */
+    uint8_t action;       /* after the scene policy */
+    uint8_t view;         /* enum fe_view that matched */
+    uint8_t allow;        /* 1: an allow-list match */
+    int32_t allowed_by;   /* index of the allow-list match that suppresses it, or -1 */
+} fe_match;
+
+typedef struct fe_result {
+    fe_action decision;
+    int label;            /* enum fe_label of the deciding match; -1 when none */
+    int decider;          /* index into matches of the deciding match; -1 when none */
+    uint32_t labels;      /* bit (1 << label) for every label among surviving matches */
+    unsigned warnings;    /* FE_WARN_* */
+    const fe_match *matches; /* sorted by start; owned by the scratch, valid until its next scan */
+    size_t nmatches;      /* all matches, allow-list and suppressed ones included */
+} fe_result;
+
+/* What a list entry is, for reports. Strings belong to the ruleset. */
+typedef struct fe_entry_info {
+    const char *term;     /* as written in the list */
+    const char *file;     /* relative to the list folder */
+    unsigned line;
+    int label;            /* -1 for allow-list entries */
+    fe_action action;     /* before scene policy */
+    int view;             /* the view it is matched in */
+    int regex, word, allow;
+} fe_entry_info;
+
+/* Load cfg->lists and compile them. NULL on failure, with every
+ * "file:line: reason" in err. Free with fe_ruleset_free(). */
+fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err);
+void fe_ruleset_free(fe_ruleset *rs);
+
+const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
+size_t fe_ruleset_entries(const fe_ruleset *rs);
+size_t fe_ruleset_db_size(const fe_ruleset *rs);      /* compiled databases, bytes */
+size_t fe_ruleset_memory(const fe_ruleset *rs);       /* everything it holds, bytes */
+double fe_ruleset_compile_seconds(const fe_ruleset *rs);
+const fe_fold *fe_ruleset_fold(const fe_ruleset *rs);
+int fe_entry_get(const fe_ruleset *rs, uint32_t entry, fe_entry_info *out);
+fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed);
+
+/* Per-thread working memory for rs. NULL on failure, message in err. */
+fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen);
+void fe_scratch_free(fe_scratch *sc);
+
+/* Scan text (any bytes) in a scene. Returns FE_OK, FE_ETOOLARGE or FE_ERR,
+ * with a message in err. The result points into sc. */
+int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,
+            fe_result *out, char *err, size_t errlen);
+
+/* The normalised views of the last scanned text (for explanations). */
+const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view);
+
+#endif

@@ -1,0 +1,74 @@
+/* fold.h -- text normalisation: a per-code-point folding table built from ICU
+ * at load time, and the one-pass fold of a text into its views.
+ *
+ * A view is a normalised copy of the text plus, for each of its bytes, the
+ * input bytes [src, srcend) it came from, so a match in any view maps back to
+ * character boundaries of the text as sent. Views today:
+ *   folded  - NFKC, case folded, T->S, homoglyphs and digit variants folded,
+ *             invisibles dropped; each run of separators becomes one byte;
+ *             runs of single letters ("f.u.c.k") are joined.
+ *   compact - the same with every separator removed (for Chinese terms).
+ * A later view (phonetic) adds a row to enum fe_view and a pass here. */
+#ifndef FE_FOLD_H
+#define FE_FOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fe_view { FE_VIEW_FOLDED, FE_VIEW_COMPACT, FE_NVIEWS };
+
+/* Character classes after folding. */
+enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };
+
+/* Why a character folded as it did (for explanations). */
+#define FE_WHY_COMPAT    0x01u  /* NFKC: full-width, math, circled, compatibility */
+#define FE_WHY_CASE      0x02u
+#define FE_WHY_T2S       0x04u  /* traditional -> simplified */
+#define FE_WHY_HOMOGLYPH 0x08u  /* look-alike letter -> Latin */
+#define FE_WHY_DIGIT     0x10u  /* digit variant -> ASCII digit */
+#define FE_WHY_MARK      0x20u  /* combining mark / diacritic dropped */
+#define FE_WHY_INVISIBLE 0x40u  /* format / zero-width character dropped */
+#define FE_WHY_SEP       0x80u  /* separator: punctuation, symbol, emoji, space */
+
+/* fe_fold_text() result bits */
+#define FE_FOLD_INVALID_UTF8 0x01u
+#define FE_FOLD_NUL          0x02u
+#define FE_FOLD_HAS_HAN      0x04u  /* some character is Chinese (or kana, hangul) */
+#define FE_FOLD_JOINED       0x08u  /* single letters were joined */
+
+typedef struct fe_fold fe_fold;
+
+typedef struct fe_viewbuf {
+    char *buf;          /* the view's bytes (not NUL-terminated) */
+    uint32_t *src;      /* per byte: input offset of the character it came from */
+    uint32_t *srcend;   /* per byte: end of that character (or separator run) */
+    size_t len, cap;
+} fe_viewbuf;
+
+/* Build the table from ICU (about 0.2 s). NULL on failure, with err set.
+ * Free with fe_fold_free(). */
+fe_fold *fe_fold_build(char *err, size_t errlen);
+void fe_fold_free(fe_fold *f);
+size_t fe_fold_memory(const fe_fold *f);
+
+/* View buffers able to hold the views of any text of up to maxlen bytes.
+ * Returns 0 or -1 (out of memory); release with fe_viewbuf_free(). */
+int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen);
+void fe_viewbuf_free(fe_viewbuf *v);
+
+/* Fold text (len <= the maxlen the views were sized for) into every view.
+ * Returns FE_FOLD_* bits. No ICU call, no allocation. */
+unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
+                      fe_viewbuf views[FE_NVIEWS]);
+
+/* Class and FE_WHY_* bits of one code point. */
+int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);
+
+/* Decode one UTF-8 character at s[0..n). Returns its length (>= 1) and sets
+ * *cp, or returns -1 for an invalid byte (consume 1 byte). */
+int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+const char *fe_view_name(int view);
+int fe_view_lookup(const char *name);
+
+#endif
