@@ -265,6 +265,11 @@ size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
 double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }
 const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }
 
+struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
+{
+    return view >= 0 && view < FE_NVIEWS ? rs->db[view] : NULL;
+}
+
 size_t fe_ruleset_db_size(const fe_ruleset *rs)
 {
     size_t total = 0, n;

@@ -78,6 +78,11 @@ const fe_fold *fe_ruleset_fold(const fe_ruleset *rs);
 int fe_entry_get(const fe_ruleset *rs, uint32_t entry, fe_entry_info *out);
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed);
 
+/* The compiled Hyperscan database of a view (NULL when it has no
+ * patterns), for benchmarks that measure raw hs_scan as a ceiling. */
+struct hs_database;
+struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view);
+
 /* Per-thread working memory for rs. NULL on failure, message in err. */
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen);
 void fe_scratch_free(fe_scratch *sc);
