@@ -7,10 +7,13 @@
  * checks whole-word and validators on the view, maps the match back to input
  * offsets through the view's offset map, and appends it to the scratch. The
  * decision is made afterwards: allow-lists first, then the strongest action. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hs/hs.h>
 #include <unicode/uversion.h>
@@ -36,6 +39,7 @@ struct fe_ruleset {
     size_t max_text;
     char version[32];
     double compile_s;
+    int cached;           /* the databases came from the on-disk cache */
 };
 
 struct fe_scratch {
@@ -194,6 +198,91 @@ static void patset_free(patset *p)
     free(p->ids);
 }
 
+/* ---- the compiled-database cache ----------------------------------------
+ *
+ * <cache-dir>/<key>.fdb holds the serialised databases and the per-entry
+ * rules of one compile. The key hashes the lists' content, the engine build,
+ * the Hyperscan and ICU versions and the CPU platform Hyperscan tuned for, so
+ * a hit is always a database this process could have compiled itself. Files
+ * are written to a temporary name and renamed: readers never see half a file. */
+
+#define CACHE_MAGIC "FDB1"
+
+static void cache_path(const fe_ruleset *rs, const char *dir, char *buf, size_t n)
+{
+    hs_platform_info_t plat = {0};
+    hs_populate_platform(&plat);
+    uint64_t h = fe_hash(rs->wl.hash, FE_ENGINE_BUILD, strlen(FE_ENGINE_BUILD));
+    h = fe_hash(h, hs_version(), strlen(hs_version()));
+    h = fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
+    h = fe_hash(h, &plat, sizeof plat);
+    h = fe_hash(h, &rs->wl.n, sizeof rs->wl.n);
+    snprintf(buf, n, "%s/%016llx.fdb", dir, (unsigned long long)h);
+}
+
+static int cache_read(fe_ruleset *rs, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[4];
+    uint64_t n, size;
+    int ok = 0;
+
+    if (!f)
+        return -1;
+    if (fread(magic, 1, 4, f) != 4 || memcmp(magic, CACHE_MAGIC, 4) ||
+        fread(&n, sizeof n, 1, f) != 1 || n != rs->wl.n ||
+        fread(rs->rules, sizeof *rs->rules, n, f) != n)
+        goto out;
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        if (fread(&size, sizeof size, 1, f) != 1 || size > (1ull << 32))
+            goto out;
+        if (!size)
+            continue;
+        char *buf = malloc(size);
+        if (!buf || fread(buf, 1, size, f) != size ||
+            hs_deserialize_database(buf, size, &rs->db[v]) != HS_SUCCESS) {
+            free(buf);
+            goto out;
+        }
+        free(buf);
+    }
+    ok = 1;
+out:
+    fclose(f);
+    if (!ok)
+        for (int v = 0; v < FE_NVIEWS; v++) {
+            hs_free_database(rs->db[v]);
+            rs->db[v] = NULL;
+        }
+    return ok ? 0 : -1;
+}
+
+/* Best effort: a cache that cannot be written only costs a compile later. */
+static void cache_write(const fe_ruleset *rs, const char *dir, const char *path)
+{
+    char tmp[PATH_MAX + 96];
+    uint64_t n = rs->wl.n;
+
+    mkdir(dir, 0755);
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return;
+    int ok = fwrite(CACHE_MAGIC, 1, 4, f) == 4 && fwrite(&n, sizeof n, 1, f) == 1 &&
+             fwrite(rs->rules, sizeof *rs->rules, n, f) == n;
+    for (int v = 0; v < FE_NVIEWS && ok; v++) {
+        char *buf = NULL;
+        size_t len = 0;
+        if (rs->db[v] && hs_serialize_database(rs->db[v], &buf, &len) != HS_SUCCESS)
+            ok = 0;
+        uint64_t size = len;
+        ok = ok && fwrite(&size, sizeof size, 1, f) == 1 && fwrite(buf, 1, len, f) == len;
+        free(buf);
+    }
+    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
 fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
 {
     patset ps[FE_NVIEWS] = {{0}};
@@ -224,11 +313,20 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
             goto fail;
         }
     }
-    if (make_patterns(rs, ps, err) < 0)
-        goto fail;
-    for (int v = 0; v < FE_NVIEWS; v++)
-        if (compile_view(rs, &ps[v], v, err) < 0)
+    char cpath[PATH_MAX + 64];
+    if (cfg->cache_dir[0]) {
+        cache_path(rs, cfg->cache_dir, cpath, sizeof cpath);
+        rs->cached = cache_read(rs, cpath) == 0;
+    }
+    if (!rs->cached) {
+        if (make_patterns(rs, ps, err) < 0)
             goto fail;
+        for (int v = 0; v < FE_NVIEWS; v++)
+            if (compile_view(rs, &ps[v], v, err) < 0)
+                goto fail;
+        if (cfg->cache_dir[0])
+            cache_write(rs, cfg->cache_dir, cpath);
+    }
     for (int v = 0; v < FE_NVIEWS; v++)
         patset_free(&ps[v]);
 
@@ -261,6 +359,7 @@ void fe_ruleset_free(fe_ruleset *rs)
 }
 
 const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
+int fe_ruleset_cached(const fe_ruleset *rs) { return rs->cached; }
 size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
 double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }
 const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }

@@ -65,11 +65,14 @@ typedef struct fe_entry_info {
 } fe_entry_info;
 
 /* Load cfg->lists and compile them. NULL on failure, with every
- * "file:line: reason" in err. Free with fe_ruleset_free(). */
+ * "file:line: reason" in err. Free with fe_ruleset_free(). With
+ * cfg->cache_dir set, a database compiled before from the same lists on the
+ * same platform is read from there instead, and a new compile is saved. */
 fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err);
 void fe_ruleset_free(fe_ruleset *rs);
 
 const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
+int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from cfg->cache_dir */
 size_t fe_ruleset_entries(const fe_ruleset *rs);
 size_t fe_ruleset_db_size(const fe_ruleset *rs);      /* compiled databases, bytes */
 size_t fe_ruleset_memory(const fe_ruleset *rs);       /* everything it holds, bytes */
