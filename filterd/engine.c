@@ -297,8 +297,7 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
     }
     memcpy(rs->policy, cfg->policy, sizeof rs->policy);
     rs->max_text = cfg->max_text_bytes;
-    if (fe_wl_load_dir(&rs->wl, cfg->lists, err) < 0)
-        goto fail;
+    int bad = fe_wl_load_dir(&rs->wl, cfg->lists, err) < 0;
     if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {
         fe_errors_add(err, "normalisation tables: %s", msg);
         goto fail;
@@ -312,6 +311,10 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
             fe_errors_add(err, "out of memory");
             goto fail;
         }
+    }
+    if (bad) {   /* still fold and check what parsed: report every error at once */
+        make_patterns(rs, ps, err);
+        goto fail;
     }
     char cpath[PATH_MAX + 64];
     if (cfg->cache_dir[0]) {

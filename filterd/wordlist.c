@@ -376,11 +376,7 @@ int fe_wl_load_dir(fe_wordlists *wl, const char *dir, fe_errors *err)
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     free(paths);
-    if (err->count > before) {
-        fe_wl_free(wl);
-        return -1;
-    }
-    return 0;
+    return err->count > before ? -1 : 0;
 }
 
 void fe_wl_free(fe_wordlists *wl)

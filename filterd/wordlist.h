@@ -45,7 +45,8 @@ typedef struct fe_wordlists {
 
 /* Parse every *.txt under dir (recursively, in name order) into wl, which
  * must be zeroed. Returns 0, or -1 with each "file:line: reason" in err;
- * wl is then freed. Free with fe_wl_free(). */
+ * wl then holds the entries that parsed, so a caller can check them further
+ * and report every error at once. Free with fe_wl_free() in both cases. */
 int fe_wl_load_dir(fe_wordlists *wl, const char *dir, fe_errors *err);
 /* Parse one file's text; name is the path shown in messages. */
 int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len,

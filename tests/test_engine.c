@@ -1,0 +1,361 @@
+/* test_engine.c -- normalised matching, allow-lists, decisions, scenes, bad input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static const tu_file lists[] = {
+    {"abuse.txt", "# abuse, test fixture\n[word] ass\nfuck\n[action=block] cunt\n"},
+    {"politics.txt", "法轮功\n"},
+    {"fraud.txt", "发票代开\ntencent\n"},
+    {"porn.txt", "@action flag\nnude\n[action=block] 乳交\n"},
+    {"privacy.txt", "[re,word] 1[3-9]\\d[ -]?\\d{4}[ -]?\\d{4}\n"
+                    "[re,word,check=idcard] \\d{17}[0-9x]\n"},
+    {"trademark.txt", "wechat\n"},
+    {"en/extra.txt", "@label violence\n@action flag\nbomb threat\n"},
+    {"allow.txt", "scunthorpe\n"},
+    {NULL, NULL},
+};
+
+static char *dir;
+static fe_ruleset *rs;
+
+static int setup(void **state)
+{
+    fe_errors err = FE_ERRORS_INIT;
+    static const char *const conf[] = {
+        "policy profile trademark block", "policy chat trademark allow", NULL};
+    (void)state;
+    dir = tu_listdir(lists);
+    rs = tu_load(dir, conf, &err);
+    if (!rs)
+        fprintf(stderr, "%s", err.text);
+    fe_errors_clear(&err);
+    return rs ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    tu_rmdir(dir);
+    return 0;
+}
+
+/* Each text must be caught by the given list term (the table). */
+static void expect_term(const char *text, const char *term)
+{
+    fe_result r = tu_scan(rs, text, FE_S_COMMENT);
+    if (!tu_matched(rs, &r, term))
+        fail_msg("'%s' should match '%s' (decision %s, decider '%s')", text, term,
+                 fe_action_name(r.decision), tu_decider_term(rs, &r));
+}
+
+static void expect_clean(const char *text)
+{
+    fe_result r = tu_scan(rs, text, FE_S_COMMENT);
+    if (r.decision != FE_ALLOW)
+        fail_msg("'%s' should be allowed, got %s by '%s'", text, fe_action_name(r.decision),
+                 tu_decider_term(rs, &r));
+}
+
+static void test_fullwidth_math_circled_case(void **state)
+{
+    (void)state;
+    expect_term("ＦＵＣＫ", "fuck");
+    expect_term("𝐟𝐮𝐜𝐤", "fuck");
+    expect_term("Ⓕⓤⓒⓚ", "fuck");
+    expect_term("FuCk", "fuck");
+}
+
+static void test_traditional(void **state)
+{
+    (void)state;
+    expect_term("發票代開", "发票代开");
+}
+
+static void test_homoglyph(void **state)
+{
+    (void)state;
+    expect_term("t\xd0\xb5nc\xd0\xb5nt", "tencent");   /* Cyrillic е */
+}
+
+static void test_separators_in_chinese(void **state)
+{
+    (void)state;
+    expect_term("法\xe2\x80\x8b轮\xe2\x80\x8d功", "法轮功");   /* ZWSP, ZWJ */
+    expect_term("法*轮*功", "法轮功");
+    expect_term("法 轮 功", "法轮功");
+    expect_term("法.轮.功", "法轮功");
+    expect_term("法😀轮😀功", "法轮功");
+}
+
+static void test_single_letters_joined(void **state)
+{
+    (void)state;
+    expect_term("f.u.c.k", "fuck");
+    expect_term("f u c k", "fuck");
+    expect_term("f-u-c-k", "fuck");
+}
+
+static void test_mobile_variants(void **state)
+{
+    const char *rule = "1[3-9]\\d[ -]?\\d{4}[ -]?\\d{4}";
+    (void)state;
+    expect_term("１３８-0013-８０００", rule);
+    expect_term("①③⑧〇〇①③⑧〇〇〇", rule);
+    expect_clean("订单号 1380013800099 已发货");   /* 13 digits: not a phone */
+}
+
+static void test_whole_word_and_allow_list(void **state)
+{
+    (void)state;
+    expect_clean("assessment");
+    expect_clean("classic");
+    expect_clean("as snow");
+    expect_clean("Scunthorpe");
+    expect_term("you ass!", "ass");
+    /* The allow-list suppresses only what lies inside its own span. */
+    expect_term("Scunthorpe cunt", "cunt");
+}
+
+static void test_multiword_term(void **state)
+{
+    (void)state;
+    expect_term("a BOMB   threat here", "bomb threat");
+    expect_term("bomb-threat", "bomb threat");
+    expect_clean("bombthreat");
+}
+
+static void test_offsets_in_input(void **state)
+{
+    (void)state;
+    const char *t = "好的 ＦＵＣＫ 再见";
+    fe_result r = tu_scan(rs, t, FE_S_COMMENT);
+    assert_int_equal(r.nmatches, 1);
+    assert_int_equal(r.matches[0].start, strlen("好的 "));
+    assert_int_equal(r.matches[0].end, strlen("好的 ＦＵＣＫ"));
+    assert_int_equal(r.matches[0].view, FE_VIEW_FOLDED);
+    r = tu_scan(rs, "x法 轮 功y", FE_S_COMMENT);
+    assert_int_equal(r.matches[0].start, 1);
+    assert_int_equal(r.matches[0].end, strlen("x法 轮 功"));
+    assert_int_equal(r.matches[0].view, FE_VIEW_COMPACT);
+}
+
+static void test_decision_strongest_then_earliest(void **state)
+{
+    (void)state;
+    /* flag (fuck) comes first, block (cunt) later: block wins. */
+    fe_result r = tu_scan(rs, "fuck you cunt", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_BLOCK);
+    assert_string_equal(tu_decider_term(rs, &r), "cunt");
+    assert_int_equal(r.label, FE_L_ABUSE);
+    assert_int_equal(fe_label_code(r.label), 20003);
+    /* two blocks: the earliest decides */
+    r = tu_scan(rs, "发票代开 法轮功", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_BLOCK);
+    assert_string_equal(tu_decider_term(rs, &r), "发票代开");
+    assert_int_equal(r.label, FE_L_FRAUD);
+    assert_true(r.labels & (1u << FE_L_POLITICS));
+    assert_true(r.labels & (1u << FE_L_FRAUD));
+    /* file-level @action and per-entry override */
+    r = tu_scan(rs, "nude", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_FLAG);
+    assert_int_equal(r.label, FE_L_PORN);
+    r = tu_scan(rs, "乳交", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_BLOCK);
+    /* @label in a file not named after a label */
+    r = tu_scan(rs, "bomb threat", FE_S_COMMENT);
+    assert_int_equal(r.label, FE_L_VIOLENCE);
+    assert_int_equal(r.decision, FE_FLAG);
+}
+
+static void test_allowed_text(void **state)
+{
+    (void)state;
+    fe_result r = tu_scan(rs, "今天天气很好 a nice day", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_ALLOW);
+    assert_int_equal(r.label, -1);
+    assert_int_equal(fe_label_code(r.label), FE_CODE_PASS);
+    assert_int_equal(r.nmatches, 0);
+}
+
+static void test_scene_policy(void **state)
+{
+    (void)state;
+    fe_result r = tu_scan(rs, "add me on wechat", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_FLAG);
+    r = tu_scan(rs, "add me on wechat", FE_S_PROFILE);
+    assert_int_equal(r.decision, FE_BLOCK);
+    assert_int_equal(r.label, FE_L_TRADEMARK);
+    r = tu_scan(rs, "add me on wechat", FE_S_CHAT);
+    assert_int_equal(r.decision, FE_ALLOW);
+    assert_int_equal(fe_policy_action(rs, FE_S_PROFILE, FE_L_TRADEMARK, FE_FLAG), FE_BLOCK);
+    assert_int_equal(fe_policy_action(rs, FE_S_FORUM, FE_L_TRADEMARK, FE_FLAG), FE_FLAG);
+}
+
+static void test_idcard_check_digit(void **state)
+{
+    (void)state;
+    const char *rule = "\\d{17}[0-9x]";
+    expect_term("身份证 11010519491231002X", rule);
+    expect_clean("身份证 110105194912310021");   /* wrong check digit */
+}
+
+static void test_bad_input(void **state)
+{
+    char err[256];
+    fe_result r;
+    (void)state;
+    fe_scratch *sc = fe_scratch_new(rs, err, sizeof err);
+    assert_non_null(sc);
+    /* empty text */
+    assert_int_equal(fe_scan(rs, sc, "", 0, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+    assert_int_equal(r.decision, FE_ALLOW);
+    /* an invalid byte is a separator: it cannot hide a term */
+    const char bad[] = "法\xff轮功";
+    assert_int_equal(fe_scan(rs, sc, bad, sizeof bad - 1, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+    assert_int_equal(r.decision, FE_BLOCK);
+    assert_true(r.warnings & FE_WARN_INVALID_UTF8);
+    assert_int_equal(r.matches[0].start, 0);
+    assert_int_equal(r.matches[0].end, sizeof bad - 1);
+    /* NUL likewise */
+    const char nul[] = "fu\0ck f\0u\0c\0k";
+    assert_int_equal(fe_scan(rs, sc, nul, sizeof nul - 1, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+    assert_true(r.warnings & FE_WARN_NUL);
+    assert_int_equal(r.decision, FE_FLAG);
+    /* too large: an error, never a truncated scan */
+    size_t big = 65537;
+    char *t = malloc(big);
+    memset(t, 'a', big);
+    assert_int_equal(fe_scan(rs, sc, t, big, FE_S_COMMENT, &r, err, sizeof err), FE_ETOOLARGE);
+    assert_non_null(strstr(err, "max-text-bytes"));
+    assert_int_equal(fe_scan(rs, sc, t, big - 1, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+    free(t);
+    /* unknown scene */
+    assert_int_equal(fe_scan(rs, sc, "x", 1, 99, &r, err, sizeof err), FE_ERR);
+    fe_scratch_free(sc);
+}
+
+static void test_entry_info_and_version(void **state)
+{
+    fe_entry_info ei;
+    (void)state;
+    fe_result r = tu_scan(rs, "法轮功", FE_S_COMMENT);
+    assert_int_equal(fe_entry_get(rs, r.matches[0].entry, &ei), FE_OK);
+    assert_string_equal(ei.file, "politics.txt");
+    assert_int_equal(ei.line, 1);
+    assert_int_equal(ei.view, FE_VIEW_COMPACT);
+    assert_int_equal(strncmp(fe_ruleset_version(rs), "wl-", 3), 0);
+    assert_int_equal(strlen(fe_ruleset_version(rs)), 19);
+    assert_true(fe_ruleset_db_size(rs) > 0);
+    assert_true(fe_ruleset_memory(rs) > fe_ruleset_db_size(rs));
+}
+
+/* Loading: errors are file:line: reason, and a bad set is refused whole. */
+static void test_load_errors(void **state)
+{
+    static const tu_file bad[] = {
+        {"porn.txt", "good\n[re] (unclosed\n"},
+        {"abuse.txt", "\n[action=smite] x\n[label=nonsense] y\n\xe2\x80\x8b\n[word]\n"},
+        {"notalabel.txt", "term\n"},
+        {NULL, NULL},
+    };
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    char *d = tu_listdir(bad);
+    fe_ruleset *r = tu_load(d, NULL, &err);
+    assert_null(r);
+    assert_non_null(err.text);
+    assert_non_null(strstr(err.text, "porn.txt:2: regex refused by Hyperscan"));
+    assert_non_null(strstr(err.text, "abuse.txt:2: unknown action 'smite'"));
+    assert_non_null(strstr(err.text, "abuse.txt:3: unknown label 'nonsense'"));
+    assert_non_null(strstr(err.text, "abuse.txt:4: term folds to nothing"));
+    assert_non_null(strstr(err.text, "abuse.txt:5: empty term"));
+    assert_non_null(strstr(err.text, "notalabel.txt:1: no label"));
+    fe_errors_clear(&err);
+    tu_rmdir(d);
+}
+
+static void test_empty_regex_refused(void **state)
+{
+    static const tu_file bad[] = {{"ad.txt", "[re] a*\n"}, {NULL, NULL}};
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    char *d = tu_listdir(bad);
+    assert_null(tu_load(d, NULL, &err));
+    assert_non_null(strstr(err.text, "ad.txt:1: regex can match empty text"));
+    fe_errors_clear(&err);
+    tu_rmdir(d);
+}
+
+static void test_missing_dir(void **state)
+{
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    assert_null(tu_load("/nonexistent/lists", NULL, &err));
+    assert_non_null(strstr(err.text, "/nonexistent/lists"));
+    fe_errors_clear(&err);
+}
+
+static void test_cache(void **state)
+{
+    fe_errors err = FE_ERRORS_INIT;
+    char cache[64] = "/tmp/fecache.XXXXXX";
+    char line[128];
+    (void)state;
+    assert_non_null(mkdtemp(cache));
+    snprintf(line, sizeof line, "cache-dir %s", cache);
+    const char *const conf[] = {line, NULL};
+    fe_ruleset *a = tu_load(dir, conf, &err);
+    assert_non_null(a);
+    assert_int_equal(fe_ruleset_cached(a), 0);
+    fe_ruleset *b = tu_load(dir, conf, &err);
+    assert_non_null(b);
+    assert_int_equal(fe_ruleset_cached(b), 1);
+    assert_string_equal(fe_ruleset_version(a), fe_ruleset_version(b));
+    fe_result r = tu_scan(b, "法 轮 功 and f.u.c.k", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_BLOCK);
+    assert_true(tu_matched(b, &r, "fuck"));
+    tu_scan_done();
+    fe_ruleset_free(a);
+    fe_ruleset_free(b);
+    fe_errors_clear(&err);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fullwidth_math_circled_case),
+        cmocka_unit_test(test_traditional),
+        cmocka_unit_test(test_homoglyph),
+        cmocka_unit_test(test_separators_in_chinese),
+        cmocka_unit_test(test_single_letters_joined),
+        cmocka_unit_test(test_mobile_variants),
+        cmocka_unit_test(test_whole_word_and_allow_list),
+        cmocka_unit_test(test_multiword_term),
+        cmocka_unit_test(test_offsets_in_input),
+        cmocka_unit_test(test_decision_strongest_then_earliest),
+        cmocka_unit_test(test_allowed_text),
+        cmocka_unit_test(test_scene_policy),
+        cmocka_unit_test(test_idcard_check_digit),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_entry_info_and_version),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_empty_regex_refused),
+        cmocka_unit_test(test_missing_dir),
+        cmocka_unit_test(test_cache),
+    };
+    return cmocka_run_group_tests_name("engine", tests, setup, teardown);
+}

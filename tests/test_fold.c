@@ -1,0 +1,163 @@
+/* test_fold.c -- the folding table and the views, one row per normalisation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fold.h"
+
+static fe_fold *fold;
+static fe_viewbuf views[FE_NVIEWS];
+
+static int setup(void **state)
+{
+    char err[256];
+    (void)state;
+    fold = fe_fold_build(err, sizeof err);
+    if (!fold)
+        return -1;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        if (fe_viewbuf_alloc(fold, &views[v], 4096) < 0)
+            return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        fe_viewbuf_free(&views[v]);
+    fe_fold_free(fold);
+    return 0;
+}
+
+/* Fold text and compare both views; check the offset maps on the way. */
+static unsigned expect(const char *text, const char *folded, const char *compact)
+{
+    size_t n = strlen(text);
+    unsigned bits = fe_fold_text(fold, text, n, views);
+    const fe_viewbuf *f = &views[FE_VIEW_FOLDED], *c = &views[FE_VIEW_COMPACT];
+    if (f->len != strlen(folded) || memcmp(f->buf, folded, f->len))
+        fail_msg("'%s': folded view '%.*s', want '%s'", text, (int)f->len, f->buf, folded);
+    if (c->len != strlen(compact) || memcmp(c->buf, compact, c->len))
+        fail_msg("'%s': compact view '%.*s', want '%s'", text, (int)c->len, c->buf, compact);
+    for (int v = 0; v < FE_NVIEWS; v++)
+        for (size_t i = 0; i < views[v].len; i++) {
+            uint32_t s = views[v].src[i], e = views[v].srcend[i], cp;
+            assert_true(s < e && e <= n);
+            assert_true(fe_utf8_decode((const unsigned char *)text + s, n - s, &cp) > 0);
+            assert_true(e == n || (((unsigned char)text[e]) & 0xc0) != 0x80);
+        }
+    return bits;
+}
+
+static void test_width_case_math_circled(void **state)
+{
+    (void)state;
+    expect("ＦＵＣＫ", "fuck", "fuck");
+    expect("𝐟𝐮𝐜𝐤", "fuck", "fuck");
+    expect("Ⓕⓤⓒⓚ", "fuck", "fuck");
+    expect("FuCk", "fuck", "fuck");
+}
+
+static void test_traditional_to_simplified(void **state)
+{
+    (void)state;
+    expect("發票代開", "发票代开", "发票代开");
+    assert_true(expect("國家", "国家", "国家") & FE_FOLD_HAS_HAN);
+}
+
+static void test_homoglyphs(void **state)
+{
+    (void)state;
+    expect("t\xd0\xb5nc\xd0\xb5nt", "tencent", "tencent");   /* Cyrillic е */
+    expect("\xce\xbf\xce\xbd", "ov", "ov");                    /* Greek ο ν */
+    expect("fück", "fuck", "fuck");                            /* diacritic */
+}
+
+static void test_digit_variants(void **state)
+{
+    (void)state;
+    expect("①⑴⒈❶➀㈠１", "1111111", "1111111");
+    expect("〇", "0", "0");
+    expect("１３８-0013-８０００", "138-0013-8000", "13800138000");
+}
+
+static void test_invisibles_dropped(void **state)
+{
+    (void)state;
+    /* ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, variation selector, bidi override */
+    expect("a\xe2\x80\x8b" "b\xe2\x80\x8d" "c\xe2\x80\x8c" "d\xef\xbb\xbf" "e\xc2\xad"
+           "f\xef\xb8\x8f" "g\xe2\x80\xae" "h",
+           "abcdefgh", "abcdefgh");
+    expect("e\xcc\x81", "e", "e");   /* combining acute */
+}
+
+static void test_separators(void **state)
+{
+    (void)state;
+    expect("法😀轮😀功", "法 轮 功", "法轮功");
+    expect("法*轮*功", "法*轮*功", "法轮功");
+    expect("a  ,  bc", "a bc", "abc");
+    expect("mail@ｑｑ．com", "mail@qq.com", "mailqqcom");
+}
+
+static void test_single_letters(void **state)
+{
+    (void)state;
+    assert_true(expect("f.u.c.k", "fuck", "fuck") & FE_FOLD_JOINED);
+    expect("f u c k you", "fuck you", "fuckyou");
+    expect("as snow", "as snow", "assnow");    /* words are not run together */
+    expect("i am a cat", "i am a cat", "iamacat");
+    expect("a 法 b", "a 法 b", "a法b");       /* Chinese breaks a letter run */
+}
+
+static void test_invalid_utf8_and_nul(void **state)
+{
+    (void)state;
+    const char bad[] = "a\xff\xc0z";
+    unsigned bits = fe_fold_text(fold, bad, 4, views);
+    assert_true(bits & FE_FOLD_INVALID_UTF8);
+    assert_int_equal(views[FE_VIEW_COMPACT].len, 2);
+    const char nul[] = "x\0y";
+    bits = fe_fold_text(fold, nul, 3, views);
+    assert_true(bits & FE_FOLD_NUL);
+}
+
+static void test_why_bits(void **state)
+{
+    unsigned why;
+    (void)state;
+    assert_int_equal(fe_fold_class(fold, 0x200B, &why), FE_C_DROP);
+    assert_true(why & FE_WHY_INVISIBLE);
+    assert_int_equal(fe_fold_class(fold, 0x767C, &why), FE_C_HAN);   /* 發 */
+    assert_true(why & FE_WHY_T2S);
+    assert_int_equal(fe_fold_class(fold, 0xFF26, &why), FE_C_WORD);  /* Ｆ */
+    assert_true(why & FE_WHY_COMPAT);
+    assert_int_equal(fe_fold_class(fold, 0x0435, &why), FE_C_WORD);  /* Cyrillic е */
+    assert_true(why & FE_WHY_HOMOGLYPH);
+    assert_int_equal(fe_fold_class(fold, 0x2460, &why), FE_C_WORD);  /* ① */
+    assert_true(why & FE_WHY_DIGIT);
+    assert_int_equal(fe_fold_class(fold, 0x1F600, &why), FE_C_SEP);  /* 😀 */
+    assert_true(fe_fold_memory(fold) < (32u << 20));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_width_case_math_circled),
+        cmocka_unit_test(test_traditional_to_simplified),
+        cmocka_unit_test(test_homoglyphs),
+        cmocka_unit_test(test_digit_variants),
+        cmocka_unit_test(test_invisibles_dropped),
+        cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_single_letters),
+        cmocka_unit_test(test_invalid_utf8_and_nul),
+        cmocka_unit_test(test_why_bits),
+    };
+    return cmocka_run_group_tests_name("fold", tests, setup, teardown);
+}
