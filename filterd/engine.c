@@ -15,6 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <hs/hs.h>
 #include <unicode/uversion.h>
 
@@ -25,6 +29,13 @@
 #define FE_ENGINE_BUILD "filterd-engine-1"
 #define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
 
+/* Regexes are compiled twice: without start-of-match into each view's main
+ * database (cheap, a prefilter), and with it into a second database that is
+ * scanned only when the prefilter saw a regex hit. SOM makes Hyperscan's
+ * automata several times slower, and most texts hit no regex at all. */
+#define NDB (2 * FE_NVIEWS)
+#define SOM_DB(view) (FE_NVIEWS + (view))
+
 typedef struct rule {
     uint32_t vlen;        /* literal: its length in the view; regex: 0 */
     uint8_t view;
@@ -34,7 +45,7 @@ struct fe_ruleset {
     fe_fold *fold;
     fe_wordlists wl;
     rule *rules;
-    hs_database_t *db[FE_NVIEWS];
+    hs_database_t *db[NDB];   /* per view: every entry; then per view: regexes with SOM */
     signed char policy[FE_NSCENES][FE_NLABELS];
     size_t max_text;
     char version[32];
@@ -64,7 +75,6 @@ typedef struct patset {
     char **expr;
     unsigned *flags, *ids;
     size_t n;
-    int som;
 } patset;
 
 static int is_alnum(unsigned char c)
@@ -96,7 +106,7 @@ static void where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
 }
 
 /* Turn every entry into a pattern of the view it is matched in. */
-static int make_patterns(fe_ruleset *rs, patset ps[FE_NVIEWS], fe_errors *err)
+static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
 {
     fe_viewbuf tv[FE_NVIEWS] = {{0}};
     char at[4200];
@@ -118,8 +128,8 @@ static int make_patterns(fe_ruleset *rs, patset ps[FE_NVIEWS], fe_errors *err)
             hs_expr_info_t *info = NULL;
             hs_compile_error_t *ce = NULL;
             view = e->view >= 0 ? e->view : FE_VIEW_FOLDED;
-            flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST;
-            if (hs_expression_info(e->term, flags, &info, &ce) != HS_SUCCESS) {
+            flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
+            if (hs_expression_info(e->term, flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
                 fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
                 hs_free_compile_error(ce);
                 rc = -1;
@@ -132,7 +142,15 @@ static int make_patterns(fe_ruleset *rs, patset ps[FE_NVIEWS], fe_errors *err)
             free(info);
             expr = strdup(e->term);
             rs->rules[i].vlen = 0;
-            ps[view].som = 1;
+            patset *q = &ps[SOM_DB(view)];
+            if (!(q->expr[q->n] = strdup(e->term))) {
+                free(expr);
+                expr = NULL;
+            } else {
+                q->flags[q->n] = flags | HS_FLAG_SOM_LEFTMOST;
+                q->ids[q->n++] = (unsigned)i;
+            }
+            flags |= HS_FLAG_SINGLEMATCH;
         } else {
             if (strlen(e->term) > TERM_MAX) {
                 fe_errors_add(err, "%s: term longer than %d bytes", at, TERM_MAX);
@@ -168,7 +186,7 @@ out:
     return rc;
 }
 
-static int compile_view(fe_ruleset *rs, patset *p, int view, fe_errors *err)
+static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
 {
     hs_compile_error_t *ce = NULL;
     char at[4200];
@@ -177,14 +195,14 @@ static int compile_view(fe_ruleset *rs, patset *p, int view, fe_errors *err)
         return 0;
     unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
     if (hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
-                         NULL, &rs->db[view], &ce) == HS_SUCCESS)
+                         NULL, &rs->db[db], &ce) == HS_SUCCESS)
         return 0;
     if (ce->expression >= 0) {
         where(&rs->wl, p->ids[ce->expression], at, sizeof at);
         fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
     } else
-        fe_errors_add(err, "%s view: Hyperscan compile failed: %s", fe_view_name(view),
-                      ce->message);
+        fe_errors_add(err, "%s view: Hyperscan compile failed: %s",
+                      fe_view_name(db % FE_NVIEWS), ce->message);
     hs_free_compile_error(ce);
     return -1;
 }
@@ -206,7 +224,7 @@ static void patset_free(patset *p)
  * a hit is always a database this process could have compiled itself. Files
  * are written to a temporary name and renamed: readers never see half a file. */
 
-#define CACHE_MAGIC "FDB1"
+#define CACHE_MAGIC "FDB2"
 
 static void cache_path(const fe_ruleset *rs, const char *dir, char *buf, size_t n)
 {
@@ -233,7 +251,7 @@ static int cache_read(fe_ruleset *rs, const char *path)
         fread(&n, sizeof n, 1, f) != 1 || n != rs->wl.n ||
         fread(rs->rules, sizeof *rs->rules, n, f) != n)
         goto out;
-    for (int v = 0; v < FE_NVIEWS; v++) {
+    for (int v = 0; v < NDB; v++) {
         if (fread(&size, sizeof size, 1, f) != 1 || size > (1ull << 32))
             goto out;
         if (!size)
@@ -250,7 +268,7 @@ static int cache_read(fe_ruleset *rs, const char *path)
 out:
     fclose(f);
     if (!ok)
-        for (int v = 0; v < FE_NVIEWS; v++) {
+        for (int v = 0; v < NDB; v++) {
             hs_free_database(rs->db[v]);
             rs->db[v] = NULL;
         }
@@ -270,7 +288,7 @@ static void cache_write(const fe_ruleset *rs, const char *dir, const char *path)
         return;
     int ok = fwrite(CACHE_MAGIC, 1, 4, f) == 4 && fwrite(&n, sizeof n, 1, f) == 1 &&
              fwrite(rs->rules, sizeof *rs->rules, n, f) == n;
-    for (int v = 0; v < FE_NVIEWS && ok; v++) {
+    for (int v = 0; v < NDB && ok; v++) {
         char *buf = NULL;
         size_t len = 0;
         if (rs->db[v] && hs_serialize_database(rs->db[v], &buf, &len) != HS_SUCCESS)
@@ -285,7 +303,7 @@ static void cache_write(const fe_ruleset *rs, const char *dir, const char *path)
 
 fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
 {
-    patset ps[FE_NVIEWS] = {{0}};
+    patset ps[NDB] = {{0}};
     char msg[256];
     double t0 = now();
     int before = err->count;
@@ -303,7 +321,7 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
         goto fail;
     }
     rs->rules = calloc(rs->wl.n ? rs->wl.n : 1, sizeof *rs->rules);
-    for (int v = 0; v < FE_NVIEWS; v++) {
+    for (int v = 0; v < NDB; v++) {
         ps[v].expr = calloc(rs->wl.n + 1, sizeof *ps[v].expr);
         ps[v].flags = calloc(rs->wl.n + 1, sizeof *ps[v].flags);
         ps[v].ids = calloc(rs->wl.n + 1, sizeof *ps[v].ids);
@@ -324,14 +342,14 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
     if (!rs->cached) {
         if (make_patterns(rs, ps, err) < 0)
             goto fail;
-        for (int v = 0; v < FE_NVIEWS; v++)
-            if (compile_view(rs, &ps[v], v, err) < 0)
+        for (int d = 0; d < NDB; d++)
+            if (compile_db(rs, &ps[d], d, err) < 0)
                 goto fail;
         if (cfg->cache_dir[0])
             cache_write(rs, cfg->cache_dir, cpath);
     }
-    for (int v = 0; v < FE_NVIEWS; v++)
-        patset_free(&ps[v]);
+    for (int d = 0; d < NDB; d++)
+        patset_free(&ps[d]);
 
     const char *build = FE_ENGINE_BUILD;
     uint64_t h = fe_hash(rs->wl.hash, build, strlen(build));
@@ -339,12 +357,15 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
     h = fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
     snprintf(rs->version, sizeof rs->version, "wl-%016llx", (unsigned long long)h);
     rs->compile_s = now() - t0;
+#ifdef __GLIBC__
+    malloc_trim(0);   /* give the compiler's garbage back before workers fork */
+#endif
     return rs;
 fail:
     if (err->count == before)
         fe_errors_add(err, "loading word lists failed");
-    for (int v = 0; v < FE_NVIEWS; v++)
-        patset_free(&ps[v]);
+    for (int d = 0; d < NDB; d++)
+        patset_free(&ps[d]);
     fe_ruleset_free(rs);
     return NULL;
 }
@@ -353,8 +374,8 @@ void fe_ruleset_free(fe_ruleset *rs)
 {
     if (!rs)
         return;
-    for (int v = 0; v < FE_NVIEWS; v++)
-        hs_free_database(rs->db[v]);
+    for (int d = 0; d < NDB; d++)
+        hs_free_database(rs->db[d]);
     fe_fold_free(rs->fold);
     fe_wl_free(&rs->wl);
     free(rs->rules);
@@ -375,8 +396,8 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
 size_t fe_ruleset_db_size(const fe_ruleset *rs)
 {
     size_t total = 0, n;
-    for (int v = 0; v < FE_NVIEWS; v++)
-        if (rs->db[v] && hs_database_size(rs->db[v], &n) == HS_SUCCESS)
+    for (int d = 0; d < NDB; d++)
+        if (rs->db[d] && hs_database_size(rs->db[d], &n) == HS_SUCCESS)
             total += n;
     return total;
 }
@@ -422,12 +443,13 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
     if (!sc)
         goto oom;
     sc->rs = rs;
-    for (int v = 0; v < FE_NVIEWS; v++) {
-        if (rs->db[v] && hs_alloc_scratch(rs->db[v], &sc->hs) != HS_SUCCESS) {
+    for (int d = 0; d < NDB; d++)
+        if (rs->db[d] && hs_alloc_scratch(rs->db[d], &sc->hs) != HS_SUCCESS) {
             snprintf(err, errlen, "cannot allocate Hyperscan scratch");
             fe_scratch_free(sc);
             return NULL;
         }
+    for (int v = 0; v < FE_NVIEWS; v++) {
         if (fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
             goto oom;
     }
@@ -459,7 +481,11 @@ const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
 typedef struct scan_ctx {
     fe_scratch *sc;
     const fe_viewbuf *v;
+    const char *text;
+    size_t len;
     int view, scene;
+    int som_pass;        /* 0: main database; 1: the SOM rescan */
+    int regex_hit;       /* the main pass saw a regex: rescan with SOM */
 } scan_ctx;
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
@@ -473,6 +499,10 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     size_t start = rs->rules[id].vlen ? end - rs->rules[id].vlen : (size_t)from;
     (void)flags;
 
+    if ((e->flags & FE_E_RE) && !c->som_pass) {
+        c->regex_hit = 1;
+        return 0;
+    }
     if (start >= end)
         return 0;
     if ((e->flags & FE_E_WORD) &&
@@ -486,8 +516,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         return 1;  /* stop this scan */
     }
     fe_match *m = &c->sc->m[c->sc->n++];
-    m->start = v->src[start];
-    m->end = v->srcend[end - 1];
+    fe_view_span(v, start, end, c->text, c->len, &m->start, &m->end);
     m->entry = id;
     m->label = e->label;
     m->allow = !!(e->flags & FE_E_ALLOW);
@@ -556,9 +585,14 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
     for (int v = 0; v < FE_NVIEWS; v++) {
         if (!rs->db[v] || !sc->views[v].len)
             continue;
-        scan_ctx c = {sc, &sc->views[v], v, scene};
+        scan_ctx c = {sc, &sc->views[v], text, len, v, scene, 0, 0};
         hs_error_t he = hs_scan(rs->db[v], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
                                 sc->hs, on_match, &c);
+        if (he == HS_SUCCESS && c.regex_hit && rs->db[SOM_DB(v)]) {
+            c.som_pass = 1;
+            he = hs_scan(rs->db[SOM_DB(v)], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+                         sc->hs, on_match, &c);
+        }
         if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED) {
             snprintf(err, errlen, "hs_scan failed (%d)", he);
             return FE_ERR;

@@ -23,6 +23,8 @@
 #define NCP 0x110000
 #define NPAGES (NCP >> 8)
 #define OUT_MAX 63            /* longest folded output of one code point, bytes */
+#define OUT_RATIO 4           /* output bytes per input byte, at most: longer
+                                 expansions (Arabic ligatures) are cut */
 
 typedef uint64_t ent_t;
 
@@ -39,7 +41,6 @@ struct fe_fold {
     size_t npages;
     char *pool;
     size_t poollen, poolcap;
-    size_t max_ratio;        /* max output bytes per input byte, separators included */
 };
 
 /* Load-time state: the ICU services used to build the table. */
@@ -61,7 +62,7 @@ int fe_view_lookup(const char *name)
     return -1;
 }
 
-int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+static inline int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     if (c < 0x80) {
@@ -89,6 +90,11 @@ int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
         return -1;
     *cp = v;
     return len;
+}
+
+int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    return utf8_decode(s, n, cp);
 }
 
 static int utf8_encode(uint32_t c, char *o)
@@ -350,14 +356,16 @@ static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
         out[0] = (sep > 0x20 && sep < 0x7f) ? (char)sep : ' ';
         olen = 1;
     }
-store:
+store:;
+    size_t inlen = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    while (olen > OUT_RATIO * inlen) {   /* cut at a character boundary */
+        olen--;
+        while (olen && ((unsigned char)out[olen] & 0xc0) == 0x80)
+            olen--;
+    }
     if (pool_add(f, out, olen, &off) < 0)
         return -1;
     *ent = ENT(cls, olen, why, off);
-    int inlen = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    size_t ratio = (olen + (size_t)inlen - 1) / (size_t)inlen;
-    if (ratio > f->max_ratio)
-        f->max_ratio = ratio;
     return 0;
 }
 
@@ -396,7 +404,6 @@ fe_fold *fe_fold_build(char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    f->max_ratio = 1;
     b.nfkc = unorm2_getNFKCInstance(&e);
     b.nfkc_cf = unorm2_getNFKCCasefoldInstance(&e);
     b.nfd = unorm2_getNFDInstance(&e);
@@ -463,13 +470,13 @@ int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why)
 
 int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen)
 {
-    size_t cap = maxlen * (f->max_ratio + 1) + 16;
+    size_t cap = maxlen * OUT_RATIO + 16;
+    (void)f;
     v->buf = malloc(cap);
     v->src = malloc(cap * sizeof *v->src);
-    v->srcend = malloc(cap * sizeof *v->srcend);
     v->len = 0;
     v->cap = cap;
-    if (!v->buf || !v->src || !v->srcend) {
+    if (!v->buf || !v->src) {
         fe_viewbuf_free(v);
         return -1;
     }
@@ -480,16 +487,23 @@ void fe_viewbuf_free(fe_viewbuf *v)
 {
     free(v->buf);
     free(v->src);
-    free(v->srcend);
     memset(v, 0, sizeof *v);
 }
 
-static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, uint32_t to)
+void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
+                  uint32_t *start, uint32_t *end)
+{
+    uint32_t cp, last = v->src[to - 1];
+    int n = utf8_decode((const unsigned char *)text + last, len - last, &cp);
+    *start = v->src[from];
+    *end = last + (uint32_t)(n > 0 ? n : 1);
+}
+
+static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from)
 {
     for (size_t i = 0; i < n; i++) {
         v->buf[v->len] = s[i];
-        v->src[v->len] = from;
-        v->srcend[v->len++] = to;
+        v->src[v->len++] = from;
     }
 }
 
@@ -514,7 +528,6 @@ static void token_end(joiner *j, fe_viewbuf *v, unsigned *bits)
             size_t d = j->tok_pos - 1;
             v->buf[d] = v->buf[j->tok_pos];
             v->src[d] = v->src[j->tok_pos];
-            v->srcend[d] = v->srcend[j->tok_pos];
             v->len = d + 1;
             *bits |= FE_FOLD_JOINED;
         }
@@ -533,29 +546,32 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
     unsigned bits = 0;
     int sep_pending = 0;
     char sep_ch = ' ';
-    uint32_t sep_from = 0, sep_to = 0;
+    uint32_t sep_from = 0;
 
     vf->len = vc->len = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        int n = fe_utf8_decode(s + i, len - i, &cp);
+        int n;
         ent_t e;
-        if (n < 0) {
+        if (s[i] < 0x80) {   /* ASCII: no decoding */
+            n = 1;
+            cp = s[i];
+            e = lookup(f, cp);
+            if (cp == 0)
+                bits |= FE_FOLD_NUL;
+        } else if ((n = utf8_decode(s + i, len - i, &cp)) < 0) {
             bits |= FE_FOLD_INVALID_UTF8;
             n = 1;
             e = ENT(FE_C_SEP, 0, FE_WHY_SEP, 0);
-        } else {
-            if (cp == 0)
-                bits |= FE_FOLD_NUL;
+        } else
             e = lookup(f, cp);
-        }
-        uint32_t from = (uint32_t)i, to = (uint32_t)(i + (size_t)n);
+        uint32_t from = (uint32_t)i;
         int cls = ENT_CLASS(e);
         size_t olen = ENT_LEN(e);
         const char *out = olen ? f->pool + ENT_OFF(e) : text + i;
         if (!olen)
             olen = (size_t)n;
-        i = to;
+        i += (size_t)n;
 
         if (cls == FE_C_DROP)
             continue;
@@ -567,7 +583,6 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                 sep_from = from;
             } else
                 sep_ch = ' ';
-            sep_to = to;
             continue;
         }
         if (cls == FE_C_HAN) {
@@ -576,15 +591,15 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
             bits |= FE_FOLD_HAS_HAN;
         }
         if (sep_pending) {
-            put(vf, &sep_ch, 1, sep_from, sep_to);
+            put(vf, &sep_ch, 1, sep_from);
             sep_pending = 0;
         }
         if (cls == FE_C_WORD && j.tok_chars++ == 0) {
             j.tok_pos = vf->len;
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }
-        put(vf, out, olen, from, to);
-        put(vc, out, olen, from, to);
+        put(vf, out, olen, from);
+        put(vc, out, olen, from);
     }
     token_end(&j, vf, &bits);
     return bits;

@@ -2,8 +2,8 @@
  * at load time, and the one-pass fold of a text into its views.
  *
  * A view is a normalised copy of the text plus, for each of its bytes, the
- * input bytes [src, srcend) it came from, so a match in any view maps back to
- * character boundaries of the text as sent. Views today:
+ * input offset of the character it came from, so a match in any view maps
+ * back to character boundaries of the text as sent (fe_view_span). Views today:
  *   folded  - NFKC, case folded, T->S, homoglyphs and digit variants folded,
  *             invisibles dropped; each run of separators becomes one byte;
  *             runs of single letters ("f.u.c.k") are joined.
@@ -40,8 +40,8 @@ typedef struct fe_fold fe_fold;
 
 typedef struct fe_viewbuf {
     char *buf;          /* the view's bytes (not NUL-terminated) */
-    uint32_t *src;      /* per byte: input offset of the character it came from */
-    uint32_t *srcend;   /* per byte: end of that character (or separator run) */
+    uint32_t *src;      /* per byte: input offset of the character it came from
+                           (of the first separator, for a separator run) */
     size_t len, cap;
 } fe_viewbuf;
 
@@ -60,6 +60,10 @@ void fe_viewbuf_free(fe_viewbuf *v);
  * Returns FE_FOLD_* bits. No ICU call, no allocation. */
 unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                       fe_viewbuf views[FE_NVIEWS]);
+
+/* The input bytes [*start, *end) behind view bytes [from, to) of text. */
+void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
+                  uint32_t *start, uint32_t *end);
 
 /* Class and FE_WHY_* bits of one code point. */
 int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);

@@ -47,7 +47,8 @@ static unsigned expect(const char *text, const char *folded, const char *compact
         fail_msg("'%s': compact view '%.*s', want '%s'", text, (int)c->len, c->buf, compact);
     for (int v = 0; v < FE_NVIEWS; v++)
         for (size_t i = 0; i < views[v].len; i++) {
-            uint32_t s = views[v].src[i], e = views[v].srcend[i], cp;
+            uint32_t s, e, cp;
+            fe_view_span(&views[v], i, i + 1, text, n, &s, &e);
             assert_true(s < e && e <= n);
             assert_true(fe_utf8_decode((const unsigned char *)text + s, n - s, &cp) > 0);
             assert_true(e == n || (((unsigned char)text[e]) & 0xc0) != 0x80);

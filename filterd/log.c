@@ -1,0 +1,154 @@
+/* log.c -- structured logs: one "key=value ..." line per event on stderr, never user text by default.
+ *
+ * Every line starts "ts=<UTC, ms> level=<level> proc=<process> pid=<pid> event=<event>".
+ * Values that come from clients (ids, and text only when log-text is on) go
+ * through fd_log_quote, which escapes and shortens them, so a line is always
+ * one line. Each line is written with one write() so processes do not mix. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "proto.h"
+
+#define LOG_LINE 2048             /* bytes: longest line; longer ones are cut */
+#define LOG_KINDS 8               /* rate-limited event kinds */
+#define QUOTE_MAX 64              /* bytes of a client value kept in a line */
+
+static const char *proc_name = FD_NAME;
+static int text_enabled;
+static struct {
+    time_t sec;
+    int used;
+    unsigned long dropped;
+} limit[LOG_KINDS];
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void fd_log_init(const char *proc, int log_text)
+{
+    proc_name = proc;
+    text_enabled = log_text;
+    memset(limit, 0, sizeof limit);
+}
+
+int fd_log_text_enabled(void)
+{
+    return text_enabled;
+}
+
+int64_t fd_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void vlog(int level, const char *event, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE];
+    struct timespec t;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    gmtime_r(&t.tv_sec, &tm);
+    int n = snprintf(line, sizeof line,
+                     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s proc=%s pid=%ld event=%s",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, t.tv_nsec / 1000000, level_names[level & 3], proc_name,
+                     (long)getpid(), event);
+    if (n < 0)
+        return;
+    if (fmt && *fmt && (size_t)n < sizeof line - 2) {
+        line[n++] = ' ';
+        int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+        if (m > 0)
+            n += m;
+    }
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}
+
+void fd_log(int level, const char *event, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, event, fmt, ap);
+    va_end(ap);
+}
+
+void fd_log_limited(int kind, const char *event, const char *fmt, ...)
+{
+    time_t now = time(NULL);
+    kind &= LOG_KINDS - 1;
+    if (limit[kind].sec != now) {
+        if (limit[kind].dropped)
+            fd_log(FD_WARN, "suppressed", "kind=%s count=%lu", event, limit[kind].dropped);
+        limit[kind].sec = now;
+        limit[kind].used = 0;
+        limit[kind].dropped = 0;
+    }
+    if (limit[kind].used >= FD_LOG_BURST) {
+        limit[kind].dropped++;
+        return;
+    }
+    limit[kind].used++;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(FD_WARN, event, fmt, ap);
+    va_end(ap);
+}
+
+const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
+{
+    const unsigned char *s = p;
+    size_t o = 0, cut = n > QUOTE_MAX ? QUOTE_MAX : n;
+    if (size < 8)
+        return "";
+    buf[o++] = '"';
+    for (size_t i = 0; i < cut && o + 6 < size; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)s[i];
+        } else if (s[i] < 0x20 || s[i] == 0x7f)
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", s[i]);
+        else
+            buf[o++] = (char)s[i];  /* UTF-8 passes through */
+    }
+    if (cut < n && o + 5 < size) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)
+{
+    fd_mpr r;
+    fd_mpv v;
+    if (!n)
+        return "-";
+    fd_mp_init(&r, raw, n);
+    if (fd_mp_read(&r, &v) < 0)
+        return "?";
+    if (v.type == FD_MP_UINT)
+        snprintf(buf, size, "%llu", (unsigned long long)v.u);
+    else if (v.type == FD_MP_INT)
+        snprintf(buf, size, "%lld", (long long)v.i);
+    else if (v.type == FD_MP_STR)
+        return fd_log_quote(v.s, v.len, buf, size);
+    else {
+        size_t o = 0, len = v.len > 32 ? 32 : v.len;
+        for (size_t i = 0; i < len && o + 3 < size; i++)
+            o += (size_t)snprintf(buf + o, size - o, "%02x", (unsigned char)v.s[i]);
+        buf[o] = '\0';
+    }
+    return buf;
+}
