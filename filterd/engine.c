@@ -481,8 +481,6 @@ const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
 typedef struct scan_ctx {
     fe_scratch *sc;
     const fe_viewbuf *v;
-    const char *text;
-    size_t len;
     int view, scene;
     int som_pass;        /* 0: main database; 1: the SOM rescan */
     int regex_hit;       /* the main pass saw a regex: rescan with SOM */
@@ -516,7 +514,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         return 1;  /* stop this scan */
     }
     fe_match *m = &c->sc->m[c->sc->n++];
-    fe_view_span(v, start, end, c->text, c->len, &m->start, &m->end);
+    m->start = (uint32_t)start;   /* view offsets until map_offsets() */
+    m->end = (uint32_t)end;
     m->entry = id;
     m->label = e->label;
     m->allow = !!(e->flags & FE_E_ALLOW);
@@ -527,6 +526,17 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
+/* Matches hold view offsets; fold again, this time with the offset maps,
+ * and turn them into input offsets. Only texts that matched pay for this. */
+static void map_offsets(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
+{
+    fe_fold_text(rs->fold, text, len, sc->views);
+    for (size_t i = 0; i < sc->n; i++) {
+        fe_match *m = &sc->m[i];
+        fe_view_span(&sc->views[m->view], m->start, m->end, text, len, &m->start, &m->end);
+    }
+}
+
 static int cmp_match(const void *a, const void *b)
 {
     const fe_match *x = a, *y = b;
@@ -535,6 +545,17 @@ static int cmp_match(const void *a, const void *b)
     if (x->end != y->end)
         return x->end > y->end ? -1 : 1;   /* longer first */
     return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* A regex reports every end it can reach from one start ("vx" + 3 to 8
+ * characters gives six matches): keep the longest, which sorts first. */
+static void dedupe(fe_scratch *sc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sc->n; i++)
+        if (k == 0 || sc->m[i].entry != sc->m[k - 1].entry || sc->m[i].start != sc->m[k - 1].start)
+            sc->m[k++] = sc->m[i];
+    sc->n = k;
 }
 
 /* Allow-lists first, then the strongest action; ties go to the earliest match
@@ -552,7 +573,8 @@ static void decide(fe_scratch *sc, fe_result *r)
                 m->allowed_by = (int32_t)k;
         if (m->allowed_by >= 0)
             continue;
-        r->labels |= 1u << m->label;
+        if (m->action > FE_ALLOW)   /* a label a scene policy allows is not reported */
+            r->labels |= 1u << m->label;
         if (r->decider < 0 || m->action > sc->m[r->decider].action)
             r->decider = (int)i;
     }
@@ -575,7 +597,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                                                                : "scratch made for another ruleset");
         return FE_ERR;
     }
-    unsigned bits = len ? fe_fold_text(rs->fold, text, len, sc->views) : 0;
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
     if (!len)
         for (int v = 0; v < FE_NVIEWS; v++)
             sc->views[v].len = 0;
@@ -585,7 +607,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
     for (int v = 0; v < FE_NVIEWS; v++) {
         if (!rs->db[v] || !sc->views[v].len)
             continue;
-        scan_ctx c = {sc, &sc->views[v], text, len, v, scene, 0, 0};
+        scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0};
         hs_error_t he = hs_scan(rs->db[v], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
                                 sc->hs, on_match, &c);
         if (he == HS_SUCCESS && c.regex_hit && rs->db[SOM_DB(v)]) {
@@ -598,7 +620,10 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
             return FE_ERR;
         }
     }
+    if (sc->n)
+        map_offsets(rs, sc, text, len);
     qsort(sc->m, sc->n, sizeof *sc->m, cmp_match);
+    dedupe(sc);
     decide(sc, out);
     out->warnings = sc->warn;
     out->matches = sc->m;

@@ -47,7 +47,8 @@ typedef struct fe_result {
     fe_action decision;
     int label;            /* enum fe_label of the deciding match; -1 when none */
     int decider;          /* index into matches of the deciding match; -1 when none */
-    uint32_t labels;      /* bit (1 << label) for every label among surviving matches */
+    uint32_t labels;      /* bit (1 << label) for every label among surviving matches
+                             whose action (after scene policy) is flag or block */
     unsigned warnings;    /* FE_WARN_* */
     const fe_match *matches; /* sorted by start; owned by the scratch, valid until its next scan */
     size_t nmatches;      /* all matches, allow-list and suppressed ones included */

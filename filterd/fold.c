@@ -499,12 +499,22 @@ void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text,
     *end = last + (uint32_t)(n > 0 ? n : 1);
 }
 
-static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from)
+/* Append n bytes to a view; with_src is a constant at each call site, so the
+ * compiler makes one loop that fills the offset map and one that does not. */
+static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, const int with_src)
 {
-    for (size_t i = 0; i < n; i++) {
-        v->buf[v->len] = s[i];
-        v->src[v->len++] = from;
+    char *b = v->buf + v->len;
+    switch (n) {   /* fixed-size copies for the common lengths */
+    case 1: b[0] = s[0]; break;
+    case 2: memcpy(b, s, 2); break;
+    case 3: memcpy(b, s, 3); break;
+    case 4: memcpy(b, s, 4); break;
+    default: memcpy(b, s, n);
     }
+    if (with_src)
+        for (size_t i = 0; i < n; i++)
+            v->src[v->len + i] = from;
+    v->len += n;
 }
 
 #define NONE ((size_t)-1)
@@ -519,7 +529,7 @@ typedef struct joiner {
 
 /* A word token ended: if it is a single letter that follows another single
  * letter across exactly one separator byte, pull it over that separator. */
-static void token_end(joiner *j, fe_viewbuf *v, unsigned *bits)
+static inline void token_end(joiner *j, fe_viewbuf *v, unsigned *bits, const int with_src)
 {
     if (!j->tok_chars)
         return;
@@ -527,7 +537,8 @@ static void token_end(joiner *j, fe_viewbuf *v, unsigned *bits)
         if (j->prev_single != NONE && j->tok_pos == j->prev_single + 1) {
             size_t d = j->tok_pos - 1;
             v->buf[d] = v->buf[j->tok_pos];
-            v->src[d] = v->src[j->tok_pos];
+            if (with_src)
+                v->src[d] = v->src[j->tok_pos];
             v->len = d + 1;
             *bits |= FE_FOLD_JOINED;
         }
@@ -537,8 +548,8 @@ static void token_end(joiner *j, fe_viewbuf *v, unsigned *bits)
     j->tok_chars = 0;
 }
 
-unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
-                      fe_viewbuf views[FE_NVIEWS])
+static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
+                            fe_viewbuf views[FE_NVIEWS], const int with_src)
 {
     const unsigned char *s = (const unsigned char *)text;
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
@@ -576,7 +587,7 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
         if (cls == FE_C_DROP)
             continue;
         if (cls == FE_C_SEP) {
-            token_end(&j, vf, &bits);
+            token_end(&j, vf, &bits, with_src);
             if (!sep_pending) {
                 sep_pending = 1;
                 sep_ch = ENT_LEN(e) ? *out : ' ';
@@ -586,21 +597,33 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
             continue;
         }
         if (cls == FE_C_HAN) {
-            token_end(&j, vf, &bits);
+            token_end(&j, vf, &bits, with_src);
             j.prev_single = NONE;
             bits |= FE_FOLD_HAS_HAN;
         }
         if (sep_pending) {
-            put(vf, &sep_ch, 1, sep_from);
+            put(vf, &sep_ch, 1, sep_from, with_src);
             sep_pending = 0;
         }
         if (cls == FE_C_WORD && j.tok_chars++ == 0) {
             j.tok_pos = vf->len;
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }
-        put(vf, out, olen, from);
-        put(vc, out, olen, from);
+        put(vf, out, olen, from, with_src);
+        put(vc, out, olen, from, with_src);
     }
-    token_end(&j, vf, &bits);
+    token_end(&j, vf, &bits, with_src);
     return bits;
+}
+
+unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
+                      fe_viewbuf views[FE_NVIEWS])
+{
+    return fold(f, text, len, views, 1);
+}
+
+unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
+                            fe_viewbuf views[FE_NVIEWS])
+{
+    return fold(f, text, len, views, 0);
 }

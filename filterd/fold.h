@@ -65,6 +65,11 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
 void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
                   uint32_t *start, uint32_t *end);
 
+/* The same fold without the offset maps (src is left as it was): the scan
+ * path folds this way and maps offsets only for texts that matched. */
+unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
+                            fe_viewbuf views[FE_NVIEWS]);
+
 /* Class and FE_WHY_* bits of one code point. */
 int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);
 

@@ -19,6 +19,7 @@ static const tu_file lists[] = {
     {"privacy.txt", "[re,word] 1[3-9]\\d[ -]?\\d{4}[ -]?\\d{4}\n"
                     "[re,word,check=idcard] \\d{17}[0-9x]\n"},
     {"trademark.txt", "wechat\n"},
+    {"ad.txt", "[re] vx[a-z0-9]{3,8}\n"},
     {"en/extra.txt", "@label violence\n@action flag\nbomb threat\n"},
     {"allow.txt", "scunthorpe\n"},
     {NULL, NULL},
@@ -198,8 +199,18 @@ static void test_scene_policy(void **state)
     assert_int_equal(r.label, FE_L_TRADEMARK);
     r = tu_scan(rs, "add me on wechat", FE_S_CHAT);
     assert_int_equal(r.decision, FE_ALLOW);
+    assert_int_equal(r.labels, 0);   /* the policy allows it: no label reported */
     assert_int_equal(fe_policy_action(rs, FE_S_PROFILE, FE_L_TRADEMARK, FE_FLAG), FE_BLOCK);
     assert_int_equal(fe_policy_action(rs, FE_S_FORUM, FE_L_TRADEMARK, FE_FLAG), FE_FLAG);
+}
+
+static void test_regex_reports_longest_match_once(void **state)
+{
+    (void)state;
+    fe_result r = tu_scan(rs, "add vxabc12345 now", FE_S_COMMENT);
+    assert_int_equal(r.nmatches, 1);   /* not one per reachable end */
+    assert_int_equal(r.matches[0].start, 4);
+    assert_int_equal(r.matches[0].end, 14);
 }
 
 static void test_idcard_check_digit(void **state)
@@ -349,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_decision_strongest_then_earliest),
         cmocka_unit_test(test_allowed_text),
         cmocka_unit_test(test_scene_policy),
+        cmocka_unit_test(test_regex_reports_longest_match_once),
         cmocka_unit_test(test_idcard_check_digit),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_entry_info_and_version),
