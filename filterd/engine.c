@@ -50,6 +50,7 @@ struct fe_ruleset {
     size_t max_text;
     char version[32];
     double compile_s;
+    fe_errors warnings;   /* what lint should mention but is not an error */
     int cached;           /* the databases came from the on-disk cache */
 };
 
@@ -105,82 +106,140 @@ static void where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
     snprintf(buf, n, "%s:%u", wl->files[wl->entries[i].file], wl->entries[i].line);
 }
 
+/* The pattern of a regex entry, for its main database (as a prefilter) and
+ * its SOM database. NULL on error (reported). */
+static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *flags,
+                           const char *at, fe_errors *err)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *ce = NULL;
+    int view = rs->rules[i].view;
+
+    *flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
+    if (hs_expression_info(e->term, *flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
+        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
+        hs_free_compile_error(ce);
+        return NULL;
+    }
+    int empty = info->min_width == 0;
+    free(info);
+    if (empty) {
+        fe_errors_add(err, "%s: regex can match empty text", at);
+        return NULL;
+    }
+    patset *q = &ps[SOM_DB(view)];
+    if (!(q->expr[q->n] = strdup(e->term)))
+        return NULL;
+    q->flags[q->n] = *flags | HS_FLAG_SOM_LEFTMOST;
+    q->ids[q->n++] = (unsigned)i;
+    *flags |= HS_FLAG_SINGLEMATCH;
+    return strdup(e->term);
+}
+
+/* The pattern of a literal entry: its folded form in its view. */
+static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], const char *at,
+                           fe_errors *err)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    size_t n = strlen(e->term);
+
+    if (n > TERM_MAX) {
+        fe_errors_add(err, "%s: term longer than %d bytes", at, TERM_MAX);
+        return NULL;
+    }
+    unsigned bits = fe_fold_text(rs->fold, e->term, n, tv);
+    int view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT : FE_VIEW_FOLDED;
+    if (tv[view].len == 0) {
+        fe_errors_add(err, "%s: term folds to nothing (only separators or invisible "
+                      "characters)", at);
+        return NULL;
+    }
+    rs->rules[i].view = (uint8_t)view;
+    rs->rules[i].vlen = (uint32_t)tv[view].len;
+    return literal_pattern(&tv[view], view);
+}
+
+/* Entries that normalise to the same pattern: the first one is compiled,
+ * later ones with the same label, action and options only earn a warning
+ * (they could never add a match); ones that differ are kept and warned about. */
+typedef struct dupset {
+    struct { const char *expr; uint32_t entry; } *slot;
+    size_t cap;
+} dupset;
+
+static int dup_of(fe_ruleset *rs, dupset *d, const char *expr, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    uint64_t h = fe_hash(FE_HASH_INIT, expr, strlen(expr));
+    h = fe_hash(h, &rs->rules[i].view, 1);
+    for (size_t k = h & (d->cap - 1);; k = (k + 1) & (d->cap - 1)) {
+        if (!d->slot[k].expr) {
+            d->slot[k].expr = expr;
+            d->slot[k].entry = (uint32_t)i;
+            return -1;
+        }
+        const fe_entry *f = &rs->wl.entries[d->slot[k].entry];
+        if (strcmp(d->slot[k].expr, expr) || rs->rules[d->slot[k].entry].view != rs->rules[i].view)
+            continue;
+        char here[4200], there[4200];
+        where(&rs->wl, i, here, sizeof here);
+        where(&rs->wl, d->slot[k].entry, there, sizeof there);
+        int same = e->label == f->label && e->action == f->action && e->flags == f->flags &&
+                   e->check == f->check;
+        fe_errors_add(&rs->warnings, "%s: '%s' is the same as %s after normalisation%s", here,
+                      e->term, there, same ? "; ignored" : ", with other options; both kept");
+        return same ? (int)d->slot[k].entry : -1;
+    }
+}
+
 /* Turn every entry into a pattern of the view it is matched in. */
 static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
 {
     fe_viewbuf tv[FE_NVIEWS] = {{0}};
+    dupset dups = {NULL, 16};
     char at[4200];
     int rc = 0;
 
+    while (dups.cap < rs->wl.n * 2)
+        dups.cap *= 2;
+    dups.slot = calloc(dups.cap, sizeof *dups.slot);
+    int oom = !dups.slot;
     for (int v = 0; v < FE_NVIEWS; v++)
-        if (fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0) {
-            fe_errors_add(err, "out of memory");
-            rc = -1;
-            goto out;
-        }
+        oom |= fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0;
+    if (oom) {
+        fe_errors_add(err, "out of memory");
+        rc = -1;
+        goto out;
+    }
     for (size_t i = 0; i < rs->wl.n; i++) {
-        fe_entry *e = &rs->wl.entries[i];
+        const fe_entry *e = &rs->wl.entries[i];
         unsigned flags = 0;
         char *expr;
-        int view;
+        int before = err->count;
         where(&rs->wl, i, at, sizeof at);
         if (e->flags & FE_E_RE) {
-            hs_expr_info_t *info = NULL;
-            hs_compile_error_t *ce = NULL;
-            view = e->view >= 0 ? e->view : FE_VIEW_FOLDED;
-            flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
-            if (hs_expression_info(e->term, flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
-                fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
-                hs_free_compile_error(ce);
-                rc = -1;
-                continue;
-            }
-            if (info->min_width == 0) {
-                fe_errors_add(err, "%s: regex can match empty text", at);
-                rc = -1;
-            }
-            free(info);
-            expr = strdup(e->term);
-            rs->rules[i].vlen = 0;
-            patset *q = &ps[SOM_DB(view)];
-            if (!(q->expr[q->n] = strdup(e->term))) {
-                free(expr);
-                expr = NULL;
-            } else {
-                q->flags[q->n] = flags | HS_FLAG_SOM_LEFTMOST;
-                q->ids[q->n++] = (unsigned)i;
-            }
-            flags |= HS_FLAG_SINGLEMATCH;
-        } else {
-            if (strlen(e->term) > TERM_MAX) {
-                fe_errors_add(err, "%s: term longer than %d bytes", at, TERM_MAX);
-                rc = -1;
-                continue;
-            }
-            unsigned bits = fe_fold_text(rs->fold, e->term, strlen(e->term), tv);
-            view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT
-                                                                     : FE_VIEW_FOLDED;
-            if (tv[view].len == 0) {
-                fe_errors_add(err, "%s: term folds to nothing (only separators or "
-                              "invisible characters)", at);
-                rc = -1;
-                continue;
-            }
-            expr = literal_pattern(&tv[view], view);
-            rs->rules[i].vlen = (uint32_t)tv[view].len;
-        }
-        rs->rules[i].view = (uint8_t)view;
+            rs->rules[i].view = (uint8_t)(e->view >= 0 ? e->view : FE_VIEW_FOLDED);
+            expr = regex_pattern(rs, i, ps, &flags, at, err);
+        } else
+            expr = literal_entry(rs, i, tv, at, err);
         if (!expr) {
-            fe_errors_add(err, "out of memory");
+            if (err->count == before)
+                fe_errors_add(err, "out of memory");
             rc = -1;
-            goto out;
+            continue;
         }
-        patset *p = &ps[view];
+        if (!(e->flags & FE_E_RE) && dup_of(rs, &dups, expr, i) >= 0) {
+            free(expr);
+            continue;
+        }
+        patset *p = &ps[rs->rules[i].view];
         p->expr[p->n] = expr;
         p->flags[p->n] = flags;
         p->ids[p->n++] = (unsigned)i;
     }
 out:
+    free(dups.slot);
     for (int v = 0; v < FE_NVIEWS; v++)
         fe_viewbuf_free(&tv[v]);
     return rc;
@@ -294,7 +353,7 @@ static void cache_write(const fe_ruleset *rs, const char *dir, const char *path)
         if (rs->db[v] && hs_serialize_database(rs->db[v], &buf, &len) != HS_SUCCESS)
             ok = 0;
         uint64_t size = len;
-        ok = ok && fwrite(&size, sizeof size, 1, f) == 1 && fwrite(buf, 1, len, f) == len;
+        ok = ok && fwrite(&size, sizeof size, 1, f) == 1 && (!len || fwrite(buf, 1, len, f) == len);
         free(buf);
     }
     if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
@@ -378,12 +437,14 @@ void fe_ruleset_free(fe_ruleset *rs)
         hs_free_database(rs->db[d]);
     fe_fold_free(rs->fold);
     fe_wl_free(&rs->wl);
+    fe_errors_clear(&rs->warnings);
     free(rs->rules);
     free(rs);
 }
 
 const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
 int fe_ruleset_cached(const fe_ruleset *rs) { return rs->cached; }
+const fe_errors *fe_ruleset_warnings(const fe_ruleset *rs) { return &rs->warnings; }
 size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
 double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }
 const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }

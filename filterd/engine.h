@@ -74,6 +74,10 @@ void fe_ruleset_free(fe_ruleset *rs);
 
 const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
 int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from cfg->cache_dir */
+/* "file:line: ..." lines worth a moderator's look that are not errors, such
+ * as entries that normalise to the same term as an earlier one. Empty when
+ * the databases came from the cache. */
+const fe_errors *fe_ruleset_warnings(const fe_ruleset *rs);
 size_t fe_ruleset_entries(const fe_ruleset *rs);
 size_t fe_ruleset_db_size(const fe_ruleset *rs);      /* compiled databases, bytes */
 size_t fe_ruleset_memory(const fe_ruleset *rs);       /* everything it holds, bytes */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "fold.h"
+#include "strutil.h"
 #include "taxonomy.h"
 #include "wordlist.h"
 
@@ -30,16 +31,6 @@ typedef struct defaults {
     int label, action;   /* -1: none / the label's default */
     int word, allow, view;
 } defaults;
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 static int valid_utf8(const char *s)
 {
@@ -75,7 +66,7 @@ static int directive(defaults *d, char *s, const char *where, fe_errors *err)
         arg++;
     if (*arg)
         *arg++ = '\0';
-    arg = trim(arg);
+    arg = fe_trim(arg);
     if (!strcmp(s, "@label")) {
         if ((d->label = fe_label_lookup(arg)) < 0)
             goto bad_label;
@@ -110,8 +101,8 @@ static int option(fe_entry *e, char *o, const char *where, fe_errors *err)
 {
     char *v = strchr(o, '=');
     if (v)
-        *v++ = '\0', v = trim(v);
-    o = trim(o);
+        *v++ = '\0', v = fe_trim(v);
+    o = fe_trim(o);
     int x;
     if (!strcmp(o, "action") && v) {
         if ((x = fe_action_lookup(v)) < 0) {
@@ -187,7 +178,7 @@ static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
         *close = '\0';
         for (char *o = strtok_r(s + 1, ",", &save); o; o = strtok_r(NULL, ",", &save))
             bad |= option(&e, o, where, err) < 0;
-        s = trim(close + 1);
+        s = fe_trim(close + 1);
     } else if (s[0] == '\\' && (s[1] == '[' || s[1] == '@' || s[1] == '#'))
         s++;
     if (e.action == 0xff)
@@ -258,9 +249,9 @@ int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len
         } else {
             memcpy(buf, text + i, n);
             buf[n] = '\0';
-            char *s = trim(buf);
+            char *s = fe_trim(buf);
             if (line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))  /* BOM */
-                s = trim(s + 3);
+                s = fe_trim(s + 3);
             if (*s == '@')
                 directive(&d, s, where, err);
             else if (*s && *s != '#')

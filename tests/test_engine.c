@@ -13,7 +13,7 @@
 
 static const tu_file lists[] = {
     {"abuse.txt", "# abuse, test fixture\n[word] ass\nfuck\n[action=block] cunt\n"},
-    {"politics.txt", "法轮功\n"},
+    {"politics.txt", "法轮功\n法輪功\n"},
     {"fraud.txt", "发票代开\ntencent\n"},
     {"porn.txt", "@action flag\nnude\n[action=block] 乳交\n"},
     {"privacy.txt", "[re,word] 1[3-9]\\d[ -]?\\d{4}[ -]?\\d{4}\n"
@@ -272,6 +272,17 @@ static void test_entry_info_and_version(void **state)
 }
 
 /* Loading: errors are file:line: reason, and a bad set is refused whole. */
+static void test_duplicates_after_folding(void **state)
+{
+    (void)state;
+    const fe_errors *w = fe_ruleset_warnings(rs);
+    assert_non_null(w->text);
+    assert_non_null(strstr(w->text, "politics.txt:2: '法輪功' is the same as politics.txt:1 "
+                                    "after normalisation; ignored"));
+    fe_result r = tu_scan(rs, "法轮功", FE_S_COMMENT);
+    assert_int_equal(r.nmatches, 1);
+}
+
 static void test_load_errors(void **state)
 {
     static const tu_file bad[] = {
@@ -364,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_idcard_check_digit),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_entry_info_and_version),
+        cmocka_unit_test(test_duplicates_after_folding),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_empty_regex_refused),
         cmocka_unit_test(test_missing_dir),
