@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "strutil.h"
 
 enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY };
 
@@ -41,19 +42,11 @@ static const conf_row table[] = {
     {"heartbeat-ms", T_INT, 10, 60000, F(heartbeat_ms), "500"},
     {"heartbeat-liveness", T_INT, 2, 100, F(heartbeat_liveness), "4"},
     {"log-text", T_BOOL, 0, 0, F(log_text), "no"},
+    {"log-requests", T_BOOL, 0, 0, F(log_requests), "no"},
+    {"mode", T_STR, 0, 0, F(mode), "scan"},
 };
 
 #define NROWS (sizeof table / sizeof table[0])
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 /* Split s in place into at most max whitespace-separated words. */
 static int split(char *s, char **argv, int max)
@@ -204,7 +197,7 @@ int fe_conf_set(fe_config *c, const char *line, const char *where, fe_errors *er
         return -1;
     }
     strcpy(buf, line);
-    char *s = trim(buf);
+    char *s = fe_trim(buf);
     if (!*s || *s == '#')
         return 0;
     int argc = split(s, argv, FE_CONF_MAX_ENDPOINTS + 2);

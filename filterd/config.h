@@ -36,6 +36,8 @@ typedef struct fe_config {
     int heartbeat_ms;
     int heartbeat_liveness;     /* missed heartbeats before a worker is hung */
     int log_text;               /* debug only: log user text */
+    int log_requests;           /* one log line per answered request */
+    char mode[16];              /* "scan", or "echo": answer allow without scanning */
 } fe_config;
 
 /* Fill c with the defaults of the table. */

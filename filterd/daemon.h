@@ -5,6 +5,8 @@
  *   broker.c   the ZeroMQ load-balancing broker: clients, workers, deadlines, admin
  *   worker.c   one scan at a time on the shared, copy-on-write rule set
  *   helper.c   compiles new lists off the serving path for a reload
+ * with admin.c (the admin endpoint, inside the broker), stats.c (the latency
+ * histogram), proto.c (protocol v1, proto.h) and log.c (structured logs).
  * Supervisor and broker talk over a SOCK_SEQPACKET socketpair, one text
  * message per packet (see "control messages" below). */
 #ifndef FD_DAEMON_H
@@ -15,6 +17,7 @@
 #include <sys/types.h>
 
 #include "engine.h"
+#include "proto.h"
 
 #define FD_NAME "filterd"
 
@@ -84,6 +87,25 @@ const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
 int fd_log_text_enabled(void);
 int64_t fd_now_ns(void);                 /* CLOCK_MONOTONIC */
 
+/* ---- stats.c -------------------------------------------------------------- */
+/* Latency histogram: log-bucketed, constant memory, about 6% resolution. */
+#define FD_HIST_SUB 16            /* sub-buckets per power of two */
+#define FD_HIST_BUCKETS (64 * FD_HIST_SUB)
+typedef struct fd_hist {
+    uint64_t n, max;
+    uint64_t b[FD_HIST_BUCKETS];
+} fd_hist;
+void fd_hist_add(fd_hist *h, uint64_t v);
+uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty */
+
+typedef struct fd_stats {
+    uint64_t requests, errors, deadline, overload;
+    uint64_t decisions[3];        /* by fe_action */
+    uint64_t labels[FE_NLABELS];
+    uint64_t worker_restarts, reloads, reload_failures;
+    fd_hist latency;              /* elapsed_us of every decision */
+} fd_stats;
+
 /* ---- broker.c, admin.c ---------------------------------------------------- */
 #define FD_MAX_WORKERS 1024       /* worker slots in the broker (old and new generations) */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
@@ -135,7 +157,7 @@ typedef struct fd_broker {
     uint64_t seq;
     uint32_t gen;                 /* generation requests go to */
     int switched;                 /* a worker of gen has said hello */
-    char version[32], previous[32], pending[32];
+    char version[32], previous[32], pending[32], pending_prev[32];
     int64_t version_since, started;
     int ready_sent;
     void *waiter[FD_MAX_WAITERS]; /* zmq_msg_t *: admin reload callers' routing ids */
@@ -158,25 +180,6 @@ void fd_admin_handle(fd_broker *b, void *ident, const void *body, size_t len);
  * the errors ("file:line: reason" lines). Answers every waiting caller. */
 void fd_admin_reloaded(fd_broker *b, int ok, const char *errors);
 
-/* ---- stats.c -------------------------------------------------------------- */
-/* Latency histogram: log-bucketed, constant memory, about 6% resolution. */
-#define FD_HIST_SUB 16            /* sub-buckets per power of two */
-#define FD_HIST_BUCKETS (64 * FD_HIST_SUB)
-typedef struct fd_hist {
-    uint64_t n, max;
-    uint64_t b[FD_HIST_BUCKETS];
-} fd_hist;
-void fd_hist_add(fd_hist *h, uint64_t v);
-uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty */
-
-typedef struct fd_stats {
-    uint64_t requests, errors, deadline, overload;
-    uint64_t decisions[3];        /* by fe_action */
-    uint64_t labels[FE_NLABELS];
-    uint64_t worker_restarts, reloads, reload_failures;
-    fd_hist latency;              /* elapsed_us of every decision */
-} fd_stats;
-
 /* ---- worker.c ------------------------------------------------------------- */
 /* A worker process's body: connects to the backend, serves until retired,
  * returns the exit status. rs is shared copy-on-write with the supervisor. */
@@ -189,6 +192,9 @@ int fd_worker_main(const fd_ctx *ctx, const fe_ruleset *rs);
 pid_t fd_helper_start(const fe_config *cfg, int *fd, char *err, size_t errlen);
 
 /* ---- filterd.c (shared process helpers) ----------------------------------- */
+/* 1 when running as root with a user to drop to (its ids in *uid, *gid),
+ * 0 when there is nothing to drop, -1 for an unknown user (message in err). */
+int fd_privsep_user(const fe_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 /* Drop to cfg->user when root (no-op otherwise or when user is ""). */
 int fd_drop_privileges(const fe_config *cfg, char *err, size_t errlen);
 /* In a fresh child: die with the parent, default signal handling. */

@@ -275,7 +275,7 @@ static int read_pair(fd_mpr *r, fd_req *q, size_t max_text, int *code, char *err
         if (v.type != FD_MP_UINT)
             fail(code, FD_E_BAD_REQUEST, err, errlen, "%s must be a uint", "v");
         else if (v.u != FD_PROTO_VERSION)
-            fail(code, FD_E_BAD_REQUEST, err, errlen, "%s", "unsupported protocol version (1)");
+            fail(code, FD_E_BAD_REQUEST, err, errlen, "%s", "unsupported protocol version: this server speaks v 1");
     } else if (key_is(&k, "op"))
         read_op(&v, q, code, err, errlen);
     else if (key_is(&k, "text")) {

@@ -227,7 +227,7 @@ static int worker_open(worker *w, char *err, size_t errlen)
     }
     zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_connect(w->sock, w->ctx->backend) < 0) {
-        snprintf(err, errlen, "connect %s: %s", w->ctx->backend, zmq_strerror(errno));
+        snprintf(err, errlen, "connect %.200s: %s", w->ctx->backend, zmq_strerror(errno));
         return -1;
     }
     msgpack_sbuffer_init(&w->sb);
