@@ -1,0 +1,511 @@
+/* cmd_offline.c -- the filterctl commands that load the lists themselves: scan, explain, lint.
+ *
+ * scan is the batch path: one ruleset, one scratch, 1 MiB stdio buffers,
+ * getline into one growing buffer, and each result printed through one
+ * preallocated buffer. The per-line cost is the cJSON parse and build, and
+ * the scan itself. explain is for a person and takes its time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "engine.h"
+#include "jsonout.h"
+
+#define IO_BUF (1u << 20)     /* stdin and stdout buffers, bytes */
+#define LINE_OUT (64u << 10)  /* a result line up to this prints without malloc, bytes */
+#define ERR_LEN 512
+
+/* ---- options and loading, shared by the commands -------------------------- */
+
+typedef struct opts {
+    const char *lists, *config, *scene;
+    char **args;           /* the positional arguments */
+    int nargs;
+} opts;
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 if it matched, -1 if the value is missing. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n))
+        return 0;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n])
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
+
+/* Parse argv into o (the positionals are gathered at the front of argv).
+ * Returns 0, 1 for --help, or -1 after printing the usage. */
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->args = argv + 1;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        int r = 0;
+        if (!strcmp(a, "--")) {
+            while (++i < argc)
+                o->args[o->nargs++] = argv[i];
+            break;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
+        if ((r = opt_value(argc, argv, &i, "--lists", &o->lists)) ||
+            (r = opt_value(argc, argv, &i, "--config", &o->config)) ||
+            (r = opt_value(argc, argv, &i, "--scene", &o->scene))) {
+            if (r > 0)
+                continue;
+            fprintf(stderr, "filterctl %s: %s needs a value\n", argv[0], a);
+        } else if (a[0] != '-' || !a[1]) {
+            o->args[o->nargs++] = a;
+            continue;
+        } else
+            fprintf(stderr, "filterctl %s: unknown option '%s'\n", argv[0], a);
+        fc_usage(stderr, argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* The exit for a bad command line: r from parse_opts (1: --help was asked
+ * for; -1: already reported), or 0 with why. */
+static int usage_exit(int r, const char *cmd, const char *why)
+{
+    if (r > 0) {
+        fc_usage(stdout, cmd);
+        return FC_EXIT_OK;
+    }
+    if (r == 0) {
+        fprintf(stderr, "filterctl %s: %s\n", cmd, why);
+        fc_usage(stderr, cmd);
+    }
+    return FC_EXIT_USAGE;
+}
+
+/* The config (the file, or the defaults) with --lists applied. */
+static int make_config(const opts *o, fe_config *cfg, fe_errors *err)
+{
+    if (o->config) {
+        if (fe_conf_load(cfg, o->config, err) < 0)
+            return -1;
+    } else
+        fe_conf_defaults(cfg);
+    if (o->lists) {
+        int n = snprintf(cfg->lists, sizeof cfg->lists, "%s", o->lists);
+        if (n < 0 || (size_t)n >= sizeof cfg->lists) {
+            fe_errors_add(err, "--lists: path too long");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every kept error line, then a count of those that were not kept. */
+static void print_errors(FILE *f, const fe_errors *err)
+{
+    int kept = 0;
+    if (err->text) {
+        fputs(err->text, f);
+        for (const char *p = err->text; (p = strchr(p, '\n')); p++)
+            kept++;
+    }
+    if (err->count > kept)
+        fprintf(f, "... and %d more errors\n", err->count - kept);
+}
+
+/* Load the ruleset o asks for; on failure print the errors on f. */
+static fe_ruleset *load(const opts *o, FILE *f)
+{
+    fe_config cfg;
+    fe_errors err = FE_ERRORS_INIT;
+    fe_ruleset *rs = NULL;
+
+    if (make_config(o, &cfg, &err) == 0)
+        rs = fe_load(&cfg, &err);
+    if (!rs)
+        print_errors(f, &err);
+    fe_errors_clear(&err);
+    return rs;
+}
+
+/* --scene, or the default scene; -1 (and a message) if unknown. */
+static int scene_of(const opts *o, const char *cmd)
+{
+    if (!o->scene)
+        return FE_SCENE_DEFAULT;
+    int s = fe_scene_lookup(o->scene);
+    if (s < 0) {
+        fprintf(stderr, "filterctl %s: unknown scene '%s' (", cmd, o->scene);
+        for (int i = 0; i < FE_NSCENES; i++)
+            fprintf(stderr, "%s%s", i ? ", " : "", fe_scene_name(i));
+        fprintf(stderr, ")\n");
+    }
+    return s;
+}
+
+/* ---- scan ------------------------------------------------------------------ */
+
+/* The answer to one request line: a decision or an error object. */
+static cJSON *scan_line(const fe_ruleset *rs, fe_scratch *sc, int scene, char *line,
+                        size_t len)
+{
+    char err[ERR_LEN];
+    fc_request rq;
+    fe_result r;
+    cJSON *o;
+
+    if (fc_request_parse(line, len, scene, &rq, err, sizeof err) < 0 ||
+        fe_scan(rs, sc, rq.text, rq.len, rq.scene, &r, err, sizeof err) != FE_OK)
+        o = fc_error_json(rq.id, err);
+    else
+        o = fc_result_json(rs, &r, rq.text, rq.len, rq.id);
+    fc_request_free(&rq);
+    return o;
+}
+
+static size_t chomp(char *s, size_t n)
+{
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    s[n] = '\0';
+    return n;
+}
+
+/* One output line per input line, in input order. Returns 0 or -1. */
+static int scan_stream(const fe_ruleset *rs, fe_scratch *sc, int scene, FILE *in, FILE *out)
+{
+    char *line = NULL, *obuf = malloc(LINE_OUT);
+    size_t cap = 0;
+    ssize_t n;
+    int rc = obuf ? 0 : -1;
+
+    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
+        cJSON *o = scan_line(rs, sc, scene, line, chomp(line, (size_t)n));
+        rc = o ? fc_json_print_line(out, o, obuf, LINE_OUT) : -1;
+        cJSON_Delete(o);
+    }
+    if (rc < 0)
+        fprintf(stderr, "filterctl scan: out of memory or write error\n");
+    else if (ferror(in)) {
+        perror("filterctl scan: stdin");
+        rc = -1;
+    }
+    free(line);
+    free(obuf);
+    return rc;
+}
+
+int fc_cmd_scan(int argc, char **argv)
+{
+    static char ibuf[IO_BUF], obuf[IO_BUF];
+    char err[ERR_LEN];
+    opts o;
+    int r = parse_opts(argc, argv, &o), scene;
+
+    if (r != 0 || o.nargs)
+        return usage_exit(r, "scan", "it reads stdin and takes no other arguments");
+    if ((scene = scene_of(&o, "scan")) < 0)
+        return FC_EXIT_USAGE;
+    fe_ruleset *rs = load(&o, stderr);
+    if (!rs)
+        return FC_EXIT_USAGE;
+    fe_scratch *sc = fe_scratch_new(rs, err, sizeof err);
+    if (!sc) {
+        fprintf(stderr, "filterctl scan: %s\n", err);
+        fe_ruleset_free(rs);
+        return FC_EXIT_FAIL;
+    }
+    setvbuf(stdin, ibuf, _IOFBF, sizeof ibuf);
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    r = scan_stream(rs, sc, scene, stdin, stdout);
+    if (fflush(stdout) == EOF) {
+        perror("filterctl scan: stdout");
+        r = -1;
+    }
+    fe_scratch_free(sc);
+    fe_ruleset_free(rs);
+    return r < 0 ? FC_EXIT_FAIL : FC_EXIT_OK;
+}
+
+/* ---- explain --------------------------------------------------------------- */
+
+typedef struct marks {
+    const char *on, *off;
+} marks;
+
+/* Text for a terminal: control bytes are shown as \xNN. */
+static void put_text(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            putc(c, f);
+    }
+}
+
+static int live(const fe_match *m)
+{
+    return !m->allow && m->allowed_by < 0;
+}
+
+/* End of the run of surviving deny matches (overlapping or touching) that
+ * covers byte at; at itself when none does. */
+static size_t run_end(const fe_result *r, size_t at)
+{
+    size_t end = at;
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (size_t i = 0; i < r->nmatches; i++) {
+            const fe_match *m = &r->matches[i];
+            if (live(m) && m->start <= end && m->end > end)
+                end = m->end, grew = 1;
+        }
+    }
+    return end;
+}
+
+/* The start of the first surviving deny match after at, or len. */
+static size_t next_start(const fe_result *r, size_t at, size_t len)
+{
+    size_t next = len;
+    for (size_t i = 0; i < r->nmatches; i++)
+        if (live(&r->matches[i]) && r->matches[i].start > at && r->matches[i].start < next)
+            next = r->matches[i].start;
+    return next;
+}
+
+/* The text with the spans of the surviving deny matches marked. */
+static void put_highlighted(FILE *f, const fe_result *r, const char *text, size_t len,
+                            const marks *mk)
+{
+    for (size_t at = 0, end; at < len; at = end) {
+        if ((end = run_end(r, at)) > at) {
+            fputs(mk->on, f);
+            put_text(f, text + at, end - at);
+            fputs(mk->off, f);
+        } else {
+            end = next_start(r, at, len);
+            put_text(f, text + at, end - at);
+        }
+    }
+}
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} whys[] = {
+    {FE_WHY_COMPAT, "full-width/compatibility forms"},
+    {FE_WHY_CASE, "case"},
+    {FE_WHY_T2S, "traditional->simplified"},
+    {FE_WHY_HOMOGLYPH, "look-alike letters"},
+    {FE_WHY_DIGIT, "digit variants"},
+    {FE_WHY_MARK, "diacritics dropped"},
+    {FE_WHY_INVISIBLE, "invisible characters dropped"},
+};
+
+/* What the characters of a span went through: FE_WHY_* bits, and its
+ * separator runs (a run is cut by a letter, not by a dropped character). */
+typedef struct spanwhy {
+    unsigned why;
+    int runs;        /* separator runs */
+    int plain;       /* every run is one ASCII space */
+} spanwhy;
+
+static spanwhy span_why(const fe_fold *fold, const char *text, const fe_match *m)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    spanwhy w = {0, 0, 1};
+    int in_sep = 0;
+
+    for (size_t i = m->start; i < m->end;) {
+        uint32_t cp = 0;
+        unsigned why = FE_WHY_SEP;
+        int n = fe_utf8_decode(s + i, m->end - i, &cp);
+        int cls = n < 0 ? FE_C_SEP : fe_fold_class(fold, cp, &why);
+        if (n < 0)
+            n = 1;
+        w.why |= why;
+        if (cls == FE_C_SEP) {
+            w.plain &= !in_sep && cp == ' ';
+            w.runs += !in_sep;
+            in_sep = 1;
+        } else if (cls != FE_C_DROP)
+            in_sep = 0;
+        i += (size_t)n;
+    }
+    return w;
+}
+
+/* Separator bytes of view v whose character (or run) starts inside m. */
+static int view_seps(const fe_viewbuf *v, const fe_match *m)
+{
+    int n = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->buf[i];
+        if (v->src[i] >= m->start && v->src[i] < m->end && c < 0x80 &&
+            !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            n++;
+    }
+    return n;
+}
+
+/* "case, traditional->simplified, ..." for the normalisations that made m match. */
+static void put_why(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const char *text,
+                    const fe_match *m)
+{
+    spanwhy w = span_why(fe_ruleset_fold(rs), text, m);
+    const char *sep = "";
+
+    fprintf(f, "      normalised: ");
+    for (size_t i = 0; i < sizeof whys / sizeof whys[0]; i++)
+        if (w.why & whys[i].bit) {
+            fprintf(f, "%s%s", sep, whys[i].name);
+            sep = ", ";
+        }
+    if (w.runs && m->view == FE_VIEW_COMPACT)
+        fprintf(f, "%sseparators skipped", sep), sep = ", ";
+    else if (w.runs && view_seps(fe_scratch_view(sc, FE_VIEW_FOLDED), m) < w.runs)
+        fprintf(f, "%sseparators between single letters joined", sep), sep = ", ";
+    else if (w.runs && !w.plain)
+        fprintf(f, "%sseparator runs read as one separator", sep), sep = ", ";
+    fprintf(f, "%s\n", *sep ? "" : "nothing (matched as written)");
+}
+
+/* The action line of a deny match, noting a scene policy that changed it. */
+static void put_action(FILE *f, const fe_match *m, const fe_entry_info *e, int scene)
+{
+    fprintf(f, "label %s (code %d), action %s", fe_label_name(m->label),
+            fe_label_code(m->label), fe_action_name(m->action));
+    if (m->action != e->action)
+        fprintf(f, " (scene '%s' policy; the list says %s)", fe_scene_name(scene),
+                fe_action_name(e->action));
+}
+
+static void put_match(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const fe_result *r,
+                      size_t i, const char *text, int scene)
+{
+    const fe_match *m = &r->matches[i];
+    fe_entry_info e, a;
+
+    if (fe_entry_get(rs, m->entry, &e) != FE_OK)
+        return;
+    fprintf(f, "  %s:%u  %s\"%s\"  bytes %u-%u \"", e.file, e.line, e.regex ? "re " : "",
+            e.term, m->start, m->end);
+    put_text(f, text + m->start, m->end - m->start);
+    fprintf(f, "\"  in the %s view\n      ", fe_view_name(m->view));
+    if (m->allow)
+        fprintf(f, "allow-list entry: deny matches inside this span do not count");
+    else
+        put_action(f, m, &e, scene);
+    if (m->allowed_by >= 0 && fe_entry_get(rs, r->matches[m->allowed_by].entry, &a) == FE_OK)
+        fprintf(f, "\n      SUPPRESSED by the allow-list entry %s:%u \"%s\"", a.file, a.line,
+                a.term);
+    fprintf(f, "%s\n", (int)i == r->decider ? "  <- decides" : "");
+    put_why(f, rs, sc, text, m);
+}
+
+static void put_warnings(FILE *f, unsigned w)
+{
+    if (!w)
+        return;
+    fprintf(f, "warnings:");
+    if (w & FE_WARN_INVALID_UTF8)
+        fprintf(f, " invalid_utf8 (read as separators)");
+    if (w & FE_WARN_NUL)
+        fprintf(f, " nul (read as separators)");
+    if (w & FE_WARN_TRUNCATED)
+        fprintf(f, " truncated (later matches dropped)");
+    fputc('\n', f);
+}
+
+static void explain(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const fe_result *r,
+                    const char *text, size_t len, int scene, const marks *mk)
+{
+    if (r->decision == FE_ALLOW)
+        fprintf(f, "decision: allow (code %d, suggest pass)\n", FE_CODE_PASS);
+    else
+        fprintf(f, "decision: %s: %s (code %d, suggest %s)\n", fe_action_name(r->decision),
+                fe_label_name(r->label), fe_label_code(r->label),
+                fe_action_suggest(r->decision));
+    fprintf(f, "scene:    %s\ntext:     ", fe_scene_name(scene));
+    put_highlighted(f, r, text, len, mk);
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        const fe_viewbuf *vb = fe_scratch_view(sc, v);
+        fprintf(f, "\n%-9s ", fe_view_name(v));
+        put_text(f, vb->buf, vb->len);
+    }
+    fputc('\n', f);
+    put_warnings(f, r->warnings);
+    fprintf(f, "matches:%s\n", r->nmatches ? "" : "  none");
+    for (size_t i = 0; i < r->nmatches; i++)
+        put_match(f, rs, sc, r, i, text, scene);
+    fprintf(f, "lists:    %s\n", fe_ruleset_version(rs));
+}
+
+int fc_cmd_explain(int argc, char **argv)
+{
+    static const marks colour = {"\033[1;31m", "\033[0m"}, plain = {"[[", "]]"};
+    char err[ERR_LEN];
+    fe_result r;
+    opts o;
+    int rc = parse_opts(argc, argv, &o), scene;
+
+    if (rc != 0 || o.nargs != 1)
+        return usage_exit(rc, "explain", "give one TEXT (quote it)");
+    if ((scene = scene_of(&o, "explain")) < 0)
+        return FC_EXIT_USAGE;
+    fe_ruleset *rs = load(&o, stderr);
+    if (!rs)
+        return FC_EXIT_USAGE;
+    fe_scratch *sc = fe_scratch_new(rs, err, sizeof err);
+    const char *text = o.args[0];
+    size_t len = strlen(text);
+    rc = FC_EXIT_FAIL;
+    if (!sc)
+        fprintf(stderr, "filterctl explain: %s\n", err);
+    else if (fe_scan(rs, sc, text, len, scene, &r, err, sizeof err) != FE_OK)
+        fprintf(stderr, "filterctl explain: %s\n", err);
+    else {
+        explain(stdout, rs, sc, &r, text, len, scene, isatty(STDOUT_FILENO) ? &colour : &plain);
+        rc = FC_EXIT_OK;
+    }
+    fe_scratch_free(sc);
+    fe_ruleset_free(rs);
+    return rc;
+}
+
+/* ---- lint ------------------------------------------------------------------ */
+
+int fc_cmd_lint(int argc, char **argv)
+{
+    opts o;
+    int r = parse_opts(argc, argv, &o);
+
+    if (r != 0 || o.nargs != 1 || o.lists || o.config || o.scene)
+        return usage_exit(r, "lint", "give one list folder and no options");
+    o.lists = o.args[0];
+    fe_ruleset *rs = load(&o, stdout);
+    if (!rs)
+        return FC_EXIT_FAIL;
+    const fe_errors *w = fe_ruleset_warnings(rs);
+    if (w->text)
+        fputs(w->text, stdout);   /* "file:line: ... same as ...": not errors */
+    printf("%s: %zu entries OK (version %s)", o.lists, fe_ruleset_entries(rs),
+           fe_ruleset_version(rs));
+    if (w->count)
+        printf(", %d warning%s", w->count, w->count == 1 ? "" : "s");
+    putchar('\n');
+    fe_ruleset_free(rs);
+    return FC_EXIT_OK;
+}

@@ -1,0 +1,149 @@
+/* fclient.h -- libfilterclient: ask filterd for decisions over ZeroMQ (protocol v1).
+ *
+ *   fc_client *c = fc_connect(eps, 1, NULL, err, sizeof err);   // NULL: defaults
+ *   fc_result r;
+ *   if (fc_check(c, text, len, "comment", 0, &r, err, sizeof err) == 0)
+ *       printf("%s\n", fc_decision_name(r.decision));
+ *   fc_result_free(&r);
+ *   fc_close(c);
+ *
+ * A client holds one DEALER socket, connected to one endpoint at a time, and
+ * may keep many requests in flight on it (fc_send / fc_recv, fc_check_many);
+ * replies are matched by id. A request that gets no reply within its try time
+ * is sent again on a fresh socket to the next endpoint (the Guide's Lazy
+ * Pirate: close the socket, reopen it, resend), as long as its call timeout
+ * and its tries allow; when none answers, the call still ends with a result:
+ * the configured fallback decision with degraded "unavailable".
+ *
+ * Threads: an fc_client and its results belong to one thread at a time (use
+ * one client per thread). fc_admin, fc_msgpack_to_json, fc_result_free and
+ * the name functions are safe from any thread. */
+#ifndef FC_CLIENT_H
+#define FC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define FC_OK 0
+#define FC_ERR -1
+
+#define FC_TIMEOUT_MS 2500      /* msecs: default limit of one call, all tries */
+#define FC_TRY_MS 1000          /* msecs: default wait for one try before Lazy Pirate */
+#define FC_TRY_SLACK_MS 250     /* msecs: a try waits at least budget_ms plus this */
+#define FC_RETRIES 3            /* default tries per request, 1-10 is reasonable */
+#define FC_WINDOW 256           /* default requests in flight in fc_check_many */
+#define FC_ADMIN_TIMEOUT_MS 30000 /* msecs: default wait for an admin reply (reload compiles) */
+#define FC_MAX_ENDPOINTS 16
+#define FC_LABEL_PASS 100       /* msgSecCheck label code of an allowed text */
+#define FC_LABEL_FALLBACK 21000 /* label code of a fallback flag or block ("other"), as filterd's */
+
+/* Decisions, in increasing severity (the engine's order). */
+enum fc_decision { FC_ALLOW = 0, FC_FLAG = 1, FC_BLOCK = 2 };
+
+typedef struct fc_options {
+    int timeout_ms;     /* limit of one call (all its tries); 0: FC_TIMEOUT_MS */
+    int try_ms;         /* wait for one try; 0: FC_TRY_MS. Never below budget + FC_TRY_SLACK_MS */
+    int retries;        /* tries per request; 0: FC_RETRIES */
+    int fallback;       /* decision when no endpoint answers; default FC_FLAG */
+    int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
+    int explain;        /* ask for the normalised views (fc_result.folded/compact) */
+} fc_options;
+
+typedef struct fc_match {
+    char *label;        /* taxonomy label name ("porn"); "" for an allow-list match */
+    char *action;       /* block, flag or allow, after the scene policy */
+    uint32_t start, end;/* byte offsets into the text as sent; end exclusive */
+    char *term;         /* the list entry as written */
+    char *list;         /* its file, relative to the lists folder */
+    uint32_t line;      /* its line */
+    char *via;          /* the view that matched: text, folded, compact, ... */
+} fc_match;
+
+/* One answer. Every pointer is owned by the result: fc_result_free() frees
+ * them (it is safe on a zeroed or already freed result). */
+typedef struct fc_result {
+    int decision;       /* enum fc_decision */
+    char suggest[8];    /* risky, review or pass */
+    int label;          /* msgSecCheck label code; FC_LABEL_PASS when allowed */
+    char **labels;      /* every label among surviving matches */
+    size_t nlabels;
+    fc_match *matches;
+    size_t nmatches;
+    char *version;      /* word-list version that answered; "" when unknown */
+    uint64_t elapsed_us;/* time inside filterd */
+    char *degraded;     /* NULL, "deadline", "overload" or (client side) "unavailable" */
+    char **warnings;
+    size_t nwarnings;
+    char *folded;       /* explain only, else NULL */
+    char *compact;
+    char *error;        /* NULL, or the server's error code (bad_request, too_large, ...) */
+    char *error_message;
+    uint64_t id;        /* the request id (fc_send's) */
+    int tries;          /* sends it took (1 unless Lazy Pirate resent it) */
+} fc_result;
+
+/* One request of a batch. */
+typedef struct fc_query {
+    const char *text;
+    size_t len;
+    const char *scene;  /* NULL: the server's default (comment) */
+    int budget_ms;      /* 0: the server's default */
+} fc_query;
+
+typedef struct fc_client fc_client;
+
+/* Connect to n endpoints (tried in turn); opt may be NULL for the defaults.
+ * NULL on failure with a message in err. Free with fc_close(). */
+fc_client *fc_connect(const char *const *endpoints, int n, const fc_options *opt,
+                      char *err, size_t errlen);
+void fc_close(fc_client *c);
+
+/* One check, waiting for its answer. 0: out holds a decision (the server's,
+ * or the fallback with degraded "unavailable"). -1: no decision, err says why
+ * (e.g. "too_large: ..." when the server answered with an error; out->error
+ * is then set too). Either way release out with fc_result_free(). Needs no
+ * other request of c in flight. */
+int fc_check(fc_client *c, const char *text, size_t len, const char *scene, int budget_ms,
+             fc_result *out, char *err, size_t errlen);
+
+/* Asynchronous: fc_send queues a request and gives its id; fc_recv waits up
+ * to timeout_ms (-1: until one completes) and hands back one completed
+ * request, in any order: 0 with *id and out filled (out->error set when the
+ * server refused it; the fallback when nothing answered in time), -1 when
+ * none completed (timeout, or nothing in flight). Release out with
+ * fc_result_free(). timeout_ms in fc_send is this request's call limit (0:
+ * the options'). */
+int fc_send(fc_client *c, const char *text, size_t len, const char *scene, int budget_ms,
+            int timeout_ms, uint64_t *id, char *err, size_t errlen);
+int fc_recv(fc_client *c, int timeout_ms, uint64_t *id, fc_result *out, char *err,
+            size_t errlen);
+size_t fc_inflight(const fc_client *c);
+
+/* n requests with at most window (0: FC_WINDOW) in flight; out[i] answers
+ * reqs[i]. 0 when each out[i] holds a decision or a server error; -1 on a
+ * local failure (message in err). The caller frees each out[i]. */
+int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
+                  fc_result *out, char *err, size_t errlen);
+
+/* Ping: 0 with the server's version copied into version (may be NULL). */
+int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);
+
+/* One admin operation ("reload", "stats", "workers", ...) on the admin
+ * endpoint over a REQ socket, waiting up to timeout_ms (0:
+ * FC_ADMIN_TIMEOUT_MS). Returns the reply as a cJSON object that the caller
+ * frees with cJSON_Delete(), or NULL with a message in err. */
+cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err, size_t errlen);
+
+/* Decode one msgpack object into cJSON (bin becomes a string; map keys that
+ * are not strings are printed). NULL if buf is not exactly one msgpack
+ * object. The caller frees with cJSON_Delete(). */
+cJSON *fc_msgpack_to_json(const void *buf, size_t len, char *err, size_t errlen);
+
+void fc_result_free(fc_result *r);
+const char *fc_decision_name(int decision);   /* block, flag, allow */
+const char *fc_decision_suggest(int decision);/* risky, review, pass */
+int fc_decision_lookup(const char *name);     /* -1 if unknown */
+
+#endif

@@ -1,0 +1,186 @@
+#!/bin/sh
+# cli_test.sh -- drive filterctl scan, explain and lint on small lists made here.
+#
+# Usage: sh tests/cli_test.sh BIN     (make unit-test runs it from the repo root)
+# Only sh, grep and sed. Prints "N passed, M failed"; exits 1 on any failure.
+set -u
+
+BIN=${1:?usage: sh tests/cli_test.sh path/to/filterctl}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/filterctl-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+
+passed=0
+failed=0
+
+# check DESCRIPTION COMMAND...: one test; the command's status decides.
+check() {
+    desc=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: $desc" >&2
+    fi
+}
+
+has() { grep -q -F -e "$2" "$1"; }          # FILE holds the fixed string
+lacks() { ! grep -q -F -e "$2" "$1"; }
+line_has() { sed -n "$2p" "$1" | grep -q -F -e "$3"; }   # FILE LINE STRING
+is() { [ "$1" = "$2" ]; }
+
+# ---- fixtures ---------------------------------------------------------------
+
+mkdir -p "$T/lists/zh" "$T/bad/zh" "$T/conf/l"
+cat > "$T/lists/zh/porn.txt" <<'EOF'
+# test list
+色情网站
+cunt
+[word] fuck
+EOF
+cat > "$T/lists/zh/ad.txt" <<'EOF'
+加微信
+EOF
+cat > "$T/lists/allow.txt" <<'EOF'
+scunthorpe
+EOF
+cat > "$T/bad/zh/porn.txt" <<'EOF'
+fine
+[bogus] x
+@action maybe
+EOF
+printf 'nolabel\n' > "$T/bad/misc.txt"
+cp "$T/lists/zh/ad.txt" "$T/conf/l/ad.txt"
+cat > "$T/conf/f.conf" <<'EOF'
+lists l
+max-text-bytes 16
+policy nickname ad block
+EOF
+
+# ---- lint ---------------------------------------------------------------------
+
+"$BIN" lint "$T/lists" > "$T/out" 2>&1
+check "lint: good lists exit 0" is $? 0
+check "lint: good lists say OK" has "$T/out" "$T/lists: 5 entries OK (version wl-"
+
+"$BIN" lint "$T/bad" > "$T/out" 2>&1
+check "lint: broken lists exit 1" is $? 1
+check "lint: unknown option reported at file:line" has "$T/out" "zh/porn.txt:2: unknown option 'bogus'"
+check "lint: unknown action reported at file:line" has "$T/out" "zh/porn.txt:3: unknown action 'maybe'"
+check "lint: missing label reported at file:line" has "$T/out" "misc.txt:1: no label"
+check "lint: every line is file:line: reason" \
+    is "$(grep -c -v '^[^:][^:]*:[0-9][0-9]*: ' "$T/out")" 0
+check "lint: no OK line on failure" lacks "$T/out" "entries OK"
+
+"$BIN" lint "$T/nosuchdir" > "$T/out" 2>&1
+check "lint: missing folder exits 1" is $? 1
+
+# ---- scan ---------------------------------------------------------------------
+
+cat > "$T/in" <<'EOF'
+{"id":1,"text":"hello world"}
+{"id":"b","text":"看色情網站"}
+this is not json
+{"id":4,"text":"f.u.c.k"}
+{"id":5}
+{"id":6,"text":"x","scene":"nope"}
+{"id":7,"text":"加 微 信"}
+{"id":8,"text":"scunthorpe"}
+{"id":9,"text":5}
+["not", "an object"]
+
+{"id":12,"text":"a\u0000cunt"}
+{"id":13,"text":"cunt"} trailing
+{"id":14,"text":"fuckinghamshire"}
+EOF
+printf '{"id":15,"text":"CUNT"}\r\n' >> "$T/in"
+
+"$BIN" scan --lists "$T/lists" < "$T/in" > "$T/out" 2> "$T/err"
+check "scan: exit 0 with per-line errors" is $? 0
+check "scan: one output line per input line" is "$(sed -n '$=' "$T/out")" "$(sed -n '$=' "$T/in")"
+check "scan: answers in input order" \
+    is "$(sed -n 's/^{"id":\([^,]*\),.*/\1/p' "$T/out" | tr '\n' ' ')" \
+    '1 "b" 4 5 6 7 8 9 12 14 15 '
+check "scan: allowed text" line_has "$T/out" 1 \
+    '{"id":1,"decision":"allow","suggest":"pass","label":100,"labels":[],"matches":[],"version":"wl-'
+check "scan: traditional text blocked with byte offsets" line_has "$T/out" 2 \
+    '{"id":"b","decision":"block","suggest":"risky","label":20002,"labels":["porn"],"matches":[{"start":3,"end":15,"term":"色情网站","label":"porn","action":"block","list":"zh/porn.txt","line":2,"via":"compact"}],"version":"wl-'
+check "scan: malformed line gets an error line" line_has "$T/out" 3 '{"error":"not JSON'
+check "scan: the line after a malformed one is answered" line_has "$T/out" 4 \
+    '"matches":[{"start":0,"end":7,"term":"fuck","label":"porn","action":"block","list":"zh/porn.txt","line":4,"via":"folded"}]'
+check "scan: missing text" line_has "$T/out" 5 '{"id":5,"error":"\"text\" is missing"}'
+check "scan: unknown scene" line_has "$T/out" 6 '{"id":6,"error":"unknown scene'
+check "scan: flag decision" line_has "$T/out" 7 \
+    '"decision":"flag","suggest":"review","label":10001,"labels":["ad"],"matches":[{"start":0,"end":11,'
+check "scan: allow-list suppresses, no matches listed" line_has "$T/out" 8 \
+    '{"id":8,"decision":"allow","suggest":"pass","label":100,"labels":[],"matches":[],'
+check "scan: text not a string" line_has "$T/out" 9 '{"id":9,"error":"\"text\" is not a string"}'
+check "scan: not an object" line_has "$T/out" 10 '{"error":"not a JSON object"}'
+check "scan: empty line" line_has "$T/out" 11 '{"error":"empty line"}'
+check "scan: NUL does not hide the rest of the text" line_has "$T/out" 12 \
+    '"matches":[{"start":2,"end":6,"term":"cunt",'
+check "scan: NUL warning" line_has "$T/out" 12 '"warnings":["nul"]'
+check "scan: trailing garbage is an error" line_has "$T/out" 13 '{"error":"not JSON'
+check "scan: whole-word term inside a word does not match" line_has "$T/out" 14 \
+    '{"id":14,"decision":"allow"'
+check "scan: CRLF line, case folded" line_has "$T/out" 15 \
+    '{"id":15,"decision":"block","suggest":"risky","label":20002,"labels":["porn"],"matches":[{"start":0,"end":4,'
+check "scan: no warnings member when none" lacks "$T/out" '"id":1,"decision":"allow","suggest":"pass","label":100,"labels":[],"matches":[],"warnings"'
+check "scan: nothing on stderr" is "$(sed -n '$=' "$T/err")" ""
+
+printf '{"id":1,"text":"加微信"}\n{"id":2,"text":"加微信","scene":"nickname"}\n{"id":3,"text":"01234567890123456789"}\n' > "$T/in"
+"$BIN" scan --config "$T/conf/f.conf" < "$T/in" > "$T/out" 2>&1
+check "scan --config: exit 0" is $? 0
+check "scan --config: lists from the config's folder" line_has "$T/out" 1 '"decision":"flag"'
+check "scan --config: scene policy" line_has "$T/out" 2 \
+    '"decision":"block","suggest":"risky","label":10001,"labels":["ad"],"matches":[{"start":0,"end":9,"term":"加微信","label":"ad","action":"block"'
+check "scan --config: text over max-text-bytes" line_has "$T/out" 3 '{"id":3,"error":"text is 20 bytes'
+"$BIN" scan --config "$T/conf/f.conf" --scene nickname --lists "$T/lists" < "$T/in" > "$T/out" 2>&1
+check "scan: --lists overrides the config, --scene sets the default" line_has "$T/out" 1 \
+    '"action":"block","list":"zh/ad.txt","line":1,'
+
+"$BIN" scan --lists "$T/bad" < "$T/in" > "$T/out" 2> "$T/err"
+check "scan: broken lists exit 2" is $? 2
+check "scan: load errors on stderr" has "$T/err" "zh/porn.txt:2: unknown option 'bogus'"
+check "scan: no output on load failure" is "$(sed -n '$=' "$T/out")" ""
+"$BIN" scan --lists "$T/lists" --scene nope < "$T/in" > /dev/null 2>&1
+check "scan: unknown --scene exits 2" is $? 2
+
+# ---- explain ------------------------------------------------------------------
+
+"$BIN" explain --lists "$T/lists" "看色情網站 ｆ.u.c.k" > "$T/out" 2>&1
+check "explain: exit 0" is $? 0
+check "explain: decision with label and code" has "$T/out" "decision: block: porn (code 20002"
+check "explain: spans bracketed when not a tty" has "$T/out" "看[[色情網站]] [[ｆ.u.c.k]]"
+check "explain: list file:line" has "$T/out" "zh/porn.txt:2"
+check "explain: second match file:line" has "$T/out" "zh/porn.txt:4"
+check "explain: folded view" has "$T/out" "folded    看色情网站 fuck"
+check "explain: compact view" has "$T/out" "compact   看色情网站fuck"
+check "explain: traditional->simplified named" has "$T/out" "traditional->simplified"
+check "explain: full-width named" has "$T/out" "full-width/compatibility forms"
+check "explain: joined letters named" has "$T/out" "separators between single letters joined"
+
+"$BIN" explain --lists "$T/lists" "scunthorpe" > "$T/out" 2>&1
+check "explain: allowed decision" has "$T/out" "decision: allow (code 100"
+check "explain: allow-list match shown" has "$T/out" "allow.txt:1"
+check "explain: suppressed match marked" has "$T/out" 'SUPPRESSED by the allow-list entry allow.txt:1 "scunthorpe"'
+
+"$BIN" explain --config "$T/conf/f.conf" --scene nickname "加 微 信" > "$T/out" 2>&1
+check "explain: scene policy noted" has "$T/out" "action block (scene 'nickname' policy; the list says flag)"
+check "explain: compact view skips separators" has "$T/out" "separators skipped"
+
+# ---- the command table --------------------------------------------------------
+
+"$BIN" help > "$T/out" 2>&1
+check "help: exit 0" is $? 0
+check "help: lists scan, explain, lint" \
+    is "$(grep -c -e '^  scan ' -e '^  explain ' -e '^  lint ' "$T/out")" 3
+"$BIN" frobnicate > "$T/out" 2>&1
+check "unknown command exits 2" is $? 2
+"$BIN" > /dev/null 2>&1
+check "no command exits 2" is $? 2
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

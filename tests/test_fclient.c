@@ -1,0 +1,351 @@
+/* test_fclient.c -- libfilterclient against a scripted ROUTER, no daemon needed.
+ *
+ * The mock server runs in a thread on an ipc:// endpoint in a temporary
+ * folder. It answers by the request's text: "drop-once" is ignored the first
+ * time its id is seen (the client must resend it on a new socket), "drop" is
+ * never answered, "big" gets a too_large error, anything else a block
+ * decision with one match. Replies to a burst go back in reverse order. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+#include <zmq.h>
+
+#include "fclient.h"
+
+#define BURST 64        /* messages gathered before answering them in reverse */
+#define SEEN_MAX 4096
+
+typedef struct mock {
+    char ep[128], dir[64];
+    void *ctx;
+    pthread_t thread;
+    volatile int stop;
+    uint64_t seen[SEEN_MAX];
+    int nseen, requests;
+} mock;
+
+typedef struct pending {
+    zmq_msg_t ident;
+    char *reply;
+    size_t len;
+} pending;
+
+static void kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    msgpack_pack_str(pk, strlen(k)), msgpack_pack_str_body(pk, k, strlen(k));
+    msgpack_pack_str(pk, strlen(v)), msgpack_pack_str_body(pk, v, strlen(v));
+}
+
+static void key(msgpack_packer *pk, const char *k)
+{
+    msgpack_pack_str(pk, strlen(k)), msgpack_pack_str_body(pk, k, strlen(k));
+}
+
+/* The reply to body, or NULL to stay silent. */
+static char *answer(mock *m, const char *body, size_t len, size_t *outlen)
+{
+    msgpack_unpacked u;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    const msgpack_object *id = NULL;
+    char text[64] = "", op[16] = "check";
+
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, body, len, NULL) != MSGPACK_UNPACK_SUCCESS ||
+        u.data.type != MSGPACK_OBJECT_MAP) {
+        msgpack_unpacked_destroy(&u);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+        const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+        char k[16];
+        snprintf(k, sizeof k, "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
+        if (!strcmp(k, "id"))
+            id = &kv->val;
+        else if (!strcmp(k, "text"))
+            snprintf(text, sizeof text, "%.*s", (int)kv->val.via.str.size, kv->val.via.str.ptr);
+        else if (!strcmp(k, "op"))
+            snprintf(op, sizeof op, "%.*s", (int)kv->val.via.str.size, kv->val.via.str.ptr);
+    }
+    m->requests++;
+    static const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
+    if (!id)
+        id = &nil;   /* an admin request: answered with "id": nil */
+    int seen = 0;
+    for (int i = 0; id && i < m->nseen; i++)
+        seen |= m->seen[i] == id->via.u64;
+    if (id && !seen && m->nseen < SEEN_MAX && !strcmp(text, "drop-once"))
+        m->seen[m->nseen++] = id->via.u64;
+    if (!strcmp(text, "drop") || (!strcmp(text, "drop-once") && !seen)) {
+        msgpack_unpacked_destroy(&u);
+        return NULL;
+    }
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (!strcmp(op, "ping")) {
+        msgpack_pack_map(&pk, 4);
+        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
+        key(&pk, "id"), msgpack_pack_object(&pk, *id);
+        kv_str(&pk, "op", "pong"), kv_str(&pk, "version", "mock-1");
+    } else if (!strcmp(text, "big")) {
+        msgpack_pack_map(&pk, 3);
+        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
+        key(&pk, "id"), msgpack_pack_object(&pk, *id);
+        key(&pk, "error"), msgpack_pack_map(&pk, 2);
+        kv_str(&pk, "code", "too_large"), kv_str(&pk, "message", "text over 16 bytes");
+    } else {
+        msgpack_pack_map(&pk, 12);
+        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
+        key(&pk, "id"), msgpack_pack_object(&pk, *id);
+        kv_str(&pk, "decision", "block"), kv_str(&pk, "suggest", "risky");
+        key(&pk, "label"), msgpack_pack_unsigned_int(&pk, 20002);
+        key(&pk, "labels"), msgpack_pack_array(&pk, 1), msgpack_pack_str(&pk, 4);
+        msgpack_pack_str_body(&pk, "porn", 4);
+        key(&pk, "matches"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 8);
+        kv_str(&pk, "label", "porn"), kv_str(&pk, "action", "block");
+        key(&pk, "start"), msgpack_pack_unsigned_int(&pk, 0);
+        key(&pk, "end"), msgpack_pack_unsigned_int(&pk, (unsigned)strlen(text));
+        kv_str(&pk, "term", text), kv_str(&pk, "list", "zh/porn.txt");
+        key(&pk, "line"), msgpack_pack_unsigned_int(&pk, 12);
+        kv_str(&pk, "via", "folded");
+        kv_str(&pk, "version", "mock-1");
+        key(&pk, "elapsed_us"), msgpack_pack_uint64(&pk, 42);
+        key(&pk, "degraded"), msgpack_pack_nil(&pk);
+        key(&pk, "warnings"), msgpack_pack_array(&pk, 1);
+        msgpack_pack_str(&pk, 12), msgpack_pack_str_body(&pk, "invalid_utf8", 12);
+        key(&pk, "unknown_key"), msgpack_pack_true(&pk);
+    }
+    msgpack_unpacked_destroy(&u);
+    *outlen = sb.size;
+    return msgpack_sbuffer_release(&sb);
+}
+
+static void *serve(void *p)
+{
+    mock *m = p;
+    void *s = zmq_socket(m->ctx, ZMQ_ROUTER);
+    int zero = 0, timeout = 20, more;
+    size_t ml = sizeof more;
+    static pending q[BURST];
+
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (zmq_bind(s, m->ep) < 0)
+        return NULL;
+    while (!m->stop) {
+        int n = 0;
+        while (n < BURST) {   /* [ident][empty][body] */
+            zmq_msg_t f[3];
+            int k = 0;
+            zmq_msg_init(&f[0]);
+            if (zmq_msg_recv(&f[0], s, 0) < 0) {
+                zmq_msg_close(&f[0]);
+                break;
+            }
+            for (k = 1; k < 3; k++) {
+                zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+                if (!more)
+                    break;
+                zmq_msg_init(&f[k]);
+                zmq_msg_recv(&f[k], s, 0);
+            }
+            if (k == 3 && (q[n].reply = answer(m, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]),
+                                               &q[n].len)) != NULL) {
+                zmq_msg_init(&q[n].ident);
+                zmq_msg_copy(&q[n].ident, &f[0]);
+                n++;
+            }
+            for (int i = 0; i < k; i++)
+                zmq_msg_close(&f[i]);
+        }
+        while (n-- > 0) {   /* newest first: out of order on purpose */
+            zmq_msg_send(&q[n].ident, s, ZMQ_SNDMORE);
+            zmq_send(s, "", 0, ZMQ_SNDMORE);
+            zmq_send(s, q[n].reply, q[n].len, 0);
+            free(q[n].reply);
+        }
+    }
+    zmq_close(s);
+    return NULL;
+}
+
+static int start(void **state)
+{
+    mock *m = calloc(1, sizeof *m);
+    snprintf(m->dir, sizeof m->dir, "/tmp/fctest.XXXXXX");
+    if (!m || !mkdtemp(m->dir))
+        return -1;
+    snprintf(m->ep, sizeof m->ep, "ipc://%s/mock.sock", m->dir);
+    m->ctx = zmq_ctx_new();
+    *state = m;
+    return pthread_create(&m->thread, NULL, serve, m);
+}
+
+static int stop(void **state)
+{
+    mock *m = *state;
+    char path[128];
+    m->stop = 1;
+    pthread_join(m->thread, NULL);
+    zmq_ctx_term(m->ctx);
+    snprintf(path, sizeof path, "%s/mock.sock", m->dir);
+    unlink(path);
+    rmdir(m->dir);
+    free(m);
+    return 0;
+}
+
+static fc_client *connect_to(const char *const *eps, int n)
+{
+    char err[256];
+    fc_options o = {.timeout_ms = 3000, .try_ms = 300, .retries = 3};
+    fc_client *c = fc_connect(eps, n, &o, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    return c;
+}
+
+static void test_check_decodes(void **state)
+{
+    mock *m = *state;
+    const char *eps[1] = {m->ep};
+    char err[256], v[32];
+    fc_result r;
+    fc_client *c = connect_to(eps, 1);
+
+    assert_int_equal(fc_ping(c, v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "mock-1");
+    assert_int_equal(fc_check(c, "badword", 7, "chat", 30, &r, err, sizeof err), 0);
+    assert_int_equal(r.decision, FC_BLOCK);
+    assert_string_equal(r.suggest, "risky");
+    assert_int_equal(r.label, 20002);
+    assert_int_equal(r.nlabels, 1);
+    assert_string_equal(r.labels[0], "porn");
+    assert_int_equal(r.nmatches, 1);
+    assert_string_equal(r.matches[0].term, "badword");
+    assert_int_equal(r.matches[0].end, 7);
+    assert_int_equal(r.matches[0].line, 12);
+    assert_string_equal(r.matches[0].via, "folded");
+    assert_string_equal(r.version, "mock-1");
+    assert_int_equal(r.elapsed_us, 42);
+    assert_null(r.degraded);
+    assert_int_equal(r.nwarnings, 1);
+    assert_int_equal(r.tries, 1);
+    fc_result_free(&r);
+    fc_result_free(&r);   /* safe twice */
+
+    assert_int_equal(fc_check(c, "big", 3, NULL, 0, &r, err, sizeof err), -1);
+    assert_string_equal(r.error, "too_large");
+    assert_non_null(strstr(err, "too_large"));
+    fc_result_free(&r);
+    fc_close(c);
+}
+
+static void test_many_out_of_order(void **state)
+{
+    mock *m = *state;
+    const char *eps[1] = {m->ep};
+    char err[256], texts[500][16];
+    fc_query q[500];
+    fc_result r[500];
+    fc_client *c = connect_to(eps, 1);
+
+    for (int i = 0; i < 500; i++) {
+        snprintf(texts[i], sizeof texts[i], "t%d", i);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 0};
+    }
+    assert_int_equal(fc_check_many(c, q, 500, 100, r, err, sizeof err), 0);
+    for (int i = 0; i < 500; i++) {
+        assert_string_equal(r[i].matches[0].term, texts[i]);   /* each answer in its place */
+        fc_result_free(&r[i]);
+    }
+    assert_int_equal(fc_inflight(c), 0);
+    fc_close(c);
+}
+
+static void test_lazy_pirate(void **state)
+{
+    mock *m = *state;
+    char err[256], dead[160];
+    fc_result r;
+    uint64_t id[3], got;
+
+    snprintf(dead, sizeof dead, "ipc://%s/nobody.sock", m->dir);
+    const char *eps[2] = {dead, m->ep};
+    fc_client *c = connect_to(eps, 2);
+    /* the first endpoint is silent: the second answers the resend */
+    assert_int_equal(fc_check(c, "x", 1, NULL, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.tries, 2);
+    fc_result_free(&r);
+    /* dropped once by the server itself: resent on a new socket */
+    const char *one[1] = {m->ep};
+    fc_close(c);
+    c = connect_to(one, 1);
+    assert_int_equal(fc_check(c, "drop-once", 9, NULL, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.decision, FC_BLOCK);
+    assert_int_equal(r.tries, 2);
+    fc_result_free(&r);
+    /* never answered: the fallback, while the others are answered */
+    assert_int_equal(fc_send(c, "drop", 4, NULL, 0, 1000, &id[0], err, sizeof err), 0);
+    assert_int_equal(fc_send(c, "a", 1, NULL, 0, 0, &id[1], err, sizeof err), 0);
+    assert_int_equal(fc_send(c, "b", 1, NULL, 0, 0, &id[2], err, sizeof err), 0);
+    int fallback = 0, answered = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fc_recv(c, -1, &got, &r, err, sizeof err), 0);
+        if (got == id[0]) {
+            assert_string_equal(r.degraded, "unavailable");
+            assert_int_equal(r.decision, FC_FLAG);
+            assert_int_equal(r.label, 21000);
+            assert_string_equal(r.version, "mock-1");   /* the last one seen */
+            fallback++;
+        } else {
+            assert_null(r.degraded);
+            answered++;
+        }
+        fc_result_free(&r);
+    }
+    assert_int_equal(fallback, 1);
+    assert_int_equal(answered, 2);
+    assert_int_equal(fc_recv(c, 10, &got, &r, err, sizeof err), -1);   /* nothing in flight */
+    fc_close(c);
+}
+
+static void test_admin_json(void **state)
+{
+    mock *m = *state;
+    char err[256];
+    /* the mock answers anything with a decision: this checks the REQ round trip */
+    cJSON *j = fc_admin(m->ep, "stats", 2000, err, sizeof err);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "block");
+    cJSON_Delete(j);
+    static const char mp[] = "\x82\xa1" "a" "\x01\xa1" "b" "\x92\xc0\xc3";
+    j = fc_msgpack_to_json(mp, sizeof mp - 1, err, sizeof err);
+    assert_non_null(j);
+    char *s = cJSON_PrintUnformatted(j);
+    assert_string_equal(s, "{\"a\":1,\"b\":[null,true]}");
+    free(s);
+    cJSON_Delete(j);
+    assert_null(fc_msgpack_to_json("\x92\x01", 2, err, sizeof err));   /* truncated */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_check_decodes, start, stop),
+        cmocka_unit_test_setup_teardown(test_many_out_of_order, start, stop),
+        cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
+        cmocka_unit_test_setup_teardown(test_admin_json, start, stop),
+    };
+    return cmocka_run_group_tests_name("fclient", tests, NULL, NULL);
+}
