@@ -474,9 +474,10 @@ int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen)
     (void)f;
     v->buf = malloc(cap);
     v->src = malloc(cap * sizeof *v->src);
+    v->mark = malloc(cap * sizeof *v->mark);
     v->len = 0;
     v->cap = cap;
-    if (!v->buf || !v->src) {
+    if (!v->buf || !v->src || !v->mark) {
         fe_viewbuf_free(v);
         return -1;
     }
@@ -487,6 +488,7 @@ void fe_viewbuf_free(fe_viewbuf *v)
 {
     free(v->buf);
     free(v->src);
+    free(v->mark);
     memset(v, 0, sizeof *v);
 }
 
@@ -529,7 +531,8 @@ typedef struct joiner {
 
 /* A word token ended: if it is a single letter that follows another single
  * letter across exactly one separator byte, pull it over that separator. */
-static inline void token_end(joiner *j, fe_viewbuf *v, unsigned *bits, const int with_src)
+static inline void token_end(joiner *j, fe_viewbuf *v, size_t *nsep, unsigned *bits,
+                             const int with_src)
 {
     if (!j->tok_chars)
         return;
@@ -540,12 +543,29 @@ static inline void token_end(joiner *j, fe_viewbuf *v, unsigned *bits, const int
             if (with_src)
                 v->src[d] = v->src[j->tok_pos];
             v->len = d + 1;
+            (*nsep)--;   /* the separator byte was the last one */
             *bits |= FE_FOLD_JOINED;
         }
         j->prev_single = v->len;
     } else
         j->prev_single = NONE;
     j->tok_chars = 0;
+}
+
+/* The compact view is the folded one without its separator bytes: copy the
+ * runs between them (cheaper than writing every character twice). */
+static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, const int with_src)
+{
+    size_t from = 0;
+    vc->len = 0;
+    for (size_t k = 0; k <= nsep; k++) {
+        size_t to = k < nsep ? vf->mark[k] : vf->len;
+        memcpy(vc->buf + vc->len, vf->buf + from, to - from);
+        if (with_src)
+            memcpy(vc->src + vc->len, vf->src + from, (to - from) * sizeof *vc->src);
+        vc->len += to - from;
+        from = to + 1;
+    }
 }
 
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
@@ -555,6 +575,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
     joiner j = {0, 0, 0, NONE};
     unsigned bits = 0;
+    size_t nsep = 0;      /* separator bytes of the folded view, at vf->mark[] */
     int sep_pending = 0;
     char sep_ch = ' ';
     uint32_t sep_from = 0;
@@ -587,7 +608,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         if (cls == FE_C_DROP)
             continue;
         if (cls == FE_C_SEP) {
-            token_end(&j, vf, &bits, with_src);
+            token_end(&j, vf, &nsep, &bits, with_src);
             if (!sep_pending) {
                 sep_pending = 1;
                 sep_ch = ENT_LEN(e) ? *out : ' ';
@@ -597,11 +618,12 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             continue;
         }
         if (cls == FE_C_HAN) {
-            token_end(&j, vf, &bits, with_src);
+            token_end(&j, vf, &nsep, &bits, with_src);
             j.prev_single = NONE;
             bits |= FE_FOLD_HAS_HAN;
         }
         if (sep_pending) {
+            vf->mark[nsep++] = (uint32_t)vf->len;
             put(vf, &sep_ch, 1, sep_from, with_src);
             sep_pending = 0;
         }
@@ -610,9 +632,9 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }
         put(vf, out, olen, from, with_src);
-        put(vc, out, olen, from, with_src);
     }
-    token_end(&j, vf, &bits, with_src);
+    token_end(&j, vf, &nsep, &bits, with_src);
+    compact(vf, vc, nsep, with_src);
     return bits;
 }
 

@@ -42,6 +42,7 @@ typedef struct fe_viewbuf {
     char *buf;          /* the view's bytes (not NUL-terminated) */
     uint32_t *src;      /* per byte: input offset of the character it came from
                            (of the first separator, for a separator run) */
+    uint32_t *mark;     /* working memory of the fold (separator positions) */
     size_t len, cap;
 } fe_viewbuf;
 
