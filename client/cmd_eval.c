@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cliopt.h"
 #include "commands.h"
 #include "csv.h"
 #include "engine.h"
@@ -102,29 +103,10 @@ typedef struct eval {
 
 /* ---- options ---------------------------------------------------------------- */
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 if it matched, -1 if the value is missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n))
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
-}
-
 static int parse_count(const char *s, unsigned *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > 1000000)
+    long v;
+    if (fc_opt_long(s, 0, 1000000, &v) < 0)
         return -1;
     *out = (unsigned)v;
     return 0;
@@ -155,22 +137,22 @@ static int parse_one(eval *ev, int argc, char **argv, int *i, const char **lists
         ev->json = 1;
         return 0;
     }
-    if ((r = opt_value(argc, argv, i, "--lists", lists)) ||
-        (r = opt_value(argc, argv, i, "--baseline", &ev->s[OLD].dir)) ||
-        (r = opt_value(argc, argv, i, "--config", &ev->config)) ||
-        (r = opt_value(argc, argv, i, "--scene", scene)))
+    if ((r = fc_opt_value(argc, argv, i, "--lists", lists)) ||
+        (r = fc_opt_value(argc, argv, i, "--baseline", &ev->s[OLD].dir)) ||
+        (r = fc_opt_value(argc, argv, i, "--config", &ev->config)) ||
+        (r = fc_opt_value(argc, argv, i, "--scene", scene)))
         goto value;
-    if ((r = opt_value(argc, argv, i, "--clean", &v)) > 0)
+    if ((r = fc_opt_value(argc, argv, i, "--clean", &v)) > 0)
         return add_corpus(ev, v, 0);
-    if (r == 0 && (r = opt_value(argc, argv, i, "--labelled", &v)) > 0)
+    if (r == 0 && (r = fc_opt_value(argc, argv, i, "--labelled", &v)) > 0)
         return add_corpus(ev, v, 1);
-    if (r == 0 && (r = opt_value(argc, argv, i, "--examples", &v)) > 0) {
+    if (r == 0 && (r = fc_opt_value(argc, argv, i, "--examples", &v)) > 0) {
         if (parse_count(v, &ev->examples) == 0)
             return 0;
         fprintf(stderr, "filterctl eval: --examples needs a count, not '%s'\n", v);
         return -1;
     }
-    if (r == 0 && (r = opt_value(argc, argv, i, "--top", &v)) > 0) {
+    if (r == 0 && (r = fc_opt_value(argc, argv, i, "--top", &v)) > 0) {
         if (parse_count(v, &ev->top) == 0)
             return 0;
         fprintf(stderr, "filterctl eval: --top needs a count, not '%s'\n", v);

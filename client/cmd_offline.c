@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "commands.h"
 #include "engine.h"
 #include "jsonout.h"
@@ -24,24 +25,6 @@ typedef struct opts {
     char **args;           /* the positional arguments */
     int nargs;
 } opts;
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 if it matched, -1 if the value is missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n))
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
-}
 
 /* Parse argv into o (the positionals are gathered at the front of argv).
  * Returns 0, 1 for --help, or -1 after printing the usage. */
@@ -59,9 +42,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return 1;
-        if ((r = opt_value(argc, argv, &i, "--lists", &o->lists)) ||
-            (r = opt_value(argc, argv, &i, "--config", &o->config)) ||
-            (r = opt_value(argc, argv, &i, "--scene", &o->scene))) {
+        if ((r = fc_opt_value(argc, argv, &i, "--lists", &o->lists)) ||
+            (r = fc_opt_value(argc, argv, &i, "--config", &o->config)) ||
+            (r = fc_opt_value(argc, argv, &i, "--scene", &o->scene))) {
             if (r > 0)
                 continue;
             fprintf(stderr, "filterctl %s: %s needs a value\n", argv[0], a);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "commands.h"
 #include "fclient.h"
 #include "jsonout.h"
@@ -27,29 +28,10 @@ typedef struct opts {
     int budget_ms, timeout_ms, window, jsonl, explain;
 } opts;
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 matched, 0 not, -1 value missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n))
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
-}
-
 static int to_int(const char *s, int *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > 3600000)
+    long v;
+    if (fc_opt_long(s, 0, 3600000, &v) < 0)
         return -1;
     *out = (int)v;
     return 0;
@@ -72,21 +54,21 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->explain = 1;
             continue;
         }
-        if ((r = opt_value(argc, argv, &i, "--endpoint", &v)) > 0) {
+        if ((r = fc_opt_value(argc, argv, &i, "--endpoint", &v)) > 0) {
             if (o->neps == FC_MAX_ENDPOINTS) {
                 fprintf(stderr, "filterctl %s: at most %d endpoints\n", argv[0], FC_MAX_ENDPOINTS);
                 return -1;
             }
             o->eps[o->neps++] = v;
-        } else if (r == 0 && (r = opt_value(argc, argv, &i, "--admin", &o->admin)) > 0) {
-        } else if (r == 0 && (r = opt_value(argc, argv, &i, "--scene", &o->scene)) > 0) {
-        } else if (r == 0 && (r = opt_value(argc, argv, &i, "--budget", &num)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--admin", &o->admin)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--scene", &o->scene)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--budget", &num)) > 0) {
             if (to_int(num, &o->budget_ms) < 0)
                 goto badnum;
-        } else if (r == 0 && (r = opt_value(argc, argv, &i, "--timeout", &num)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--timeout", &num)) > 0) {
             if (to_int(num, &o->timeout_ms) < 0)
                 goto badnum;
-        } else if (r == 0 && (r = opt_value(argc, argv, &i, "--window", &num)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--window", &num)) > 0) {
             if (to_int(num, &o->window) < 0)
                 goto badnum;
         } else if (r < 0) {
