@@ -39,6 +39,7 @@ struct fe_fold {
     uint16_t index[NPAGES];
     ent_t (*pages)[256];
     size_t npages;
+    const ent_t *ascii;      /* the page of U+0000..U+00FF, for the ASCII fast path */
     char *pool;
     size_t poollen, poolcap;
 };
@@ -425,6 +426,7 @@ fe_fold *fe_fold_build(char *err, size_t errlen)
             goto fail;
         }
     }
+    f->ascii = f->pages[f->index[0]];
     uspoof_close(b.spoof);
     free(b.t2s);
     return f;
@@ -585,12 +587,19 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         uint32_t cp;
         int n;
         ent_t e;
-        if (s[i] < 0x80) {   /* ASCII: no decoding */
+        unsigned char c = s[i];
+        if (c < 0x80) {   /* ASCII: no decoding */
             n = 1;
-            cp = s[i];
-            e = lookup(f, cp);
-            if (cp == 0)
+            e = f->ascii[c];
+            if (c == 0)
                 bits |= FE_FOLD_NUL;
+        } else if ((c & 0xf0) == 0xe0 && i + 2 < len && (s[i + 1] & 0xc0) == 0x80 &&
+                   (s[i + 2] & 0xc0) == 0x80 &&
+                   (cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
+                         (s[i + 2] & 0x3f)) >= 0x800 &&
+                   (cp < 0xd800 || cp > 0xdfff)) {   /* three bytes: CJK, the common case */
+            n = 3;
+            e = lookup(f, cp);
         } else if ((n = utf8_decode(s + i, len - i, &cp)) < 0) {
             bits |= FE_FOLD_INVALID_UTF8;
             n = 1;
@@ -632,6 +641,21 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }
         put(vf, out, olen, from, with_src);
+        if (cls == FE_C_WORD && out == text + from && c < 0x80) {
+            /* the rest of an ASCII word: lower-case letters and digits fold to themselves */
+            size_t r = i;
+            while (r < len && ((s[r] >= 'a' && s[r] <= 'z') || (s[r] >= '0' && s[r] <= '9')))
+                r++;
+            if (r > i) {
+                memcpy(vf->buf + vf->len, text + i, r - i);
+                if (with_src)
+                    for (size_t k = i; k < r; k++)
+                        vf->src[vf->len + k - i] = (uint32_t)k;
+                vf->len += r - i;
+                j.tok_chars += r - i;
+                i = r;
+            }
+        }
     }
     token_end(&j, vf, &nsep, &bits, with_src);
     compact(vf, vc, nsep, with_src);
