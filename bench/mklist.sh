@@ -1,9 +1,10 @@
 #!/bin/sh
 # mklist.sh -- generate the benchmark's big word list (50,000+ terms) into a folder.
 #
-# Usage: bench/mklist.sh [--shared] [--terms N] [OUT_DIR]
+# Usage: bench/mklist.sh [--shared] [--no-repo] [--terms N] [OUT_DIR]
 #   OUT_DIR   default build/biglist (recreated on every run)
 #   --terms N total terms to reach, default 60000
+#   --no-repo generated terms only (exactly N, no regexes): for list-size scaling
 #   --shared  take the bulk from ../shared/data/wordlists/sensitive-lexicon
 #             instead of generated terms (only when that folder exists)
 #
@@ -21,13 +22,15 @@ set -eu
 
 cd "$(dirname "$0")/.."
 SHARED=0
+REPO=1
 TERMS=60000
 OUT=build/biglist
 while [ $# -gt 0 ]; do
     case "$1" in
     --shared) SHARED=1 ;;
+    --no-repo) REPO=0 ;;
     --terms) TERMS=$2; shift ;;
-    -*) echo "usage: bench/mklist.sh [--shared] [--terms N] [OUT_DIR]" >&2; exit 2 ;;
+    -*) echo "usage: bench/mklist.sh [--shared] [--no-repo] [--terms N] [OUT_DIR]" >&2; exit 2 ;;
     *) OUT=$1 ;;
     esac
     shift
@@ -45,7 +48,7 @@ if [ -e "$OUT" ] && [ ! -d "$OUT/gen" ]; then
 fi
 rm -rf "$OUT"
 mkdir -p "$OUT/repo" "$OUT/gen"
-cp -R wordlists/. "$OUT/repo/"
+[ "$REPO" = 1 ] && cp -R wordlists/. "$OUT/repo/"
 
 python3 - "$OUT/gen" "$TERMS" "$SHARED" "$LEXICON" bench/data/posts.txt "$OUT/repo" <<'EOF'
 import os, sys

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""report.py -- results.json of a suite run into report.md, summary.txt and PNG plots.
+
+Usage: bench/report.py RESULTS_DIR   (suite.py calls write() itself; run this to
+redo a report, e.g. after changing the text, without measuring again).
+Plots need gnuplot (pngcairo); without it the report says they are missing."""
+import json, os, shutil, subprocess, sys
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+
+from suite import T_ECHO_RATIO, T_P99_MS, T_RAW_RATIO, T_MINT, T_PY
+
+
+def verdict(ok):
+    return 'PASS' if ok else 'MISS'
+
+
+def targets(r):
+    """(name, figure, target, PASS/MISS) for every target measured in this run."""
+    out = []
+    s = r['service']
+    out.append(('service req/s vs echo baseline (200-byte posts)',
+                '%.1f%% (%.0f / %.0f req/s)' % (100 * s['echo_ratio'], s['closed']['filterd']['rps'],
+                                                s['closed']['echo']['rps']),
+                '>= %.0f%%' % (100 * T_ECHO_RATIO), verdict(s['echo_ratio'] >= T_ECHO_RATIO)))
+    out.append(('service p99 at half of max (open loop, %.0f req/s)' % s['half_rate'],
+                '%.3f ms' % s['p99_half_ms'], '< %.0f ms' % T_P99_MS,
+                verdict(s['p99_half_ms'] < T_P99_MS)))
+    if 'engine' in r:
+        e = r['engine']
+        out.append(('engine vs raw hs_scan, full normalisation (%d entries)' % e['entries'],
+                    '%.1f%% (%.1f / %.1f MB/s)' % (100 * e['ratio'], e['full']['mb_s'], e['raw']['mb_s']),
+                    '>= %.0f%%' % (100 * T_RAW_RATIO), verdict(e['ratio'] >= T_RAW_RATIO)))
+    if 'peers' in r:
+        p = r['peers']
+        out.append(('engine vs mint-filter, posts/s', '%.1fx' % p['mint']['engine_ratio'],
+                    '>= %.0fx' % T_MINT, verdict(p['mint']['engine_ratio'] >= T_MINT)))
+        out.append(('engine vs python3-ahocorasick, posts/s', '%.1fx' % p['python']['engine_ratio'],
+                    '>= %.0fx' % T_PY, verdict(p['python']['engine_ratio'] >= T_PY)))
+    return out
+
+
+def md_table(head, rows):
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
+    return '\n'.join(lines) + '\n'
+
+
+# ---- plots -----------------------------------------------------------------
+
+def gnuplot(script, out_dir):
+    if not shutil.which('gnuplot'):
+        return False
+    p = subprocess.run(['gnuplot'], input=script, text=True, cwd=out_dir, capture_output=True)
+    return p.returncode == 0
+
+
+def write_dat(out_dir, name, rows):
+    with open(os.path.join(out_dir, name), 'w') as f:
+        for row in rows:
+            f.write(' '.join(str(x) for x in row) + '\n')
+
+
+PNG = "set terminal pngcairo size 900,540 font ',10'\nset grid\nset key top left\n"
+
+
+def plot_latency(r, out_dir):
+    sweep = r['service'].get('sweep') or []
+    if not sweep:
+        return None
+    for srv in ('filterd', 'echo', 'echod'):
+        rows = sorted((x['rate'], x['rps'], x['latency_ms']['p50'], x['latency_ms']['p99'],
+                       x['latency_ms']['p999']) for x in sweep if x['server'] == srv)
+        write_dat(out_dir, 'sweep-%s.dat' % srv, rows)
+    ok = gnuplot(PNG + """set output 'latency-vs-load.png'
+set title 'Round-trip latency against offered load (open loop, 200-byte posts)'
+set xlabel 'offered load, requests/s'
+set ylabel 'latency, ms (log)'
+set logscale y
+plot 'sweep-filterd.dat' u 1:3 w lp t 'filterd p50', '' u 1:4 w lp t 'filterd p99', \
+     '' u 1:5 w lp t 'filterd p99.9', 'sweep-echo.dat' u 1:4 w lp dt 2 t 'echo p99', \
+     'sweep-echod.dat' u 1:4 w lp dt 3 lc 'black' t 'no broker (echod) p99', %g w l lc 'red' t '1 ms'
+""" % T_P99_MS, out_dir)
+    return 'latency-vs-load.png' if ok else None
+
+
+def plot_workers(r, out_dir):
+    if not r.get('workers'):
+        return None
+    write_dat(out_dir, 'workers.dat', [(w['workers'], w['rps']) for w in r['workers']])
+    ok = gnuplot(PNG + """set output 'workers.png'
+set title 'filterd requests/s against worker processes (closed loop, 2 cores)'
+set xlabel 'workers'
+set ylabel 'requests/s'
+set yrange [0:*]
+set xtics (1, 2, 4)
+plot 'workers.dat' u 1:2 w lp lw 2 t 'filterd'
+""", out_dir)
+    return 'workers.png' if ok else None
+
+
+def plot_lists(r, out_dir):
+    if not r.get('lists'):
+        return None
+    write_dat(out_dir, 'lists.dat', [(l['entries'], l['full_mb_s'], l['raw_mb_s'], l['compile_s'],
+                                      l['db_mb'], l['ruleset_mb'], l['maxrss_mb'])
+                                     for l in r['lists']])
+    ok = gnuplot(PNG + """set output 'lists.png'
+set multiplot layout 1,3 title 'Engine against list size (entries, log)'
+set logscale x
+set xlabel 'entries'
+set title 'throughput, MB/s'
+set yrange [0:*]
+plot 'lists.dat' u 1:2 w lp t 'full engine', '' u 1:3 w lp t 'raw hs\\_scan'
+set title 'compile, s'
+plot 'lists.dat' u 1:4 w lp t 'load + compile'
+set title 'memory, MB'
+plot 'lists.dat' u 1:5 w lp t 'database', '' u 1:6 w lp t 'rule set', '' u 1:7 w lp t 'peak RSS'
+unset multiplot
+""", out_dir)
+    return 'lists.png' if ok else None
+
+
+def plot_peers(r, out_dir):
+    p = r.get('peers')
+    if not p:
+        return None
+    rows = [('"filterd engine"', p['engine']['posts_s']), ('"raw hs\\_scan"', p['raw']['posts_s']),
+            ('"ripgrep -F -f"', p['rg']['posts_s']), ('"mint-filter"', p['mint']['posts_s']),
+            ('"python3-ahocorasick"', p['python']['posts_s'])]
+    write_dat(out_dir, 'peers.dat', rows)
+    ok = gnuplot(PNG + """set output 'peers.png'
+set title 'Posts/s on the same posts and literal list (log)'
+set style data histograms
+set style fill solid 0.6
+set logscale y
+set ylabel 'posts/s'
+set key off
+plot 'peers.dat' u 2:xtic(1)
+""", out_dir)
+    return 'peers.png' if ok else None
+
+
+# ---- the report ------------------------------------------------------------
+
+def sec_machine(r):
+    mc = r['machine']
+    pk = ', '.join('%s %s' % kv for kv in sorted(mc['packages'].items()))
+    return ('Machine: %s, %d cores, %.1f GB, Linux %s; load average before %.2f, after %.2f.  \n'
+            'Libraries: Hyperscan %s, ICU %s, ZeroMQ %s, Node %s; %s.  \n'
+            'Commit %s%s; mode `%s`, %s, %.0f s in all.\n'
+            % (mc['cpu'], mc['cores'], mc['memory_gb'], mc['kernel'], mc['load_before'][0],
+               mc['load_after'][0], mc['hyperscan'], mc['icu'], mc['zmq'], mc['node'], pk,
+               mc['commit'], ' (uncommitted changes)' if mc['dirty'] else '', r['mode'],
+               r['started'], r['elapsed_s']))
+
+
+def lat_row(name, x):
+    l = x['latency_ms']
+    return [name, '%.0f' % x['rps'], '%.3f' % l['p50'], '%.3f' % l['p90'], '%.3f' % l['p99'],
+            '%.3f' % l['p999'], '%.3f' % l['max'], x['errors'], deg(x['degraded'])]
+
+
+def deg(d):
+    """Degraded replies by kind, e.g. '12 deadline'; '0' when none."""
+    return ', '.join('%d %s' % (n, k) for k, n in d.items() if n) or '0'
+
+
+def sec_service(r, plots):
+    s = r['service']
+    m = r['settings']
+    t = ['## Service\n',
+         '200-byte posts (`bench/data/posts.txt` run together and cut), the %d-term list, '
+         '2 workers, ipc endpoints, all three servers up side by side; %d interleaved '
+         'round(s) of %.1f s (after %.1f s warm-up) each, medians. Closed loop: %d connection '
+         'x %d requests in flight.\n' % (60000, m['rounds'], m['secs'], m['warm'], s['conns'],
+                                          s['inflight']),
+         '### Closed loop (maximum throughput)\n',
+         md_table(['server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms',
+                   'errors', 'degraded'],
+                  [lat_row('filterd (scan)', s['closed']['filterd']),
+                   lat_row('filterd --echo', s['closed']['echo']),
+                   lat_row('echod (no broker)', s['closed']['echod'])]),
+         '\nfilterd / echo: **%.1f%%**; echo / echod (what the broker hop and the worker '
+         'round trip leave of the transport floor): %.1f%%.\n'
+         % (100 * s['echo_ratio'], 100 * s['broker_ratio']),
+         '### Open loop at half of the maximum (%.0f req/s)\n' % s['half_rate'],
+         'Latency from each request\'s intended send time.\n\n',
+         md_table(['server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms',
+                   'errors', 'degraded'],
+                  [lat_row('filterd (scan)', s['open_half']['filterd']),
+                   lat_row('filterd --echo', s['open_half']['echo'])])]
+    if s.get('sweep'):
+        rows = [[x['server'], '%.2f' % x['fraction'], '%.0f' % x['rate'], '%.0f' % x['rps'],
+                 '%.3f' % x['latency_ms']['p50'], '%.3f' % x['latency_ms']['p99'],
+                 '%.3f' % x['latency_ms']['p999'], '%.3f' % x['send_lag_ms']['p99'],
+                 deg(x['degraded'])] for x in s['sweep']]
+        t += ['\n### Open-loop sweep\n',
+              'Rates as fractions of filterd\'s closed-loop maximum; medians of %d interleaved '
+              'round(s) of %.1f s. `lag p99` is the load generator\'s own lateness in sending '
+              '(counted in the latency). The open-loop generator costs CPU on the same 2 cores '
+              '(it polls for replies every 50 us: ~40%% of a core at 7,000 req/s), so filterd '
+              'saturates in open loop below its closed-loop maximum.\n\n'
+              % (m['rounds'], m.get('sweep_secs', m['secs'])),
+              md_table(['server', 'x max', 'offered', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms',
+                        'lag p99 ms', 'degraded'], rows)]
+    if plots.get('latency'):
+        t.append('\n![latency against offered load](%s)\n' % plots['latency'])
+    if s.get('profile'):
+        t += ['\n### Profile (perf record of filterd\'s processes, 3 s of closed loop)\n',
+              'By process and library:\n\n```\n%s\n```\nBy symbol:\n\n```\n%s\n```\n'
+              % (s['profile']['by_process'], s['profile']['by_symbol'])]
+    return ''.join(t)
+
+
+def sec_engine(r):
+    e = r.get('engine')
+    if not e:
+        return ''
+    t = ['## Engine against raw hs_scan\n',
+         '`bench_engine` on the %d-entry list (regex entries included) over `posts.txt`: '
+         'full = `fe_scan` (fold, scan of every view, callback, decision); raw = `hs_scan` '
+         'of the same databases over views folded beforehand.\n\n' % e['entries'],
+         md_table(['pass', 'posts/s', 'MB/s', 'us/post'],
+                  [[k, '%.0f' % e[k]['posts_s'], '%.1f' % e[k]['mb_s'], '%.2f' % e[k]['us_post']]
+                   for k in ('full', 'raw', 'fold')]),
+         '\nfull/raw **%.1f%%** (target >= %.0f%%).\n' % (100 * e['ratio'], 100 * T_RAW_RATIO)]
+    if e.get('profile'):
+        t += ['\nProfile of bench_engine (perf record; all three passes, full takes the most):\n',
+              '```\n%s\n```\n' % e['profile']['by_symbol']]
+    return ''.join(t)
+
+
+def sec_peers(r, plots):
+    p = r.get('peers')
+    if not p:
+        return ''
+    names = [('engine', 'filterd engine (fe_scan per post)'), ('raw', 'raw hs_scan (C)'),
+             ('rg', 'ripgrep -F -f, whole file'), ('mint', 'mint-filter (Node.js)'),
+             ('python', 'python3-ahocorasick')]
+    rows = []
+    for k, label in names:
+        x = p[k]
+        if k in p.get('missing', []):
+            rows.append([label, 'not run (not installed)', '', '', '', ''])
+            continue
+        ratio = '1' if k == 'engine' else '%.2fx' % x['engine_ratio']
+        rows.append([label, '%.0f' % x['posts_s'], '%.1f' % x['mb_s'], ratio,
+                     x['matches'], '%.3f' % x['build_s']])
+    t = ['## Peers\n',
+         'The same %d literal terms (every non-regex, non-allow entry of the list, one '
+         'automaton) and the same %s posts, %d interleaved round(s), medians. filterd\'s '
+         'engine folds (width, case, traditional->simplified, separators) before matching; '
+         'the peers match the raw text, so they do less work. ripgrep\'s automaton build is '
+         'timed apart and taken out.\n\n' % (p['terms'], '14,270', p['rounds']),
+         md_table(['implementation', 'posts/s', 'MB/s', 'filterd engine / it', 'matches',
+                   'build s'], rows)]
+    if plots.get('peers'):
+        t.append('\n![peers](%s)\n' % plots['peers'])
+    return ''.join(t)
+
+
+def sec_scaling(r, plots):
+    t = []
+    if r.get('workers'):
+        t += ['## Scaling\n', '### Workers (closed loop, 200-byte posts, 2 cores)\n',
+              md_table(['workers', 'req/s', 'p99 ms'],
+                       [[w['workers'], '%.0f' % w['rps'], '%.3f' % w['p99_ms']]
+                        for w in r['workers']])]
+        if plots.get('workers'):
+            t.append('\n![workers](%s)\n' % plots['workers'])
+    if r.get('lists'):
+        t += ['\n### List size (bench_engine over posts.txt)\n',
+              md_table(['terms asked', 'entries', 'compile s', 'database MB', 'rule set MB',
+                        'peak RSS MB', 'full MB/s', 'raw MB/s', 'full/raw'],
+                       [[l['terms'], l['entries'], '%.2f' % l['compile_s'], '%.1f' % l['db_mb'],
+                         '%.1f' % l['ruleset_mb'], '%.0f' % l['maxrss_mb'],
+                         '%.1f' % l['full_mb_s'], '%.1f' % l['raw_mb_s'],
+                         '%.0f%%' % (100 * l['ratio'])] for l in r['lists']])]
+        if plots.get('lists'):
+            t.append('\n![list size](%s)\n' % plots['lists'])
+    return ''.join(t)
+
+
+def kernel_share(prof):
+    """Percent of the profile in the kernel, from the by-process lines."""
+    total = 0.0
+    for line in (prof or {}).get('by_process', '').splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[-1] == '[kernel.kallsyms]':
+            total += float(f[0].rstrip('%'))
+    return total
+
+
+def sec_notes(r):
+    """What limits performance, from this run's own figures."""
+    s, n = r['service'], []
+    n.append('- **Service throughput.** filterd gives %.0f%% of its echo baseline, so the scan '
+             'costs little of a request; the echo baseline itself gives only %.0f%% of echod '
+             '(the same client and transport, no broker): the request path client -> broker -> '
+             'worker -> broker -> client, four ZeroMQ hops with a wake-up each, is the limit.'
+             % (100 * s['echo_ratio'], 100 * s['broker_ratio']))
+    ks = kernel_share(s.get('profile'))
+    if ks:
+        n.append('- **Biggest cost:** the kernel: %.0f%% of the samples of filterd\'s processes '
+                 '(scheduler wake-ups and context switches, poll, socket send/receive), against '
+                 'little in Hyperscan and the engine.' % ks)
+    w = {x['workers']: x['rps'] for x in r.get('workers', [])}
+    if 2 in w and 4 in w and w[4] > 1.1 * w[2]:
+        n.append('- **Workers.** %s req/s with %s workers: more workers than cores help, '
+                 'because the broker hands a worker one request at a time and the worker then '
+                 'sits idle for a whole broker round trip: throughput is bound by that latency, '
+                 'not by CPU.' % (' / '.join('%.0f' % w[k] for k in sorted(w)),
+                                  ' / '.join(str(k) for k in sorted(w))))
+    o = s['open_half']
+    n.append('- **Latency at half load** (%.0f req/s): filterd p50 %.3f ms, p99 %.3f ms; the echo '
+             'baseline at the same rate: p50 %.3f ms, p99 %.3f ms. %s'
+             % (s['half_rate'], o['filterd']['latency_ms']['p50'], s['p99_half_ms'],
+                o['echo']['latency_ms']['p50'], o['echo']['latency_ms']['p99'],
+                'The tail is the transport\'s and the machine\'s (the echo baseline has it too), '
+                'not the scan\'s.' if o['echo']['latency_ms']['p99'] > 0.7 * T_P99_MS else ''))
+    e = r.get('engine')
+    if e:
+        n.append('- **Engine.** full %.2f us/post = fold %.2f + raw scan %.2f (+ %.2f for the '
+                 'callback and decision): the fold is %.0f%% of the full cost, which is why '
+                 'full/raw is %.0f%%.' % (e['full']['us_post'], e['fold']['us_post'],
+                                          e['raw']['us_post'],
+                                          max(0, e['full']['us_post'] - e['fold']['us_post'] -
+                                              e['raw']['us_post']),
+                                          100 * e['fold']['us_post'] / e['full']['us_post'],
+                                          100 * e['ratio']))
+    mc = r['machine']
+    n.append('- **Noise.** Load average %.1f before and %.1f after the run on %d cores shared '
+             'with other work: single runs vary; compare medians of interleaved rounds, and '
+             'ratios within one run.' % (mc['load_before'][0], mc['load_after'][0], mc['cores']))
+    return '## What limits performance\n' + '\n'.join(n) + '\n'
+
+
+def write(r, out_dir):
+    plots = {'latency': plot_latency(r, out_dir), 'workers': plot_workers(r, out_dir),
+             'lists': plot_lists(r, out_dir), 'peers': plot_peers(r, out_dir)}
+    tg = targets(r)
+    summary = ['filterd benchmark, mode %s, %s' % (r['mode'], r['started'])]
+    summary += ['  %-62s %-28s %-8s %s' % row for row in tg]
+    misses = [row for row in tg if row[3] == 'MISS']
+    body = ['# filterd benchmark report\n', sec_machine(r), '\n## Targets\n',
+            md_table(['target', 'measured', 'goal', ''], tg),
+            '\n%s\n' % ('Every target is met.' if not misses else
+                        'Missed: %s. See the profile below each part, and the notes.'
+                        % '; '.join(m[0] for m in misses)),
+            sec_service(r, plots), '\n', sec_engine(r), '\n', sec_peers(r, plots), '\n',
+            sec_scaling(r, plots), '\n', sec_notes(r)]
+    with open(os.path.join(out_dir, 'report.md'), 'w') as f:
+        f.write(''.join(body))
+    with open(os.path.join(out_dir, 'summary.txt'), 'w') as f:
+        f.write('\n'.join(summary) + '\n')
+    for name in os.listdir(out_dir):
+        if name.endswith('.dat'):
+            os.unlink(os.path.join(out_dir, name))
+
+
+if __name__ == '__main__':
+    d = sys.argv[1]
+    write(json.load(open(os.path.join(d, 'results.json'))), d)
+    print(open(os.path.join(d, 'summary.txt')).read())
