@@ -53,7 +53,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = nworkers(b, &busy), nl = 0;
 
-    fd_enc_begin(pk, 17, NULL, 0);
+    fd_enc_begin(pk, 18, NULL, 0);
     fd_enc_kv_str(pk, "version", b->version);
     fd_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fd_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -77,6 +77,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fd_enc_kv_uint(pk, "max", st->latency.max);
     fd_enc_kv_uint(pk, "deadline", st->deadline);
     fd_enc_kv_uint(pk, "overload", st->overload);
+    fd_enc_kv_uint(pk, "dropped", st->dropped);
     fd_enc_kv_uint(pk, "worker_restarts", st->worker_restarts);
     fd_enc_kv_uint(pk, "reloads", st->reloads);
     fd_enc_kv_uint(pk, "reload_failures", st->reload_failures);

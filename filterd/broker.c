@@ -28,12 +28,13 @@
 #include "proto.h"
 
 #define MS (1000000LL)            /* ns per ms */
+#define FD_FRONT_HWM 100000       /* replies queued to one client before sends fail */
 
 static void dispatch(fd_broker *b);
 
 /* ---- small helpers -------------------------------------------------------- */
 
-void fd_route(void *sock, void *const *env, int nenv, const void *data, size_t len)
+int fd_route(void *sock, void *const *env, int nenv, const void *data, size_t len)
 {
     for (int i = 0; i < nenv; i++) {
         zmq_msg_t c;
@@ -41,12 +42,23 @@ void fd_route(void *sock, void *const *env, int nenv, const void *data, size_t l
         zmq_msg_copy(&c, env[i]);
         if (zmq_msg_send(&c, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&c);
-            return;             /* peer gone or over its high-water mark: dropped */
+            return -1;          /* peer gone or over its high-water mark: dropped */
         }
     }
     if (zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send(sock, data, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* A reply to a client. One that cannot be delivered (the client is gone, or
+ * has FD_FRONT_HWM replies it does not read) is counted and logged. */
+static void reply(fd_broker *b, void *const *env, int nenv, const void *data, size_t len)
+{
+    if (fd_route(b->front, env, nenv, data, len) == 0)
         return;
-    zmq_send(sock, data, len, ZMQ_DONTWAIT);
+    b->st.dropped++;
+    fd_log_limited(4, "reply_dropped", "reason=\"%s\" dropped=%llu", zmq_strerror(errno),
+                   (unsigned long long)b->st.dropped);
 }
 
 void fd_ctl_send(int fd, const char *fmt, ...)
@@ -244,7 +256,7 @@ static void fallback(fd_broker *b, int s, const char *degraded, const char *warn
 
     fd_enc_plain(packer(b), r->id, r->idlen, action, b->version, degraded, warning, us);
     const char *data = sbuf_data(b, &len);
-    fd_route(b->front, r->env, r->nenv, data, len);
+    reply(b, r->env, r->nenv, data, len);
     count_decision(b, action, 0, us);
     if (!strcmp(degraded, "overload"))
         b->st.overload++;
@@ -265,7 +277,7 @@ static void error_reply(fd_broker *b, void *const *env, int nenv, const fd_req *
     char id[160];
     fd_enc_error(packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
     const char *data = sbuf_data(b, &len);
-    fd_route(b->front, env, nenv, data, len);
+    reply(b, env, nenv, data, len);
     b->st.errors++;
     fd_log_limited(3, "bad_request", "id=%s code=%s message=\"%s\"",
                    q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fd_err_name(code), msg);
@@ -433,7 +445,7 @@ static void worker_answer(fd_broker *b, zmq_msg_t *f, int n)
             fd_enc_patch_elapsed(zmq_msg_data(&f[4]), zmq_msg_size(&f[4]), us);
             count_decision(b, sum[0], labels, us);
         }
-        fd_route(b->front, r->env, r->nenv, zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
+        reply(b, r->env, r->nenv, zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
         if (b->ctx->cfg.log_requests) {
             char what[96];
             snprintf(what, sizeof what, "decision=%s labels=0x%x",
@@ -596,7 +608,7 @@ static void client_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
         size_t len;
         fd_enc_pong(packer(b), q.id, q.idlen, b->version);
         const char *data = sbuf_data(b, &len);
-        fd_route(b->front, env, nenv, data, len);
+        reply(b, env, nenv, data, len);
         return;
     }
     int s = slot_new(b);
@@ -731,7 +743,7 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
     const fe_config *cfg = &b->ctx->cfg;
     int64_t maxmsg = (int64_t)cfg->max_text_bytes + FD_FRAME_SLACK, adminmax = 1 << 16;
-    int linger = FD_LINGER_MS, one = 1;
+    int linger = FD_LINGER_MS, one = 1, hwm = FD_FRONT_HWM;
     const char *where;
 
     b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
@@ -744,6 +756,10 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
     zmq_setsockopt(b->back, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    /* Replies wait in a client's pipe up to FD_FRONT_HWM; past it (a client
+     * that does not read) a send fails instead of dropping in silence. */
+    zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(b->front, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(b->front, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(b->admin, ZMQ_LINGER, &linger, sizeof linger);
     for (int i = 0; i < cfg->nlisten; i++)

@@ -100,6 +100,7 @@ uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty *
 
 typedef struct fd_stats {
     uint64_t requests, errors, deadline, overload;
+    uint64_t dropped;             /* replies whose client was gone or not reading */
     uint64_t decisions[3];        /* by fe_action */
     uint64_t labels[FE_NLABELS];
     uint64_t worker_restarts, reloads, reload_failures;
@@ -171,7 +172,9 @@ typedef struct fd_broker {
  * exit status. ctl is its end of the control socketpair. */
 int fd_broker_main(const fd_ctx *ctx, int ctl);
 /* Send [routing frames][empty][data] on a ROUTER, never blocking. */
-void fd_route(void *sock, void *const *env, int nenv, const void *data, size_t len);
+/* Send [env...][""][data] without blocking: 0, or -1 when the peer is gone
+ * or over its high-water mark (the reply is dropped). */
+int fd_route(void *sock, void *const *env, int nenv, const void *data, size_t len);
 void fd_ctl_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */

@@ -1330,6 +1330,8 @@ static void test_deadline(void **state)
     cJSON *s = admin(d, "stats");
     assert_true(jnum(s, "deadline") >= 1);
     assert_true(jnum(s, "overload") >= 1);
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(s, "dropped")));
+    assert_true(jnum(s, "dropped") == 0);   /* every degraded reply reached its client */
     cJSON_Delete(s);
 }
 
