@@ -570,6 +570,29 @@ static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, co
     }
 }
 
+/* After a Chinese character: the following three-byte characters that are
+ * Chinese too need none of the separator and word bookkeeping, only their
+ * folded bytes. Returns where the run ends. */
+static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i, size_t len,
+                             fe_viewbuf *vf, const int with_src)
+{
+    while (i + 2 < len && (s[i] & 0xf0) == 0xe0 && (s[i + 1] & 0xc0) == 0x80 &&
+           (s[i + 2] & 0xc0) == 0x80) {
+        uint32_t cp = (uint32_t)(s[i] & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
+                      (s[i + 2] & 0x3f);
+        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+            break;
+        ent_t e = lookup(f, cp);
+        if (ENT_CLASS(e) != FE_C_HAN)
+            break;
+        size_t olen = ENT_LEN(e);
+        put(vf, olen ? f->pool + ENT_OFF(e) : (const char *)s + i, olen ? olen : 3,
+            (uint32_t)i, with_src);
+        i += 3;
+    }
+    return i;
+}
+
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                             fe_viewbuf views[FE_NVIEWS], const int with_src)
 {
@@ -655,7 +678,8 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                 j.tok_chars += r - i;
                 i = r;
             }
-        }
+        } else if (cls == FE_C_HAN)
+            i = han_run(f, s, i, len, vf, with_src);
     }
     token_end(&j, vf, &nsep, &bits, with_src);
     compact(vf, vc, nsep, with_src);
