@@ -56,7 +56,7 @@ all: deps $(BINS)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard filterd/*.h client/*.h tests/*.h) | deps
+$(BUILD)/%.o: %.c $(wildcard filterd/*.h client/*.h tests/*.h bench/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -78,11 +78,11 @@ $(CLIENT_LIB): $(CLIENT_OBJ)
 $(BUILD)/filterctl: $(CTL_OBJ) $(CLIENT_LIB) $(ENGINE_LIB)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/bench_engine: $(BUILD)/bench/bench_engine.o $(ENGINE_LIB)
+$(BUILD)/bench/bench_engine: $(BUILD)/bench/bench_engine.o $(BUILD)/bench/posts.o $(ENGINE_LIB)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Load generator (closed / open loop) and the no-broker echo floor: bench/README.md.
-$(BUILD)/bench/filterbench: $(BUILD)/bench/filterbench.o $(BUILD)/bench/hist.o $(CLIENT_LIB) $(ENGINE_LIB)
+$(BUILD)/bench/filterbench: $(BUILD)/bench/filterbench.o $(BUILD)/bench/hist.o $(BUILD)/bench/posts.o $(CLIENT_LIB) $(ENGINE_LIB)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/bench/echod: $(BUILD)/bench/echod.o

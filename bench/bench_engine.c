@@ -24,6 +24,7 @@
 #include <hs/hs.h>
 
 #include "engine.h"
+#include "posts.h"
 
 #define DEFAULT_LISTS "wordlists"
 #define DEFAULT_SECONDS 6.0      /* measured time per pass, over all rounds, s */
@@ -44,13 +45,6 @@ typedef struct fb_opts {
     double seconds;
     int rounds, json;
 } fb_opts;
-
-/* Every post in one buffer; post i is text + off[i], len[i] bytes. */
-typedef struct fb_posts {
-    char *text;
-    size_t *off, *len;
-    size_t n, bytes;     /* bytes: input text, newlines excluded */
-} fb_posts;
 
 /* The posts folded once: view v of post i is buf[v] + off[v][i], len[v][i] bytes. */
 typedef struct fb_folded {
@@ -112,65 +106,6 @@ static void parse_args(int argc, char **argv, fb_opts *o)
 
 /* ---- input ---------------------------------------------------------------- */
 
-static char *read_all(const char *path, size_t *len, char *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
-        goto fail;
-    if (!(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        goto fail;
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-fail:
-    snprintf(err, ERRLEN, "%s: cannot read", path);
-    free(buf);
-    if (f)
-        fclose(f);
-    return NULL;
-}
-
-/* Split the file into posts: one per non-empty line. Who frees: posts_free(). */
-static int posts_load(fb_posts *p, const char *path, char *err)
-{
-    size_t len, cap = 0;
-    memset(p, 0, sizeof *p);
-    if (!(p->text = read_all(path, &len, err)))
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        cap += p->text[i] == '\n';
-    p->off = malloc((cap + 1) * sizeof *p->off);
-    p->len = malloc((cap + 1) * sizeof *p->len);
-    if (!p->off || !p->len) {
-        snprintf(err, ERRLEN, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < len;) {
-        char *nl = memchr(p->text + i, '\n', len - i);
-        size_t j = nl ? (size_t)(nl - p->text) : len;
-        if (j > i) {
-            p->off[p->n] = i;
-            p->len[p->n++] = j - i;
-            p->bytes += j - i;
-        }
-        i = j + 1;
-    }
-    if (p->n == 0) {
-        snprintf(err, ERRLEN, "%s: no posts", path);
-        return -1;
-    }
-    return 0;
-}
-
-static void posts_free(fb_posts *p)
-{
-    free(p->text);
-    free(p->off);
-    free(p->len);
-}
-
 /* ---- setup ---------------------------------------------------------------- */
 
 static size_t longest_post(const fb_posts *p)
@@ -222,7 +157,7 @@ static int bench_init(fb_bench *b, const fe_ruleset *rs, const fb_opts *o, char 
     memset(b, 0, sizeof *b);
     b->rs = rs;
     b->reps = 1;
-    if (posts_load(&b->posts, o->posts, err) < 0)
+    if (fb_posts_load(&b->posts, o->posts, err, ERRLEN) < 0)
         return -1;
     if (!(b->sc = fe_scratch_new(rs, err, ERRLEN)))
         return -1;
@@ -250,7 +185,7 @@ static void bench_free(fb_bench *b)
         free(b->folded.off[v]);
         free(b->folded.len[v]);
     }
-    posts_free(&b->posts);
+    fb_posts_free(&b->posts);
 }
 
 /* ---- the passes ----------------------------------------------------------- */

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "fclient.h"
+#include "posts.h"
 #include "hist.h"
 
 #define FB_DEFAULT_EP "tcp://127.0.0.1:7700"
@@ -68,12 +69,6 @@ typedef struct fb_opts {
     const char *scenes[FB_MAX_SCENES];
     int weights[FB_MAX_SCENES], nscenes, wsum;
 } fb_opts;
-
-typedef struct fb_posts {
-    char *text;
-    size_t *off, *len;
-    size_t n, bytes;
-} fb_posts;
 
 typedef struct fb_label {
     char name[24];
@@ -228,66 +223,6 @@ static void parse_args(int argc, char **argv, fb_opts *o)
 }
 
 /* ---- posts ---------------------------------------------------------------- */
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
-        goto fail;
-    if (!(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        goto fail;
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-fail:
-    free(buf);
-    if (f)
-        fclose(f);
-    return NULL;
-}
-
-/* One post per non-empty line. Who frees: posts_free(). */
-static int posts_load(fb_posts *p, const char *path, char *err)
-{
-    size_t len, cap = 1;
-    memset(p, 0, sizeof *p);
-    if (!(p->text = read_all(path, &len))) {
-        snprintf(err, ERRLEN, "%s: cannot read", path);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++)
-        cap += p->text[i] == '\n';
-    p->off = malloc(cap * sizeof *p->off);
-    p->len = malloc(cap * sizeof *p->len);
-    if (!p->off || !p->len) {
-        snprintf(err, ERRLEN, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < len;) {
-        char *nl = memchr(p->text + i, '\n', len - i);
-        size_t j = nl ? (size_t)(nl - p->text) : len;
-        if (j > i) {
-            p->off[p->n] = i;
-            p->len[p->n++] = j - i;
-            p->bytes += j - i;
-        }
-        i = j + 1;
-    }
-    if (!p->n) {
-        snprintf(err, ERRLEN, "%s: no posts", path);
-        return -1;
-    }
-    return 0;
-}
-
-static void posts_free(fb_posts *p)
-{
-    free(p->text);
-    free(p->off);
-    free(p->len);
-}
 
 /* ---- one connection --------------------------------------------------------- */
 
@@ -705,7 +640,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN);
     run.o = &o, run.posts = &posts;
-    if (!all || posts_load(&posts, o.posts, err) < 0)
+    if (!all || fb_posts_load(&posts, o.posts, err, ERRLEN) < 0)
         goto out;
     fb_hist_init(&all->hist);
     fb_hist_init(&all->lag);
@@ -731,7 +666,7 @@ out:
             fprintf(stderr, "filterbench: the daemon exited with status %d (see %s)\n", st,
                     o.daemon_log);
     }
-    posts_free(&posts);
+    fb_posts_free(&posts);
     free(all);
     return rc;
 }
