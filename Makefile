@@ -52,6 +52,9 @@ BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl $(BUIL
         bench bench-quick bench-service
 all: deps $(BINS)
 
+# Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
+.SECONDARY:
+
 # Installs missing packages when root, otherwise names them and stops.
 deps:
 	@sh scripts/deps.sh
