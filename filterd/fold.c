@@ -21,6 +21,8 @@
 #include "fold.h"
 
 #define NCP 0x110000
+#define CJK_START 0x4e00           /* CJK Unified Ideographs */
+#define CJK_END 0xa000
 #define NPAGES (NCP >> 8)
 #define OUT_MAX 63            /* longest folded output of one code point, bytes */
 #define OUT_RATIO 4           /* output bytes per input byte, at most: longer
@@ -40,6 +42,11 @@ struct fe_fold {
     ent_t (*pages)[256];
     size_t npages;
     const ent_t *ascii;      /* the page of U+0000..U+00FF, for the ASCII fast path */
+    /* The CJK Unified Ideographs block in 2 bytes a character (42 KB, so it
+     * stays in the L1 cache where the 8-byte pages would not): 0 for a
+     * character that folds to itself, else 1 + its index in cjk_ent. */
+    uint16_t cjk[CJK_END - CJK_START];
+    ent_t *cjk_ent;
     char *pool;
     size_t poollen, poolcap;
 };
@@ -394,6 +401,8 @@ static int add_page(fe_fold *f, const ent_t *page, uint32_t pageno)
     return 0;
 }
 
+static int build_cjk(fe_fold *f);
+
 fe_fold *fe_fold_build(char *err, size_t errlen)
 {
     builder b = {0};
@@ -427,6 +436,10 @@ fe_fold *fe_fold_build(char *err, size_t errlen)
         }
     }
     f->ascii = f->pages[f->index[0]];
+    if (build_cjk(f) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     uspoof_close(b.spoof);
     free(b.t2s);
     return f;
@@ -444,17 +457,45 @@ void fe_fold_free(fe_fold *f)
         return;
     free(f->pages);
     free(f->pool);
+    free(f->cjk_ent);
     free(f);
 }
 
 size_t fe_fold_memory(const fe_fold *f)
 {
-    return sizeof *f + f->npages * sizeof f->pages[0] + f->poolcap;
+    size_t ncjk = 0;
+    for (uint32_t cp = CJK_START; cp < CJK_END; cp++)
+        ncjk += f->cjk[cp - CJK_START] != 0;
+    return sizeof *f + f->npages * sizeof f->pages[0] + f->poolcap + ncjk * sizeof(ent_t);
 }
 
 static inline ent_t lookup(const fe_fold *f, uint32_t cp)
 {
     return f->pages[f->index[cp >> 8]][cp & 255];
+}
+
+/* The compact copy of the CJK block; an entry that is not Chinese (none in
+ * this block today) is kept in cjk_ent too, so han_run can stop on it. */
+static int build_cjk(fe_fold *f)
+{
+    size_t n = 0;
+    for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
+        ent_t e = lookup(f, cp);
+        n += !(ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0);
+    }
+    if (!(f->cjk_ent = malloc((n ? n : 1) * sizeof *f->cjk_ent)))
+        return -1;
+    n = 0;
+    for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
+        ent_t e = lookup(f, cp);
+        if (ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0) {
+            f->cjk[cp - CJK_START] = 0;
+            continue;
+        }
+        f->cjk_ent[n] = e;
+        f->cjk[cp - CJK_START] = (uint16_t)++n;
+    }
+    return 0;
 }
 
 int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why)
@@ -580,9 +621,19 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
            (s[i + 2] & 0xc0) == 0x80) {
         uint32_t cp = (uint32_t)(s[i] & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
                       (s[i + 2] & 0x3f);
-        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+        ent_t e;
+        if (cp >= CJK_START && cp < CJK_END) {
+            uint16_t k = f->cjk[cp - CJK_START];
+            if (!k) {   /* folds to itself */
+                put(vf, (const char *)s + i, 3, (uint32_t)i, with_src);
+                i += 3;
+                continue;
+            }
+            e = f->cjk_ent[k - 1];
+        } else if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
             break;
-        ent_t e = lookup(f, cp);
+        else
+            e = lookup(f, cp);
         if (ENT_CLASS(e) != FE_C_HAN)
             break;
         size_t olen = ENT_LEN(e);
