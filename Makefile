@@ -30,7 +30,7 @@ CLIENT_SRC = client/fclient.c
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_LIB = $(BUILD)/libfilterclient.a
 
-DAEMON_SRC = filterd/filterd.c filterd/broker.c filterd/admin.c filterd/worker.c \
+DAEMON_SRC = filterd/filterd.c filterd/broker.c filterd/slots.c filterd/admin.c filterd/worker.c \
              filterd/helper.c filterd/proto.c filterd/log.c filterd/stats.c
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 

@@ -86,145 +86,6 @@ static const char *sbuf_data(fd_broker *b, size_t *len)
     return sb->data;
 }
 
-/* ---- the deadline heap ---------------------------------------------------- */
-
-static int64_t dl(fd_broker *b, int i)
-{
-    return b->slot[b->heap[i]]->deadline;
-}
-
-static void heap_swap(fd_broker *b, int i, int j)
-{
-    int t = b->heap[i];
-    b->heap[i] = b->heap[j];
-    b->heap[j] = t;
-    b->slot[b->heap[i]]->heap = i;
-    b->slot[b->heap[j]]->heap = j;
-}
-
-static void heap_fix(fd_broker *b, int i)
-{
-    while (i > 0 && dl(b, (i - 1) / 2) > dl(b, i)) {
-        heap_swap(b, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        int l = 2 * i + 1, m = i;
-        if (l < b->nheap && dl(b, l) < dl(b, m))
-            m = l;
-        if (l + 1 < b->nheap && dl(b, l + 1) < dl(b, m))
-            m = l + 1;
-        if (m == i)
-            return;
-        heap_swap(b, i, m);
-        i = m;
-    }
-}
-
-static void heap_remove(fd_broker *b, int s)
-{
-    int i = b->slot[s]->heap;
-    if (i < 0)
-        return;
-    b->nheap--;
-    if (i != b->nheap) {
-        heap_swap(b, i, b->nheap);
-        heap_fix(b, i);
-    }
-    b->slot[s]->heap = -1;
-}
-
-/* ---- request slots and the queue ------------------------------------------ */
-
-static int slot_new(fd_broker *b)
-{
-    if (!b->nfree) {
-        int n = b->nslot ? b->nslot * 2 : 256;
-        fd_slot **s = realloc(b->slot, (size_t)n * sizeof *s);
-        if (s)
-            b->slot = s;
-        int *f = s ? realloc(b->freelist, (size_t)n * sizeof *f) : NULL;
-        if (f)
-            b->freelist = f;
-        int *h = f ? realloc(b->heap, (size_t)n * sizeof *h) : NULL;
-        if (!h)
-            return -1;
-        b->heap = h;
-        for (int i = b->nslot; i < n; i++) {
-            if (!(b->slot[i] = calloc(1, sizeof **b->slot)))
-                return -1;
-            b->nslot = i + 1;
-            b->freelist[b->nfree++] = i;
-        }
-    }
-    int s = b->freelist[--b->nfree];
-    fd_slot *r = b->slot[s];
-    memset(r, 0, sizeof *r);
-    r->live = 1;
-    r->heap = r->prev = r->next = -1;
-    r->seq = ++b->seq;
-    return s;
-}
-
-static void unqueue(fd_broker *b, int s)
-{
-    fd_slot *r = b->slot[s];
-    if (!r->queued)
-        return;
-    if (r->prev >= 0)
-        b->slot[r->prev]->next = r->next;
-    else
-        b->qhead = r->next;
-    if (r->next >= 0)
-        b->slot[r->next]->prev = r->prev;
-    else
-        b->qtail = r->prev;
-    r->queued = 0;
-    r->prev = r->next = -1;
-    b->nqueued--;
-}
-
-static void enqueue(fd_broker *b, int s, int front)
-{
-    fd_slot *r = b->slot[s];
-    r->queued = 1;
-    if (front) {
-        r->next = b->qhead;
-        if (b->qhead >= 0)
-            b->slot[b->qhead]->prev = s;
-        else
-            b->qtail = s;
-        b->qhead = s;
-    } else {
-        r->prev = b->qtail;
-        if (b->qtail >= 0)
-            b->slot[b->qtail]->next = s;
-        else
-            b->qhead = s;
-        b->qtail = s;
-    }
-    b->nqueued++;
-}
-
-static void slot_free(fd_broker *b, int s)
-{
-    fd_slot *r = b->slot[s];
-    unqueue(b, s);
-    heap_remove(b, s);
-    for (int i = 0; i < r->nenv; i++) {
-        zmq_msg_close(r->env[i]);
-        free(r->env[i]);
-    }
-    if (r->body) {
-        zmq_msg_close(r->body);
-        free(r->body);
-    }
-    r->live = 0;
-    r->nenv = 0;
-    r->body = NULL;
-    b->freelist[b->nfree++] = s;
-}
-
 /* ---- answering ------------------------------------------------------------ */
 
 static void count_decision(fd_broker *b, int action, uint32_t labels, uint64_t us)
@@ -267,7 +128,7 @@ static void fallback(fd_broker *b, int s, const char *degraded, const char *warn
                    fd_log_id(r->id, r->idlen, id, sizeof id), fe_action_name((fe_action)action),
                    (unsigned long long)us, b->nqueued, warning ? " warning=" : "",
                    warning ? warning : "");
-    slot_free(b, s);
+    fd_slot_free(b, s);
 }
 
 static void error_reply(fd_broker *b, void *const *env, int nenv, const fd_req *q, int code,
@@ -342,7 +203,7 @@ static void worker_lost(fd_broker *b, int i, const char *why)
         fd_slot *r = b->slot[s];
         if (r->live && r->seq == w->seq) {
             if (r->tries < 2 && r->deadline > fd_now_ns() && !b->stopping)
-                enqueue(b, s, 1);
+                fd_enqueue(b, s, 1);
             else
                 fallback(b, s, "deadline", "worker_lost");
         }
@@ -452,7 +313,7 @@ static void worker_answer(fd_broker *b, zmq_msg_t *f, int n)
                      sum[1] ? "error" : fe_action_name((fe_action)sum[0]), labels);
             log_request(b, r, what, us, w->pid);
         }
-        slot_free(b, w->slot);
+        fd_slot_free(b, w->slot);
     }
     w->served++;
     w->state = FD_WS_IDLE;
@@ -528,7 +389,7 @@ static void dispatch(fd_broker *b)
         int s = b->qhead;
         fd_slot *r = b->slot[s];
         fd_worker *w = &b->w[found];
-        unqueue(b, s);
+        fd_unqueue(b, s);
         zmq_msg_t copy;
         zmq_msg_init(&copy);
         zmq_msg_copy(&copy, r->body);
@@ -611,7 +472,7 @@ static void client_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
         reply(b, env, nenv, data, len);
         return;
     }
-    int s = slot_new(b);
+    int s = fd_slot_new(b);
     if (s < 0) {
         error_reply(b, env, nenv, &q, FD_E_INTERNAL, "out of memory");
         return;
@@ -642,10 +503,8 @@ static void client_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
         fallback(b, s, "overload", NULL);
         return;
     }
-    r->heap = b->nheap;
-    b->heap[b->nheap++] = s;
-    heap_fix(b, r->heap);
-    enqueue(b, s, 0);
+    fd_deadline_add(b, s);
+    fd_enqueue(b, s, 0);
     dispatch(b);
 }
 
@@ -689,8 +548,9 @@ static void admin_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
 static void expire(fd_broker *b)
 {
     int64_t now = fd_now_ns();
-    while (b->nheap > 0 && b->slot[b->heap[0]]->deadline <= now)
-        fallback(b, b->heap[0], "deadline", NULL);
+    int s;
+    while ((s = fd_deadline_first(b)) >= 0 && b->slot[s]->deadline <= now)
+        fallback(b, s, "deadline", NULL);
 }
 
 /* ---- control messages from the supervisor --------------------------------- */
@@ -812,8 +672,9 @@ static void broker_loop(fd_broker *b)
         if (b->stopping && !live_requests(b))
             return;
         int64_t now = fd_now_ns(), wake = next_hb;
-        if (b->nheap > 0 && b->slot[b->heap[0]]->deadline < wake)
-            wake = b->slot[b->heap[0]]->deadline;
+        int first = fd_deadline_first(b);
+        if (first >= 0 && b->slot[first]->deadline < wake)
+            wake = b->slot[first]->deadline;
         long timeout = wake > now ? (long)((wake - now + MS - 1) / MS) : 0;
         zmq_pollitem_t it[4] = {
             {b->back, 0, ZMQ_POLLIN, 0}, {NULL, b->ctl, ZMQ_POLLIN, 0},
@@ -892,7 +753,7 @@ out:
         zmq_ctx_term(b.zctx);
     for (int i = 0; i < b.nslot; i++) {
         if (b.slot[i]->live)
-            slot_free(&b, i);
+            fd_slot_free(&b, i);
         free(b.slot[i]);
     }
     free(b.slot);

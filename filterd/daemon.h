@@ -171,11 +171,18 @@ typedef struct fd_broker {
 /* The broker process's body: binds, drops privileges, serves, returns the
  * exit status. ctl is its end of the control socketpair. */
 int fd_broker_main(const fd_ctx *ctx, int ctl);
-/* Send [routing frames][empty][data] on a ROUTER, never blocking. */
 /* Send [env...][""][data] without blocking: 0, or -1 when the peer is gone
  * or over its high-water mark (the reply is dropped). */
 int fd_route(void *sock, void *const *env, int nenv, const void *data, size_t len);
 void fd_ctl_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* slots.c: a request's slot from arrival to answer, the queue, the deadlines. */
+int fd_slot_new(fd_broker *b);                 /* a zeroed live slot, or -1 */
+void fd_slot_free(fd_broker *b, int s);        /* out of queue and heap, frames closed */
+void fd_enqueue(fd_broker *b, int s, int front); /* front: a retried request */
+void fd_unqueue(fd_broker *b, int s);
+void fd_deadline_add(fd_broker *b, int s);     /* after slot[s]->deadline is set */
+int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, or -1 */
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, void *ident, const void *body, size_t len);
