@@ -400,8 +400,10 @@ static size_t chomp(char *s, size_t n)
     return n;
 }
 
-/* One text per line; blank lines are skipped. */
-static int read_clean(eval *ev, corpus *cp, FILE *f)
+typedef int (*line_fn)(eval *ev, corpus *cp, const char *line, size_t len, unsigned long no);
+
+/* Call fn for each non-blank line of f (a leading BOM dropped), until it fails. */
+static int each_line(eval *ev, corpus *cp, FILE *f, line_fn fn)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -411,14 +413,21 @@ static int read_clean(eval *ev, corpus *cp, FILE *f)
 
     while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
         size_t len = chomp(line, (size_t)n);
+        const char *p = line;
         no++;
-        if (no == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
-            memmove(line, line + 3, (len -= 3) + 1);
+        if (no == 1 && len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+            p += 3, len -= 3;
         if (len)
-            rc = eval_text(ev, cp, line, len, -1, NULL, no);
+            rc = fn(ev, cp, p, len, no);
     }
     free(line);
     return rc;
+}
+
+/* A clean corpus: one text per line. */
+static int clean_line(eval *ev, corpus *cp, const char *line, size_t len, unsigned long no)
+{
+    return eval_text(ev, cp, line, len, -1, NULL, no);
 }
 
 /* A label: 1/0, true/false, yes/no, or a number (non-zero is 1). -1 if unreadable. */
@@ -477,27 +486,6 @@ static int jsonl_line(eval *ev, corpus *cp, const char *line, size_t len, unsign
                        cJSON_IsString(tp) ? tp->valuestring : NULL, no);
     }
     cJSON_Delete(o);
-    return rc;
-}
-
-static int read_jsonl(eval *ev, corpus *cp, FILE *f)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    unsigned long no = 0;
-    int rc = 0;
-
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        size_t len = chomp(line, (size_t)n);
-        const char *p = line;
-        no++;
-        if (no == 1 && len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-            p += 3, len -= 3;
-        if (len)
-            rc = jsonl_line(ev, cp, p, len, no);
-    }
-    free(line);
     return rc;
 }
 
@@ -585,9 +573,9 @@ static int read_corpus(eval *ev, corpus *cp)
     }
     setvbuf(f, buf, _IOFBF, sizeof buf);
     if (!cp->labelled)
-        rc = read_clean(ev, cp, f);
+        rc = each_line(ev, cp, f, clean_line);
     else
-        rc = is_jsonl(cp->path, f) ? read_jsonl(ev, cp, f) : read_csv(ev, cp, f);
+        rc = is_jsonl(cp->path, f) ? each_line(ev, cp, f, jsonl_line) : read_csv(ev, cp, f);
     if (rc == 0 && ferror(f)) {
         fprintf(stderr, "filterctl eval: %s: read error\n", cp->path);
         rc = -1;
