@@ -537,6 +537,13 @@ static void mp_str(mp *m, const char *s)
     msgpack_pack_str_body(&m->pk, s, strlen(s));
 }
 
+/* Send m as a request body on r (with the REQ envelope) and release it. */
+static void mp_send(raw *r, mp *m)
+{
+    raw_send(r, "", (size_t)0, m->sb.data, m->sb.size, NULL);
+    msgpack_sbuffer_destroy(&m->sb);
+}
+
 static void mp_kv(mp *m, const char *k, const char *v)
 {
     mp_str(m, k);
@@ -829,36 +836,30 @@ static void send_garbage(raw *r, int round)
     snprintf(id, sizeof id, "t-text-%d", round);
     mp_begin(&m, 3), mp_kv(&m, "id", id), mp_kv(&m, "op", "check");
     mp_str(&m, "text"), msgpack_pack_int(&m.pk, 42);
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     snprintf(id, sizeof id, "t-budget-%d", round);
     mp_begin(&m, 3), mp_kv(&m, "id", id), mp_kv(&m, "text", "x");
     mp_kv(&m, "budget_ms", "fast");
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     snprintf(id, sizeof id, "t-scene-%d", round);
     mp_begin(&m, 3), mp_kv(&m, "id", id), mp_kv(&m, "text", "x");
     mp_str(&m, "scene"), msgpack_pack_int(&m.pk, 7);
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     snprintf(id, sizeof id, "t-explain-%d", round);
     mp_begin(&m, 3), mp_kv(&m, "id", id), mp_kv(&m, "text", "x");
     mp_kv(&m, "explain", "yes");
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     snprintf(id, sizeof id, "t-notext-%d", round);
     mp_begin(&m, 2), mp_kv(&m, "id", id), mp_kv(&m, "op", "check");
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     snprintf(id, sizeof id, "t-op-%d", round);
     mp_begin(&m, 3), mp_kv(&m, "id", id), mp_kv(&m, "op", "launch"), mp_kv(&m, "text", "x");
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     /* too large */
     snprintf(id, sizeof id, "t-large-%d", round);
@@ -868,8 +869,7 @@ static void send_garbage(raw *r, int round)
     mp_str(&m, "text"), msgpack_pack_str(&m.pk, MAX_TEXT + 100);
     msgpack_pack_str_body(&m.pk, big, MAX_TEXT + 100);
     free(big);
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     /* truncated in the middle of the text (the id may be read: bad_request either way) */
     snprintf(id, sizeof id, "t-trunc-%d", round);
@@ -882,8 +882,7 @@ static void send_garbage(raw *r, int round)
     memset(longid, 'i', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
     mp_begin(&m, 2), mp_kv(&m, "id", longid), mp_kv(&m, "text", "x");
-    raw_send(r, "", (size_t)0, m.sb.data, m.sb.size, NULL);
-    msgpack_sbuffer_destroy(&m.sb);
+    mp_send(r, &m);
 
     /* shapes with no reply possible, or an optional one: extra frames, no
      * delimiter, a non-empty delimiter */
