@@ -30,15 +30,11 @@ static fe_ruleset *rs;
 
 static int setup(void **state)
 {
-    fe_errors err = FE_ERRORS_INIT;
     static const char *const conf[] = {
         "policy profile trademark block", "policy chat trademark allow", NULL};
     (void)state;
     dir = tu_listdir(lists);
-    rs = tu_load(dir, conf, &err);
-    if (!rs)
-        fprintf(stderr, "%s", err.text);
-    fe_errors_clear(&err);
+    rs = tu_load_or_report(dir, conf);
     return rs ? 0 : -1;
 }
 
@@ -62,10 +58,7 @@ static void expect_term(const char *text, const char *term)
 
 static void expect_clean(const char *text)
 {
-    fe_result r = tu_scan(rs, text, FE_S_COMMENT);
-    if (r.decision != FE_ALLOW)
-        fail_msg("'%s' should be allowed, got %s by '%s'", text, fe_action_name(r.decision),
-                 tu_decider_term(rs, &r));
+    tu_expect_allowed(rs, text, FE_S_COMMENT);
 }
 
 static void test_fullwidth_math_circled_case(void **state)

@@ -31,12 +31,10 @@ static fe_scratch *sc;
 
 static int setup(void **state)
 {
-    fe_errors err = FE_ERRORS_INIT;
     char msg[256];
     (void)state;
     dir = tu_listdir(lists);
-    rs = tu_load(dir, NULL, &err);
-    fe_errors_clear(&err);
+    rs = tu_load_or_report(dir, NULL);
     sc = rs ? fe_scratch_new(rs, msg, sizeof msg) : NULL;
     return sc ? 0 : -1;
 }

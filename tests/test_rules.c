@@ -30,12 +30,8 @@ static const char *const policies[] = {
 
 static int setup(void **state)
 {
-    fe_errors err = FE_ERRORS_INIT;
     (void)state;
-    rs = tu_load("wordlists", policies, &err);
-    if (!rs)
-        fprintf(stderr, "%s", err.text ? err.text : "load failed\n");
-    fe_errors_clear(&err);
+    rs = tu_load_or_report("wordlists", policies);
     return rs ? 0 : -1;
 }
 
@@ -66,12 +62,8 @@ static void expect_caught(const example *ex, int scene)
 
 static void expect_allowed(const char *const *texts, int scene)
 {
-    for (; *texts; texts++) {
-        fe_result r = tu_scan(rs, *texts, scene);
-        if (r.decision != FE_ALLOW)
-            fail_msg("'%s' should be allowed; got %s as %s by '%s'", *texts,
-                     fe_action_name(r.decision), fe_label_name(r.label), tu_decider_term(rs, &r));
-    }
+    for (; *texts; texts++)
+        tu_expect_allowed(rs, *texts, scene);
 }
 
 /* ---- privacy (rule 10.2.1) ---------------------------------------------------- */

@@ -53,6 +53,25 @@ fe_ruleset *tu_load(const char *dir, const char *const *conf_lines, fe_errors *e
     return fe_load(&c, err);
 }
 
+fe_ruleset *tu_load_or_report(const char *dir, const char *const *conf_lines)
+{
+    fe_errors err = FE_ERRORS_INIT;
+    fe_ruleset *rs = tu_load(dir, conf_lines, &err);
+    if (!rs)
+        fprintf(stderr, "%s", err.text ? err.text : "load failed\n");
+    fe_errors_clear(&err);
+    return rs;
+}
+
+void tu_expect_allowed(const fe_ruleset *rs, const char *text, int scene)
+{
+    fe_result r = tu_scan(rs, text, scene);
+    if (r.decision != FE_ALLOW)
+        fail_msg("'%s' should be allowed in %s; got %s as %s by '%s'", text,
+                 fe_scene_name(scene), fe_action_name(r.decision), fe_label_name(r.label),
+                 tu_decider_term(rs, &r));
+}
+
 fe_result tu_scan(const fe_ruleset *rs, const char *text, int scene)
 {
     char err[256];
