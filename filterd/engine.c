@@ -3,10 +3,12 @@
  * Each entry is matched in one view (folded or compact, see fold.h), so each
  * view has its own database and a scan is one fold pass plus one hs_scan per
  * view. Literal terms are compiled as exact byte sequences (their start is
- * end - length); regexes carry SOM so their start is known too. The callback
- * checks whole-word and validators on the view, maps the match back to input
- * offsets through the view's offset map, and appends it to the scratch. The
- * decision is made afterwards: allow-lists first, then the strongest action. */
+ * end - length); regexes run as a prefilter, and a hit sends the text through
+ * their start-of-match database too. The callback checks whole-word and
+ * validators on the view and keeps the match in view offsets; a text that
+ * matched is folded again with the offset maps to turn those into input
+ * offsets. The decision is made afterwards: allow-lists first, then the
+ * strongest action. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,14 +287,20 @@ static void patset_free(patset *p)
 
 #define CACHE_MAGIC "FDB2"
 
+/* The lists' content and what turns it into databases: the version string
+ * hashes this; the cache key adds the CPU platform. */
+static uint64_t content_hash(const fe_ruleset *rs)
+{
+    uint64_t h = fe_hash(rs->wl.hash, FE_ENGINE_BUILD, strlen(FE_ENGINE_BUILD));
+    h = fe_hash(h, hs_version(), strlen(hs_version()));
+    return fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
+}
+
 static void cache_path(const fe_ruleset *rs, const char *dir, char *buf, size_t n)
 {
     hs_platform_info_t plat = {0};
     hs_populate_platform(&plat);
-    uint64_t h = fe_hash(rs->wl.hash, FE_ENGINE_BUILD, strlen(FE_ENGINE_BUILD));
-    h = fe_hash(h, hs_version(), strlen(hs_version()));
-    h = fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
-    h = fe_hash(h, &plat, sizeof plat);
+    uint64_t h = fe_hash(content_hash(rs), &plat, sizeof plat);
     h = fe_hash(h, &rs->wl.n, sizeof rs->wl.n);
     snprintf(buf, n, "%s/%016llx.fdb", dir, (unsigned long long)h);
 }
@@ -410,11 +418,8 @@ fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err)
     for (int d = 0; d < NDB; d++)
         patset_free(&ps[d]);
 
-    const char *build = FE_ENGINE_BUILD;
-    uint64_t h = fe_hash(rs->wl.hash, build, strlen(build));
-    h = fe_hash(h, hs_version(), strlen(hs_version()));
-    h = fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
-    snprintf(rs->version, sizeof rs->version, "wl-%016llx", (unsigned long long)h);
+    snprintf(rs->version, sizeof rs->version, "wl-%016llx",
+             (unsigned long long)content_hash(rs));
     rs->compile_s = now() - t0;
 #ifdef __GLIBC__
     malloc_trim(0);   /* give the compiler's garbage back before workers fork */

@@ -36,21 +36,6 @@ void fe_errors_add(fe_errors *e, const char *fmt, ...)
     e->text[e->len] = '\0';
 }
 
-const char *fe_errors_first(const fe_errors *e, char *buf, size_t size)
-{
-    if (size == 0)
-        return buf;
-    buf[0] = '\0';
-    if (!e->text)
-        return buf;
-    size_t n = strcspn(e->text, "\n");
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, e->text, n);
-    buf[n] = '\0';
-    return buf;
-}
-
 void fe_errors_clear(fe_errors *e)
 {
     free(e->text);

@@ -18,8 +18,6 @@ typedef struct fe_errors {
  * out-of-memory the line is counted but not kept. */
 void fe_errors_add(fe_errors *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The first line, copied into buf (for callers that want a single message). */
-const char *fe_errors_first(const fe_errors *e, char *buf, size_t size);
 void fe_errors_clear(fe_errors *e);   /* frees the text; the struct is reusable */
 
 #endif
