@@ -7,6 +7,15 @@
 #   make bench-service filterd against its echo baseline (closed and open loop)
 #   make bench        the whole benchmark suite and its report (bench-quick: ~1 min)
 #   make explain      the quick start: explain a sample text with the default lists
+#
+# The folders are the architecture (docs/ARCHITECTURE.md), and each gets only
+# the include paths of what it may use:
+#   engine/          -> (nothing of ours)          libfilterengine.a
+#   wire/            -> (nothing of ours)          libfilterwire.a
+#   client/          -> wire                       libfilterclient.a
+#   filterd/         -> engine, wire               the daemon
+#   client/filterctl -> client, wire, engine, and filterd's settings.h and answer.h
+# tests/layout_test.py checks the arrows, the include graph and the size of every file.
 
 BUILD    ?= build
 CC       ?= cc
@@ -15,41 +24,46 @@ SAN      ?=
 PKGS      = libhs icu-uc icu-i18n libzmq msgpack libcjson
 WARN      = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers
-CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(SAN) -Ifilterd -Iclient -Itests \
+CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(SAN) -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-ENGINE_SRC = filterd/taxonomy.c filterd/errors.c filterd/strutil.c filterd/config.c filterd/fold.c \
-             filterd/wordlist.c filterd/validate.c filterd/engine.c
-# filterd/*.c compile into $(BUILD)/obj/filterd/: $(BUILD)/filterd is the daemon.
-ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o)
+# Include paths by folder (pattern-specific, so an object sees only its arrows).
+$(BUILD)/obj/engine/%.o:           INC = -Iengine
+$(BUILD)/obj/wire/%.o:             INC = -Iwire
+$(BUILD)/obj/client/%.o:           INC = -Iclient -Iwire
+$(BUILD)/obj/client/filterctl/%.o: INC = -Iclient/filterctl -Iclient -Iwire -Iengine -Ifilterd
+$(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire
+$(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
+$(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 ENGINE_LIB = $(BUILD)/libfilterengine.a
-
-CLIENT_SRC = client/fclient.c
-CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+WIRE_LIB   = $(BUILD)/libfilterwire.a
 CLIENT_LIB = $(BUILD)/libfilterclient.a
+ENGINE_OBJ = $(call obj,$(wildcard engine/*.c))
+WIRE_OBJ   = $(call obj,$(wildcard wire/*.c))
+CLIENT_OBJ = $(call obj,$(wildcard client/*.c))
+DAEMON_OBJ = $(call obj,$(wildcard filterd/*.c))
+CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
+# filterctl's offline commands run the daemon's own settings and answer code.
+CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
-DAEMON_SRC = filterd/filterd.c filterd/broker.c filterd/slots.c filterd/admin.c filterd/worker.c \
-             filterd/helper.c filterd/proto.c filterd/log.c filterd/stats.c
-DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
-
-CTL_SRC  = client/filterctl.c client/jsonout.c client/cmd_offline.c client/cmd_online.c \
-           client/cmd_eval.c client/csv.c client/cliopt.c
-CTL_OBJ  = $(CTL_SRC:%.c=$(BUILD)/%.o)
-
-UNIT     = test_taxonomy test_config test_fold test_wordlist test_engine test_robust test_fclient test_rules
+UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust \
+           test_fclient test_rules test_wire
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
 # secs: the whole integration run, daemons included
 INTEG_TIMEOUT = 600
 
-BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl $(BUILD)/bench/bench_engine $(UNIT_BIN) \
-           $(BUILD)/bench/filterbench $(BUILD)/bench/echod
+BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
+           $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service
+        bench bench-quick bench-service layout-test
 all: deps $(BINS)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
@@ -59,51 +73,62 @@ all: deps $(BINS)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard filterd/*.h client/*.h tests/*.h bench/*.h) | deps
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard filterd/*.h) | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 $(ENGINE_LIB): $(ENGINE_OBJ)
 	$(AR) rcs $@ $^
-
-# The daemon: supervisor, broker, workers and reload helper in one binary.
-$(BUILD)/filterd: $(DAEMON_OBJ) $(ENGINE_LIB)
-	@if [ -d $@ ]; then rm -rf $@; fi  # objects of an older layout
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
-
+$(WIRE_LIB): $(WIRE_OBJ)
+	$(AR) rcs $@ $^
 $(CLIENT_LIB): $(CLIENT_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/filterctl: $(CTL_OBJ) $(CLIENT_LIB) $(ENGINE_LIB)
+# The daemon: supervisor, broker, workers and reload helper in one binary.
+$(BUILD)/filterd: $(DAEMON_OBJ) $(ENGINE_LIB) $(WIRE_LIB)
+	@if [ -d $@ ]; then rm -rf $@; fi  # objects of an older layout
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/bench_engine: $(BUILD)/bench/bench_engine.o $(BUILD)/bench/posts.o $(ENGINE_LIB)
+$(BUILD)/filterctl: $(CTL_OBJ) $(CTL_SHARED) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bench/bench_engine: $(call obj,bench/bench_engine.c bench/posts.c) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Load generator (closed / open loop) and the no-broker echo floor: bench/README.md.
-$(BUILD)/bench/filterbench: $(BUILD)/bench/filterbench.o $(BUILD)/bench/hist.o $(BUILD)/bench/posts.o $(CLIENT_LIB) $(ENGINE_LIB)
+$(BUILD)/bench/filterbench: $(call obj,bench/filterbench.c bench/loadgen.c bench/hist.c bench/posts.c) \
+                            $(CLIENT_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/echod: $(BUILD)/bench/echod.o
+$(BUILD)/bench/echod: $(call obj,bench/echod.c)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(ENGINE_LIB)
+# Unit tests: the engine's, the wire module's, the daemon's settings.
+$(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filterd/settings.c) \
+                 $(ENGINE_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 # The client library against a scripted server (no daemon needed).
-$(BUILD)/tests/test_fclient: $(BUILD)/tests/test_fclient.o $(CLIENT_LIB)
+$(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 # The real daemon through the real client, in temporary run dirs (tests/integration_test.c).
-$(INTEG_BIN): $(BUILD)/tests/integration_test.o $(CLIENT_LIB) $(ENGINE_LIB)
+$(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_LIB) $(WIRE_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
+
+layout-test:
+	@python3 tests/layout_test.py
 
 # Unit tests run from the repository root (they read tests/data, wordlists).
 unit-test: deps $(UNIT_BIN) $(BUILD)/filterctl
@@ -115,7 +140,7 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all unit-test integration-test asan-test
+test: all layout-test unit-test integration-test asan-test
 
 # The big list (50,000+ terms) is generated, not committed: bench/mklist.sh.
 bench-engine: deps $(BUILD)/bench/bench_engine

@@ -396,11 +396,11 @@ static void print_json(const fb_bench *b, const fb_opts *o, const fb_report *r)
 
 static fe_ruleset *load(const char *lists)
 {
-    fe_config cfg;
+    fe_options opt;
     fe_errors errs = FE_ERRORS_INIT;
-    fe_conf_defaults(&cfg);
-    snprintf(cfg.lists, sizeof cfg.lists, "%s", lists);
-    fe_ruleset *rs = fe_load(&cfg, &errs);
+    fe_options_init(&opt);
+    snprintf(opt.lists, sizeof opt.lists, "%s", lists);
+    fe_ruleset *rs = fe_load(&opt, &errs);
     if (!rs)
         fprintf(stderr, "bench_engine: %s: cannot load the lists (%d errors):\n%s", lists,
                 errs.count, errs.text ? errs.text : "");

@@ -15,9 +15,12 @@
  * and its tries allow; when none answers, the call still ends with a result:
  * the configured fallback decision with degraded "unavailable".
  *
+ * Results are the wire module's decoded replies (fw_reply in wire.h, which
+ * also renders them as JSON: fw_reply_json).
+ *
  * Threads: an fc_client and its results belong to one thread at a time (use
- * one client per thread). fc_admin, fc_msgpack_to_json, fc_result_free and
- * the name functions are safe from any thread. */
+ * one client per thread). fc_admin, fc_result_free and the name functions
+ * are safe from any thread. */
 #ifndef FC_CLIENT_H
 #define FC_CLIENT_H
 
@@ -25,6 +28,8 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+
+#include "wire.h"
 
 #define FC_OK 0
 #define FC_ERR -1
@@ -36,11 +41,11 @@
 #define FC_WINDOW 256           /* default requests in flight in fc_check_many */
 #define FC_ADMIN_TIMEOUT_MS 30000 /* msecs: default wait for an admin reply (reload compiles) */
 #define FC_MAX_ENDPOINTS 16
-#define FC_LABEL_PASS 100       /* msgSecCheck label code of an allowed text */
-#define FC_LABEL_FALLBACK 21000 /* label code of a fallback flag or block ("other"), as filterd's */
+#define FC_LABEL_PASS FW_CODE_PASS         /* msgSecCheck label code of an allowed text */
+#define FC_LABEL_FALLBACK FW_CODE_FALLBACK /* label code of a fallback flag or block */
 
-/* Decisions, in increasing severity (the engine's order). */
-enum fc_decision { FC_ALLOW = 0, FC_FLAG = 1, FC_BLOCK = 2 };
+/* Decisions, in increasing severity (the wire's, which are the engine's). */
+enum fc_decision { FC_ALLOW = FW_ALLOW, FC_FLAG = FW_FLAG, FC_BLOCK = FW_BLOCK };
 
 typedef struct fc_options {
     int timeout_ms;     /* limit of one call (all its tries); 0: FC_TIMEOUT_MS */
@@ -48,41 +53,16 @@ typedef struct fc_options {
     int retries;        /* tries per request; 0: FC_RETRIES */
     int fallback;       /* decision when no endpoint answers; default FC_FLAG */
     int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
-    int explain;        /* ask for the normalised views (fc_result.folded/compact) */
+    int explain;        /* ask for the normalised views (fc_result.views) */
 } fc_options;
 
-typedef struct fc_match {
-    char *label;        /* taxonomy label name ("porn"); "" for an allow-list match */
-    char *action;       /* block, flag or allow, after the scene policy */
-    uint32_t start, end;/* byte offsets into the text as sent; end exclusive */
-    char *term;         /* the list entry as written */
-    char *list;         /* its file, relative to the lists folder */
-    uint32_t line;      /* its line */
-    char *via;          /* the view that matched: text, folded, compact, ... */
-} fc_match;
-
-/* One answer. Every pointer is owned by the result: fc_result_free() frees
- * them (it is safe on a zeroed or already freed result). */
-typedef struct fc_result {
-    int decision;       /* enum fc_decision */
-    char suggest[8];    /* risky, review or pass */
-    int label;          /* msgSecCheck label code; FC_LABEL_PASS when allowed */
-    char **labels;      /* every label among surviving matches */
-    size_t nlabels;
-    fc_match *matches;
-    size_t nmatches;
-    char *version;      /* word-list version that answered; "" when unknown */
-    uint64_t elapsed_us;/* time inside filterd */
-    char *degraded;     /* NULL, "deadline", "overload" or (client side) "unavailable" */
-    char **warnings;
-    size_t nwarnings;
-    char *folded;       /* explain only, else NULL */
-    char *compact;
-    char *error;        /* NULL, or the server's error code (bad_request, too_large, ...) */
-    char *error_message;
-    uint64_t id;        /* the request id (fc_send's) */
-    int tries;          /* sends it took (1 unless Lazy Pirate resent it) */
-} fc_result;
+/* One answer: decision, label code, labels, matches (label, action, start,
+ * end, term, list, line, via), version, elapsed_us, degraded, warnings, views
+ * (explain), or error and error_message; plus id and tries. The result owns
+ * every pointer in it: fc_result_free() frees them (safe on a zeroed or
+ * already freed result). */
+typedef fw_reply fc_result;
+typedef fw_match fc_match;
 
 /* One request of a batch. */
 typedef struct fc_query {
@@ -135,11 +115,6 @@ int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);
  * FC_ADMIN_TIMEOUT_MS). Returns the reply as a cJSON object that the caller
  * frees with cJSON_Delete(), or NULL with a message in err. */
 cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err, size_t errlen);
-
-/* Decode one msgpack object into cJSON (bin becomes a string; map keys that
- * are not strings are printed). NULL if buf is not exactly one msgpack
- * object. The caller frees with cJSON_Delete(). */
-cJSON *fc_msgpack_to_json(const void *buf, size_t len, char *err, size_t errlen);
 
 void fc_result_free(fc_result *r);
 const char *fc_decision_name(int decision);   /* block, flag, allow */

@@ -9,41 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zmq.h>
+#include "broker.h"
 
-#include "daemon.h"
-#include "proto.h"
-
-#define MS (1000000LL)            /* ns per ms */
-
-static void reply(fd_broker *b, void *ident)
+static void reply(fd_broker *b, zmq_msg_t *ident)
 {
-    msgpack_sbuffer *sb = b->sb;
-    void *env[1] = {ident};
-    fd_route(b->admin, env, 1, sb->data, sb->size);
-}
-
-static msgpack_packer *start(fd_broker *b)
-{
-    msgpack_sbuffer_clear(b->sb);
-    return b->pk;
+    fd_route(b->admin, ident, 1, b->sb.data, b->sb.size);
 }
 
 static uint64_t secs_since(int64_t t)
 {
-    return (uint64_t)((fd_now_ns() - t) / (1000 * MS));
-}
-
-static int nworkers(const fd_broker *b, int *busy)
-{
-    int n = 0;
-    *busy = 0;
-    for (int i = 0; i < b->nw; i++)
-        if (b->w[i].state != FD_WS_FREE) {
-            n++;
-            *busy += b->w[i].state == FD_WS_BUSY;
-        }
-    return n;
+    return (uint64_t)((fd_now_ns() - t) / (1000 * FD_MS));
 }
 
 static void stats(fd_broker *b, msgpack_packer *pk)
@@ -51,76 +26,73 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     const fd_stats *st = &b->st;
     static const double pct[] = {0.5, 0.9, 0.99, 0.999};
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
-    int busy, nw = nworkers(b, &busy), nl = 0;
+    int busy, nw = fd_workers_count(b, &busy), nl = 0;
 
-    fd_enc_begin(pk, 18, NULL, 0);
-    fd_enc_kv_str(pk, "version", b->version);
-    fd_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
-    fd_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
-    fd_enc_kv_uint(pk, "requests", st->requests);
-    fd_enc_kv_uint(pk, "errors", st->errors);
-    fd_enc_str(pk, "decisions");
+    fw_enc_begin(pk, 18, NULL, 0);
+    fw_enc_kv_str(pk, "version", b->version);
+    fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
+    fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
+    fw_enc_kv_uint(pk, "requests", st->requests);
+    fw_enc_kv_uint(pk, "errors", st->errors);
+    fw_enc_str(pk, "decisions");
     msgpack_pack_map(pk, 3);
     for (int a = FE_BLOCK; a >= FE_ALLOW; a--)
-        fd_enc_kv_uint(pk, fe_action_name((fe_action)a), st->decisions[a]);
+        fw_enc_kv_uint(pk, fe_action_name((fe_action)a), st->decisions[a]);
     for (int l = 0; l < FE_NLABELS; l++)
         nl += st->labels[l] > 0;
-    fd_enc_str(pk, "labels");
+    fw_enc_str(pk, "labels");
     msgpack_pack_map(pk, (size_t)nl);
     for (int l = 0; l < FE_NLABELS; l++)
         if (st->labels[l])
-            fd_enc_kv_uint(pk, fe_label_name(l), st->labels[l]);
-    fd_enc_str(pk, "latency_us");
+            fw_enc_kv_uint(pk, fe_label_name(l), st->labels[l]);
+    fw_enc_str(pk, "latency_us");
     msgpack_pack_map(pk, 5);
     for (int i = 0; i < 4; i++)
-        fd_enc_kv_uint(pk, pname[i], fd_hist_pct(&st->latency, pct[i]));
-    fd_enc_kv_uint(pk, "max", st->latency.max);
-    fd_enc_kv_uint(pk, "deadline", st->deadline);
-    fd_enc_kv_uint(pk, "overload", st->overload);
-    fd_enc_kv_uint(pk, "dropped", st->dropped);
-    fd_enc_kv_uint(pk, "worker_restarts", st->worker_restarts);
-    fd_enc_kv_uint(pk, "reloads", st->reloads);
-    fd_enc_kv_uint(pk, "reload_failures", st->reload_failures);
-    fd_enc_kv_uint(pk, "workers", (uint64_t)nw);
-    fd_enc_kv_uint(pk, "busy", (uint64_t)busy);
-    fd_enc_kv_uint(pk, "queue", (uint64_t)b->nqueued);
+        fw_enc_kv_uint(pk, pname[i], fd_hist_pct(&st->latency, pct[i]));
+    fw_enc_kv_uint(pk, "max", st->latency.max);
+    fw_enc_kv_uint(pk, "deadline", st->degraded[FW_DEG_DEADLINE]);
+    fw_enc_kv_uint(pk, "overload", st->degraded[FW_DEG_OVERLOAD]);
+    fw_enc_kv_uint(pk, "dropped", st->dropped);
+    fw_enc_kv_uint(pk, "worker_restarts", st->worker_restarts);
+    fw_enc_kv_uint(pk, "reloads", st->reloads);
+    fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
+    fw_enc_kv_uint(pk, "workers", (uint64_t)nw);
+    fw_enc_kv_uint(pk, "busy", (uint64_t)busy);
+    fw_enc_kv_uint(pk, "queue", (uint64_t)b->nqueued);
 }
 
 static void workers(fd_broker *b, msgpack_packer *pk)
 {
-    int busy, nw = nworkers(b, &busy);
-    fd_enc_begin(pk, 2, NULL, 0);
-    fd_enc_str(pk, "workers");
+    int busy, nw = fd_workers_count(b, &busy);
+    fw_enc_begin(pk, 2, NULL, 0);
+    fw_enc_str(pk, "workers");
     msgpack_pack_array(pk, (size_t)nw);
     for (int i = 0; i < b->nw; i++) {
         const fd_worker *w = &b->w[i];
         if (w->state == FD_WS_FREE)
             continue;
         msgpack_pack_map(pk, 6);
-        fd_enc_kv_uint(pk, "pid", (uint64_t)w->pid);
-        fd_enc_kv_str(pk, "state", w->retiring ? "retiring"
+        fw_enc_kv_uint(pk, "pid", (uint64_t)w->pid);
+        fw_enc_kv_str(pk, "state", w->retiring ? "retiring"
                                    : w->state == FD_WS_BUSY ? "busy" : "idle");
-        fd_enc_kv_str(pk, "version", w->version);
-        fd_enc_kv_uint(pk, "gen", w->gen);
-        fd_enc_kv_uint(pk, "served", w->served);
-        fd_enc_kv_uint(pk, "age_s", secs_since(w->since));
+        fw_enc_kv_str(pk, "version", w->version);
+        fw_enc_kv_uint(pk, "gen", w->gen);
+        fw_enc_kv_uint(pk, "served", w->served);
+        fw_enc_kv_uint(pk, "age_s", secs_since(w->since));
     }
 }
 
-static void reload(fd_broker *b, void *ident)
+static void reload(fd_broker *b, zmq_msg_t *ident)
 {
     if (b->nwaiters == FD_MAX_WAITERS || b->stopping) {
-        fd_enc_error(start(b), NULL, 0, FD_E_INTERNAL,
+        fw_enc_error(fd_packer(b), NULL, 0, FW_E_INTERNAL,
                      b->stopping ? "filterd is stopping" : "too many reloads waiting");
         reply(b, ident);
         return;
     }
-    zmq_msg_t *m = malloc(sizeof *m);
-    if (!m)
-        return;
+    zmq_msg_t *m = &b->waiter[b->nwaiters++];
     zmq_msg_init(m);
     zmq_msg_copy(m, ident);
-    b->waiter[b->nwaiters++] = m;
     if (!b->reloading) {
         b->reloading = 1;
         fd_log(FD_INFO, "reload_requested", "source=admin");
@@ -128,42 +100,44 @@ static void reload(fd_broker *b, void *ident)
     }
 }
 
-void fd_admin_handle(fd_broker *b, void *ident, const void *body, size_t len)
+void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len)
 {
     char err[256];
-    fd_req q;
-    int code = fd_req_decode(body, len, (size_t)-1, &q, err, sizeof err);
-    if ((code == FD_E_OK || code == FD_E_BAD_REQUEST) && q.op == FD_OP_CHECK) {
-        code = FD_E_UNKNOWN_OP;     /* also when op is missing: check is the default */
+    fw_request q;
+    fw_limits lim = b->limits;
+    lim.max_text = (size_t)-1;
+    int code = fw_request_decode(body, len, &lim, &q, err, sizeof err);
+    if ((code == FW_E_OK || code == FW_E_BAD_REQUEST) && q.op == FW_OP_CHECK) {
+        code = FW_E_UNKNOWN_OP;     /* also when op is missing: check is the default */
         snprintf(err, sizeof err, "admin ops are reload, stats, workers, version and ping; "
                  "check is served on the request endpoint");
     }
-    if (code != FD_E_OK) {
-        fd_enc_error(start(b), q.id, q.idlen, code, err);
+    if (code != FW_E_OK) {
+        fw_enc_error(fd_packer(b), q.id, q.idlen, code, err);
         reply(b, ident);
         return;
     }
-    msgpack_packer *pk = start(b);
+    msgpack_packer *pk = fd_packer(b);
     switch (q.op) {
-    case FD_OP_PING:
-        fd_enc_pong(pk, q.id, q.idlen, b->version);
+    case FW_OP_PING:
+        fw_enc_pong(pk, q.id, q.idlen, b->version);
         break;
-    case FD_OP_VERSION:
-        fd_enc_begin(pk, 3, NULL, 0);
-        fd_enc_kv_str(pk, "version", b->version);
-        fd_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
+    case FW_OP_VERSION:
+        fw_enc_begin(pk, 3, NULL, 0);
+        fw_enc_kv_str(pk, "version", b->version);
+        fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
         break;
-    case FD_OP_STATS:
+    case FW_OP_STATS:
         stats(b, pk);
         break;
-    case FD_OP_WORKERS:
+    case FW_OP_WORKERS:
         workers(b, pk);
         break;
-    case FD_OP_RELOAD:
+    case FW_OP_RELOAD:
         reload(b, ident);
         return;
     default:
-        fd_enc_error(pk, q.id, q.idlen, FD_E_UNKNOWN_OP, "unknown op");
+        fw_enc_error(pk, q.id, q.idlen, FW_E_UNKNOWN_OP, "unknown op");
         break;
     }
     reply(b, ident);
@@ -182,15 +156,15 @@ static void enc_failed(fd_broker *b, msgpack_packer *pk, int code, const char *e
     }
     const char *nl = strchr(errors, '\n');
     snprintf(first, sizeof first, "%.*s", nl ? (int)(nl - errors) : (int)strlen(errors), errors);
-    fd_enc_begin(pk, 5, NULL, 0);
-    fd_enc_str(pk, "ok");
+    fw_enc_begin(pk, 5, NULL, 0);
+    fw_enc_str(pk, "ok");
     msgpack_pack_false(pk);
-    fd_enc_kv_str(pk, "version", b->version);
-    fd_enc_str(pk, "error");
+    fw_enc_kv_str(pk, "version", b->version);
+    fw_enc_str(pk, "error");
     msgpack_pack_map(pk, 2);
-    fd_enc_kv_str(pk, "code", fd_err_name(code));
-    fd_enc_kv_str(pk, "message", first[0] ? first : "reload failed");
-    fd_enc_str(pk, "errors");
+    fw_enc_kv_str(pk, "code", fw_err_name(code));
+    fw_enc_kv_str(pk, "message", first[0] ? first : "reload failed");
+    fw_enc_str(pk, "errors");
     msgpack_pack_array(pk, n);
     for (const char *p = errors; *p;) {
         const char *e = strchr(p, '\n');
@@ -203,24 +177,23 @@ static void enc_failed(fd_broker *b, msgpack_packer *pk, int code, const char *e
 
 void fd_admin_reloaded(fd_broker *b, int ok, const char *errors)
 {
-    msgpack_packer *pk = start(b);
+    msgpack_packer *pk = fd_packer(b);
     if (ok > 0) {
-        fd_enc_begin(pk, 4, NULL, 0);
-        fd_enc_str(pk, "ok");
+        fw_enc_begin(pk, 4, NULL, 0);
+        fw_enc_str(pk, "ok");
         msgpack_pack_true(pk);
-        fd_enc_kv_str(pk, "version", b->version);
-        fd_enc_kv_str(pk, "previous", b->previous);
+        fw_enc_kv_str(pk, "version", b->version);
+        fw_enc_kv_str(pk, "previous", b->previous);
         fd_log(FD_INFO, "reloaded", "version=%s previous=%s waiters=%d", b->version,
                b->previous, b->nwaiters);
     } else {
-        enc_failed(b, pk, ok == 0 ? FD_E_RELOAD_FAILED : FD_E_INTERNAL, errors ? errors : "");
+        enc_failed(b, pk, ok == 0 ? FW_E_RELOAD_FAILED : FW_E_INTERNAL, errors ? errors : "");
         if (ok == 0)
             fd_log(FD_WARN, "reload_failed", "version=%s waiters=%d", b->version, b->nwaiters);
     }
     for (int i = 0; i < b->nwaiters; i++) {
-        reply(b, b->waiter[i]);
-        zmq_msg_close(b->waiter[i]);
-        free(b->waiter[i]);
+        reply(b, &b->waiter[i]);
+        zmq_msg_close(&b->waiter[i]);
     }
     b->nwaiters = 0;
     b->reloading = 0;

@@ -11,13 +11,10 @@
  * survive fork). It talks to the broker over a SOCK_SEQPACKET socketpair
  * (daemon.h). Signals only write a byte to a self-pipe; everything happens
  * in the poll loop: SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT drain. */
-#define _DEFAULT_SOURCE           /* setgroups */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +23,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "daemon.h"
 
-#define DEFAULT_CONFIG "config/filterd.conf"
-#define MAX_OVERRIDES 16
 #define MAX_CHILDREN FD_MAX_WORKERS
 #define RUN_DIR_MAX 90            /* bytes: ipc socket paths (sun_path) hold about 107 */
 
@@ -46,9 +38,7 @@ typedef struct child {
 static struct supervisor {
     fd_ctx ctx;
     fe_ruleset *rs;
-    char conf[PATH_MAX];
-    char over[MAX_OVERRIDES][FE_CONF_ENDPOINT_LEN * (FE_CONF_MAX_ENDPOINTS + 1)];
-    int nover;
+    fd_opts opts;                 /* the command line */
     child w[MAX_CHILDREN];
     pid_t broker;
     int ctl;                      /* our end of the control socketpair */
@@ -56,77 +46,15 @@ static struct supervisor {
     int helper_fd;
     char helper_out[FD_CTL_MAX];
     size_t helper_len;
-    fe_config next;               /* the configuration being reloaded */
+    fd_config next;               /* the configuration being reloaded */
     int stopping;
     int64_t stop_by;
     int64_t restart_at;
     int backoff_ms;
     int sigpipe[2];
-    char pidfile[PATH_MAX + 32], readyfile[PATH_MAX + 32];
 } S;
 
-/* ---- privileges and children ---------------------------------------------- */
-
-int fd_privsep_user(const fe_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen)
-{
-    if (geteuid() != 0 || !cfg->user[0])
-        return 0;
-    struct passwd *pw = getpwnam(cfg->user);
-    if (!pw) {
-        snprintf(err, errlen, "user '%s' does not exist (set user to \"\" to stay root)",
-                 cfg->user);
-        return -1;
-    }
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-    return 1;
-}
-
-int fd_drop_privileges(const fe_config *cfg, char *err, size_t errlen)
-{
-    uid_t uid;
-    gid_t gid;
-    int r = fd_privsep_user(cfg, &uid, &gid, err, errlen);
-    if (r <= 0)
-        return r;
-    if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-        snprintf(err, errlen, "dropping privileges to %s: %s", cfg->user, strerror(errno));
-        return -1;
-    }
-    if (setuid(0) == 0) {
-        snprintf(err, errlen, "dropping privileges to %s: still root", cfg->user);
-        return -1;
-    }
-    return 0;
-}
-
-void fd_child_init(int ignore_term)
-{
-    struct sigaction sa;
-    sigset_t none;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = ignore_term ? SIG_IGN : SIG_DFL;
-    sigaction(SIGTERM, &sa, NULL);  /* the supervisor drains, then stops them */
-    sigaction(SIGINT, &sa, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-    if (getppid() == 1)
-        _exit(1);                   /* the supervisor is already gone */
-    if (S.sigpipe[0] > 0) {
-        close(S.sigpipe[0]);
-        close(S.sigpipe[1]);
-    }
-    if (S.ctl > 0)
-        close(S.ctl);
-    if (S.helper_fd > 0)
-        close(S.helper_fd);
-}
+/* ---- children ------------------------------------------------------------ */
 
 static int alive_children(void)
 {
@@ -146,19 +74,17 @@ static int current_workers(void)
 
 static int spawn_worker(void)
 {
+    char err[256];
     int i;
     for (i = 0; i < MAX_CHILDREN && S.w[i].pid > 0; i++)
         ;
     if (i == MAX_CHILDREN)
         return -1;
-    pid_t pid = fork();
+    fd_proc_arg a = {&S.ctx, S.rs, NULL, -1};
+    pid_t pid = fd_proc_start(FD_PROC_WORKER, &a, err, sizeof err);
     if (pid < 0) {
-        fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", strerror(errno));
+        fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", err);
         return -1;
-    }
-    if (pid == 0) {
-        fd_child_init(1);
-        _exit(fd_worker_main(&S.ctx, S.rs));
     }
     S.w[i].pid = pid;
     S.w[i].gen = S.ctx.gen;
@@ -177,6 +103,7 @@ static void spawn_missing(void)
 
 static int spawn_broker(void)
 {
+    char err[256];
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0) {
         fd_log(FD_ERROR, "socketpair_failed", "message=\"%s\"", strerror(errno));
@@ -187,19 +114,36 @@ static int spawn_broker(void)
     if (S.ctl > 0)
         close(S.ctl);
     S.ctl = sp[0];
-    pid_t pid = fork();
+    fd_proc_arg a = {&S.ctx, NULL, NULL, sp[1]};
+    pid_t pid = fd_proc_start(FD_PROC_BROKER, &a, err, sizeof err);
+    close(sp[1]);
     if (pid < 0) {
-        fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", strerror(errno));
-        close(sp[1]);
+        fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", err);
         return -1;
     }
-    if (pid == 0) {
-        fd_child_init(1);
-        _exit(fd_broker_main(&S.ctx, sp[1]));
-    }
-    close(sp[1]);
     S.broker = pid;
     return 0;
+}
+
+/* The compile helper, with a pipe for its result. Its pid, or -1. */
+static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errlen)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fd_proc_arg a = {NULL, NULL, cfg, p[1]};
+    pid_t pid = fd_proc_start(FD_PROC_HELPER, &a, err, errlen);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    *fd = p[0];
+    return pid;
 }
 
 /* ---- reload --------------------------------------------------------------- */
@@ -215,43 +159,30 @@ static void reload_failed(const char *errors)
     fd_log(FD_WARN, "reload_failed", "version=%s", S.ctx.version);
 }
 
-/* The configuration file again, with the command line on top. */
-static int read_config(fe_config *c, fe_errors *err)
-{
-    if (fe_conf_load(c, S.conf, err) < 0)
-        return -1;
-    for (int i = 0; i < S.nover; i++)
-        if (fe_conf_set(c, S.over[i], "command line", err) < 0)
-            return -1;
-    return 0;
-}
-
 static void start_reload(const char *source)
 {
     char err[256];
     fe_errors e = FE_ERRORS_INIT;
-    fe_config parsed;
+    fd_config parsed;
 
     if (S.helper > 0) {
         fd_log(FD_INFO, "reload_pending", "source=%s", source);
         return;
     }
     fd_log(FD_INFO, "reload", "source=%s version=%s", source, S.ctx.version);
-    if (read_config(&parsed, &e) < 0) {
+    if (fd_opts_config(&S.opts, &parsed, &e) < 0) {
         reload_failed(e.text ? e.text : "configuration error");
         fe_errors_clear(&e);
         return;
     }
     /* Lists and scene policies reload; the rest needs a restart. */
     S.next = S.ctx.cfg;
-    memcpy(S.next.lists, parsed.lists, sizeof S.next.lists);
-    memcpy(S.next.policy, parsed.policy, sizeof S.next.policy);
-    memcpy(S.next.cache_dir, parsed.cache_dir, sizeof S.next.cache_dir);
+    S.next.engine = parsed.engine;
     if (memcmp(&S.next, &parsed, sizeof parsed))
         fd_log(FD_WARN, "restart_needed", "message=\"settings other than lists, policy and "
                "cache-dir take effect at the next start\"");
     S.helper_len = 0;
-    S.helper = fd_helper_start(&S.next, &S.helper_fd, err, sizeof err);
+    S.helper = spawn_helper(&S.next, &S.helper_fd, err, sizeof err);
     if (S.helper < 0) {
         S.helper = 0;
         reload_failed(err);
@@ -270,7 +201,7 @@ static void finish_reload(void)
         return;
     }
     int64_t t0 = fd_now_ns();
-    fe_ruleset *rs = fe_load(&S.next, &e);
+    fe_ruleset *rs = fe_load(&S.next.engine, &e);
     if (!rs) {
         reload_failed(e.text ? e.text : "loading the compiled lists failed");
         fe_errors_clear(&e);
@@ -366,13 +297,6 @@ static void reap(void)
     }
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        fd_log(FD_WARN, "write_failed", "path=%s message=\"%s\"", path, strerror(errno));
-}
-
 static void control(void)
 {
     char buf[512];
@@ -388,9 +312,7 @@ static void control(void)
             if (S.w[i].pid == (pid_t)pid)
                 kill(S.w[i].pid, SIGKILL);
     } else if (!strcmp(buf, "ready")) {
-        char text[128];
-        snprintf(text, sizeof text, "%ld %s\n", (long)getpid(), S.ctx.version);
-        write_file(S.readyfile, text);
+        fd_rundir_ready(&S.ctx.cfg, S.ctx.version);
         fd_log(FD_INFO, "ready", "version=%s workers=%d listen=%s admin=%s mode=%s",
                S.ctx.version, S.ctx.nworkers, S.ctx.cfg.listen[0], S.ctx.admin,
                S.ctx.echo ? "echo" : "scan");
@@ -404,7 +326,7 @@ static void begin_stop(int sig)
     S.stopping = 1;
     S.stop_by = fd_now_ns() + ((int64_t)S.ctx.cfg.max_budget_ms + FD_STOP_GRACE_MS) * 1000000;
     fd_log(FD_INFO, "stopping", "signal=%d", sig);
-    unlink(S.readyfile);
+    fd_rundir_unready(&S.ctx.cfg);
     if (S.helper > 0)
         kill(S.helper, SIGKILL);
     if (S.broker > 0)
@@ -478,162 +400,28 @@ static int supervise(void)
 
 /* ---- startup -------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: filterd [--config FILE] [--check-config] [--foreground] [--echo]\n"
-               "               [--workers N] [--listen EP]... [--admin EP] [--run-dir DIR]\n"
-               "               [--set 'SETTING VALUE']...\n"
-               "  --config FILE     configuration (default " DEFAULT_CONFIG ")\n"
-               "  --check-config    check the configuration and load the lists, then exit\n"
-               "  --foreground      stay in the foreground (the default; logs go to stderr)\n"
-               "  --echo            answer allow without scanning (benchmark baseline)\n"
-               "  --workers N       worker processes (0: one per core)\n"
-               "  --listen EP       request endpoint; repeat for several\n"
-               "  --admin EP        admin endpoint (default ipc://RUN_DIR/admin.sock)\n"
-               "  --run-dir DIR     sockets, pid and ready files\n"
-               "  --set LINE        any configuration line, after the file\n");
-}
-
-static int add_override(const char *fmt, const char *v)
-{
-    if (S.nover == MAX_OVERRIDES)
-        return -1;
-    snprintf(S.over[S.nover++], sizeof S.over[0], fmt, v);
-    return 0;
-}
-
-/* Relative paths on the command line are taken from the current folder. */
-static const char *absolute(const char *p, char *buf, size_t size)
-{
-    char cwd[PATH_MAX];
-    if (p[0] == '/' || !getcwd(cwd, sizeof cwd))
-        return p;
-    snprintf(buf, size, "%s/%s", cwd, p);
-    return buf;
-}
-
-static int options(int argc, char **argv, int *check)
-{
-    char listen[sizeof S.over[0]] = "listen", path[PATH_MAX * 2];
-    const char *badarg = "";
-    snprintf(S.conf, sizeof S.conf, "%s", DEFAULT_CONFIG);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        badarg = a;
-        if (!strcmp(a, "--check-config") || !strcmp(a, "-n") || !strcmp(a, "-t"))
-            *check = 1, takes = 0;
-        else if (!strcmp(a, "--foreground") || !strcmp(a, "-f"))
-            takes = 0;
-        else if (!strcmp(a, "--echo"))
-            takes = 0, add_override("%s", "mode echo");
-        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            exit(0);
-        } else if (!v)
-            goto bad;
-        else if (!strcmp(a, "--config") || !strcmp(a, "-c"))
-            snprintf(S.conf, sizeof S.conf, "%s", v);
-        else if (!strcmp(a, "--workers"))
-            add_override("workers %s", v);
-        else if (!strcmp(a, "--listen")) {
-            size_t len = strlen(listen);
-            snprintf(listen + len, sizeof listen - len, " %s", v);
-        } else if (!strcmp(a, "--admin"))
-            add_override("admin %s", v);
-        else if (!strcmp(a, "--run-dir"))
-            add_override("run-dir %s", absolute(v, path, sizeof path));
-        else if (!strcmp(a, "--set"))
-            add_override("%s", v);
-        else
-            goto bad;
-        i += takes;
-    }
-    if (strcmp(listen, "listen"))
-        add_override("%s", listen);
-    return 0;
-bad:
-    fprintf(stderr, "filterd: bad option or missing value: '%s'\n", badarg);
-    usage(stderr);
-    return -1;
-}
-
-static int check_mode(const fe_config *c, fe_errors *err)
+static int check_mode(const fd_config *c, fe_errors *err)
 {
     if (strcmp(c->mode, "scan") && strcmp(c->mode, "echo")) {
-        fe_errors_add(err, "%s: mode: expected scan or echo, got '%s'", S.conf, c->mode);
+        fe_errors_add(err, "%s: mode: expected scan or echo, got '%s'", S.opts.conf, c->mode);
         return -1;
     }
     return 0;
 }
 
-static int mkdirs(const char *dir, char *err, size_t errlen)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; ; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
-                snprintf(err, errlen, "mkdir %.200s: %s", tmp, strerror(errno));
-                return -1;
-            }
-            if (!(*p = c))
-                break;
-        }
-    }
-    return 0;
-}
-
-/* The run dir: created, owned by the unprivileged user, and ours alone. */
-static int prepare_run_dir(char *err, size_t errlen)
-{
-    const fe_config *c = &S.ctx.cfg;
-    uid_t uid;
-    gid_t gid;
-    char buf[64];
-    if (mkdirs(c->run_dir, err, errlen) < 0)
-        return -1;
-    if (c->cache_dir[0] && mkdirs(c->cache_dir, err, errlen) < 0)
-        return -1;
-    int drop = fd_privsep_user(c, &uid, &gid, err, errlen);
-    if (drop < 0 || (drop && chown(c->run_dir, uid, gid) < 0)) {
-        if (drop > 0)
-            snprintf(err, errlen, "chown %.200s: %s", c->run_dir, strerror(errno));
-        return -1;
-    }
-    snprintf(S.pidfile, sizeof S.pidfile, "%s/filterd.pid", c->run_dir);
-    snprintf(S.readyfile, sizeof S.readyfile, "%s/filterd.ready", c->run_dir);
-    FILE *f = fopen(S.pidfile, "r");
-    long other = 0;
-    if (f && fgets(buf, sizeof buf, f) && (other = atol(buf)) > 0 && other != getpid() &&
-        kill((pid_t)other, 0) == 0) {
-        fclose(f);
-        snprintf(err, errlen, "another filterd (pid %ld) uses %.200s", other, c->run_dir);
-        return -1;
-    }
-    if (f)
-        fclose(f);
-    unlink(S.readyfile);
-    snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    write_file(S.pidfile, buf);
-    return 0;
-}
-
-static int start(fd_ctx *ctx, int check)
+static int start(fd_ctx *ctx)
 {
     fe_errors e = FE_ERRORS_INIT;
     char err[512];
     int rc = 1;
 
-    if (read_config(&ctx->cfg, &e) < 0 || check_mode(&ctx->cfg, &e) < 0)
+    if (fd_opts_config(&S.opts, &ctx->cfg, &e) < 0 || check_mode(&ctx->cfg, &e) < 0)
         goto errors;
     int64_t t0 = fd_now_ns();
-    if (!(S.rs = fe_load(&ctx->cfg, &e)))
+    if (!(S.rs = fe_load(&ctx->cfg.engine, &e)))
         goto errors;
-    if (check) {
-        printf("configuration OK (%s: %zu entries, version %s)\n", ctx->cfg.lists,
+    if (S.opts.check) {
+        printf("configuration OK (%s: %zu entries, version %s)\n", ctx->cfg.engine.lists,
                fe_ruleset_entries(S.rs), fe_ruleset_version(S.rs));
         fe_ruleset_free(S.rs);
         exit(0);
@@ -657,14 +445,14 @@ static int start(fd_ctx *ctx, int check)
     else
         snprintf(ctx->admin, sizeof ctx->admin, "ipc://%.*s/admin.sock", RUN_DIR_MAX,
                  ctx->cfg.run_dir);
-    if (prepare_run_dir(err, sizeof err) < 0) {
+    if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
         fd_log(FD_ERROR, "start_failed", "message=\"%s\"", err);
         return 1;
     }
     fd_log(FD_INFO, "start", "version=%s entries=%zu cached=%s load_ms=%lld workers=%d "
            "config=%s mode=%s", ctx->version, fe_ruleset_entries(S.rs),
            fe_ruleset_cached(S.rs) ? "yes" : "no", (long long)((fd_now_ns() - t0) / 1000000),
-           ctx->nworkers, S.conf, ctx->cfg.mode);
+           ctx->nworkers, S.opts.conf, ctx->cfg.mode);
     if (ctx->cfg.log_text)
         fd_log(FD_WARN, "log_text", "message=\"user text is written to the log (log-text yes)\"");
     return 0;
@@ -672,7 +460,7 @@ errors:
     for (const char *p = e.text; p && *p;) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (check)
+        if (S.opts.check)
             fprintf(stderr, "%.*s\n", len, p);
         else
             fd_log(FD_ERROR, "config_error", "message=\"%.*s\"", len, p);
@@ -686,12 +474,11 @@ errors:
 
 int main(int argc, char **argv)
 {
-    int check = 0;
     S.helper_fd = -1;
     fd_log_init("supervisor", 0);
-    if (options(argc, argv, &check) < 0)
+    if (fd_opts_parse(&S.opts, argc, argv) < 0)
         return 2;
-    if (start(&S.ctx, check) != 0)
+    if (start(&S.ctx) != 0)
         return 1;
     fd_log_init("supervisor", S.ctx.cfg.log_text);
     if (pipe(S.sigpipe) < 0)
@@ -703,8 +490,7 @@ int main(int argc, char **argv)
         return 1;
     spawn_missing();
     int rc = supervise();
-    unlink(S.readyfile);
-    unlink(S.pidfile);
+    fd_rundir_remove(&S.ctx.cfg);
     fe_ruleset_free(S.rs);
     fd_log(FD_INFO, "exit", "status=%d", rc);
     return rc;

@@ -1,13 +1,12 @@
 /* helper.c -- the reload helper: compiles new lists in a child process, off the serving path.
  *
  * Like Rspamd's hs_helper: Hyperscan compiles can take seconds, so they run
- * in a short-lived child of the supervisor. It loads the lists with the
- * cache directory set, so a success leaves the compiled databases on disk
- * and the supervisor's own fe_load() of the same lists only reads them back.
- * The result goes up a pipe, one message then EOF:
+ * in a short-lived child of the supervisor (reload.c starts it). It loads the
+ * lists with the cache directory set, so a success leaves the compiled
+ * databases on disk and the supervisor's own fe_load() of the same lists only
+ * reads them back. The result goes up a pipe, one message then EOF:
  *   "ok VERSION\n"  or  "failed\n" followed by every "file:line: reason" line. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,52 +27,25 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int helper_main(const fe_config *cfg, int fd)
+int fd_helper_main(const fd_proc_arg *a)
 {
     char line[128];
     fe_errors err = FE_ERRORS_INIT;
     int64_t t0 = fd_now_ns();
-    fe_ruleset *rs = fe_load(cfg, &err);
+    fe_ruleset *rs = fe_load(&a->cfg->engine, &err);
     if (!rs) {
-        write_all(fd, "failed\n", 7);
+        write_all(a->fd, "failed\n", 7);
         if (err.text)
-            write_all(fd, err.text, err.len);
+            write_all(a->fd, err.text, err.len);
         fd_log(FD_WARN, "compile_failed", "errors=%d", err.count);
         fe_errors_clear(&err);
         return 1;
     }
     fd_log(FD_INFO, "compiled", "version=%s entries=%zu cached=%s ms=%lld",
            fe_ruleset_version(rs), fe_ruleset_entries(rs), fe_ruleset_cached(rs) ? "yes" : "no",
-           (long long)((fd_now_ns() - t0) / 1000000));
+           (long long)((fd_now_ns() - t0) / FD_MS));
     int n = snprintf(line, sizeof line, "ok %s\n", fe_ruleset_version(rs));
-    int rc = write_all(fd, line, (size_t)n) < 0;
+    int rc = write_all(a->fd, line, (size_t)n) < 0;
     fe_ruleset_free(rs);
     return rc;
-}
-
-pid_t fd_helper_start(const fe_config *cfg, int *fd, char *err, size_t errlen)
-{
-    int p[2];
-    if (pipe(p) < 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        fd_child_init(0);
-        fd_log_init("helper", cfg->log_text);
-        _exit(helper_main(cfg, p[1]));
-    }
-    close(p[1]);
-    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
-    *fd = p[0];
-    return pid;
 }

@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "proto.h"
 
 #define LOG_LINE 2048             /* bytes: longest line; longer ones are cut */
-#define LOG_KINDS 8               /* rate-limited event kinds */
 #define QUOTE_MAX 64              /* bytes of a client value kept in a line */
 
 static const char *proc_name = FD_NAME;
@@ -23,7 +21,7 @@ static struct {
     time_t sec;
     int used;
     unsigned long dropped;
-} limit[LOG_KINDS];
+} limit[FD_NLK];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -82,10 +80,11 @@ void fd_log(int level, const char *event, const char *fmt, ...)
     va_end(ap);
 }
 
-void fd_log_limited(int kind, const char *event, const char *fmt, ...)
+void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, ...)
 {
     time_t now = time(NULL);
-    kind &= LOG_KINDS - 1;
+    if ((unsigned)kind >= FD_NLK)
+        return;
     if (limit[kind].sec != now) {
         if (limit[kind].dropped)
             fd_log(FD_WARN, "suppressed", "kind=%s count=%lu", event, limit[kind].dropped);
@@ -131,18 +130,18 @@ const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
 
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)
 {
-    fd_mpr r;
-    fd_mpv v;
+    fw_mpr r;
+    fw_mpv v;
     if (!n)
         return "-";
-    fd_mp_init(&r, raw, n);
-    if (fd_mp_read(&r, &v) < 0)
+    fw_mp_init(&r, raw, n);
+    if (fw_mp_read(&r, &v) < 0)
         return "?";
-    if (v.type == FD_MP_UINT)
+    if (v.type == FW_MP_UINT)
         snprintf(buf, size, "%llu", (unsigned long long)v.u);
-    else if (v.type == FD_MP_INT)
+    else if (v.type == FW_MP_INT)
         snprintf(buf, size, "%lld", (long long)v.i);
-    else if (v.type == FD_MP_STR)
+    else if (v.type == FW_MP_STR)
         return fd_log_quote(v.s, v.len, buf, size);
     else {
         size_t o = 0, len = v.len > 32 ? 32 : v.len;

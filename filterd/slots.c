@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zmq.h>
-
-#include "daemon.h"
+#include "broker.h"
 
 /* ---- the deadline heap ---------------------------------------------------- */
 
@@ -150,16 +148,27 @@ void fd_slot_free(fd_broker *b, int s)
     fd_slot *r = b->slot[s];
     fd_unqueue(b, s);
     heap_remove(b, s);
-    for (int i = 0; i < r->nenv; i++) {
-        zmq_msg_close(r->env[i]);
-        free(r->env[i]);
-    }
-    if (r->body) {
-        zmq_msg_close(r->body);
-        free(r->body);
-    }
+    for (int i = 0; i < r->nenv; i++)
+        zmq_msg_close(&r->env[i]);
+    if (r->has_body)
+        zmq_msg_close(&r->body);
     r->live = 0;
     r->nenv = 0;
-    r->body = NULL;
+    r->has_body = 0;
     b->freelist[b->nfree++] = s;
+}
+
+void fd_slots_release(fd_broker *b)
+{
+    for (int i = 0; i < b->nslot; i++) {
+        if (b->slot[i]->live)
+            fd_slot_free(b, i);
+        free(b->slot[i]);
+    }
+    free(b->slot);
+    free(b->freelist);
+    free(b->heap);
+    b->slot = NULL;
+    b->freelist = b->heap = NULL;
+    b->nslot = b->nfree = b->nheap = 0;
 }

@@ -5,7 +5,7 @@
  * the scratch is the worker's own. The worker is the Guide's ppworker: a
  * DEALER that says hello with its pid, generation and version, then again
  * every heartbeat while idle; while it scans it is silent, which is how the
- * broker tells a hung worker from a busy one. Frames: see daemon.h.
+ * broker tells a hung worker from a busy one. Frames: see wire.h.
  *
  *   broker -> worker  [Q][seq][request]        -> worker -> broker [A][seq][summary][reply]
  *   broker -> worker  [X]                       -> exit 0 */
@@ -17,24 +17,26 @@
 
 #include <zmq.h>
 
+#include "answer.h"
 #include "daemon.h"
-#include "proto.h"
 
 typedef struct worker {
     const fd_ctx *ctx;
     const fe_ruleset *rs;
     fe_scratch *sc;
+    fd_answer answer;
+    fw_limits limits;
     void *zctx, *sock;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     int64_t last_sent;
-    uint8_t summary[FD_SUMMARY_LEN];
+    uint8_t summary[FW_SUMMARY_LEN];
 } worker;
 
 static int send_hello(worker *w)
 {
     uint32_t hello[2] = {(uint32_t)getpid(), w->ctx->gen};
-    char type = FD_W_HELLO;
+    char type = FW_W_HELLO;
     w->last_sent = fd_now_ns();
     if (zmq_send(w->sock, &type, 1, ZMQ_SNDMORE) < 0 ||
         zmq_send(w->sock, hello, sizeof hello, ZMQ_SNDMORE) < 0 ||
@@ -50,82 +52,7 @@ static void set_summary(worker *w, int decision, int error, uint32_t labels)
     memcpy(w->summary + 2, &labels, 4);
 }
 
-static void enc_warnings(msgpack_packer *pk, unsigned warn)
-{
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {FE_WARN_INVALID_UTF8, "invalid_utf8"}, {FE_WARN_NUL, "nul"},
-        {FE_WARN_TRUNCATED, "truncated"}};
-    size_t n = 0;
-    for (size_t i = 0; i < 3; i++)
-        n += !!(warn & names[i].bit);
-    fd_enc_str(pk, "warnings");
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < 3; i++)
-        if (warn & names[i].bit)
-            fd_enc_str(pk, names[i].name);
-}
-
-static void enc_match(worker *w, const fe_match *m)
-{
-    fe_entry_info e;
-    msgpack_packer *pk = &w->pk;
-    if (fe_entry_get(w->rs, m->entry, &e) != FE_OK)
-        memset(&e, 0, sizeof e);
-    msgpack_pack_map(pk, 8);
-    fd_enc_kv_str(pk, "label", fe_label_name(m->label));
-    fd_enc_kv_str(pk, "action", fe_action_name((fe_action)m->action));
-    fd_enc_kv_uint(pk, "start", m->start);
-    fd_enc_kv_uint(pk, "end", m->end);
-    fd_enc_kv_str(pk, "term", e.term ? e.term : "");
-    fd_enc_kv_str(pk, "list", e.file ? e.file : "");
-    fd_enc_kv_uint(pk, "line", e.line);
-    fd_enc_kv_str(pk, "via", fe_view_name(m->view));
-}
-
-static void enc_view(msgpack_packer *pk, const char *key, const fe_viewbuf *v)
-{
-    fd_enc_str(pk, key);
-    msgpack_pack_str_with_body(pk, v && v->len ? v->buf : "", v ? v->len : 0);
-}
-
-/* {v, id?, decision, suggest, label, labels, matches, version, degraded, warnings, views?, elapsed_us} */
-static void enc_check(worker *w, const fd_req *q, const fe_result *res)
-{
-    msgpack_packer *pk = &w->pk;
-    size_t nl = 0, nm = 0;
-    for (int l = 0; l < FE_NLABELS; l++)
-        nl += !!(res->labels & (1u << l));
-    for (size_t i = 0; i < res->nmatches; i++)
-        nm += !res->matches[i].allow && res->matches[i].allowed_by < 0;
-
-    fd_enc_begin(pk, 10 + (q->idlen > 0) + !!q->explain, q->id, q->idlen);
-    fd_enc_kv_str(pk, "decision", fe_action_name(res->decision));
-    fd_enc_kv_str(pk, "suggest", fe_action_suggest(res->decision));
-    fd_enc_kv_uint(pk, "label", res->decision == FE_ALLOW || res->label < 0
-                                    ? FE_CODE_PASS : (uint64_t)fe_label_code(res->label));
-    fd_enc_str(pk, "labels");
-    msgpack_pack_array(pk, nl);
-    for (int l = 0; l < FE_NLABELS; l++)
-        if (res->labels & (1u << l))
-            fd_enc_str(pk, fe_label_name(l));
-    fd_enc_str(pk, "matches");
-    msgpack_pack_array(pk, nm);
-    for (size_t i = 0; i < res->nmatches; i++)
-        if (!res->matches[i].allow && res->matches[i].allowed_by < 0)
-            enc_match(w, &res->matches[i]);
-    fd_enc_kv_str(pk, "version", w->ctx->version);
-    fd_enc_kv_str(pk, "degraded", NULL);
-    enc_warnings(pk, res->warnings);
-    if (q->explain) {
-        fd_enc_str(pk, "views");
-        msgpack_pack_map(pk, 2);
-        enc_view(pk, "folded", fe_scratch_view(w->sc, FE_VIEW_FOLDED));
-        enc_view(pk, "compact", fe_scratch_view(w->sc, FE_VIEW_COMPACT));
-    }
-    fd_enc_elapsed(pk, 0);
-}
-
-static void log_text(const fd_req *q, const fe_result *res)
+static void log_text(const fw_request *q, const fe_result *res)
 {
     char id[160], text[160];
     fd_log(FD_DEBUG, "text", "id=%s decision=%s label=%s text=%s",
@@ -138,32 +65,34 @@ static void log_text(const fd_req *q, const fe_result *res)
 static void handle(worker *w, const void *body, size_t len)
 {
     char err[256];
-    fd_req q;
+    fw_request q;
     fe_result res;
+    fw_reply plain;
 
     msgpack_sbuffer_clear(&w->sb);
-    int code = fd_req_decode(body, len, w->ctx->cfg.max_text_bytes, &q, err, sizeof err);
-    if (code == FD_E_OK && q.op != FD_OP_CHECK) {
-        code = FD_E_INTERNAL;
+    int code = fw_request_decode(body, len, &w->limits, &q, err, sizeof err);
+    if (code == FW_E_OK && q.op != FW_OP_CHECK) {
+        code = FW_E_INTERNAL;
         snprintf(err, sizeof err, "a worker only checks");
     }
-    if (code == FD_E_OK && w->ctx->echo) {
-        fd_enc_plain(&w->pk, q.id, q.idlen, FE_ALLOW, w->ctx->version, NULL, NULL, 0);
+    if (code == FW_E_OK && w->ctx->echo) {
+        fw_fallback(&plain, FW_ALLOW, w->ctx->version, FW_DEG_NONE);
+        fw_enc_decision(&w->pk, q.id, q.idlen, &plain);
         set_summary(w, FE_ALLOW, 0, 0);
         return;
     }
-    if (code == FD_E_OK) {
+    if (code == FW_E_OK) {
         int rc = fe_scan(w->rs, w->sc, q.text, q.textlen, q.scene, &res, err, sizeof err);
-        code = rc == FE_OK ? FD_E_OK : rc == FE_ETOOLARGE ? FD_E_TOO_LARGE : FD_E_INTERNAL;
+        code = rc == FE_OK ? FW_E_OK : rc == FE_ETOOLARGE ? FW_E_TOO_LARGE : FW_E_INTERNAL;
     }
-    if (code != FD_E_OK) {
-        if (code == FD_E_INTERNAL)
+    if (code != FW_E_OK) {
+        if (code == FW_E_INTERNAL)
             fd_log(FD_ERROR, "scan_failed", "message=\"%s\"", err);
-        fd_enc_error(&w->pk, q.id, q.idlen, code, err);
+        fw_enc_error(&w->pk, q.id, q.idlen, code, err);
         set_summary(w, 0, 1, 0);
         return;
     }
-    enc_check(w, &q, &res);
+    fw_enc_decision(&w->pk, q.id, q.idlen, fd_answer_make(&w->answer, w->rs, w->sc, &res, q.explain));
     set_summary(w, res.decision, 0, res.labels);
     if (fd_log_text_enabled())
         log_text(&q, &res);
@@ -171,11 +100,11 @@ static void handle(worker *w, const void *body, size_t len)
 
 static int send_answer(worker *w, const void *seq)
 {
-    char type = FD_W_ANSWER;
+    char type = FW_W_ANSWER;
     w->last_sent = fd_now_ns();
     if (zmq_send(w->sock, &type, 1, ZMQ_SNDMORE) < 0 ||
         zmq_send(w->sock, seq, 8, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, w->summary, FD_SUMMARY_LEN, ZMQ_SNDMORE) < 0 ||
+        zmq_send(w->sock, w->summary, FW_SUMMARY_LEN, ZMQ_SNDMORE) < 0 ||
         zmq_send(w->sock, w->sb.data, w->sb.size, 0) < 0)
         return -1;
     return 0;
@@ -202,9 +131,9 @@ static int serve_one(worker *w)
     }
     if (n >= 1 && zmq_msg_size(&f[0]) == 1) {
         char type = *(char *)zmq_msg_data(&f[0]);
-        if (type == FD_B_RETIRE)
+        if (type == FW_B_RETIRE)
             rc = 0;
-        else if (type == FD_B_REQUEST && n == 3 && zmq_msg_size(&f[1]) == 8) {
+        else if (type == FW_B_REQUEST && n == 3 && zmq_msg_size(&f[1]) == 8) {
             handle(w, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
             if (send_answer(w, zmq_msg_data(&f[1])) < 0)
                 rc = -1;
@@ -219,8 +148,13 @@ out:
 static int worker_open(worker *w, char *err, size_t errlen)
 {
     int zero = 0;
+    fd_answer_limits(&w->limits, w->ctx->cfg.engine.max_text_bytes);
     if (!w->ctx->echo && !(w->sc = fe_scratch_new(w->rs, err, errlen)))
         return -1;
+    if (fd_answer_init(&w->answer) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (!(w->zctx = zmq_ctx_new()) || !(w->sock = zmq_socket(w->zctx, ZMQ_DEALER))) {
         snprintf(err, errlen, "zmq: %s", zmq_strerror(errno));
         return -1;
@@ -235,22 +169,22 @@ static int worker_open(worker *w, char *err, size_t errlen)
     return send_hello(w);
 }
 
-int fd_worker_main(const fd_ctx *ctx, const fe_ruleset *rs)
+int fd_worker_main(const fd_proc_arg *a)
 {
+    const fd_ctx *ctx = a->ctx;
     char err[256];
-    worker w = {ctx, rs};
+    worker w = {ctx, a->rs};
     int rc = 1;
 
-    fd_log_init("worker", ctx->cfg.log_text);
-    if (fd_drop_privileges(&ctx->cfg, err, sizeof err) < 0 || worker_open(&w, err, sizeof err) < 0) {
+    if (worker_open(&w, err, sizeof err) < 0) {
         fd_log(FD_ERROR, "worker_failed", "message=\"%s\"", err);
         goto out;
     }
     for (;;) {
-        int64_t hb = (int64_t)ctx->cfg.heartbeat_ms * 1000000;
+        int64_t hb = (int64_t)ctx->cfg.heartbeat_ms * FD_MS;
         int64_t wait = w.last_sent + hb - fd_now_ns();
         zmq_pollitem_t it = {w.sock, 0, ZMQ_POLLIN, 0};
-        if (wait > 0 && zmq_poll(&it, 1, (long)(wait / 1000000) + 1) < 0 && errno != EINTR)
+        if (wait > 0 && zmq_poll(&it, 1, (long)(wait / FD_MS) + 1) < 0 && errno != EINTR)
             break;
         while (it.revents & ZMQ_POLLIN) {
             int r = serve_one(&w);
@@ -274,5 +208,6 @@ out:
     if (w.zctx)
         zmq_ctx_term(w.zctx);
     fe_scratch_free(w.sc);
+    fd_answer_free(&w.answer);
     return rc;
 }

@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
-libmsgpack-dev libcjson-dev libcmocka-dev"
+libmsgpack-dev libcjson-dev libcmocka-dev python3"
 
 missing=""
 for p in $PKGS; do

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "settings.h"
 #include "testutil.h"
 
 static fe_scratch *kept;
@@ -45,12 +46,12 @@ void tu_rmdir(char *dir)
 
 fe_ruleset *tu_load(const char *dir, const char *const *conf_lines, fe_errors *err)
 {
-    fe_config c;
-    fe_conf_defaults(&c);
-    snprintf(c.lists, sizeof c.lists, "%s", dir);
+    static fd_config c;
+    fd_conf_defaults(&c);
+    snprintf(c.engine.lists, sizeof c.engine.lists, "%s", dir);
     for (; conf_lines && *conf_lines; conf_lines++)
-        assert_int_equal(fe_conf_set(&c, *conf_lines, "test", err), 0);
-    return fe_load(&c, err);
+        assert_int_equal(fd_conf_set(&c, *conf_lines, "test", err), 0);
+    return fe_load(&c.engine, err);
 }
 
 fe_ruleset *tu_load_or_report(const char *dir, const char *const *conf_lines)

@@ -18,7 +18,7 @@ typedef struct tu_file {
 char *tu_listdir(const tu_file *files);
 void tu_rmdir(char *dir);
 
-/* Load a folder with default settings (and optional config lines). NULL on
+/* Load a folder with default settings (and optional filterd.conf lines). NULL on
  * failure, with the errors in err (caller clears). */
 fe_ruleset *tu_load(const char *dir, const char *const *conf_lines, fe_errors *err);
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "settings.h"
 
 static char *write_conf(const char *text)
 {
@@ -24,44 +24,44 @@ static char *write_conf(const char *text)
 
 static void test_defaults(void **state)
 {
-    fe_config c;
+    fd_config c;
     (void)state;
-    fe_conf_defaults(&c);
-    assert_string_equal(c.lists, "wordlists");
-    assert_int_equal(c.max_text_bytes, 65536);
+    fd_conf_defaults(&c);
+    assert_string_equal(c.engine.lists, "wordlists");
+    assert_int_equal(c.engine.max_text_bytes, 65536);
     assert_int_equal(c.nlisten, 1);
     assert_string_equal(c.listen[0], "tcp://127.0.0.1:7700");
     assert_int_equal(c.on_deadline, FE_FLAG);
     for (int s = 0; s < FE_NSCENES; s++)
         for (int l = 0; l < FE_NLABELS; l++)
-            assert_int_equal(c.policy[s][l], -1);
+            assert_int_equal(c.engine.policy[s][l], -1);
 }
 
 static void test_the_shipped_config_is_valid(void **state)
 {
-    fe_config c;
+    fd_config c;
     fe_errors err = FE_ERRORS_INIT;
     (void)state;
-    int rc = fe_conf_load(&c, "config/filterd.conf", &err);
+    int rc = fd_conf_load(&c, "config/filterd.conf", &err);
     if (rc)
         fail_msg("%s", err.text);
-    assert_string_equal(c.lists, "config/../wordlists");
+    assert_string_equal(c.engine.lists, "config/../wordlists");
     fe_errors_clear(&err);
 }
 
 static void test_file(void **state)
 {
-    fe_config c;
+    fd_config c;
     fe_errors err = FE_ERRORS_INIT;
     (void)state;
     char *p = write_conf("# a comment\n\nlists mylists\nmax-text-bytes 1000\n"
                          "policy profile privacy block\n  listen ipc:///tmp/a tcp://*:7\n"
                          "on-deadline allow\nlog-text no\n");
-    assert_int_equal(fe_conf_load(&c, p, &err), 0);
-    assert_string_equal(c.lists, "/tmp/mylists");   /* relative to the file's folder */
-    assert_int_equal(c.max_text_bytes, 1000);
-    assert_int_equal(c.policy[FE_S_PROFILE][FE_L_PRIVACY], FE_BLOCK);
-    assert_int_equal(c.policy[FE_S_COMMENT][FE_L_PRIVACY], -1);
+    assert_int_equal(fd_conf_load(&c, p, &err), 0);
+    assert_string_equal(c.engine.lists, "/tmp/mylists");   /* relative to the file's folder */
+    assert_int_equal(c.engine.max_text_bytes, 1000);
+    assert_int_equal(c.engine.policy[FE_S_PROFILE][FE_L_PRIVACY], FE_BLOCK);
+    assert_int_equal(c.engine.policy[FE_S_COMMENT][FE_L_PRIVACY], -1);
     assert_int_equal(c.nlisten, 2);
     assert_string_equal(c.listen[1], "tcp://*:7");
     assert_int_equal(c.on_deadline, FE_ALLOW);
@@ -71,12 +71,12 @@ static void test_file(void **state)
 
 static void test_errors(void **state)
 {
-    fe_config c;
+    fd_config c;
     fe_errors err = FE_ERRORS_INIT;
     (void)state;
     char *p = write_conf("workers lots\nbogus 1\npolicy profile nosuch block\n"
                          "on-deadline maybe\nmax-text-bytes 1\nlisten nowhere\n");
-    assert_int_equal(fe_conf_load(&c, p, &err), -1);
+    assert_int_equal(fd_conf_load(&c, p, &err), -1);
     char want[256];
     const char *lines[] = {":1: workers: 'lots' is not a number", ":2: unknown setting 'bogus'",
                            ":3: policy: unknown label 'nosuch'", ":4: on-deadline: unknown action",
@@ -89,7 +89,7 @@ static void test_errors(void **state)
     }
     assert_int_equal(err.count, 6);
     fe_errors_clear(&err);
-    assert_int_equal(fe_conf_load(&c, "/nonexistent.conf", &err), -1);
+    assert_int_equal(fd_conf_load(&c, "/nonexistent.conf", &err), -1);
     assert_non_null(strstr(err.text, "/nonexistent.conf"));
     fe_errors_clear(&err);
     unlink(p);

@@ -31,5 +31,6 @@ int fe_action_lookup(const char *name);   /* -1 if unknown */
 
 const char *fe_scene_name(int scene);
 int fe_scene_lookup(const char *name);    /* -1 if unknown */
+const char *const *fe_scene_names(void); /* FE_NSCENES names, by enum fe_scene */
 
 #endif

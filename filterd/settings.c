@@ -1,8 +1,9 @@
-/* config.c -- the settings table and its parser.
+/* settings.c -- the settings table of filterd.conf and its parser.
  *
- * Each setting is a row: name, type, bounds, where it lives in fe_config and
+ * Each setting is a row: name, type, bounds, where it lives in fd_config and
  * its default as text. Defaults go through the same parser as the file, so a
- * default can never be something the file could not say. */
+ * default can never be something the file could not say; the engine's
+ * defaults are the engine's own constants, spelled as text here. */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -10,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "strutil.h"
+#include "settings.h"
 
 enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY };
 
@@ -23,16 +23,18 @@ typedef struct conf_row {
     const char *def;
 } conf_row;
 
-#define F(field) offsetof(fe_config, field), sizeof(((fe_config *)0)->field)
+#define F(field) offsetof(fd_config, field), sizeof(((fd_config *)0)->field)
+#define STR(x) STR_(x)
+#define STR_(x) #x
 
 static const conf_row table[] = {
-    {"lists", T_PATH, 0, 0, F(lists), "wordlists"},
-    {"max-text-bytes", T_SIZE, 16, 16 << 20, F(max_text_bytes), "65536"},
+    {"lists", T_PATH, 0, 0, F(engine.lists), FE_DEFAULT_LISTS},
+    {"max-text-bytes", T_SIZE, 16, 16 << 20, F(engine.max_text_bytes), STR(FE_DEFAULT_MAX_TEXT)},
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
     {"listen", T_ENDPOINTS, 0, 0, F(listen), "tcp://127.0.0.1:7700"},
     {"admin", T_STR, 0, 0, F(admin), ""},
     {"run-dir", T_PATH, 0, 0, F(run_dir), "/tmp/filterd"},
-    {"cache-dir", T_PATH, 0, 0, F(cache_dir), ""},
+    {"cache-dir", T_PATH, 0, 0, F(engine.cache_dir), ""},
     {"user", T_STR, 0, 0, F(user), "nobody"},
     {"workers", T_INT, 0, 256, F(workers), "0"},
     {"budget-ms", T_INT, 1, 60000, F(budget_ms), "50"},
@@ -78,7 +80,7 @@ static int parse_int(const char *v, long long min, long long max, long long *out
 }
 
 /* Relative paths are taken from the config file's folder. */
-static int set_path(fe_config *c, char *dst, size_t size, const char *v)
+static int set_path(fd_config *c, char *dst, size_t size, const char *v)
 {
     const char *slash = strrchr(c->path, '/');
     int n;
@@ -95,7 +97,7 @@ static int set_path(fe_config *c, char *dst, size_t size, const char *v)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static int apply(fe_config *c, const conf_row *r, int argc, char **argv,
+static int apply(fd_config *c, const conf_row *r, int argc, char **argv,
                  const char *where, fe_errors *err)
 {
     char *field = (char *)c + r->off;
@@ -114,17 +116,17 @@ static int apply(fe_config *c, const conf_row *r, int argc, char **argv,
                           s < 0 ? argv[0] : l < 0 ? argv[1] : argv[2]);
             return -1;
         }
-        c->policy[s][l] = (signed char)a;
+        c->engine.policy[s][l] = (signed char)a;
         return 0;
     }
     if (r->type == T_ENDPOINTS) {
-        if (argc < 1 || argc > FE_CONF_MAX_ENDPOINTS) {
+        if (argc < 1 || argc > FD_CONF_MAX_ENDPOINTS) {
             fe_errors_add(err, "%s: listen needs 1 to %d endpoints", where,
-                          FE_CONF_MAX_ENDPOINTS);
+                          FD_CONF_MAX_ENDPOINTS);
             return -1;
         }
         for (int i = 0; i < argc; i++) {
-            if (strlen(argv[i]) >= FE_CONF_ENDPOINT_LEN || !strstr(argv[i], "://")) {
+            if (strlen(argv[i]) >= FD_CONF_ENDPOINT_LEN || !strstr(argv[i], "://")) {
                 fe_errors_add(err, "%s: listen: bad endpoint '%s'", where, argv[i]);
                 return -1;
             }
@@ -165,7 +167,7 @@ static int apply(fe_config *c, const conf_row *r, int argc, char **argv,
                           where, r->name, v);
             return -1;
         }
-        *(fe_action *)field = (fe_action)x;
+        *(int *)field = (int)x;
         return 0;
     case T_STR:
         if (strlen(v) >= r->size) {
@@ -189,18 +191,17 @@ range:
     return -1;
 }
 
-int fe_conf_set(fe_config *c, const char *line, const char *where, fe_errors *err)
+int fd_conf_set(fd_config *c, const char *line, const char *where, fe_errors *err)
 {
-    char buf[4096], *argv[FE_CONF_MAX_ENDPOINTS + 2];
+    char buf[4096], *argv[FD_CONF_MAX_ENDPOINTS + 2];
     if (strlen(line) >= sizeof buf) {
         fe_errors_add(err, "%s: line too long", where);
         return -1;
     }
     strcpy(buf, line);
-    char *s = fe_trim(buf);
-    if (!*s || *s == '#')
+    int argc = split(buf, argv, FD_CONF_MAX_ENDPOINTS + 2);
+    if (!argc || argv[0][0] == '#')
         return 0;
-    int argc = split(s, argv, FE_CONF_MAX_ENDPOINTS + 2);
     for (size_t i = 0; i < NROWS; i++)
         if (!strcmp(table[i].name, argv[0]))
             return apply(c, &table[i], argc - 1, argv + 1, where, err);
@@ -208,28 +209,28 @@ int fe_conf_set(fe_config *c, const char *line, const char *where, fe_errors *er
     return -1;
 }
 
-void fe_conf_defaults(fe_config *c)
+void fd_conf_defaults(fd_config *c)
 {
     char line[512];
     fe_errors err = FE_ERRORS_INIT;
 
     memset(c, 0, sizeof *c);
-    memset(c->policy, -1, sizeof c->policy);
+    fe_options_init(&c->engine);
     for (size_t i = 0; i < NROWS; i++) {
         if (!table[i].def)
             continue;
         snprintf(line, sizeof line, "%s %s", table[i].name, table[i].def);
-        fe_conf_set(c, line, "default", &err);
+        fd_conf_set(c, line, "default", &err);
     }
     fe_errors_clear(&err);  /* the defaults are checked by the unit tests */
 }
 
-int fe_conf_load(fe_config *c, const char *path, fe_errors *err)
+int fd_conf_load(fd_config *c, const char *path, fe_errors *err)
 {
     char line[4096], where[PATH_MAX + 32];
     int before = err->count;
 
-    fe_conf_defaults(c);
+    fd_conf_defaults(c);
     if (strlen(path) >= sizeof c->path) {
         fe_errors_add(err, "%s: path too long", path);
         return -1;
@@ -249,7 +250,7 @@ int fe_conf_load(fe_config *c, const char *path, fe_errors *err)
                 ;
             continue;
         }
-        fe_conf_set(c, line, where, err);
+        fd_conf_set(c, line, where, err);
     }
     fclose(f);
     return err->count > before ? -1 : 0;

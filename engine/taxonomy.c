@@ -26,7 +26,7 @@ static const struct {
 static const char *actions[] = {"allow", "flag", "block"};
 static const char *suggests[] = {"pass", "review", "risky"};
 
-static const char *scenes[FE_NSCENES] = {
+static const char *const scenes[FE_NSCENES] = {
     "profile", "comment", "forum", "social_log", "nickname", "title", "chat",
 };
 
@@ -54,3 +54,4 @@ int fe_action_lookup(const char *name) { return lookup(actions, sizeof actions[0
 
 const char *fe_scene_name(int s) { return s >= 0 && s < FE_NSCENES ? scenes[s] : "?"; }
 int fe_scene_lookup(const char *name) { return lookup(scenes, sizeof scenes[0], FE_NSCENES, name); }
+const char *const *fe_scene_names(void) { return scenes; }

@@ -1,6 +1,8 @@
 /* engine.h -- filterd's engine: word lists in, decisions out.
  *
- *   fe_ruleset *rs = fe_load(&cfg, &err);          // lists -> compiled, immutable
+ *   fe_options o;
+ *   fe_options_init(&o);                            // then set o.lists, o.policy ...
+ *   fe_ruleset *rs = fe_load(&o, &err);             // lists -> compiled, immutable
  *   fe_scratch *sc = fe_scratch_new(rs, errbuf, n); // one per thread
  *   fe_scan(rs, sc, text, len, FE_S_COMMENT, &res, errbuf, n);
  *
@@ -12,10 +14,10 @@
 #ifndef FE_ENGINE_H
 #define FE_ENGINE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "errors.h"
 #include "fold.h"
 #include "taxonomy.h"
@@ -27,8 +29,21 @@
 #define FE_WARN_INVALID_UTF8 0x01u  /* invalid bytes were read as separators */
 #define FE_WARN_NUL          0x02u  /* NUL bytes were read as separators */
 #define FE_WARN_TRUNCATED    0x04u  /* more than FE_MAX_MATCHES matches: later ones dropped */
+#define FE_NWARN 3                   /* warning bits: 1u << 0 .. 1u << (FE_NWARN - 1) */
 
 #define FE_MAX_MATCHES 4096
+
+#define FE_DEFAULT_LISTS "wordlists"   /* list folder when none is given */
+#define FE_DEFAULT_MAX_TEXT 65536      /* bytes: longer texts are refused */
+
+/* What fe_load needs: where the lists are, how long a text may be, where
+ * compiled databases are cached, and the scene policies. */
+typedef struct fe_options {
+    char lists[PATH_MAX];       /* word-list folder */
+    char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
+    size_t max_text_bytes;      /* longer texts are refused, never truncated */
+    signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
+} fe_options;
 
 typedef struct fe_ruleset fe_ruleset;
 typedef struct fe_scratch fe_scratch;
@@ -54,6 +69,24 @@ typedef struct fe_result {
     size_t nmatches;      /* all matches, allow-list and suppressed ones included */
 } fe_result;
 
+/* Which matches a decision reports (replies, scan, check, eval, explain):
+ * every match that is not an allow-list entry's and not suppressed by one.
+ * Its action is after the scene policy, so it may be allow (a label the
+ * scene allows: reported, but it does not count). A reported match counts
+ * toward the decision, and its label is in fe_result.labels, when its action
+ * is flag or block. */
+static inline int fe_match_reported(const fe_match *m)
+{
+    return !m->allow && m->allowed_by < 0;
+}
+static inline int fe_match_counts(const fe_match *m)
+{
+    return fe_match_reported(m) && m->action != FE_ALLOW;
+}
+
+/* The wire name of warning bit 1u << i ("invalid_utf8", "nul", "truncated"). */
+const char *fe_warning_name(int i);
+
 /* What a list entry is, for reports. Strings belong to the ruleset. */
 typedef struct fe_entry_info {
     const char *term;     /* as written in the list */
@@ -65,15 +98,18 @@ typedef struct fe_entry_info {
     int regex, word, allow;
 } fe_entry_info;
 
-/* Load cfg->lists and compile them. NULL on failure, with every
+/* The defaults: FE_DEFAULT_LISTS, FE_DEFAULT_MAX_TEXT, no cache, no policy. */
+void fe_options_init(fe_options *o);
+
+/* Load o->lists and compile them. NULL on failure, with every
  * "file:line: reason" in err. Free with fe_ruleset_free(). With
- * cfg->cache_dir set, a database compiled before from the same lists on the
+ * o->cache_dir set, a database compiled before from the same lists on the
  * same platform is read from there instead, and a new compile is saved. */
-fe_ruleset *fe_load(const fe_config *cfg, fe_errors *err);
+fe_ruleset *fe_load(const fe_options *o, fe_errors *err);
 void fe_ruleset_free(fe_ruleset *rs);
 
 const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
-int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from cfg->cache_dir */
+int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from the cache */
 /* "file:line: ..." lines worth a moderator's look that are not errors, such
  * as entries that normalise to the same term as an earlier one. Empty when
  * the databases came from the cache. */

@@ -12,7 +12,7 @@
 #include "cliopt.h"
 #include "commands.h"
 #include "fclient.h"
-#include "jsonout.h"
+#include "jsonl.h"
 #include "taxonomy.h"
 
 #define DEFAULT_ENDPOINT "tcp://127.0.0.1:7700"
@@ -113,107 +113,6 @@ static fc_client *connect_opts(const opts *o, const char *cmd)
     return c;
 }
 
-/* ---- decision objects (the shape of filterctl scan, see jsonout.h) ---- */
-
-static int add(cJSON *o, const char *key, cJSON *item)
-{
-    if (!item)
-        return -1;
-    if (!cJSON_AddItemToObject(o, key, item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-    return 0;
-}
-
-static cJSON *strv_json(char **v, size_t n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; i++) {
-        cJSON *s = cJSON_CreateString(v[i]);
-        if (!s || !cJSON_AddItemToArray(a, s)) {
-            cJSON_Delete(s);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-static cJSON *match_json(const fc_match *m)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o || add(o, "start", cJSON_CreateNumber(m->start)) < 0 ||
-        add(o, "end", cJSON_CreateNumber(m->end)) < 0 ||
-        add(o, "term", cJSON_CreateString(m->term)) < 0 ||
-        add(o, "label", cJSON_CreateString(m->label)) < 0 ||
-        add(o, "action", cJSON_CreateString(m->action)) < 0 ||
-        add(o, "list", cJSON_CreateString(m->list)) < 0 ||
-        add(o, "line", cJSON_CreateNumber(m->line)) < 0 ||
-        add(o, "via", cJSON_CreateString(m->via)) < 0) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
-static cJSON *matches_json(const fc_result *r)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < r->nmatches; i++) {
-        cJSON *x = match_json(&r->matches[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-/* --explain: {"folded": ..., "compact": ...}, as the protocol's views. */
-static cJSON *views_json(const fc_result *r)
-{
-    cJSON *v = cJSON_CreateObject();
-    if (v && ((r->folded && add(v, "folded", cJSON_CreateString(r->folded)) < 0) ||
-              (r->compact && add(v, "compact", cJSON_CreateString(r->compact)) < 0))) {
-        cJSON_Delete(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* The decision object of r, with "id" (a copy of id, or null) when with_id.
- * A server error gives {"id", "error": "code: message"}. Caller frees. */
-static cJSON *decision_json(const fc_result *r, const cJSON *id, int with_id)
-{
-    char msg[ERR_LEN];
-    cJSON *o = cJSON_CreateObject();
-
-    if (!o || (with_id && add(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull()) < 0))
-        goto oom;
-    if (r->error) {
-        snprintf(msg, sizeof msg, "%s: %s", r->error, r->error_message);
-        if (add(o, "error", cJSON_CreateString(msg)) < 0)
-            goto oom;
-        return o;
-    }
-    if (add(o, "decision", cJSON_CreateString(fc_decision_name(r->decision))) < 0 ||
-        add(o, "suggest", cJSON_CreateString(r->suggest)) < 0 ||
-        add(o, "label", cJSON_CreateNumber(r->label)) < 0 ||
-        add(o, "labels", strv_json(r->labels, r->nlabels)) < 0 ||
-        add(o, "matches", matches_json(r)) < 0 ||
-        (r->nwarnings && add(o, "warnings", strv_json(r->warnings, r->nwarnings)) < 0) ||
-        add(o, "version", cJSON_CreateString(r->version ? r->version : "")) < 0 ||
-        (r->degraded && add(o, "degraded", cJSON_CreateString(r->degraded)) < 0) ||
-        ((r->folded || r->compact) && add(o, "views", views_json(r)) < 0))
-        goto oom;
-    return o;
-oom:
-    cJSON_Delete(o);
-    return NULL;
-}
-
 static int print_json(cJSON *o, int pretty)
 {
     char *s = o ? (pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
@@ -234,7 +133,7 @@ static int check_one(const opts *o)
     int rc = fc_check(c, o->text, strlen(o->text), o->scene, o->budget_ms, &r, err, sizeof err);
     if (rc < 0 && !r.error)
         fprintf(stderr, "filterctl check: %s\n", err);
-    cJSON *j = rc == 0 || r.error ? decision_json(&r, NULL, 0) : NULL;
+    cJSON *j = rc == 0 || r.error ? fw_reply_json(&r, NULL, 0) : NULL;
     if (j && print_json(j, 0) < 0)
         rc = -1;
     cJSON_Delete(j);
@@ -265,7 +164,7 @@ static int check_chunk(fc_client *c, const opts *o, int scene, char **lines, siz
 
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (fc_request_parse(lines[i], lens[i], scene, &rq[i], err, sizeof err) < 0) {
-            if (!(bad[i] = fc_error_json(rq[i].id, err)))
+            if (!(bad[i] = fw_error_json(rq[i].id, err)))
                 rc = -1;
             continue;
         }
@@ -278,7 +177,7 @@ static int check_chunk(fc_client *c, const opts *o, int scene, char **lines, siz
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        cJSON *j = bad[i] ? bad[i] : decision_json(&res[slot[i]], rq[i].id, 1);
+        cJSON *j = bad[i] ? bad[i] : fw_reply_json(&res[slot[i]], rq[i].id, 1);
         bad[i] = NULL;
         rc = j ? fc_json_print_line(stdout, j, obuf, LINE_OUT) : -1;
         cJSON_Delete(j);

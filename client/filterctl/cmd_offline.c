@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "cliopt.h"
 #include "commands.h"
 #include "engine.h"
-#include "jsonout.h"
+#include "jsonl.h"
+#include "offline.h"
 
 #define IO_BUF (1u << 20)     /* stdin and stdout buffers, bytes */
 #define LINE_OUT (64u << 10)  /* a result line up to this prints without malloc, bytes */
@@ -74,72 +76,17 @@ static int usage_exit(int r, const char *cmd, const char *why)
     return FC_EXIT_USAGE;
 }
 
-/* The config (the file, or the defaults) with --lists applied. */
-static int make_config(const opts *o, fe_config *cfg, fe_errors *err)
-{
-    if (o->config) {
-        if (fe_conf_load(cfg, o->config, err) < 0)
-            return -1;
-    } else
-        fe_conf_defaults(cfg);
-    if (o->lists) {
-        int n = snprintf(cfg->lists, sizeof cfg->lists, "%s", o->lists);
-        if (n < 0 || (size_t)n >= sizeof cfg->lists) {
-            fe_errors_add(err, "--lists: path too long");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Every kept error line, then a count of those that were not kept. */
-static void print_errors(FILE *f, const fe_errors *err)
-{
-    int kept = 0;
-    if (err->text) {
-        fputs(err->text, f);
-        for (const char *p = err->text; (p = strchr(p, '\n')); p++)
-            kept++;
-    }
-    if (err->count > kept)
-        fprintf(f, "... and %d more errors\n", err->count - kept);
-}
-
 /* Load the ruleset o asks for; on failure print the errors on f. */
 static fe_ruleset *load(const opts *o, FILE *f)
 {
-    fe_config cfg;
-    fe_errors err = FE_ERRORS_INIT;
-    fe_ruleset *rs = NULL;
-
-    if (make_config(o, &cfg, &err) == 0)
-        rs = fe_load(&cfg, &err);
-    if (!rs)
-        print_errors(f, &err);
-    fe_errors_clear(&err);
-    return rs;
-}
-
-/* --scene, or the default scene; -1 (and a message) if unknown. */
-static int scene_of(const opts *o, const char *cmd)
-{
-    if (!o->scene)
-        return FE_SCENE_DEFAULT;
-    int s = fe_scene_lookup(o->scene);
-    if (s < 0) {
-        fprintf(stderr, "filterctl %s: unknown scene '%s' (", cmd, o->scene);
-        for (int i = 0; i < FE_NSCENES; i++)
-            fprintf(stderr, "%s%s", i ? ", " : "", fe_scene_name(i));
-        fprintf(stderr, ")\n");
-    }
-    return s;
+    return fc_offline_load(o->config, o->lists, NULL, f);
 }
 
 /* ---- scan ------------------------------------------------------------------ */
 
 /* The answer to one request line: a decision or an error object. */
-static cJSON *scan_line(const fe_ruleset *rs, fe_scratch *sc, int scene, char *line,
-                        size_t len)
+static cJSON *scan_line(const fe_ruleset *rs, fe_scratch *sc, fd_answer *a, int scene,
+                        char *line, size_t len)
 {
     char err[ERR_LEN];
     fc_request rq;
@@ -148,9 +95,9 @@ static cJSON *scan_line(const fe_ruleset *rs, fe_scratch *sc, int scene, char *l
 
     if (fc_request_parse(line, len, scene, &rq, err, sizeof err) < 0 ||
         fe_scan(rs, sc, rq.text, rq.len, rq.scene, &r, err, sizeof err) != FE_OK)
-        o = fc_error_json(rq.id, err);
+        o = fw_error_json(rq.id, err);
     else
-        o = fc_result_json(rs, &r, rq.text, rq.len, rq.id);
+        o = fw_reply_json(fd_answer_make(a, rs, sc, &r, 0), rq.id, 1);
     fc_request_free(&rq);
     return o;
 }
@@ -169,10 +116,11 @@ static int scan_stream(const fe_ruleset *rs, fe_scratch *sc, int scene, FILE *in
     char *line = NULL, *obuf = malloc(LINE_OUT);
     size_t cap = 0;
     ssize_t n;
-    int rc = obuf ? 0 : -1;
+    fd_answer a;
+    int rc = obuf && fd_answer_init(&a) == 0 ? 0 : -1;
 
     while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
-        cJSON *o = scan_line(rs, sc, scene, line, chomp(line, (size_t)n));
+        cJSON *o = scan_line(rs, sc, &a, scene, line, chomp(line, (size_t)n));
         rc = o ? fc_json_print_line(out, o, obuf, LINE_OUT) : -1;
         cJSON_Delete(o);
     }
@@ -182,6 +130,8 @@ static int scan_stream(const fe_ruleset *rs, fe_scratch *sc, int scene, FILE *in
         perror("filterctl scan: stdin");
         rc = -1;
     }
+    if (obuf)
+        fd_answer_free(&a);
     free(line);
     free(obuf);
     return rc;
@@ -196,7 +146,7 @@ int fc_cmd_scan(int argc, char **argv)
 
     if (r != 0 || o.nargs)
         return usage_exit(r, "scan", "it reads stdin and takes no other arguments");
-    if ((scene = scene_of(&o, "scan")) < 0)
+    if ((scene = fc_offline_scene(o.scene, "scan")) < 0)
         return FC_EXIT_USAGE;
     fe_ruleset *rs = load(&o, stderr);
     if (!rs)
@@ -237,12 +187,7 @@ static void put_text(FILE *f, const char *s, size_t n)
     }
 }
 
-static int live(const fe_match *m)
-{
-    return !m->allow && m->allowed_by < 0;
-}
-
-/* End of the run of surviving deny matches (overlapping or touching) that
+/* End of the run of matches that count (overlapping or touching) that
  * covers byte at; at itself when none does. */
 static size_t run_end(const fe_result *r, size_t at)
 {
@@ -251,24 +196,24 @@ static size_t run_end(const fe_result *r, size_t at)
         grew = 0;
         for (size_t i = 0; i < r->nmatches; i++) {
             const fe_match *m = &r->matches[i];
-            if (live(m) && m->start <= end && m->end > end)
+            if (fe_match_counts(m) && m->start <= end && m->end > end)
                 end = m->end, grew = 1;
         }
     }
     return end;
 }
 
-/* The start of the first surviving deny match after at, or len. */
+/* The start of the first match that counts after at, or len. */
 static size_t next_start(const fe_result *r, size_t at, size_t len)
 {
     size_t next = len;
     for (size_t i = 0; i < r->nmatches; i++)
-        if (live(&r->matches[i]) && r->matches[i].start > at && r->matches[i].start < next)
+        if (fe_match_counts(&r->matches[i]) && r->matches[i].start > at && r->matches[i].start < next)
             next = r->matches[i].start;
     return next;
 }
 
-/* The text with the spans of the surviving deny matches marked. */
+/* The text with the spans of the matches that count marked. */
 static void put_highlighted(FILE *f, const fe_result *r, const char *text, size_t len,
                             const marks *mk)
 {
@@ -400,15 +345,14 @@ static void put_match(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const
 
 static void put_warnings(FILE *f, unsigned w)
 {
+    static const char *const what[FE_NWARN] = {"read as separators", "read as separators",
+                                               "later matches dropped"};
     if (!w)
         return;
     fprintf(f, "warnings:");
-    if (w & FE_WARN_INVALID_UTF8)
-        fprintf(f, " invalid_utf8 (read as separators)");
-    if (w & FE_WARN_NUL)
-        fprintf(f, " nul (read as separators)");
-    if (w & FE_WARN_TRUNCATED)
-        fprintf(f, " truncated (later matches dropped)");
+    for (int i = 0; i < FE_NWARN; i++)
+        if (w & (1u << i))
+            fprintf(f, " %s (%s)", fe_warning_name(i), what[i]);
     fputc('\n', f);
 }
 
@@ -446,7 +390,7 @@ int fc_cmd_explain(int argc, char **argv)
 
     if (rc != 0 || o.nargs != 1)
         return usage_exit(rc, "explain", "give one TEXT (quote it)");
-    if ((scene = scene_of(&o, "explain")) < 0)
+    if ((scene = fc_offline_scene(o.scene, "explain")) < 0)
         return FC_EXIT_USAGE;
     fe_ruleset *rs = load(&o, stderr);
     if (!rs)

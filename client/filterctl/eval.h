@@ -1,0 +1,103 @@
+/* eval.h -- filterctl eval's private header: its state and what its files share.
+ *
+ * cmd_eval.c parses the options, loads the list versions, scans and counts
+ * (fc_eval_text); eval_corpus.c reads the corpora and hands each text to
+ * fc_eval_text; eval_report.c prints what was counted, as JSON or for a
+ * terminal. Nothing here is used outside these three files. */
+#ifndef FC_EVAL_H
+#define FC_EVAL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+
+#define TOP_DEFAULT 10        /* entries listed per corpus */
+#define EXAMPLES_DEFAULT 3    /* example texts per listed entry */
+#define EXAMPLE_MAX 240       /* bytes of a text kept as an example */
+#define CHANGE_SHOWN_MAX 300  /* bytes of a changed text shown on the terminal */
+#define MAX_CORPORA 64
+#define MAX_TOPICS 64         /* further topics are counted under "(other)" */
+#define MAX_WHY 8             /* entries kept per side of a change */
+#define IO_BUF (1u << 20)     /* corpus read buffer, bytes */
+#define ERR_LEN 512
+
+enum { NEW, OLD };            /* the two list versions: --lists and --baseline */
+
+typedef struct side {
+    const char *dir;      /* --lists / --baseline, or path below */
+    char path[PATH_MAX];  /* the config's lists, when no folder was given */
+    fe_ruleset *rs;
+    fe_scratch *sc;
+} side;
+
+/* Decisions of one list version over a corpus (or one topic of it). */
+typedef struct counts {
+    unsigned long texts, flag, block, too_large;
+    unsigned long tp, fp, fn, tn;   /* labelled: "not allow" against label 1 */
+} counts;
+
+typedef struct topic {
+    char *name;
+    counts c[2];
+} topic;
+
+/* How often one entry of the new lists fired in a corpus. */
+typedef struct hit {
+    uint32_t clean, pos;  /* texts it fired in: clean (label 0 or unlabelled), label 1 */
+    uint32_t stamp;       /* the last text counted */
+    uint32_t nex;
+    char **ex;            /* up to --examples clean texts, truncated copies */
+} hit;
+
+typedef struct change {
+    unsigned long line;
+    char *text;
+    uint8_t from, to;                /* old and new decision */
+    uint8_t nwhy[2];
+    uint32_t why[2][MAX_WHY];        /* entries deciding on each side */
+} change;
+
+typedef struct corpus {
+    const char *path;
+    int labelled, has_topic;
+    counts c[2];
+    topic topics[MAX_TOPICS + 1];
+    size_t ntopics;
+    unsigned long unlabelled;        /* labelled rows without a readable label: skipped */
+    hit *hits;                       /* per entry of the new lists */
+    change *changes;
+    size_t nchanges, chcap;
+    unsigned long kinds[3][3];       /* [old][new] decision */
+} corpus;
+
+typedef struct eval {
+    side s[2];
+    int nsides, scene, json;
+    unsigned top, examples;
+    const char *config;
+    uint32_t stamp;
+    unsigned long texts;
+    double seconds;
+    corpus corp[MAX_CORPORA];
+    size_t ncorp;
+} eval;
+
+/* cmd_eval.c: scan one text of cp (line: where it starts, for messages)
+ * with each list version and count it. label: 1, 0, or -1 (clean corpus);
+ * topic_name: NULL or "" when none. 0, or -1 after a message (or when out
+ * of memory). */
+int fc_eval_text(eval *ev, corpus *cp, const char *text, size_t len, int label,
+                 const char *topic_name, unsigned long line);
+
+/* eval_corpus.c: read cp->path (one text per line, or labelled CSV or JSON
+ * Lines) and pass every text to fc_eval_text. 0, or -1 after a message. */
+int fc_eval_read_corpus(eval *ev, corpus *cp);
+
+/* eval_report.c: the report on f. 0, or -1 when it could not be written. */
+int fc_eval_report_json(const eval *ev, FILE *f);
+int fc_eval_report_text(const eval *ev, FILE *f);
+
+#endif

@@ -1,0 +1,244 @@
+/* compile.c -- word-list entries into Hyperscan databases, one per view.
+ *
+ * Each entry is matched in one view (folded or compact, see fold.h). Literal
+ * terms are folded like a text and compiled as exact byte sequences (their
+ * start is end - length); regexes go into their view's database as a
+ * prefilter (no start-of-match) and into a second, start-of-match database
+ * that the scan consults only after a regex hit. Entries that normalise to
+ * the same pattern are compiled once, with a warning for lint. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruleset.h"
+
+#define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
+
+typedef struct patset {
+    char **expr;
+    unsigned *flags, *ids;
+    size_t n;
+} patset;
+
+int fe_is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A folded term as an exact-bytes pattern. In the folded view a separator
+ * byte in the term matches any separator byte of the text. */
+static char *literal_pattern(const fe_viewbuf *t, int view)
+{
+    char *p = malloc(t->len * 40 + 1), *o = p;
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->buf[i];
+        if (view == FE_VIEW_FOLDED && c < 0x80 && !fe_is_alnum(c))
+            o += sprintf(o, "[\\x00-\\x2f\\x3a-\\x60\\x7b-\\x7f]");
+        else
+            o += sprintf(o, "\\x%02x", c);
+    }
+    *o = '\0';
+    return p;
+}
+
+void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s:%u", wl->files[wl->entries[i].file], wl->entries[i].line);
+}
+
+/* The pattern of a regex entry, for its main database (as a prefilter) and
+ * its SOM database. NULL on error (reported). */
+static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *flags,
+                           const char *at, fe_errors *err)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *ce = NULL;
+    int view = rs->rules[i].view;
+
+    *flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
+    if (hs_expression_info(e->term, *flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
+        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
+        hs_free_compile_error(ce);
+        return NULL;
+    }
+    int empty = info->min_width == 0;
+    free(info);
+    if (empty) {
+        fe_errors_add(err, "%s: regex can match empty text", at);
+        return NULL;
+    }
+    patset *q = &ps[SOM_DB(view)];
+    if (!(q->expr[q->n] = strdup(e->term)))
+        return NULL;
+    q->flags[q->n] = *flags | HS_FLAG_SOM_LEFTMOST;
+    q->ids[q->n++] = (unsigned)i;
+    *flags |= HS_FLAG_SINGLEMATCH;
+    return strdup(e->term);
+}
+
+/* The pattern of a literal entry: its folded form in its view. */
+static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], const char *at,
+                           fe_errors *err)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    size_t n = strlen(e->term);
+
+    if (n > TERM_MAX) {
+        fe_errors_add(err, "%s: term longer than %d bytes", at, TERM_MAX);
+        return NULL;
+    }
+    unsigned bits = fe_fold_text(rs->fold, e->term, n, tv);
+    int view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT : FE_VIEW_FOLDED;
+    if (tv[view].len == 0) {
+        fe_errors_add(err, "%s: term folds to nothing (only separators or invisible "
+                      "characters)", at);
+        return NULL;
+    }
+    rs->rules[i].view = (uint8_t)view;
+    rs->rules[i].vlen = (uint32_t)tv[view].len;
+    return literal_pattern(&tv[view], view);
+}
+
+/* Entries that normalise to the same pattern: the first one is compiled,
+ * later ones with the same label, action and options only earn a warning
+ * (they could never add a match); ones that differ are kept and warned about. */
+typedef struct dupset {
+    struct { const char *expr; uint32_t entry; } *slot;
+    size_t cap;
+} dupset;
+
+static int dup_of(fe_ruleset *rs, dupset *d, const char *expr, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    uint64_t h = fe_hash(FE_HASH_INIT, expr, strlen(expr));
+    h = fe_hash(h, &rs->rules[i].view, 1);
+    for (size_t k = h & (d->cap - 1);; k = (k + 1) & (d->cap - 1)) {
+        if (!d->slot[k].expr) {
+            d->slot[k].expr = expr;
+            d->slot[k].entry = (uint32_t)i;
+            return -1;
+        }
+        const fe_entry *f = &rs->wl.entries[d->slot[k].entry];
+        if (strcmp(d->slot[k].expr, expr) || rs->rules[d->slot[k].entry].view != rs->rules[i].view)
+            continue;
+        char here[4200], there[4200];
+        fe_entry_where(&rs->wl, i, here, sizeof here);
+        fe_entry_where(&rs->wl, d->slot[k].entry, there, sizeof there);
+        int same = e->label == f->label && e->action == f->action && e->flags == f->flags &&
+                   e->check == f->check;
+        fe_errors_add(&rs->warnings, "%s: '%s' is the same as %s after normalisation%s", here,
+                      e->term, there, same ? "; ignored" : ", with other options; both kept");
+        return same ? (int)d->slot[k].entry : -1;
+    }
+}
+
+/* Turn every entry into a pattern of the view it is matched in. */
+static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
+{
+    fe_viewbuf tv[FE_NVIEWS] = {{0}};
+    dupset dups = {NULL, 16};
+    char at[4200];
+    int rc = 0;
+
+    while (dups.cap < rs->wl.n * 2)
+        dups.cap *= 2;
+    dups.slot = calloc(dups.cap, sizeof *dups.slot);
+    int oom = !dups.slot;
+    for (int v = 0; v < FE_NVIEWS; v++)
+        oom |= fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0;
+    if (oom) {
+        fe_errors_add(err, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < rs->wl.n; i++) {
+        const fe_entry *e = &rs->wl.entries[i];
+        unsigned flags = 0;
+        char *expr;
+        int before = err->count;
+        fe_entry_where(&rs->wl, i, at, sizeof at);
+        if (e->flags & FE_E_RE) {
+            rs->rules[i].view = (uint8_t)(e->view >= 0 ? e->view : FE_VIEW_FOLDED);
+            expr = regex_pattern(rs, i, ps, &flags, at, err);
+        } else
+            expr = literal_entry(rs, i, tv, at, err);
+        if (!expr) {
+            if (err->count == before)
+                fe_errors_add(err, "out of memory");
+            rc = -1;
+            continue;
+        }
+        if (!(e->flags & FE_E_RE) && dup_of(rs, &dups, expr, i) >= 0) {
+            free(expr);
+            continue;
+        }
+        patset *p = &ps[rs->rules[i].view];
+        p->expr[p->n] = expr;
+        p->flags[p->n] = flags;
+        p->ids[p->n++] = (unsigned)i;
+    }
+out:
+    free(dups.slot);
+    for (int v = 0; v < FE_NVIEWS; v++)
+        fe_viewbuf_free(&tv[v]);
+    return rc;
+}
+
+static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
+{
+    hs_compile_error_t *ce = NULL;
+    char at[4200];
+
+    if (p->n == 0)
+        return 0;
+    unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
+    if (hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
+                         NULL, &rs->db[db], &ce) == HS_SUCCESS)
+        return 0;
+    if (ce->expression >= 0) {
+        fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
+        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
+    } else
+        fe_errors_add(err, "%s view: Hyperscan compile failed: %s",
+                      fe_view_name(db % FE_NVIEWS), ce->message);
+    hs_free_compile_error(ce);
+    return -1;
+}
+
+static void patset_free(patset *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->expr[i]);
+    free(p->expr);
+    free(p->flags);
+    free(p->ids);
+}
+
+int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
+{
+    patset ps[NDB] = {{0}};
+    int rc = -1;
+
+    for (int v = 0; v < NDB; v++) {
+        ps[v].expr = calloc(rs->wl.n + 1, sizeof *ps[v].expr);
+        ps[v].flags = calloc(rs->wl.n + 1, sizeof *ps[v].flags);
+        ps[v].ids = calloc(rs->wl.n + 1, sizeof *ps[v].ids);
+        if (!ps[v].expr || !ps[v].flags || !ps[v].ids) {
+            fe_errors_add(err, "out of memory");
+            goto out;
+        }
+    }
+    if (make_patterns(rs, ps, err) < 0 || report_only)
+        goto out;
+    for (int d = 0; d < NDB; d++)
+        if (compile_db(rs, &ps[d], d, err) < 0)
+            goto out;
+    rc = 0;
+out:
+    for (int d = 0; d < NDB; d++)
+        patset_free(&ps[d]);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/* engine.c -- a rule set: load the word lists, compile them (or read the cache), describe.
+ *
+ * fe_load parses every list file (wordlist.c), builds the folding table
+ * (fold_table.c), then either reads the databases of this very content from
+ * the cache (cache.c) or compiles them (compile.c). Scanning is scan.c. A
+ * loaded rule set is never written again, so threads and forked workers
+ * share it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "ruleset.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void fe_options_init(fe_options *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->lists, sizeof o->lists, "%s", FE_DEFAULT_LISTS);
+    o->max_text_bytes = FE_DEFAULT_MAX_TEXT;
+    memset(o->policy, -1, sizeof o->policy);
+}
+
+fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
+{
+    char msg[256];
+    double t0 = now();
+    int before = err->count;
+
+    fe_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        fe_errors_add(err, "out of memory");
+        return NULL;
+    }
+    memcpy(rs->policy, o->policy, sizeof rs->policy);
+    rs->max_text = o->max_text_bytes;
+    int bad = fe_wl_load_dir(&rs->wl, o->lists, err) < 0;
+    if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {
+        fe_errors_add(err, "normalisation tables: %s", msg);
+        goto fail;
+    }
+    if (!(rs->rules = calloc(rs->wl.n ? rs->wl.n : 1, sizeof *rs->rules))) {
+        fe_errors_add(err, "out of memory");
+        goto fail;
+    }
+    if (bad) {   /* still fold and check what parsed: report every error at once */
+        fe_compile(rs, 1, err);
+        goto fail;
+    }
+    if (o->cache_dir[0])
+        rs->cached = fe_cache_read(rs, o->cache_dir) == 0;
+    if (!rs->cached) {
+        if (fe_compile(rs, 0, err) < 0)
+            goto fail;
+        if (o->cache_dir[0])
+            fe_cache_write(rs, o->cache_dir);
+    }
+    snprintf(rs->version, sizeof rs->version, "wl-%016llx",
+             (unsigned long long)fe_content_hash(rs));
+    rs->compile_s = now() - t0;
+#ifdef __GLIBC__
+    malloc_trim(0);   /* give the compiler's garbage back before workers fork */
+#endif
+    return rs;
+fail:
+    if (err->count == before)
+        fe_errors_add(err, "loading word lists failed");
+    fe_ruleset_free(rs);
+    return NULL;
+}
+
+void fe_ruleset_free(fe_ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (int d = 0; d < NDB; d++)
+        hs_free_database(rs->db[d]);
+    fe_fold_free(rs->fold);
+    fe_wl_free(&rs->wl);
+    fe_errors_clear(&rs->warnings);
+    free(rs->rules);
+    free(rs);
+}
+
+const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
+int fe_ruleset_cached(const fe_ruleset *rs) { return rs->cached; }
+const fe_errors *fe_ruleset_warnings(const fe_ruleset *rs) { return &rs->warnings; }
+size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
+double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }
+const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }
+
+struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
+{
+    return view >= 0 && view < FE_NVIEWS ? rs->db[view] : NULL;
+}
+
+size_t fe_ruleset_db_size(const fe_ruleset *rs)
+{
+    size_t total = 0, n;
+    for (int d = 0; d < NDB; d++)
+        if (rs->db[d] && hs_database_size(rs->db[d], &n) == HS_SUCCESS)
+            total += n;
+    return total;
+}
+
+size_t fe_ruleset_memory(const fe_ruleset *rs)
+{
+    size_t m = sizeof *rs + fe_ruleset_db_size(rs) + fe_fold_memory(rs->fold);
+    m += rs->wl.n * (sizeof(fe_entry) + sizeof(rule));
+    for (size_t i = 0; i < rs->wl.n; i++)
+        m += strlen(rs->wl.entries[i].term) + 1;
+    return m;
+}
+
+int fe_entry_get(const fe_ruleset *rs, uint32_t i, fe_entry_info *out)
+{
+    if (i >= rs->wl.n)
+        return FE_ERR;
+    const fe_entry *e = &rs->wl.entries[i];
+    out->term = e->term;
+    out->file = rs->wl.files[e->file];
+    out->line = e->line;
+    out->label = e->label;
+    out->action = (fe_action)e->action;
+    out->view = rs->rules[i].view;
+    out->regex = !!(e->flags & FE_E_RE);
+    out->word = !!(e->flags & FE_E_WORD);
+    out->allow = !!(e->flags & FE_E_ALLOW);
+    return FE_OK;
+}
+
+fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed)
+{
+    if (scene < 0 || scene >= FE_NSCENES || label < 0 || label >= FE_NLABELS)
+        return listed;
+    return rs->policy[scene][label] >= 0 ? (fe_action)rs->policy[scene][label] : listed;
+}

@@ -1,0 +1,268 @@
+/* fold.c -- the one-pass fold of a text into its views, by the table of foldtab.h.
+ *
+ * One pass over the text builds the folded view (separator runs as one byte,
+ * runs of single letters joined) and from it the compact view (no
+ * separators), each with an offset map back to the input. The loop reads one
+ * table entry per character and never calls ICU; ASCII words, three-byte
+ * characters and runs of Chinese characters take fast paths. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "foldtab.h"
+
+static const char *view_names[FE_NVIEWS] = {"folded", "compact"};
+
+const char *fe_view_name(int v) { return v >= 0 && v < FE_NVIEWS ? view_names[v] : "?"; }
+
+int fe_view_lookup(const char *name)
+{
+    for (int i = 0; i < FE_NVIEWS; i++)
+        if (!strcmp(view_names[i], name))
+            return i;
+    return -1;
+}
+
+int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    return fe_utf8_decode_inline(s, n, cp);
+}
+
+/* ---- the fold ------------------------------------------------------------ */
+
+int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen)
+{
+    size_t cap = maxlen * OUT_RATIO + 16;
+    (void)f;
+    v->buf = malloc(cap);
+    v->src = malloc(cap * sizeof *v->src);
+    v->mark = malloc(cap * sizeof *v->mark);
+    v->len = 0;
+    v->cap = cap;
+    if (!v->buf || !v->src || !v->mark) {
+        fe_viewbuf_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+void fe_viewbuf_free(fe_viewbuf *v)
+{
+    free(v->buf);
+    free(v->src);
+    free(v->mark);
+    memset(v, 0, sizeof *v);
+}
+
+void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
+                  uint32_t *start, uint32_t *end)
+{
+    uint32_t cp, last = v->src[to - 1];
+    int n = fe_utf8_decode_inline((const unsigned char *)text + last, len - last, &cp);
+    *start = v->src[from];
+    *end = last + (uint32_t)(n > 0 ? n : 1);
+}
+
+/* Append n bytes to a view; with_src is a constant at each call site, so the
+ * compiler makes one loop that fills the offset map and one that does not. */
+static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, const int with_src)
+{
+    char *b = v->buf + v->len;
+    switch (n) {   /* fixed-size copies for the common lengths */
+    case 1: b[0] = s[0]; break;
+    case 2: memcpy(b, s, 2); break;
+    case 3: memcpy(b, s, 3); break;
+    case 4: memcpy(b, s, 4); break;
+    default: memcpy(b, s, n);
+    }
+    if (with_src)
+        for (size_t i = 0; i < n; i++)
+            v->src[v->len + i] = from;
+    v->len += n;
+}
+
+#define NONE ((size_t)-1)
+
+/* The state of the single-letter joiner over the folded view. */
+typedef struct joiner {
+    size_t tok_chars;     /* characters in the current word token */
+    size_t tok_pos;       /* its first byte in the folded view */
+    int tok_single;       /* its first character folded to one ASCII letter/digit */
+    size_t prev_single;   /* view length right after the last single-letter token */
+} joiner;
+
+/* A word token ended: if it is a single letter that follows another single
+ * letter across exactly one separator byte, pull it over that separator. */
+static inline void token_end(joiner *j, fe_viewbuf *v, size_t *nsep, unsigned *bits,
+                             const int with_src)
+{
+    if (!j->tok_chars)
+        return;
+    if (j->tok_chars == 1 && j->tok_single && v->len == j->tok_pos + 1) {
+        if (j->prev_single != NONE && j->tok_pos == j->prev_single + 1) {
+            size_t d = j->tok_pos - 1;
+            v->buf[d] = v->buf[j->tok_pos];
+            if (with_src)
+                v->src[d] = v->src[j->tok_pos];
+            v->len = d + 1;
+            (*nsep)--;   /* the separator byte was the last one */
+            *bits |= FE_FOLD_JOINED;
+        }
+        j->prev_single = v->len;
+    } else
+        j->prev_single = NONE;
+    j->tok_chars = 0;
+}
+
+/* The compact view is the folded one without its separator bytes: copy the
+ * runs between them (cheaper than writing every character twice). */
+static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, const int with_src)
+{
+    size_t from = 0;
+    vc->len = 0;
+    for (size_t k = 0; k <= nsep; k++) {
+        size_t to = k < nsep ? vf->mark[k] : vf->len;
+        memcpy(vc->buf + vc->len, vf->buf + from, to - from);
+        if (with_src)
+            memcpy(vc->src + vc->len, vf->src + from, (to - from) * sizeof *vc->src);
+        vc->len += to - from;
+        from = to + 1;
+    }
+}
+
+/* After a Chinese character: the following three-byte characters that are
+ * Chinese too need none of the separator and word bookkeeping, only their
+ * folded bytes. Returns where the run ends. */
+static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i, size_t len,
+                             fe_viewbuf *vf, const int with_src)
+{
+    while (i + 2 < len && (s[i] & 0xf0) == 0xe0 && (s[i + 1] & 0xc0) == 0x80 &&
+           (s[i + 2] & 0xc0) == 0x80) {
+        uint32_t cp = (uint32_t)(s[i] & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
+                      (s[i + 2] & 0x3f);
+        ent_t e;
+        if (cp >= CJK_START && cp < CJK_END) {
+            uint16_t k = f->cjk[cp - CJK_START];
+            if (!k) {   /* folds to itself */
+                put(vf, (const char *)s + i, 3, (uint32_t)i, with_src);
+                i += 3;
+                continue;
+            }
+            e = f->cjk_ent[k - 1];
+        } else if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+            break;
+        else
+            e = fe_fold_lookup(f, cp);
+        if (ENT_CLASS(e) != FE_C_HAN)
+            break;
+        size_t olen = ENT_LEN(e);
+        put(vf, olen ? f->pool + ENT_OFF(e) : (const char *)s + i, olen ? olen : 3,
+            (uint32_t)i, with_src);
+        i += 3;
+    }
+    return i;
+}
+
+static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
+                            fe_viewbuf views[FE_NVIEWS], const int with_src)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
+    joiner j = {0, 0, 0, NONE};
+    unsigned bits = 0;
+    size_t nsep = 0;      /* separator bytes of the folded view, at vf->mark[] */
+    int sep_pending = 0;
+    char sep_ch = ' ';
+    uint32_t sep_from = 0;
+
+    vf->len = vc->len = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n;
+        ent_t e;
+        unsigned char c = s[i];
+        if (c < 0x80) {   /* ASCII: no decoding */
+            n = 1;
+            e = f->ascii[c];
+            if (c == 0)
+                bits |= FE_FOLD_NUL;
+        } else if ((c & 0xf0) == 0xe0 && i + 2 < len && (s[i + 1] & 0xc0) == 0x80 &&
+                   (s[i + 2] & 0xc0) == 0x80 &&
+                   (cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
+                         (s[i + 2] & 0x3f)) >= 0x800 &&
+                   (cp < 0xd800 || cp > 0xdfff)) {   /* three bytes: CJK, the common case */
+            n = 3;
+            e = fe_fold_lookup(f, cp);
+        } else if ((n = fe_utf8_decode_inline(s + i, len - i, &cp)) < 0) {
+            bits |= FE_FOLD_INVALID_UTF8;
+            n = 1;
+            e = ENT(FE_C_SEP, 0, FE_WHY_SEP, 0);
+        } else
+            e = fe_fold_lookup(f, cp);
+        uint32_t from = (uint32_t)i;
+        int cls = ENT_CLASS(e);
+        size_t olen = ENT_LEN(e);
+        const char *out = olen ? f->pool + ENT_OFF(e) : text + i;
+        if (!olen)
+            olen = (size_t)n;
+        i += (size_t)n;
+
+        if (cls == FE_C_DROP)
+            continue;
+        if (cls == FE_C_SEP) {
+            token_end(&j, vf, &nsep, &bits, with_src);
+            if (!sep_pending) {
+                sep_pending = 1;
+                sep_ch = ENT_LEN(e) ? *out : ' ';
+                sep_from = from;
+            } else
+                sep_ch = ' ';
+            continue;
+        }
+        if (cls == FE_C_HAN) {
+            token_end(&j, vf, &nsep, &bits, with_src);
+            j.prev_single = NONE;
+            bits |= FE_FOLD_HAS_HAN;
+        }
+        if (sep_pending) {
+            vf->mark[nsep++] = (uint32_t)vf->len;
+            put(vf, &sep_ch, 1, sep_from, with_src);
+            sep_pending = 0;
+        }
+        if (cls == FE_C_WORD && j.tok_chars++ == 0) {
+            j.tok_pos = vf->len;
+            j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
+        }
+        put(vf, out, olen, from, with_src);
+        if (cls == FE_C_WORD && out == text + from && c < 0x80) {
+            /* the rest of an ASCII word: lower-case letters and digits fold to themselves */
+            size_t r = i;
+            while (r < len && ((s[r] >= 'a' && s[r] <= 'z') || (s[r] >= '0' && s[r] <= '9')))
+                r++;
+            if (r > i) {
+                memcpy(vf->buf + vf->len, text + i, r - i);
+                if (with_src)
+                    for (size_t k = i; k < r; k++)
+                        vf->src[vf->len + k - i] = (uint32_t)k;
+                vf->len += r - i;
+                j.tok_chars += r - i;
+                i = r;
+            }
+        } else if (cls == FE_C_HAN)
+            i = han_run(f, s, i, len, vf, with_src);
+    }
+    token_end(&j, vf, &nsep, &bits, with_src);
+    compact(vf, vc, nsep, with_src);
+    return bits;
+}
+
+unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
+                      fe_viewbuf views[FE_NVIEWS])
+{
+    return fold(f, text, len, views, 1);
+}
+
+unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
+                            fe_viewbuf views[FE_NVIEWS])
+{
+    return fold(f, text, len, views, 0);
+}

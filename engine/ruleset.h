@@ -1,0 +1,53 @@
+/* ruleset.h -- the engine's private header: what a compiled rule set holds, shared by
+ * engine.c (loading), compile.c (lists -> Hyperscan), cache.c (the on-disk cache) and
+ * scan.c (scanning and deciding). Nothing outside engine/ includes it. */
+#ifndef FE_RULESET_H
+#define FE_RULESET_H
+
+#include <hs/hs.h>
+
+#include "engine.h"
+#include "wordlist.h"
+
+#define FE_ENGINE_BUILD "filterd-engine-1"
+
+/* Regexes are compiled twice: without start-of-match into each view's main
+ * database (cheap, a prefilter), and with it into a second database that is
+ * scanned only when the prefilter saw a regex hit. SOM makes Hyperscan's
+ * automata several times slower, and most texts hit no regex at all. */
+#define NDB (2 * FE_NVIEWS)
+#define SOM_DB(view) (FE_NVIEWS + (view))
+
+typedef struct rule {
+    uint32_t vlen;        /* literal: its length in the view; regex: 0 */
+    uint8_t view;
+} rule;
+
+struct fe_ruleset {
+    fe_fold *fold;
+    fe_wordlists wl;
+    rule *rules;
+    hs_database_t *db[NDB];   /* per view: every entry; then per view: regexes with SOM */
+    signed char policy[FE_NSCENES][FE_NLABELS];
+    size_t max_text;
+    char version[32];
+    double compile_s;
+    fe_errors warnings;   /* what lint should mention but is not an error */
+    int cached;           /* the databases came from the on-disk cache */
+};
+
+/* compile.c: every entry into a pattern of its view, then one database per
+ * view (rs->rules and rs->db filled). With report_only, only check the
+ * entries (every error into err) and return -1. 0 or -1. */
+int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err);
+/* "file:line" of entry i. */
+void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n);
+int fe_is_alnum(unsigned char c);   /* an ASCII letter or digit of a view */
+
+/* cache.c: the lists' content and what turns it into databases (the version
+ * hashes this); reading and writing <dir>/<key>.fdb. */
+uint64_t fe_content_hash(const fe_ruleset *rs);
+int fe_cache_read(fe_ruleset *rs, const char *dir);   /* 0: rs->rules and rs->db filled */
+void fe_cache_write(const fe_ruleset *rs, const char *dir);
+
+#endif

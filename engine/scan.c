@@ -1,0 +1,222 @@
+/* scan.c -- scan a text with a rule set and decide.
+ *
+ * A scan is one fold pass (without offset maps) plus one hs_scan per view.
+ * The callback checks whole-word and validators on the view and keeps the
+ * match in view offsets; a text that matched is folded again with the offset
+ * maps to turn those into input offsets. The decision is made afterwards:
+ * allow-lists first, then the strongest action. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruleset.h"
+#include "validate.h"
+
+struct fe_scratch {
+    const fe_ruleset *rs;
+    hs_scratch_t *hs;
+    fe_viewbuf views[FE_NVIEWS];
+    fe_match *m;
+    size_t n;
+    unsigned warn;
+};
+
+fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
+{
+    fe_scratch *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        goto oom;
+    sc->rs = rs;
+    for (int d = 0; d < NDB; d++)
+        if (rs->db[d] && hs_alloc_scratch(rs->db[d], &sc->hs) != HS_SUCCESS) {
+            snprintf(err, errlen, "cannot allocate Hyperscan scratch");
+            fe_scratch_free(sc);
+            return NULL;
+        }
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        if (fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
+            goto oom;
+    }
+    if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
+        goto oom;
+    return sc;
+oom:
+    snprintf(err, errlen, "out of memory");
+    fe_scratch_free(sc);
+    return NULL;
+}
+
+void fe_scratch_free(fe_scratch *sc)
+{
+    if (!sc)
+        return;
+    hs_free_scratch(sc->hs);
+    for (int v = 0; v < FE_NVIEWS; v++)
+        fe_viewbuf_free(&sc->views[v]);
+    free(sc->m);
+    free(sc);
+}
+
+const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
+{
+    return view >= 0 && view < FE_NVIEWS ? &sc->views[view] : NULL;
+}
+
+typedef struct scan_ctx {
+    fe_scratch *sc;
+    const fe_viewbuf *v;
+    int view, scene;
+    int som_pass;        /* 0: main database; 1: the SOM rescan */
+    int regex_hit;       /* the main pass saw a regex: rescan with SOM */
+} scan_ctx;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *arg)
+{
+    scan_ctx *c = arg;
+    const fe_ruleset *rs = c->sc->rs;
+    const fe_entry *e = &rs->wl.entries[id];
+    const fe_viewbuf *v = c->v;
+    size_t end = (size_t)to;
+    size_t start = rs->rules[id].vlen ? end - rs->rules[id].vlen : (size_t)from;
+    (void)flags;
+
+    if ((e->flags & FE_E_RE) && !c->som_pass) {
+        c->regex_hit = 1;
+        return 0;
+    }
+    if (start >= end)
+        return 0;
+    if ((e->flags & FE_E_WORD) &&
+        ((start > 0 && fe_is_alnum((unsigned char)v->buf[start - 1])) ||
+         (end < v->len && fe_is_alnum((unsigned char)v->buf[end]))))
+        return 0;
+    if (e->check == FE_CHECK_IDCARD && !fe_check_idcard(v->buf + start, end - start))
+        return 0;
+    if (c->sc->n == FE_MAX_MATCHES) {
+        c->sc->warn |= FE_WARN_TRUNCATED;
+        return 1;  /* stop this scan */
+    }
+    fe_match *m = &c->sc->m[c->sc->n++];
+    m->start = (uint32_t)start;   /* view offsets until map_offsets() */
+    m->end = (uint32_t)end;
+    m->entry = id;
+    m->label = e->label;
+    m->allow = !!(e->flags & FE_E_ALLOW);
+    m->action = (uint8_t)(m->allow ? FE_ALLOW
+                                   : fe_policy_action(rs, c->scene, e->label, (fe_action)e->action));
+    m->view = (uint8_t)c->view;
+    m->allowed_by = -1;
+    return 0;
+}
+
+/* Matches hold view offsets; fold again, this time with the offset maps,
+ * and turn them into input offsets. Only texts that matched pay for this. */
+static void map_offsets(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
+{
+    fe_fold_text(rs->fold, text, len, sc->views);
+    for (size_t i = 0; i < sc->n; i++) {
+        fe_match *m = &sc->m[i];
+        fe_view_span(&sc->views[m->view], m->start, m->end, text, len, &m->start, &m->end);
+    }
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const fe_match *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end > y->end ? -1 : 1;   /* longer first */
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* A regex reports every end it can reach from one start ("vx" + 3 to 8
+ * characters gives six matches): keep the longest, which sorts first. */
+static void dedupe(fe_scratch *sc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sc->n; i++)
+        if (k == 0 || sc->m[i].entry != sc->m[k - 1].entry || sc->m[i].start != sc->m[k - 1].start)
+            sc->m[k++] = sc->m[i];
+    sc->n = k;
+}
+
+const char *fe_warning_name(int i)
+{
+    static const char *const names[FE_NWARN] = {"invalid_utf8", "nul", "truncated"};
+    return i >= 0 && i < FE_NWARN ? names[i] : "?";
+}
+
+/* Allow-lists first, then the strongest action; ties go to the earliest match
+ * (matches are sorted by start). */
+static void decide(fe_scratch *sc, fe_result *r)
+{
+    r->decider = -1;
+    r->labels = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        fe_match *m = &sc->m[i];
+        if (m->allow)
+            continue;
+        for (size_t k = 0; k < sc->n && m->allowed_by < 0; k++)
+            if (sc->m[k].allow && sc->m[k].start <= m->start && m->end <= sc->m[k].end)
+                m->allowed_by = (int32_t)k;
+        if (!fe_match_reported(m))
+            continue;
+        if (fe_match_counts(m))   /* a label the scene policy allows is not among labels */
+            r->labels |= 1u << m->label;
+        if (r->decider < 0 || m->action > sc->m[r->decider].action)
+            r->decider = (int)i;
+    }
+    r->decision = r->decider < 0 ? FE_ALLOW : (fe_action)sc->m[r->decider].action;
+    if (r->decision == FE_ALLOW)   /* an allowed text has no deciding label */
+        r->decider = -1;
+    r->label = r->decider < 0 ? -1 : sc->m[r->decider].label;
+}
+
+int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,
+            fe_result *out, char *err, size_t errlen)
+{
+    if (len > rs->max_text) {
+        snprintf(err, errlen, "text is %zu bytes, over the limit of %zu (max-text-bytes)", len,
+                 rs->max_text);
+        return FE_ETOOLARGE;
+    }
+    if (scene < 0 || scene >= FE_NSCENES || sc->rs != rs) {
+        snprintf(err, errlen, scene < 0 || scene >= FE_NSCENES ? "unknown scene"
+                                                               : "scratch made for another ruleset");
+        return FE_ERR;
+    }
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
+    if (!len)
+        for (int v = 0; v < FE_NVIEWS; v++)
+            sc->views[v].len = 0;
+    sc->n = 0;
+    sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
+               (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
+    for (int v = 0; v < FE_NVIEWS; v++) {
+        if (!rs->db[v] || !sc->views[v].len)
+            continue;
+        scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0};
+        hs_error_t he = hs_scan(rs->db[v], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+                                sc->hs, on_match, &c);
+        if (he == HS_SUCCESS && c.regex_hit && rs->db[SOM_DB(v)]) {
+            c.som_pass = 1;
+            he = hs_scan(rs->db[SOM_DB(v)], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+                         sc->hs, on_match, &c);
+        }
+        if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED) {
+            snprintf(err, errlen, "hs_scan failed (%d)", he);
+            return FE_ERR;
+        }
+    }
+    if (sc->n)
+        map_offsets(rs, sc, text, len);
+    qsort(sc->m, sc->n, sizeof *sc->m, cmp_match);
+    dedupe(sc);
+    decide(sc, out);
+    out->warnings = sc->warn;
+    out->matches = sc->m;
+    out->nmatches = sc->n;
+    return FE_OK;
+}

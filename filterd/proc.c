@@ -1,0 +1,142 @@
+/* proc.c -- the process table: which processes filterd runs, and how each one starts.
+ *
+ * Like OpenBSD httpd's proc.c: one row per kind of process, with its name
+ * (for logs), its entry point and what it keeps of the supervisor's state.
+ * Every child starts the same way: default signal handling (the supervisor
+ * drains, then stops it, so some kinds ignore SIGTERM), death with the
+ * supervisor, every inherited descriptor closed but stdio and its own, logs
+ * under its name, and privileges dropped before its main when the kind
+ * serves unprivileged from the start. The broker drops them itself, after
+ * binding and securing its sockets; the helper keeps the supervisor's user,
+ * which owns the compiled-database cache. */
+#define _GNU_SOURCE               /* setgroups, close_range */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "daemon.h"
+
+static const struct proc {
+    const char *name;
+    int (*main)(const fd_proc_arg *a);
+    int ignore_term;              /* SIGTERM ignored: the supervisor drains, then stops it */
+    int drop_first;               /* privileges dropped before main */
+} procs[FD_NPROCS] = {
+    [FD_PROC_BROKER] = {"broker", fd_broker_main, 1, 0},
+    [FD_PROC_WORKER] = {"worker", fd_worker_main, 1, 1},
+    [FD_PROC_HELPER] = {"helper", fd_helper_main, 0, 0},
+};
+
+static pid_t supervisor_pid;      /* the parent of every child, for the death check */
+
+const char *fd_proc_name(enum fd_proc kind)
+{
+    return (unsigned)kind < FD_NPROCS ? procs[kind].name : "?";
+}
+
+int fd_privsep_user(const fd_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+    if (geteuid() != 0 || !cfg->user[0])
+        return 0;
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw) {
+        snprintf(err, errlen, "user '%s' does not exist (set user to \"\" to stay root)",
+                 cfg->user);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return 1;
+}
+
+/* Die with the supervisor: SIGKILL when it goes, and at once if it is gone. */
+static void die_with_parent(void)
+{
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (supervisor_pid && getppid() != supervisor_pid)
+        _exit(1);
+}
+
+int fd_drop_privileges(const fd_config *cfg, char *err, size_t errlen)
+{
+    uid_t uid;
+    gid_t gid;
+    int r = fd_privsep_user(cfg, &uid, &gid, err, errlen);
+    if (r <= 0)
+        return r;
+    if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+        snprintf(err, errlen, "dropping privileges to %s: %s", cfg->user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "dropping privileges to %s: still root", cfg->user);
+        return -1;
+    }
+    die_with_parent();            /* a change of credentials cleared the death signal */
+    return 0;
+}
+
+/* Close every descriptor but stdio and keep (-1: none). */
+static void close_inherited(int keep)
+{
+    unsigned k = keep >= 3 ? (unsigned)keep : 0;
+    int ok = k ? (k == 3 || close_range(3, k - 1, 0) == 0) && close_range(k + 1, ~0u, 0) == 0
+               : close_range(3, ~0u, 0) == 0;
+    if (ok)
+        return;
+    long max = sysconf(_SC_OPEN_MAX);   /* kernels before 5.9: one by one */
+    for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+        if (fd != keep)
+            close((int)fd);
+}
+
+static void child_init(const struct proc *p, int keep)
+{
+    struct sigaction sa;
+    sigset_t none;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = p->ignore_term ? SIG_IGN : SIG_DFL;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    die_with_parent();
+    close_inherited(keep);
+}
+
+pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t errlen)
+{
+    char msg[256];
+    if ((unsigned)kind >= FD_NPROCS) {
+        snprintf(err, errlen, "no such process kind");
+        return -1;
+    }
+    const struct proc *p = &procs[kind];
+    supervisor_pid = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork %s: %s", p->name, strerror(errno));
+        return -1;
+    }
+    if (pid > 0)
+        return pid;
+    child_init(p, a->fd);
+    fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);
+    if (p->drop_first && fd_drop_privileges(a->ctx ? &a->ctx->cfg : a->cfg, msg, sizeof msg) < 0) {
+        fd_log(FD_ERROR, "start_failed", "message=\"%s\"", msg);
+        _exit(1);
+    }
+    _exit(p->main(a));
+}

@@ -1,0 +1,47 @@
+/* settings.h -- filterd.conf: one table of settings read by one parser.
+ *
+ * The file is "name value..." per line, '#' comments. Every setting, its
+ * bounds and its default live in the table in settings.c; config/filterd.conf
+ * documents each one. Relative paths are taken from the config file's folder.
+ * The engine's part (lists, max-text-bytes, cache-dir, policy) is an
+ * fe_options inside; the rest is the daemon's. filterctl reads the same file
+ * with the same code, so its offline commands and the daemon agree. */
+#ifndef FD_SETTINGS_H
+#define FD_SETTINGS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "engine.h"
+
+#define FD_CONF_MAX_ENDPOINTS 8
+#define FD_CONF_ENDPOINT_LEN 256
+
+typedef struct fd_config {
+    char path[PATH_MAX];        /* the file read; "" when only defaults */
+    fe_options engine;          /* lists, max-text-bytes, cache-dir, policy */
+    char listen[FD_CONF_MAX_ENDPOINTS][FD_CONF_ENDPOINT_LEN];
+    int nlisten;
+    char admin[FD_CONF_ENDPOINT_LEN]; /* "" = ipc://<run_dir>/admin.sock */
+    char run_dir[PATH_MAX];
+    char user[64];              /* drop privileges to this user when root */
+    int workers;                /* 0 = one per core */
+    int budget_ms;              /* default per-request budget */
+    int max_budget_ms;          /* cap on a request's budget_ms */
+    int on_deadline;            /* fallback decision (enum fe_action) */
+    int queue_max;              /* requests waiting in the broker */
+    int heartbeat_ms;
+    int heartbeat_liveness;     /* missed heartbeats before a worker is hung */
+    int log_text;               /* debug only: log user text */
+    int log_requests;           /* one log line per answered request */
+    char mode[16];              /* "scan", or "echo": answer allow without scanning */
+} fd_config;
+
+/* Fill c with the defaults of the table. */
+void fd_conf_defaults(fd_config *c);
+/* Defaults, then the file. Returns 0, or -1 with every "file:line: reason" in err. */
+int fd_conf_load(fd_config *c, const char *path, fe_errors *err);
+/* Apply one "name value..." line (as in the file); for command-line overrides. */
+int fd_conf_set(fd_config *c, const char *line, const char *where, fe_errors *err);
+
+#endif

@@ -1,0 +1,324 @@
+/* test_wire.c -- the wire module: the request decoder on hostile input, the reply
+ * encoder and decoder round trip, and the JSON rendering of a reply. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tu_msgpack.h"
+#include "wire.h"
+
+static const char *const scenes[] = {"profile", "comment", "forum"};
+static const fw_limits lim = {100, scenes, 3, 1};
+
+/* Decode len bytes; the error code, with r and err filled. */
+static int decode(const void *buf, size_t len, fw_request *r, char *err)
+{
+    return fw_request_decode(buf, len, &lim, r, err, 256);
+}
+
+static void test_a_good_request(void **state)
+{
+    fw_request r;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    tu_mp_begin(&b, 5);
+    tu_mp_kv(&b, "op", "check");
+    tu_mp_kv(&b, "text", "hello");
+    tu_mp_kv(&b, "scene", "forum");
+    tu_mp_kv(&b, "id", "abc");
+    tu_mp_kv(&b, "later", "unknown keys are ignored");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_int_equal(r.op, FW_OP_CHECK);
+    assert_int_equal(r.textlen, 5);
+    assert_memory_equal(r.text, "hello", 5);
+    assert_int_equal(r.scene, 2);
+    assert_int_equal(r.idlen, 4);             /* the id's msgpack bytes: fixstr + 3 */
+    assert_memory_equal(r.id, "\xa3" "abc", 4);
+    assert_int_equal(r.budget_ms, -1);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_truncated_at_every_byte(void **state)
+{
+    fw_request r;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    tu_mp_begin(&b, 3);
+    tu_mp_kv(&b, "id", "x");
+    tu_mp_kv(&b, "text", "some text to cut");
+    msgpack_pack_str_with_body(&b.pk, "budget_ms", 9);
+    msgpack_pack_uint32(&b.pk, 70000);
+    for (size_t n = 0; n < b.sb.size; n++) {
+        char *copy = malloc(n ? n : 1);   /* exactly n bytes: ASan sees any overread */
+        memcpy(copy, b.sb.data, n);
+        assert_int_equal(decode(copy, n, &r, err), FW_E_BAD_REQUEST);
+        free(copy);
+    }
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_int_equal(r.budget_ms, 70000);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_wrong_types(void **state)
+{
+    static const struct { const char *bytes; size_t len; const char *msg; } cases[] = {
+        {"\x81\xa4text\x05", 7, "text must be a str"},
+        {"\x81\xa2op\x01", 5, "op must be a str"},
+        {"\x81\xa5scene\xc3", 8, "scene must be a str"},
+        {"\x81\xa9" "budget_ms\xa1x", 13, "budget_ms must be a uint"},
+        {"\x81\xa7" "explain\x01", 10, "explain must be a bool"},
+        {"\x81\xa1v\x02", 4, "unsupported protocol version"},
+        {"\x81\xa2id\xc0", 5, "id must be a str, int or bin"},
+        {"\x81\x01\x02", 3, "map keys must be strings"},
+        {"\x92\x01\x02", 3, "not a msgpack map"},
+        {"\xc1", 1, "not msgpack"},
+        {"\x80\x00", 2, "trailing bytes"},
+        {"\x81\xa2op\xa5" "check", 10, "check needs text"},
+        {"\x81\xa5scene\xa4nope", 12, "unknown scene (profile, comment, forum)"},
+    };
+    fw_request r;
+    char err[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(decode(cases[i].bytes, cases[i].len, &r, err), FW_E_BAD_REQUEST);
+        if (!strstr(err, cases[i].msg))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].msg);
+    }
+}
+
+static void test_the_id_survives_other_errors(void **state)
+{
+    fw_request r;
+    char err[256];
+    (void)state;
+    /* {id: 7, text: 5}: bad text, but the id is read for the error reply */
+    assert_int_equal(decode("\x82\xa2id\x07\xa4text\x05", 11, &r, err), FW_E_BAD_REQUEST);
+    assert_int_equal(r.idlen, 1);
+    assert_int_equal((unsigned char)r.id[0], 7);
+}
+
+static void test_oversized_id_and_text(void **state)
+{
+    fw_request r;
+    char err[256], big[300];
+    tu_mp b;
+    (void)state;
+    memset(big, 'i', 129);
+    big[129] = '\0';
+    tu_mp_begin(&b, 2);
+    tu_mp_kv(&b, "id", big);
+    tu_mp_kv(&b, "text", "t");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "id is longer than 128 bytes"));
+    msgpack_sbuffer_destroy(&b.sb);
+
+    memset(big, 't', 101);
+    big[101] = '\0';
+    tu_mp_begin(&b, 1);
+    tu_mp_kv(&b, "text", big);
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_TOO_LARGE);
+    assert_non_null(strstr(err, "101 bytes, over the limit of 100"));
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_deep_nesting_and_impossible_counts(void **state)
+{
+    enum { DEPTH = 1000000 };
+    fw_request r;
+    char err[256];
+    (void)state;
+    /* {text: "t", x: [[[[...]]]]} a million deep under an unknown key: skipped, no recursion */
+    unsigned char *p = malloc(DEPTH + 16);
+    size_t n = 0;
+    memcpy(p, "\x82\xa4text\xa1t\xa1x", 10);
+    n = 10;
+    for (int i = 0; i < DEPTH; i++)
+        p[n++] = 0x91;
+    p[n++] = 0x90;
+    assert_int_equal(decode(p, n, &r, err), FW_E_OK);
+    assert_int_equal(decode(p, n - 1, &r, err), FW_E_BAD_REQUEST);   /* the last one missing */
+    free(p);
+    /* a map that claims 2^32 - 1 pairs in 6 bytes: refused at once */
+    assert_int_equal(decode("\xdf\xff\xff\xff\xff\x00", 6, &r, err), FW_E_BAD_REQUEST);
+    /* a str that claims 4 GiB */
+    assert_int_equal(decode("\x81\xa4text\xdb\xff\xff\xff\xff", 11, &r, err), FW_E_BAD_REQUEST);
+}
+
+static void test_ops(void **state)
+{
+    fw_request r;
+    char err[256];
+    (void)state;
+    assert_int_equal(decode("\x81\xa2op\xa4ping", 9, &r, err), FW_E_OK);
+    assert_int_equal(r.op, FW_OP_PING);
+    assert_int_equal(decode("\x81\xa2op\xa5stats", 10, &r, err), FW_E_OK);
+    assert_true(fw_op_admin(r.op));
+    assert_int_equal(decode("\x81\xa2op\xa3\x01zz", 8, &r, err), FW_E_UNKNOWN_OP);
+    assert_non_null(strstr(err, "unknown op '?zz'"));   /* control bytes are not echoed */
+}
+
+static void test_request_round_trip(void **state)
+{
+    fw_request q = {.op = FW_OP_CHECK, .text = "abc", .textlen = 3, .scene_name = "profile",
+                    .budget_ms = 20, .explain = 1}, r;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    msgpack_sbuffer_init(&b.sb);
+    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    assert_int_equal(fw_request_encode(&b.pk, &q, 42), 0);
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_int_equal(r.op, FW_OP_CHECK);
+    assert_int_equal(r.scene, 0);
+    assert_int_equal(r.budget_ms, 20);
+    assert_true(r.explain);
+    assert_int_equal(r.idlen, 1);
+    assert_int_equal((unsigned char)r.id[0], 42);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+/* A decision with one of everything. */
+static fw_reply sample(fw_match *m, fw_view *v)
+{
+    static const char *labels[] = {"porn"}, *warnings[] = {"nul"};
+    *m = (fw_match){3, 9, "色情", "porn", "block", "zh/porn.txt", 12, "compact"};
+    *v = (fw_view){"folded", "abc", 3};
+    return (fw_reply){.decision = FW_BLOCK, .label = 20002, .labels = labels, .nlabels = 1,
+                      .matches = m, .nmatches = 1, .warnings = warnings, .nwarnings = 1,
+                      .version = "wl-0123456789abcdef", .views = v, .nviews = 1,
+                      .elapsed_us = 17};
+}
+
+static void test_reply_round_trip(void **state)
+{
+    fw_match m;
+    fw_view v;
+    fw_reply in = sample(&m, &v), out;
+    tu_mp b;
+    char err[256];
+    (void)state;
+    msgpack_sbuffer_init(&b.sb);
+    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    fw_enc_decision(&b.pk, "\x2a", 1, &in);
+    assert_int_equal(fw_patch_elapsed(b.sb.data, b.sb.size, 99), 0);
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 0);
+    assert_int_equal(out.decision, FW_BLOCK);
+    assert_int_equal(out.label, 20002);
+    assert_true(out.has_id);
+    assert_int_equal(out.id, 42);
+    assert_int_equal(out.nlabels, 1);
+    assert_string_equal(out.labels[0], "porn");
+    assert_int_equal(out.nmatches, 1);
+    assert_int_equal(out.matches[0].start, 3);
+    assert_int_equal(out.matches[0].end, 9);
+    assert_string_equal(out.matches[0].term, "色情");
+    assert_string_equal(out.matches[0].list, "zh/porn.txt");
+    assert_int_equal(out.matches[0].line, 12);
+    assert_string_equal(out.matches[0].via, "compact");
+    assert_string_equal(out.warnings[0], "nul");
+    assert_string_equal(out.version, "wl-0123456789abcdef");
+    assert_null(out.degraded);
+    assert_int_equal(out.nviews, 1);
+    assert_string_equal(out.views[0].name, "folded");
+    assert_string_equal(out.views[0].text, "abc");
+    assert_int_equal(out.elapsed_us, 99);
+    fw_reply_free(&out);
+
+    /* every prefix is refused, and frees whatever it had read */
+    for (size_t n = 0; n < b.sb.size; n++)
+        assert_int_equal(fw_reply_decode(b.sb.data, n, &out, err, sizeof err), -1);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_error_pong_and_fallback_replies(void **state)
+{
+    fw_reply out, fb;
+    tu_mp b;
+    char err[256];
+    (void)state;
+    msgpack_sbuffer_init(&b.sb);
+    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    fw_enc_error(&b.pk, "\x05", 1, FW_E_TOO_LARGE, "too long");
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 0);
+    assert_string_equal(out.error, "too_large");
+    assert_string_equal(out.error_message, "too long");
+    assert_int_equal(out.id, 5);
+    fw_reply_free(&out);
+
+    msgpack_sbuffer_clear(&b.sb);
+    fw_enc_pong(&b.pk, NULL, 0, "wl-1");
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 1);
+    assert_false(out.has_id);
+    assert_string_equal(out.version, "wl-1");
+    fw_reply_free(&out);
+
+    msgpack_sbuffer_clear(&b.sb);
+    fw_fallback(&fb, FW_FLAG, "wl-2", FW_DEG_OVERLOAD);
+    fw_enc_decision(&b.pk, NULL, 0, &fb);
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 0);
+    assert_int_equal(out.decision, FW_FLAG);
+    assert_int_equal(out.label, FW_CODE_FALLBACK);
+    assert_string_equal(out.degraded, "overload");
+    assert_int_equal(out.nmatches, 0);
+    fw_reply_free(&out);
+
+    /* a map without a decision: refused, but the id is kept */
+    assert_int_equal(fw_reply_decode("\x81\xa2id\x09", 5, &out, err, sizeof err), -1);
+    assert_true(out.has_id);
+    assert_int_equal(out.id, 9);
+    assert_non_null(strstr(err, "without a decision"));
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_json_has_the_fields_in_order(void **state)
+{
+    fw_match m;
+    fw_view v;
+    fw_reply r = sample(&m, &v);
+    cJSON *id = cJSON_CreateNumber(7);
+    (void)state;
+    r.nviews = 0;
+    cJSON *j = fw_reply_json(&r, id, 1);
+    char *s = cJSON_PrintUnformatted(j);
+    assert_string_equal(s, "{\"id\":7,\"decision\":\"block\",\"suggest\":\"risky\",\"label\":20002,"
+                           "\"labels\":[\"porn\"],\"matches\":[{\"start\":3,\"end\":9,"
+                           "\"term\":\"色情\",\"label\":\"porn\",\"action\":\"block\","
+                           "\"list\":\"zh/porn.txt\",\"line\":12,\"via\":\"compact\"}],"
+                           "\"warnings\":[\"nul\"],\"version\":\"wl-0123456789abcdef\"}");
+    free(s);
+    cJSON_Delete(j);
+    r.error = "bad_request";
+    r.error_message = "no";
+    j = fw_reply_json(&r, NULL, 0);
+    s = cJSON_PrintUnformatted(j);
+    assert_string_equal(s, "{\"error\":\"bad_request: no\"}");
+    free(s);
+    cJSON_Delete(j);
+    cJSON_Delete(id);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_good_request),
+        cmocka_unit_test(test_truncated_at_every_byte),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_the_id_survives_other_errors),
+        cmocka_unit_test(test_oversized_id_and_text),
+        cmocka_unit_test(test_deep_nesting_and_impossible_counts),
+        cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_request_round_trip),
+        cmocka_unit_test(test_reply_round_trip),
+        cmocka_unit_test(test_error_pong_and_fallback_replies),
+        cmocka_unit_test(test_json_has_the_fields_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
