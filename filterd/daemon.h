@@ -104,6 +104,9 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* Quote a value for a log line (escapes, cut at 64 bytes; binary as hex). */
 const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size);
+/* The same, not shortened (only to fit buf): for our own messages, such as a
+ * list's "file:line: reason". */
+const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size);
 /* A msgpack-encoded id for a log line. */
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
 int fd_log_text_enabled(void);

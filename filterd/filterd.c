@@ -156,13 +156,14 @@ static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errle
  * FD_RELOAD_LOG_MAX of them; the count of errors. */
 static int log_errors(const char *errors)
 {
-    char q[512];
+    char q[1024];
     int n = 0;
     for (const char *p = errors; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if (len && n++ < FD_RELOAD_LOG_MAX)
-            fd_log(FD_WARN, "reload_error", "message=%s", fd_log_quote(p, len, q, sizeof q));
+            fd_log(FD_WARN, "reload_error", "message=%s",
+                   fd_log_quote_all(p, len, q, sizeof q));
         p += len + (nl != NULL);
     }
     if (n > FD_RELOAD_LOG_MAX)

@@ -86,6 +86,12 @@ check "filterd --version: version, engine, Hyperscan, ICU" \
     grep -q "^filterd $V (engine filterd-engine-.*Hyperscan .*ICU .*protocol 1)" "$T/out"
 "$P/bin/filterctl" --version > "$T/out" 2>&1
 check "filterctl --version" grep -q "^filterctl $V (engine " "$T/out"
+if [ ! -e /etc/filterd/filterd.conf ]; then      # (this host may have filterd installed)
+    (cd "$T" && "$P/sbin/filterd") > "$T/out" 2>&1
+    check "filterd without a configuration: exit 2" is $? 2
+    check "filterd without a configuration: says where it looked" has "$T/out" \
+        "filterd: no configuration: neither ./config/filterd.conf nor /etc/filterd/filterd.conf exists"
+fi
 
 for page in man1/filterctl.1 man5/filterd.conf.5 man8/filterd.8; do
     MANWIDTH=80 man --warnings -l "$P/share/man/$page" > "$T/man.out" 2> "$T/man.err"
@@ -148,6 +154,13 @@ R=$T/run
 set -- --config "$C" --set "lists $D/var/lib/filterd/wordlists" \
        --set "cache-dir $D/var/cache/filterd" --run-dir "$R" --listen "ipc://$R/req.sock" \
        --workers 2
+"$P/sbin/filterd" "$@" --set "user" --set "admin-group" --check-config > "$T/out" 2>&1
+check "filterd --check-config on the installed config: OK" \
+    grep -q "^configuration OK (.*: [0-9]* entries, version wl-" "$T/out"
+"$P/sbin/filterd" "$@" --set "user" --set "admin-group no-such-group" --check-config \
+    > "$T/out" 2>&1
+check "filterd --check-config: an admin-group that does not exist is refused" \
+    has "$T/out" "admin-group 'no-such-group' does not exist"
 WRAP=
 if [ $root -eq 1 ] && command -v setpriv > /dev/null; then
     # the unit's CapabilityBoundingSet and NoNewPrivileges, for the daemon and ExecReload
