@@ -1499,58 +1499,100 @@ static void expect_has(const char *out, const char *want)
         fail_msg("expected '%s' in:\n%s", want, out ? out : "(nothing)");
 }
 
-static int notify_fd = -1;        /* the test's $NOTIFY_SOCKET, for test_notify */
+/* The test's $NOTIFY_SOCKET, read all the time by a thread, as systemd reads
+ * it: the messages kept in order, WATCHDOG=1 only counted. */
+#define NOTIFY_KEEP 256
+static struct {
+    int fd;
+    pthread_t thread;
+    atomic_int stop, watchdogs;
+    pthread_mutex_t mu;
+    char msg[NOTIFY_KEEP][1024];
+    int n, next;                  /* kept; handed to the test */
+} nt = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *notify_reader(void *p)
+{
+    char buf[1024];
+    (void)p;
+    while (!atomic_load(&nt.stop)) {
+        struct pollfd q = {nt.fd, POLLIN, 0};
+        if (poll(&q, 1, POLL_STEP_MS * 5) <= 0)
+            continue;
+        ssize_t n = recv(nt.fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            continue;
+        buf[n] = '\0';
+        if (!strcmp(buf, "WATCHDOG=1")) {
+            atomic_fetch_add(&nt.watchdogs, 1);
+            continue;
+        }
+        pthread_mutex_lock(&nt.mu);
+        if (nt.n < NOTIFY_KEEP)
+            memcpy(nt.msg[nt.n++], buf, (size_t)n + 1);
+        pthread_mutex_unlock(&nt.mu);
+    }
+    return NULL;
+}
 
 /* A daemon whose $NOTIFY_SOCKET is a datagram socket of ours (an abstract
- * name, as systemd may give), with a fast watchdog asked for. */
-static int setup_notify(void **state)
+ * name, as systemd may give), with a fast watchdog asked for; read by the
+ * thread, or by nobody. */
+static int notify_setup(void **state, int read, const char *watchdog_usec)
 {
     char name[64];
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     int n = snprintf(name, sizeof name, "@fdit-notify-%d", (int)getpid());
     memcpy(a.sun_path, name, (size_t)n);
     a.sun_path[0] = '\0';
-    notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (notify_fd < 0 || bind(notify_fd, (struct sockaddr *)&a,
-                              (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+    nt.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    atomic_store(&nt.stop, 0);
+    if (nt.fd < 0 || bind(nt.fd, (struct sockaddr *)&a,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0 ||
+        (read && pthread_create(&nt.thread, NULL, notify_reader, NULL) != 0)) {
         perror("notify socket");
         return -1;
     }
     setenv("NOTIFY_SOCKET", name, 1);
-    setenv("WATCHDOG_USEC", "200000", 1);
+    setenv("WATCHDOG_USEC", watchdog_usec, 1);
     int rc = setup(state, "workers 2\n", 0);
     unsetenv("NOTIFY_SOCKET");
     unsetenv("WATCHDOG_USEC");
     return rc;
 }
 
+static int setup_notify(void **state) { return notify_setup(state, 1, "200000"); }
+/* WATCHDOG=1 every millisecond fills any queue soon */
+static int setup_notify_unread(void **state) { return notify_setup(state, 0, "2000"); }
+
 static int teardown_notify(void **state)
 {
     int rc = teardown(state);
-    close(notify_fd);
-    notify_fd = -1;
+    atomic_store(&nt.stop, 1);
+    pthread_join(nt.thread, NULL);
+    close(nt.fd);
     return rc;
 }
 
-static int watchdogs;             /* WATCHDOG=1 messages seen */
+static int teardown_notify_unread(void **state)
+{
+    int rc = teardown(state);
+    close(nt.fd);
+    return rc;
+}
 
 /* The next notify message that is not WATCHDOG=1, into buf; fails the test
  * when none comes within REPLY_TIMEOUT_MS. */
 static const char *next_notify(char *buf, size_t size)
 {
-    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end;) {
-        struct pollfd p = {notify_fd, POLLIN, 0};
-        if (poll(&p, 1, POLL_STEP_MS * 10) <= 0)
-            continue;
-        ssize_t n = recv(notify_fd, buf, size - 1, 0);
-        if (n < 0)
-            continue;
-        buf[n] = '\0';
-        if (!strcmp(buf, "WATCHDOG=1")) {
-            watchdogs++;
-            continue;
-        }
-        return buf;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS)) {
+        pthread_mutex_lock(&nt.mu);
+        int got = nt.next < nt.n;
+        if (got)
+            snprintf(buf, size, "%s", nt.msg[nt.next++]);
+        pthread_mutex_unlock(&nt.mu);
+        if (got)
+            return buf;
     }
     fail_msg("no notify message within %d ms", REPLY_TIMEOUT_MS);
     return NULL;
@@ -1632,7 +1674,35 @@ static void test_notify(void **state)
 
     kill(d->pid, SIGTERM);
     expect_notify("STOPPING=1", NULL);
-    assert_true(watchdogs > 0);
+    assert_true(atomic_load(&nt.watchdogs) > 0);
+}
+
+/* A $NOTIFY_SOCKET nobody reads (its queue full of WATCHDOG=1) never blocks
+ * the supervisor: reloads and the stop still work. */
+static void test_notify_unread(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], err[256];
+    fc_result r;
+
+    /* the queue holds net.unix.max_dgram_qlen datagrams: wait until it is full */
+    char *q = read_file("/proc/sys/net/unix/max_dgram_qlen");
+    int qlen = q ? atoi(q) : 512;
+    free(q);
+    sleep_ms(500 + 3 * (qlen > 0 ? qlen : 512));
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\nzqunreadx\n"), 0);
+    cJSON *j = admin(d, "reload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+    cJSON_Delete(j);
+    fc_client *c = client(d, 1);
+    assert_int_equal(fc_check(c, "zqunreadx", 9, NULL, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.decision, FC_BLOCK);
+    fc_result_free(&r);
+    fc_close(c);
+    char *log = read_file(d->log);
+    expect_has(log, "event=notify_failed");   /* RELOADING=1: no room, dropped */
+    free(log);
 }
 
 /* A shell command's output, stdout and stderr, in a string the caller frees. */
@@ -1828,6 +1898,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_notify, setup_notify, teardown_notify),
+        cmocka_unit_test_setup_teardown(test_notify_unread, setup_notify_unread,
+                                        teardown_notify_unread),
         cmocka_unit_test_setup_teardown(test_cli_reload, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_cli_discovery, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_admin_group, setup_admin_group, teardown),

@@ -93,15 +93,18 @@ badnum:
     return 0;
 }
 
-/* The endpoints not given on the command line, from the configuration. */
+/* The endpoint cmd needs, when not given on the command line, from the
+ * configuration: the admin one for reload, stats and workers, the request
+ * ones for check and ping. */
 static int find_daemon(opts *o, const char *cmd)
 {
-    if (!o->admin) {
+    int admin_cmd = strcmp(cmd, "check") && strcmp(cmd, "ping");
+    if (admin_cmd && !o->admin) {
         if (fc_config_admin(o->config, cmd, o->found_admin, sizeof o->found_admin) < 0)
             return -1;
         o->admin = o->found_admin;
     }
-    if (!o->neps) {
+    if (!admin_cmd && !o->neps) {
         int n = fc_config_listen(o->config, cmd, o->found_eps, FC_MAX_ENDPOINTS);
         if (n < 0)
             return -1;
