@@ -118,6 +118,8 @@ static void control(fd_broker *b)
         fd_workers_dead(b, (pid_t)pid);
         if (replaced)
             b->st.worker_restarts++;
+    } else if (!strncmp(buf, "changes ", 8)) {
+        fd_admin_changes(b, buf + 8);
     } else if (sscanf(buf, "version %u %31s %31s", &gen, ver, prev) == 3) {
         b->st.reloads++;
         fd_workers_generation(b, gen, ver, prev);
@@ -170,25 +172,28 @@ fail:
 }
 
 /* ipc sockets: the workers' must be usable by the unprivileged user, the
- * admin one by its owner only. */
+ * admin one by its owner only, or also by the admin-group (mode 0660). The
+ * mode is set before the owner, so root needs no CAP_FOWNER for it. */
 static int secure_sockets(fd_broker *b, char *err, size_t errlen)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
     const char *ipc[2] = {b->ctx->backend, b->ctx->admin};
     int drop = fd_privsep_user(&b->ctx->cfg, &uid, &gid, err, errlen);
-    if (drop < 0)
+    int group = fd_admin_group(&b->ctx->cfg, &admin_gid, err, errlen);
+    if (drop < 0 || group < 0)
         return -1;
     for (int i = 0; i < 2; i++) {
         if (strncmp(ipc[i], "ipc://", 6))
             continue;
         const char *path = ipc[i] + 6;
-        if (drop && chown(path, uid, gid) < 0) {
-            snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+        if (i == 1 && chmod(path, group ? 0660 : 0600) < 0) {
+            snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
             return -1;
         }
-        if (i == 1 && chmod(path, 0600) < 0) {
-            snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+        gid_t g = i == 1 && group ? admin_gid : drop ? gid : (gid_t)-1;
+        if ((drop || g != (gid_t)-1) && chown(path, drop ? uid : (uid_t)-1, g) < 0) {
+            snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
             return -1;
         }
     }
