@@ -1,5 +1,11 @@
 /* compile.c -- word-list entries into Hyperscan databases, one per view.
  *
+ * Each entry also gets a pattern in every disguise view it qualifies for
+ * (views.h): phonetic, leet, initials (in the folded database); the emoji and
+ * split views are scanned with the compact database. Which views an entry
+ * gets: its own switches ([sound], [noleet] ...), else its label's default
+ * (fe_options.views_off), within each view's limits.
+ *
  * Each entry is matched in one view (folded or compact, see fold.h). Literal
  * terms are folded like a text and compiled as exact byte sequences (their
  * start is end - length); regexes go into their view's database as a
@@ -11,14 +17,42 @@
 #include <string.h>
 
 #include "ruleset.h"
+#include "views.h"
 
 #define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
 
 typedef struct patset {
     char **expr;
     unsigned *flags, *ids;
-    size_t n;
+    size_t n, cap;
 } patset;
+
+/* Room for one more pattern in p and one more rule in rs. 0 or -1. */
+static int grow(fe_ruleset *rs, patset *p)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        char **e = realloc(p->expr, cap * sizeof *e);
+        if (e)
+            p->expr = e;
+        unsigned *fl = e ? realloc(p->flags, cap * sizeof *fl) : NULL;
+        if (fl)
+            p->flags = fl;
+        unsigned *id = fl ? realloc(p->ids, cap * sizeof *id) : NULL;
+        if (!id)
+            return -1;
+        p->ids = id;
+        p->cap = cap;
+    }
+    if (rs->nrules == rs->rcap) {
+        rule *r = realloc(rs->rules, rs->rcap * 2 * sizeof *r);
+        if (!r)
+            return -1;
+        rs->rules = r;
+        rs->rcap *= 2;
+    }
+    return 0;
+}
 
 int fe_is_alnum(unsigned char c)
 {
@@ -92,6 +126,13 @@ static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], c
     }
     unsigned bits = fe_fold_text(rs->fold, e->term, n, tv);
     int view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT : FE_VIEW_FOLDED;
+    /* an entry written with an emoji (你🐴) keeps what the emoji stands for */
+    if (rs->readings && (fe_entry_views(rs, i) & FE_VIEW_BIT(FE_VIEW_EMOJI)) &&
+        fe_emoji_view(rs->fold, rs->readings, e->term, n, &tv[FE_VIEW_EMOJI]) > 0) {
+        view = FE_VIEW_COMPACT;
+        tv[FE_VIEW_COMPACT].len = tv[FE_VIEW_EMOJI].len;
+        memcpy(tv[FE_VIEW_COMPACT].buf, tv[FE_VIEW_EMOJI].buf, tv[FE_VIEW_EMOJI].len);
+    }
     if (tv[view].len == 0) {
         fe_errors_add(err, "%s: term folds to nothing (only separators or invisible "
                       "characters)", at);
@@ -100,6 +141,83 @@ static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], c
     rs->rules[i].view = (uint8_t)view;
     rs->rules[i].vlen = (uint32_t)tv[view].len;
     return literal_pattern(&tv[view], view);
+}
+
+unsigned fe_entry_views(const fe_ruleset *rs, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    unsigned off = e->label >= 0 ? rs->views_off[e->label] : 0;
+    if (e->flags & FE_E_RE)
+        return 0;
+    return (e->views_on | (FE_DISGUISE_VIEWS & ~off & ~e->views_off)) & FE_DISGUISE_VIEWS;
+}
+
+/* A disguise pattern of entry i into database db, reported as view (expr is
+ * taken over, freed when it cannot be added). */
+static int add_rule(fe_ruleset *rs, patset *ps, int db, char *expr, size_t i, int view,
+                    uint32_t vlen, int word)
+{
+    patset *p = &ps[db];
+    if (grow(rs, p) < 0) {
+        free(expr);
+        return -1;
+    }
+    rule *r = &rs->rules[rs->nrules];
+    *r = (rule){vlen, (uint32_t)i, (uint8_t)view, (uint8_t)word, 0, 0};
+    p->expr[p->n] = expr;
+    p->flags[p->n] = 0;
+    p->ids[p->n++] = (unsigned)rs->nrules++;
+    return 0;
+}
+
+/* Phonetic patterns already compiled: spelling variants of one term (法轮功,
+ * 法伦功, 发轮功 ...) sound alike, and one of them is enough. */
+typedef struct soundset {
+    const char **slot;
+    size_t cap;
+} soundset;
+
+static int heard(soundset *h, const char *expr)
+{
+    if (!h->slot)
+        return 0;
+    for (size_t k = fe_hash(FE_HASH_INIT, expr, strlen(expr)) & (h->cap - 1);;
+         k = (k + 1) & (h->cap - 1)) {
+        if (!h->slot[k]) {
+            h->slot[k] = expr;
+            return 0;
+        }
+        if (!strcmp(h->slot[k], expr))
+            return 1;
+    }
+}
+
+/* Entry i's patterns in the disguise views it gets and qualifies for. */
+static void disguise_patterns(fe_ruleset *rs, patset *ps, soundset *sounds, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    unsigned views = fe_entry_views(rs, i);
+    uint32_t vlen = 0;
+    char *x, *leet[FE_LEET_VARIANTS];
+    rs->rules[i].views = (uint8_t)views;
+    if ((e->flags & FE_E_RE) || e->check)
+        return;
+    int nl = views & FE_VIEW_BIT(FE_VIEW_LEET) ? fe_leet_patterns(rs->fold, e->term, leet, &vlen) : 0;
+    for (int k = 0; k < nl; k++)
+        add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, vlen, !!(e->flags & FE_E_WORD));
+    if (!rs->readings || (e->flags & FE_E_ALLOW))
+        return;
+    if ((views & FE_VIEW_BIT(FE_VIEW_PHONETIC)) &&
+        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term, &vlen))) {
+        if (heard(sounds, x))
+            free(x);
+        else
+            add_rule(rs, ps, DB_PHONETIC, x, i, FE_VIEW_PHONETIC, vlen, 0);
+    }
+    if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&
+        (x = fe_initials_pattern(rs->fold, rs->readings, e->term,
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen)))
+        add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
 }
 
 /* Entries that normalise to the same pattern: the first one is compiled,
@@ -136,17 +254,20 @@ static int dup_of(fe_ruleset *rs, dupset *d, const char *expr, size_t i)
 }
 
 /* Turn every entry into a pattern of the view it is matched in. */
-static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
+static int make_patterns(fe_ruleset *rs, patset ps[NDB], int report_only, fe_errors *err)
 {
     fe_viewbuf tv[FE_NVIEWS] = {{0}};
     dupset dups = {NULL, 16};
+    soundset sounds = {NULL, 16};
     char at[4200];
     int rc = 0;
 
     while (dups.cap < rs->wl.n * 2)
         dups.cap *= 2;
     dups.slot = calloc(dups.cap, sizeof *dups.slot);
-    int oom = !dups.slot;
+    sounds.cap = dups.cap;
+    sounds.slot = calloc(sounds.cap, sizeof *sounds.slot);
+    int oom = !dups.slot || !sounds.slot;
     for (int v = 0; v < FE_NVIEWS; v++)
         oom |= fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0;
     if (oom) {
@@ -160,6 +281,7 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
         char *expr;
         int before = err->count;
         fe_entry_where(&rs->wl, i, at, sizeof at);
+        rs->rules[i].entry = (uint32_t)i;
         if (e->flags & FE_E_RE) {
             rs->rules[i].view = (uint8_t)(e->view >= 0 ? e->view : FE_VIEW_FOLDED);
             expr = regex_pattern(rs, i, ps, &flags, at, err);
@@ -176,16 +298,28 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
             continue;
         }
         patset *p = &ps[rs->rules[i].view];
+        if (grow(rs, p) < 0) {
+            free(expr);
+            fe_errors_add(err, "out of memory");
+            rc = -1;
+            break;
+        }
         p->expr[p->n] = expr;
         p->flags[p->n] = flags;
         p->ids[p->n++] = (unsigned)i;
+        if (!report_only)
+            disguise_patterns(rs, ps, &sounds, i);
     }
 out:
     free(dups.slot);
+    free(sounds.slot);
     for (int v = 0; v < FE_NVIEWS; v++)
         fe_viewbuf_free(&tv[v]);
     return rc;
 }
+
+static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet",
+                                          "folded regex", "compact regex"};
 
 static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
 {
@@ -202,8 +336,8 @@ static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
         fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
         fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
     } else
-        fe_errors_add(err, "%s view: Hyperscan compile failed: %s",
-                      fe_view_name(db % FE_NVIEWS), ce->message);
+        fe_errors_add(err, "%s database: Hyperscan compile failed: %s", db_names[db],
+                      ce->message);
     hs_free_compile_error(ce);
     return -1;
 }
@@ -222,16 +356,18 @@ int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
     patset ps[NDB] = {{0}};
     int rc = -1;
 
-    for (int v = 0; v < NDB; v++) {
-        ps[v].expr = calloc(rs->wl.n + 1, sizeof *ps[v].expr);
-        ps[v].flags = calloc(rs->wl.n + 1, sizeof *ps[v].flags);
-        ps[v].ids = calloc(rs->wl.n + 1, sizeof *ps[v].ids);
+    for (int v = 0; v < NDB; v++) {   /* entries; disguise patterns grow them */
+        ps[v].cap = rs->wl.n + 1;
+        ps[v].expr = calloc(ps[v].cap, sizeof *ps[v].expr);
+        ps[v].flags = calloc(ps[v].cap, sizeof *ps[v].flags);
+        ps[v].ids = calloc(ps[v].cap, sizeof *ps[v].ids);
         if (!ps[v].expr || !ps[v].flags || !ps[v].ids) {
             fe_errors_add(err, "out of memory");
             goto out;
         }
     }
-    if (make_patterns(rs, ps, err) < 0 || report_only)
+    rs->nrules = rs->wl.n;
+    if (make_patterns(rs, ps, report_only, err) < 0 || report_only)
         goto out;
     for (int d = 0; d < NDB; d++)
         if (compile_db(rs, &ps[d], d, err) < 0)

@@ -1,0 +1,318 @@
+/* phonetic.c -- the phonetic view: a text read as Mandarin syllables, and its patterns.
+ *
+ * Each Chinese character becomes the token of its readings (readings.h), each
+ * Latin word that splits into pinyin syllables one token per syllable
+ * ("falungong", "Fa Lun Gong", the "gong" of "fa轮gong"), a lone digit the
+ * token of its Chinese name (4 -> si) and an emoji the readings of the
+ * characters it stands for (⌚ -> biao). Separators are skipped, as in the
+ * compact view; anything without a reading is a break. An entry becomes one
+ * position per character, each matching any of the character's readings, so
+ * an entry's polyphones match by any of their sounds.
+ *
+ * Recall by sound is easy; precision is the hard part (a two-syllable entry
+ * sounds like many real words), so fe_phonetic_accept decides per match:
+ * the term itself is left to the compact view, a span that is a real word
+ * of the dictionary is no disguise, and a two-character entry needs one of
+ * its characters kept as written and a span not held by real words on both
+ * sides (wordlists/README.md has the figures). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foldtab.h"
+#include "views.h"
+
+#define POS_MAX 32            /* characters of an entry read by sound */
+#define WORD_LETTERS 64       /* a longer Latin word is a break */
+#define SPAN_WORD 1000        /* a match that is a word this common (essay.txt) is no disguise */
+#define SIDE_WORD 300         /* words this common on both sides hold a 2-character match */
+
+static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
+                                          "wu", "liu", "qi", "ba", "jiu"};
+
+/* ---- the view --------------------------------------------------------------- */
+
+static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
+{
+    v->buf[v->len] = (char)(0x80 + tok / 94);
+    v->buf[v->len + 1] = (char)(0x21 + tok % 94);
+    v->src[v->len] = from;
+    v->src[v->len + 1] = last;
+    v->mark[v->len] = v->mark[v->len + 1] = mark;
+    v->len += 2;
+}
+
+static void brk(fe_viewbuf *v, uint32_t from)
+{
+    if (!v->len || v->buf[v->len - 1] == FE_TOK_BREAK)
+        return;
+    v->buf[v->len] = FE_TOK_BREAK;
+    v->src[v->len] = from;
+    v->mark[v->len] = 0;
+    v->len++;
+}
+
+typedef struct word {
+    char c[WORD_LETTERS];
+    uint32_t at[WORD_LETTERS];    /* input offset of each letter */
+    size_t n;
+    int bad;                      /* too long, or a letter that is not ASCII */
+} word;
+
+static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
+{
+    uint16_t toks[WORD_LETTERS];
+    uint8_t ends[WORD_LETTERS];
+    if (!w->n && !w->bad)
+        return;
+    int k = 0, digit = w->n == 1 && w->c[0] >= '0' && w->c[0] <= '9';
+    if (digit) {
+        const char *s = digit_syl[w->c[0] - '0'];
+        uint16_t t = fe_rd_typed(r, s, strlen(s));
+        if (t)
+            emit(v, t, w->at[0], w->at[0], FE_PM_DIGIT);
+        else
+            brk(v, w->at[0]);
+    } else if (!w->bad && (k = fe_rd_segment(r, w->c, w->n, toks, ends, WORD_LETTERS)) > 0) {
+        for (int i = 0, from = 0; i < k; from = ends[i++])
+            emit(v, toks[i], w->at[from], w->at[ends[i] - 1],
+                 FE_PM_LATIN | (i == 0 ? FE_PM_WSTART : 0) | (i == k - 1 ? FE_PM_WEND : 0));
+    } else
+        brk(v, w->n ? w->at[0] : 0);
+    w->n = 0;
+    w->bad = 0;
+}
+
+void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
+                      fe_viewbuf *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    word w;
+    w.n = 0;
+    w.bad = 0;
+    out->len = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = fe_utf8_decode_inline(s + i, len - i, &cp);
+        if (n < 0) {
+            flush(r, &w, out);
+            brk(out, (uint32_t)i++);
+            continue;
+        }
+        ent_t e = cp < 0x80 ? f->ascii[cp] : fe_fold_lookup(f, cp);
+        int cls = ENT_CLASS(e);
+        uint32_t at = (uint32_t)i;
+        size_t olen = ENT_LEN(e);
+        const unsigned char *o = olen ? (const unsigned char *)f->pool + ENT_OFF(e) : s + i;
+        i += (size_t)n;
+        if (cls == FE_C_DROP)
+            continue;
+        if (cls == FE_C_WORD) {
+            if ((olen ? olen : (size_t)n) != 1 || o[0] >= 0x80 || w.n == WORD_LETTERS)
+                w.bad = 1;
+            else {
+                w.c[w.n] = (char)o[0];
+                w.at[w.n++] = at;
+            }
+            continue;
+        }
+        flush(r, &w, out);
+        uint16_t tok = 0;
+        if (cls == FE_C_HAN) {
+            uint32_t c = cp;
+            if (olen)
+                fe_utf8_decode_inline(o, olen, &c);
+            if (!(tok = fe_rd_token(r, c)))
+                brk(out, at);
+            else
+                emit(out, tok, at, at, 0);
+        } else if (cp >= 0x2000 && (tok = fe_rd_token(r, cp)))
+            emit(out, tok, at, at, FE_PM_EMOJI);
+    }
+    flush(r, &w, out);
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+/* The positions of a term: per position the folded character (0 for an
+ * emoji) and its entry-side token. Returns the count, or -1 when some part
+ * has no reading (Latin letters, digits, a character we cannot read). */
+static int positions(const fe_fold *f, const fe_readings *r, const char *term, uint32_t *ch,
+                     uint16_t *tok)
+{
+    const unsigned char *s = (const unsigned char *)term;
+    size_t len = strlen(term);
+    int k = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = fe_utf8_decode_inline(s + i, len - i, &cp);
+        if (n < 0)
+            return -1;
+        i += (size_t)n;
+        ent_t e = fe_fold_lookup(f, cp);
+        int cls = ENT_CLASS(e);
+        uint32_t c = 0;
+        uint16_t t;
+        if (cls == FE_C_DROP || (cls == FE_C_SEP && !fe_rd_token(r, cp)))
+            continue;
+        if (cls == FE_C_WORD || k == POS_MAX)
+            return -1;
+        if (cls == FE_C_HAN) {
+            if (!(c = fe_rd_fold_han(f, cp)) || !(t = fe_rd_entry_token(r, c)))
+                return -1;
+        } else
+            t = fe_rd_token(r, cp);
+        ch[k] = c;
+        tok[k++] = t;
+    }
+    return k;
+}
+
+/* Append to *o the alternation of every text token that shares a syllable with tok. */
+static char *position_pattern(const fe_readings *r, uint16_t tok, uint8_t *seen, char *o)
+{
+    int ns;
+    const uint16_t *syl = fe_rd_syllables(r, tok, &ns);
+    uint16_t list[FE_TOKENS_MAX / 8];
+    size_t nl = 0;
+    memset(seen, 0, FE_TOKENS_MAX);
+    for (int k = 0; k < ns; k++) {
+        size_t nt;
+        const uint16_t *t = fe_rd_tokens_with(r, syl[k], &nt);
+        for (size_t j = 0; j < nt && nl < sizeof list / sizeof list[0]; j++)
+            if (!seen[t[j]])
+                seen[t[j]] = 1, list[nl++] = t[j];
+    }
+    o += sprintf(o, "(?:");
+    for (int hi = 0; hi < 128; hi++) {   /* grouped by first byte: \xHH[\xLL...] */
+        int any = 0;
+        for (size_t j = 0; j < nl; j++)
+            if (list[j] / 94 == hi) {
+                if (!any)
+                    o += sprintf(o, "%s\\x%02x[", o[-1] == ':' ? "" : "|", 0x80 + hi);
+                o += sprintf(o, "\\x%02x", 0x21 + list[j] % 94);
+                any = 1;
+            }
+        if (any)
+            *o++ = ']';
+    }
+    return o + sprintf(o, ")");
+}
+
+char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
+                          uint32_t *vlen)
+{
+    uint32_t ch[POS_MAX];
+    uint16_t tok[POS_MAX];
+    int n = positions(f, r, term, ch, tok);
+    if (n < 2)
+        return NULL;
+    uint8_t *seen = malloc(FE_TOKENS_MAX);
+    char *p = malloc((size_t)n * 16 * 1024 + 1), *o = p;
+    if (!seen || !p) {
+        free(seen);
+        free(p);
+        return NULL;
+    }
+    for (int k = 0; k < n; k++)
+        o = position_pattern(r, tok[k], seen, o);
+    *o = '\0';
+    free(seen);
+    *vlen = (uint32_t)n * 2;
+    return p;
+}
+
+/* ---- which matches are disguises --------------------------------------------- */
+
+/* The folded character behind the token at view byte i (0: not a character). */
+static uint32_t char_at(const fe_fold *f, const fe_viewbuf *v, const char *text, size_t len,
+                        size_t i)
+{
+    uint32_t cp;
+    if (v->mark[i] || (unsigned char)v->buf[i] < 0x80 ||
+        fe_utf8_decode_inline((const unsigned char *)text + v->src[i], len - v->src[i], &cp) < 0)
+        return 0;
+    return fe_rd_fold_han(f, cp);
+}
+
+static size_t put_utf8(uint32_t c, char *o)
+{
+    o[0] = (char)(0xe0 | c >> 12);   /* every character we read is in the BMP or ... */
+    if (c >= 0x10000) {
+        o[0] = (char)(0xf0 | c >> 18);
+        o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        o[3] = (char)(0x80 | (c & 0x3f));
+        return 4;
+    }
+    o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+    o[2] = (char)(0x80 | (c & 0x3f));
+    return 3;
+}
+
+/* The weight of the characters c[0..n) as a word of the dictionary (0: none). */
+static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
+{
+    char buf[POS_MAX * 4];
+    size_t l = 0;
+    for (int i = 0; i < n; i++) {
+        if (!c[i] || c[i] < 0x800)
+            return 0;
+        l += put_utf8(c[i], buf + l);
+    }
+    return fe_rd_word(r, buf, l);
+}
+
+int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                       const char *text, size_t len, size_t start, size_t end,
+                       const char *term)
+{
+    uint32_t ech[POS_MAX], tch[POS_MAX];
+    uint16_t etok[POS_MAX];
+    int n = (int)((end - start) / 2), same = 0, han = 1;
+
+    if (((v->mark[start] & FE_PM_LATIN) && !(v->mark[start] & FE_PM_WSTART)) ||
+        ((v->mark[end - 1] & FE_PM_LATIN) && !(v->mark[end - 1] & FE_PM_WEND)))
+        return 0;   /* typed syllables must be whole words */
+    if (positions(f, r, term, ech, etok) != n)
+        return 0;
+    for (int k = 0; k < n; k++) {
+        tch[k] = char_at(f, v, text, len, start + 2 * (size_t)k);
+        han &= tch[k] != 0;
+        same += tch[k] && tch[k] == ech[k];
+    }
+    if (!han)
+        return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
+    if (same == n || weight_of(r, tch, n) >= SPAN_WORD)
+        return 0;   /* the term itself (the compact view's), or a common real word */
+    if (n > 2)
+        return 1;
+    if (!same)
+        return 0;   /* a two-character entry keeps one of its characters */
+    /* ... and a real word on each side does not hold its two characters */
+    uint32_t left[2] = {start >= 2 ? char_at(f, v, text, len, start - 2) : 0, tch[0]};
+    uint32_t right[2] = {tch[1], end + 1 < v->len ? char_at(f, v, text, len, end) : 0};
+    return !(weight_of(r, left, 2) >= SIDE_WORD && weight_of(r, right, 2) >= SIDE_WORD);
+}
+
+void fe_phonetic_render(const fe_readings *r, const fe_viewbuf *v, size_t from, size_t to,
+                        char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = from; i < to && o + 1 < n;) {
+        unsigned char b = (unsigned char)v->buf[i];
+        if (b < 0x80) {
+            o += (size_t)snprintf(buf + o, n - o, "%s|", o ? " " : "");
+            i++;
+            continue;
+        }
+        uint16_t tok = (uint16_t)((b - 0x80) * 94 + ((unsigned char)v->buf[i + 1] - 0x21));
+        int ns;
+        const uint16_t *s = fe_rd_syllables(r, tok, &ns);
+        for (int k = 0; k < ns && o + 1 < n; k++)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? "/" : o ? " " : "",
+                                  fe_rd_syllable_name(r, s[k]));
+        i += 2;
+    }
+}
