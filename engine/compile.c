@@ -208,7 +208,8 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, soundset *sounds, size
     if (!rs->readings || (e->flags & FE_E_ALLOW))
         return;
     if ((views & FE_VIEW_BIT(FE_VIEW_PHONETIC)) &&
-        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term, &vlen))) {
+        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term,
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)), &vlen))) {
         if (heard(sounds, x))
             free(x);
         else

@@ -10,11 +10,14 @@
  * an entry's polyphones match by any of their sounds.
  *
  * Recall by sound is easy; precision is the hard part (a two-syllable entry
- * sounds like many real words), so fe_phonetic_accept decides per match:
- * the term itself is left to the compact view, a span that is a real word
- * of the dictionary is no disguise, and a two-character entry needs one of
- * its characters kept as written and a span not held by real words on both
- * sides (wordlists/README.md has the figures). */
+ * sounds like many real words), so two-character entries get the view only
+ * when they ask for it ([sound]), and fe_phonetic_accept decides per match:
+ * the term itself is left to the compact view; a span that is a common word
+ * (essay.txt weight SPAN_WORD) is no disguise; a two-character entry must
+ * keep one of its characters as written; and a substitute that makes a
+ * common word (SIDE_WORD) with the character before or after it reads as
+ * that word (强健 is "strong", 女全是 is "women are all"). Figures in
+ * wordlists/README.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,8 @@
 #define POS_MAX 32            /* characters of an entry read by sound */
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
 #define SPAN_WORD 1000        /* a match that is a word this common (essay.txt) is no disguise */
-#define SIDE_WORD 300         /* words this common on both sides hold a 2-character match */
+#define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
+#define SOUND_MIN 3           /* characters an entry needs for the view, unless it asks ([sound]) */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -199,13 +203,13 @@ static char *position_pattern(const fe_readings *r, uint16_t tok, uint8_t *seen,
     return o + sprintf(o, ")");
 }
 
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
+char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term, int asked,
                           uint32_t *vlen)
 {
     uint32_t ch[POS_MAX];
     uint16_t tok[POS_MAX];
     int n = positions(f, r, term, ch, tok);
-    if (n < 2)
+    if (n < (asked ? 2 : SOUND_MIN))
         return NULL;
     uint8_t *seen = malloc(FE_TOKENS_MAX);
     char *p = malloc((size_t)n * 16 * 1024 + 1), *o = p;
@@ -267,7 +271,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
                        const char *text, size_t len, size_t start, size_t end,
                        const char *term)
 {
-    uint32_t ech[POS_MAX], tch[POS_MAX];
+    uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0], tch[n + 1]: the neighbours */
     uint16_t etok[POS_MAX];
     int n = (int)((end - start) / 2), same = 0, han = 1;
 
@@ -277,22 +281,25 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     if (positions(f, r, term, ech, etok) != n)
         return 0;
     for (int k = 0; k < n; k++) {
-        tch[k] = char_at(f, v, text, len, start + 2 * (size_t)k);
-        han &= tch[k] != 0;
-        same += tch[k] && tch[k] == ech[k];
+        tch[k + 1] = char_at(f, v, text, len, start + 2 * (size_t)k);
+        han &= tch[k + 1] != 0;
+        same += tch[k + 1] && tch[k + 1] == ech[k];
     }
     if (!han)
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
-    if (same == n || weight_of(r, tch, n) >= SPAN_WORD)
+    if (same == n || weight_of(r, tch + 1, n) >= SPAN_WORD)
         return 0;   /* the term itself (the compact view's), or a common real word */
-    if (n > 2)
-        return 1;
-    if (!same)
+    if (n == 2 && !same)
         return 0;   /* a two-character entry keeps one of its characters */
-    /* ... and a real word on each side does not hold its two characters */
-    uint32_t left[2] = {start >= 2 ? char_at(f, v, text, len, start - 2) : 0, tch[0]};
-    uint32_t right[2] = {tch[1], end + 1 < v->len ? char_at(f, v, text, len, end) : 0};
-    return !(weight_of(r, left, 2) >= SIDE_WORD && weight_of(r, right, 2) >= SIDE_WORD);
+    tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
+    tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
+    /* a substitute that makes a common word with its neighbour reads as that word */
+    for (int k = 1; k <= n; k++)
+        if (tch[k] != ech[k - 1] &&
+            (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||
+             weight_of(r, tch + k, 2) >= SIDE_WORD))
+            return 0;
+    return 1;
 }
 
 void fe_phonetic_render(const fe_readings *r, const fe_viewbuf *v, size_t from, size_t to,

@@ -41,8 +41,9 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
 void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                       fe_viewbuf *out);
 /* The pattern of a term in the phonetic view (malloc'd), or NULL when the
- * term does not qualify; *vlen its length in the view. */
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
+ * term does not qualify (asked: the entry asked for the view, so two
+ * characters are enough); *vlen its length in the view. */
+char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term, int asked,
                           uint32_t *vlen);
 /* Whether a phonetic match of view bytes [start, end) of text is a disguise of
  * term rather than the term itself or a real word. */
