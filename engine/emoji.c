@@ -226,26 +226,6 @@ static void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from)
     v->len += n;
 }
 
-static size_t utf8_put(uint32_t c, char *o)
-{
-    if (c < 0x800) {
-        o[0] = (char)(0xc0 | c >> 6);
-        o[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xe0 | c >> 12);
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | c >> 18);
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                      fe_viewbuf *out)
 {
@@ -268,7 +248,7 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
                 (uint32_t)i);
         } else if (cls == FE_C_SEP && cp >= 0x2000 && fe_rd_emoji(r, cp, &ch) > 0) {
             char b[4];
-            put(out, b, utf8_put(ch[0], b), (uint32_t)i);
+            put(out, b, (size_t)fe_utf8_encode(ch[0], b), (uint32_t)i);
             replaced++;
         }
         i += (size_t)n;

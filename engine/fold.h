@@ -94,6 +94,9 @@ int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);
  * *cp, or returns -1 for an invalid byte (consume 1 byte). */
 int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* Encode code point c as UTF-8 into o (room for 4 bytes); returns its length. */
+int fe_utf8_encode(uint32_t c, char *o);
+
 const char *fe_view_name(int view);
 int fe_view_lookup(const char *name);
 

@@ -239,21 +239,6 @@ static uint32_t char_at(const fe_fold *f, const fe_viewbuf *v, const char *text,
     return fe_rd_fold_han(f, cp);
 }
 
-static size_t put_utf8(uint32_t c, char *o)
-{
-    o[0] = (char)(0xe0 | c >> 12);   /* every character we read is in the BMP or ... */
-    if (c >= 0x10000) {
-        o[0] = (char)(0xf0 | c >> 18);
-        o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (c & 0x3f));
-        return 4;
-    }
-    o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[2] = (char)(0x80 | (c & 0x3f));
-    return 3;
-}
-
 /* The weight of the characters c[0..n) as a word of the dictionary (0: none). */
 static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
 {
@@ -262,7 +247,7 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
     for (int i = 0; i < n; i++) {
         if (!c[i] || c[i] < 0x800)
             return 0;
-        l += put_utf8(c[i], buf + l);
+        l += (size_t)fe_utf8_encode(c[i], buf + l);
     }
     return fe_rd_word(r, buf, l);
 }

@@ -16,6 +16,7 @@
 #include "foldtab.h"
 #include "readings.h"
 #include "views.h"
+#include "words.h"
 #include "wordlist.h"
 
 #define ENTRY_SHARE 5         /* %: readings an entry's character matches */
@@ -44,10 +45,7 @@ struct fe_readings {
     uint32_t *with_off;          /* tokens holding syllable s: with_tok[with_off[s] .. with_off[s+1]) */
     uint16_t *with_tok;
     uint8_t *text_tok;           /* 1: the token can occur in a text */
-    char *words;                 /* word pool: [len][bytes]... */
-    size_t wlen, wcap;
-    uint32_t *whash;             /* offset + 1 into words, 0 empty */
-    size_t whcap;
+    fe_words words;              /* the dictionary of real words */
     emoji *emoji;                /* sorted by cp */
     size_t nemoji;
     uint64_t hash;               /* of every line read: part of the lists' version */
@@ -173,78 +171,6 @@ static cptok *cp_slot(fe_readings *r, uint32_t cp)
     return &r->pages[r->index[p]][cp & 255];
 }
 
-/* The slot of word s[0..n) in the word table, or NULL. */
-static uint32_t *word_find(const fe_readings *r, const char *s, size_t n)
-{
-    if (!r->whcap || n > 255)
-        return NULL;
-    for (size_t k = fe_hash(FE_HASH_INIT, s, n) & (r->whcap - 1); r->whash[k];
-         k = (k + 1) & (r->whcap - 1)) {
-        const char *w = r->words + r->whash[k] - 1;
-        if ((unsigned char)w[0] == n && !memcmp(w + 5, s, n))
-            return &r->whash[k];
-    }
-    return NULL;
-}
-
-static int word_add(fe_readings *r, const char *s, size_t n, uint32_t weight)
-{
-    if (n == 0 || n > 255)
-        return 0;
-    uint32_t *had = word_find(r, s, n);
-    if (had) {   /* the largest weight of its spellings */
-        char *w = r->words + *had - 1 + 1;
-        uint32_t old;
-        memcpy(&old, w, 4);
-        if (weight > old)
-            memcpy(w, &weight, 4);
-        return 0;
-    }
-    if (r->wlen + n + 5 > r->wcap) {
-        size_t cap = r->wcap ? r->wcap * 2 : 1 << 18;
-        char *p = realloc(r->words, cap);
-        if (!p)
-            return -1;
-        r->words = p;
-        r->wcap = cap;
-    }
-    if ((r->wlen + n + 5) * 2 > r->whcap * 10) {   /* keep the table under ~50% */
-        size_t cap = r->whcap ? r->whcap * 2 : 1 << 15;
-        uint32_t *t = calloc(cap, sizeof *t);
-        if (!t)
-            return -1;
-        for (size_t i = 0; i < r->whcap; i++)
-            if (r->whash[i]) {
-                const char *w = r->words + r->whash[i] - 1;
-                size_t k = fe_hash(FE_HASH_INIT, w + 5, (unsigned char)w[0]) & (cap - 1);
-                while (t[k])
-                    k = (k + 1) & (cap - 1);
-                t[k] = r->whash[i];
-            }
-        free(r->whash);
-        r->whash = t;
-        r->whcap = cap;
-    }
-    size_t k = fe_hash(FE_HASH_INIT, s, n) & (r->whcap - 1);
-    while (r->whash[k])
-        k = (k + 1) & (r->whcap - 1);
-    r->whash[k] = (uint32_t)r->wlen + 1;
-    r->words[r->wlen] = (char)n;
-    memcpy(r->words + r->wlen + 1, &weight, 4);
-    memcpy(r->words + r->wlen + 5, s, n);
-    r->wlen += n + 5;
-    return 0;
-}
-
-static size_t utf8_put(uint32_t c, char *o)
-{
-    int m = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    for (int b = m - 1; b > 0; b--, c >>= 6)
-        o[b] = (char)(0x80 | (c & 0x3f));
-    o[0] = (char)(m == 2 ? 0xc0 | c : m == 3 ? 0xe0 | c : 0xf0 | c);
-    return (size_t)m;
-}
-
 /* ---- the dictionary --------------------------------------------------------- */
 
 typedef struct rvec { reading *v; size_t n, cap; } rvec;
@@ -285,12 +211,12 @@ static int dict_line(fe_readings *r, const fe_fold *f, char *line, rvec *rv)
         int k = fe_utf8_decode(s + i, n - i, &cp);
         if (k < 0 || !(cp = fe_rd_fold_han(f, cp)) || wl + 4 > sizeof word)
             return 0;   /* not all Chinese: not for us */
-        wl += utf8_put(cp, word + wl);
+        wl += (size_t)fe_utf8_encode(cp, word + wl);
         first = nch++ ? first : cp;
         i += (size_t)k;
     }
     if (nch > 1)
-        return word_add(r, word, wl, DICT_WORD_WEIGHT);
+        return fe_words_add(&r->words, word, wl, DICT_WORD_WEIGHT);
     if (nch != 1 || strchr(code, ' '))
         return 0;
     double share = 100;
@@ -376,11 +302,11 @@ static int load_essay(fe_readings *r, const fe_fold *f, const char *path, char *
                 wl = 0;
                 break;
             }
-            wl += utf8_put(cp, word + wl);
+            wl += (size_t)fe_utf8_encode(cp, word + wl);
             i += (size_t)k;
         }
         if (wl > 3)   /* two characters or more */
-            rc = word_add(r, word, wl, (uint32_t)atol(tab + 1));
+            rc = fe_words_add(&r->words, word, wl, (uint32_t)atol(tab + 1));
     }
     fclose(fp);
     if (rc < 0)
@@ -538,8 +464,7 @@ void fe_readings_free(fe_readings *r)
     free(r->with_off);
     free(r->with_tok);
     free(r->text_tok);
-    free(r->words);
-    free(r->whash);
+    fe_words_free(&r->words);
     free(r->emoji);
     free(r);
 }
@@ -547,7 +472,7 @@ void fe_readings_free(fe_readings *r)
 size_t fe_readings_memory(const fe_readings *r)
 {
     return sizeof *r + r->npages * sizeof r->pages[0] + r->setcap * sizeof r->sets[0] +
-           r->sethcap * sizeof *r->sethash + r->wcap + r->whcap * sizeof *r->whash +
+           r->sethcap * sizeof *r->sethash + fe_words_memory(&r->words) +
            (r->nsyl + 1) * sizeof *r->with_off + r->with_off[r->nsyl] * sizeof *r->with_tok +
            FE_TOKENS_MAX + r->nemoji * sizeof *r->emoji;
 }
@@ -617,11 +542,7 @@ int fe_rd_segment(const fe_readings *r, const char *s, size_t n, uint16_t *toks,
 
 uint32_t fe_rd_word(const fe_readings *r, const char *s, size_t n)
 {
-    const uint32_t *slot = word_find(r, s, n);
-    uint32_t w = 0;
-    if (slot)
-        memcpy(&w, r->words + *slot - 1 + 1, 4);
-    return slot && !w ? 1 : w;
+    return fe_words_weight(&r->words, s, n);
 }
 
 int fe_rd_emoji(const fe_readings *r, uint32_t cp, const uint32_t **chars)
