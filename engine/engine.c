@@ -145,6 +145,7 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
 {
     switch (view) {
     case FE_VIEW_FOLDED: case FE_VIEW_COMPACT: return rs->db[view];
+    case FE_VIEW_EMOJI: return rs->readings ? rs->db[DB_COMPACT] : NULL;
     case FE_VIEW_PHONETIC: return rs->db[DB_PHONETIC];
     case FE_VIEW_LEET: return rs->db[DB_LEET];
     default: return NULL;

@@ -19,7 +19,8 @@
 #include "views.h"
 
 #define LEET_MAX 256          /* letters of an entry read by the leet view */
-#define MASK_MAX 10           /* a one-word entry up to this long is also matched masked */
+#define MASK_MAX 7            /* a one-word entry up to this long is also matched masked
+                                 (swearwords are short; longer ones multiply patterns) */
 #define M_RUN 0xffffu         /* mark[]: the run's length ... */
 #define M_REAL 0x10000u       /* ... and whether its first character was a letter */
 

@@ -172,35 +172,28 @@ static int positions(const fe_fold *f, const fe_readings *r, const char *term, u
     return k;
 }
 
-/* Append to *o the alternation of every text token that shares a syllable with tok. */
-static char *position_pattern(const fe_readings *r, uint16_t tok, uint8_t *seen, char *o)
+/* Append to *o what matches a character of entry-side token tok: the token of
+ * each of its readings (a literal when it has one, else an alternation). */
+static char *position_pattern(const fe_readings *r, uint16_t tok, char *o)
 {
     int ns;
     const uint16_t *syl = fe_rd_syllables(r, tok, &ns);
-    uint16_t list[FE_TOKENS_MAX / 8];
-    size_t nl = 0;
-    memset(seen, 0, FE_TOKENS_MAX);
+    int alt = 0;
     for (int k = 0; k < ns; k++) {
         size_t nt;
         const uint16_t *t = fe_rd_tokens_with(r, syl[k], &nt);
-        for (size_t j = 0; j < nt && nl < sizeof list / sizeof list[0]; j++)
-            if (!seen[t[j]])
-                seen[t[j]] = 1, list[nl++] = t[j];
+        for (size_t j = 0; j < nt; j++) {
+            if (!alt++ && ns > 1)
+                o += sprintf(o, "(?:");
+            else if (alt > 1)
+                *o++ = '|';
+            o += sprintf(o, "\\x%02x\\x%02x", 0x80 + t[j] / 94, 0x21 + t[j] % 94);
+        }
     }
-    o += sprintf(o, "(?:");
-    for (int hi = 0; hi < 128; hi++) {   /* grouped by first byte: \xHH[\xLL...] */
-        int any = 0;
-        for (size_t j = 0; j < nl; j++)
-            if (list[j] / 94 == hi) {
-                if (!any)
-                    o += sprintf(o, "%s\\x%02x[", o[-1] == ':' ? "" : "|", 0x80 + hi);
-                o += sprintf(o, "\\x%02x", 0x21 + list[j] % 94);
-                any = 1;
-            }
-        if (any)
-            *o++ = ']';
-    }
-    return o + sprintf(o, ")");
+    if (alt && ns > 1)
+        *o++ = ')';
+    *o = '\0';
+    return o;
 }
 
 char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term, int asked,
@@ -211,17 +204,12 @@ char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *te
     int n = positions(f, r, term, ch, tok);
     if (n < (asked ? 2 : SOUND_MIN))
         return NULL;
-    uint8_t *seen = malloc(FE_TOKENS_MAX);
-    char *p = malloc((size_t)n * 16 * 1024 + 1), *o = p;
-    if (!seen || !p) {
-        free(seen);
-        free(p);
+    char *p = malloc((size_t)n * (FE_SET_MAX * 17 + 8) + 1), *o = p;
+    if (!p)
         return NULL;
-    }
-    for (int k = 0; k < n; k++)
-        o = position_pattern(r, tok[k], seen, o);
     *o = '\0';
-    free(seen);
+    for (int k = 0; k < n; k++)
+        o = position_pattern(r, tok[k], o);
     *vlen = (uint32_t)n * 2;
     return p;
 }
