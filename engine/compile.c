@@ -170,51 +170,24 @@ static int add_rule(fe_ruleset *rs, patset *ps, int db, char *expr, size_t i, in
     return 0;
 }
 
-/* Phonetic patterns already compiled: spelling variants of one term (法轮功,
- * 法伦功, 发轮功 ...) sound alike, and one of them is enough. */
-typedef struct soundset {
-    const char **slot;
-    size_t cap;
-} soundset;
-
-static int heard(soundset *h, const char *expr)
-{
-    if (!h->slot)
-        return 0;
-    for (size_t k = fe_hash(FE_HASH_INIT, expr, strlen(expr)) & (h->cap - 1);;
-         k = (k + 1) & (h->cap - 1)) {
-        if (!h->slot[k]) {
-            h->slot[k] = expr;
-            return 0;
-        }
-        if (!strcmp(h->slot[k], expr))
-            return 1;
-    }
-}
-
 /* Entry i's patterns in the disguise views it gets and qualifies for. */
-static void disguise_patterns(fe_ruleset *rs, patset *ps, soundset *sounds, size_t i)
+static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
 {
     const fe_entry *e = &rs->wl.entries[i];
     unsigned views = fe_entry_views(rs, i);
-    uint32_t vlen = 0;
+    uint32_t vlen = 0, lens[FE_LEET_VARIANTS];
     char *x, *leet[FE_LEET_VARIANTS];
     rs->rules[i].views = (uint8_t)views;
     if ((e->flags & FE_E_RE) || e->check)
         return;
-    int nl = views & FE_VIEW_BIT(FE_VIEW_LEET) ? fe_leet_patterns(rs->fold, e->term, leet, &vlen) : 0;
+    int nl = views & FE_VIEW_BIT(FE_VIEW_LEET) ? fe_leet_patterns(rs->fold, e->term, leet, lens) : 0;
     for (int k = 0; k < nl; k++)
-        add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, vlen, !!(e->flags & FE_E_WORD));
+        add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, lens[k], !!(e->flags & FE_E_WORD));
     if (!rs->readings || (e->flags & FE_E_ALLOW))
         return;
     if ((views & FE_VIEW_BIT(FE_VIEW_PHONETIC)) &&
-        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term,
-                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)), &vlen))) {
-        if (heard(sounds, x))
-            free(x);
-        else
-            add_rule(rs, ps, DB_PHONETIC, x, i, FE_VIEW_PHONETIC, vlen, 0);
-    }
+        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term, &vlen)))
+        add_rule(rs, ps, DB_PHONETIC, x, i, FE_VIEW_PHONETIC, vlen, 0);
     if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&
         (x = fe_initials_pattern(rs->fold, rs->readings, e->term,
                                  !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen)))
@@ -259,16 +232,13 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], int report_only, fe_err
 {
     fe_viewbuf tv[FE_NVIEWS] = {{0}};
     dupset dups = {NULL, 16};
-    soundset sounds = {NULL, 16};
     char at[4200];
     int rc = 0;
 
     while (dups.cap < rs->wl.n * 2)
         dups.cap *= 2;
     dups.slot = calloc(dups.cap, sizeof *dups.slot);
-    sounds.cap = dups.cap;
-    sounds.slot = calloc(sounds.cap, sizeof *sounds.slot);
-    int oom = !dups.slot || !sounds.slot;
+    int oom = !dups.slot;
     for (int v = 0; v < FE_NVIEWS; v++)
         oom |= fe_viewbuf_alloc(rs->fold, &tv[v], TERM_MAX) < 0;
     if (oom) {
@@ -309,11 +279,10 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], int report_only, fe_err
         p->flags[p->n] = flags;
         p->ids[p->n++] = (unsigned)i;
         if (!report_only)
-            disguise_patterns(rs, ps, &sounds, i);
+            disguise_patterns(rs, ps, i);
     }
 out:
     free(dups.slot);
-    free(sounds.slot);
     for (int v = 0; v < FE_NVIEWS; v++)
         fe_viewbuf_free(&tv[v]);
     return rc;

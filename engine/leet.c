@@ -7,10 +7,10 @@
  * its length in mark[] (fuuuuck -> fuck, run 4). Everything else separates.
  * An entry (Latin letters only) is read the same way; its patterns are that
  * and, for one word of up to MASK_MAX letters, each spelling with one or two
- * neighbouring middle letters masked (f*ck, fu*k, f**k): literals, which
- * Hyperscan compiles a hundred times faster than the same as classes. fe_leet_accept then asks that each letter of the
+ * neighbouring middle letters masked (f*ck, fu*k, f**k, a**hole): literals,
+ * which Hyperscan compiles a hundred times faster than the same as classes. fe_leet_accept then asks that each letter of the
  * text be at least as long as the entry's (ass is not as) and that at least
- * half of the characters be real letters (455 is a number). */
+ * a third of the characters be real letters (455 is a number). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,12 +165,31 @@ static ebuf *ebuf_init(ebuf *e)
     return e;
 }
 
-/* The literal pattern of view bytes b[0..n) with mask '*' at positions [m, m + k). */
-static char *variant(const char *b, size_t n, size_t m, size_t k)
+/* The entry's letters written out (runs expanded), into out; their count. */
+static size_t letters(const ebuf *e, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < (e->mark[i] & M_RUN) && k < LEET_MAX; r++)
+            out[k++] = e->buf[i];
+    return k;
+}
+
+/* Letters l[0..n) with [m, m + w) masked, as the leet view writes them (runs of
+ * one letter once), as a literal pattern; *vlen its length. NULL when out of memory. */
+static char *variant(const char *l, size_t n, size_t m, size_t w, uint32_t *vlen)
 {
     char *p = malloc(n * 4 + 1), *o = p;
-    for (size_t i = 0; p && i < n; i++)
-        o += sprintf(o, "\\x%02x", i >= m && i < m + k ? '*' : (unsigned char)b[i]);
+    char prev = 0;
+    *vlen = 0;
+    for (size_t i = 0; p && i < n; i++) {
+        char c = i >= m && i < m + w ? '*' : l[i];
+        if (c != '*' && c == prev)
+            continue;
+        o += sprintf(o, "\\x%02x", (unsigned char)c);
+        prev = c;
+        ++*vlen;
+    }
     if (p)
         *o = '\0';
     return p;
@@ -179,16 +198,17 @@ static char *variant(const char *b, size_t n, size_t m, size_t k)
 int fe_leet_patterns(const fe_fold *f, const char *term, char **out, uint32_t *vlen)
 {
     ebuf eb, *e = ebuf_init(&eb);
-    size_t n = read_entry(f, term, &e->v);
+    char l[LEET_MAX];
+    size_t n = read_entry(f, term, &e->v), nl;
     int k = 0;
-    if (!n || !(out[k++] = variant(e->buf, n, 0, 0)))
+    if (!n || !(out[k] = variant(e->buf, n, n, 0, &vlen[k])))
         return 0;
-    *vlen = (uint32_t)n;
-    if (n > MASK_MAX || memchr(e->buf, ' ', n))
+    k++;
+    if (memchr(e->buf, ' ', n) || (nl = letters(e, n, l)) > MASK_MAX)
         return k;
-    for (size_t m = 1; m + 1 < n; m++)   /* one or two middle letters masked */
-        for (size_t w = 1; w <= 2 && m + w < n && k < FE_LEET_VARIANTS; w++)
-            if (!(out[k] = variant(e->buf, n, m, w)))
+    for (size_t m = 1; m + 1 < nl; m++)   /* one or two middle letters masked */
+        for (size_t w = 1; w <= 2 && m + w < nl && k < FE_LEET_VARIANTS; w++)
+            if (!(out[k] = variant(l, nl, m, w, &vlen[k])))
                 return k;
             else
                 k++;
@@ -200,14 +220,15 @@ int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t e
 {
     ebuf eb, *e = ebuf_init(&eb);   /* on the stack: the scan path does not allocate */
     size_t n = read_entry(f, term, &e->v), real = 0, all = 0;
-    int ok = n == end - start;
-    for (size_t i = 0; ok && i < n; i++) {
-        uint32_t t = v->mark[start + i], want = e->mark[i] & M_RUN;
+    int masked = memchr(v->buf + start, '*', end - start) != NULL, ok = 1;
+    for (size_t i = 0; i < end - start; i++) {
+        uint32_t t = v->mark[start + i];
         if (v->buf[start + i] == '*')
             continue;
-        ok = (t & M_RUN) >= want;
+        if (!masked)   /* each letter at least as long as the entry's (ass is not as) */
+            ok &= i < n && (t & M_RUN) >= (e->mark[i] & M_RUN);
         all += t & M_RUN;
         real += t & M_REAL ? t & M_RUN : 0;
     }
-    return ok && real * 2 >= all;
+    return ok && real * 3 >= all;
 }

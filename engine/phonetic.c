@@ -10,8 +10,9 @@
  * an entry's polyphones match by any of their sounds.
  *
  * Recall by sound is easy; precision is the hard part (a two-syllable entry
- * sounds like many real words), so two-character entries get the view only
- * when they ask for it ([sound]), and fe_phonetic_accept decides per match:
+ * sounds like many real words), so a two-character entry matches a text of
+ * characters only when it asks ([sound]; emoji, digits and typed pinyin are
+ * written on purpose and always count), and fe_phonetic_accept decides per match:
  * the term itself is left to the compact view; a span that is a common word
  * (essay.txt weight SPAN_WORD) is no disguise; a two-character entry must
  * keep one of its characters as written; and a substitute that makes a
@@ -27,9 +28,10 @@
 
 #define POS_MAX 32            /* characters of an entry read by sound */
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
-#define SPAN_WORD 1000        /* a match that is a word this common (essay.txt) is no disguise */
+#define SPAN_WORD 500         /* a match that is a word this common (essay.txt) is no disguise */
 #define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
-#define SOUND_MIN 3           /* characters an entry needs for the view, unless it asks ([sound]) */
+#define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
+                                 unless it asks ([sound]) */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -196,13 +198,13 @@ static char *position_pattern(const fe_readings *r, uint16_t tok, char *o)
     return o;
 }
 
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term, int asked,
+char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
                           uint32_t *vlen)
 {
     uint32_t ch[POS_MAX];
     uint16_t tok[POS_MAX];
     int n = positions(f, r, term, ch, tok);
-    if (n < (asked ? 2 : SOUND_MIN))
+    if (n < 2)
         return NULL;
     char *p = malloc((size_t)n * (FE_SET_MAX * 17 + 8) + 1), *o = p;
     if (!p)
@@ -242,7 +244,7 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
 
 int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
                        const char *text, size_t len, size_t start, size_t end,
-                       const char *term)
+                       const char *term, int asked)
 {
     uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0], tch[n + 1]: the neighbours */
     uint16_t etok[POS_MAX];
@@ -260,17 +262,20 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     }
     if (!han)
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
+    if (n < SOUND_MIN && !asked)
+        return 0;   /* two characters by sound alone only when the entry asks */
     if (same == n || weight_of(r, tch + 1, n) >= SPAN_WORD)
         return 0;   /* the term itself (the compact view's), or a common real word */
     if (n == 2 && !same)
         return 0;   /* a two-character entry keeps one of its characters */
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
-    /* a substitute that makes a common word with its neighbour reads as that word */
+    /* a substitute that makes a common word with its neighbour reads as that word
+     * (for two characters, the span itself was the word to ask about) */
     for (int k = 1; k <= n; k++)
         if (tch[k] != ech[k - 1] &&
-            (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||
-             weight_of(r, tch + k, 2) >= SIDE_WORD))
+            ((!(n == 2 && k == 2) && weight_of(r, tch + k - 1, 2) >= SIDE_WORD) ||
+             (!(n == 2 && k == 1) && weight_of(r, tch + k, 2) >= SIDE_WORD)))
             return 0;
     return 1;
 }

@@ -89,7 +89,7 @@ static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, size
         return (r->views & FE_VIEW_BIT(c->view)) != 0;
     case FE_VIEW_PHONETIC:
         return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
-                                  e->term);
+                                  e->term, !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
     case FE_VIEW_LEET:
         return fe_leet_accept(rs->fold, c->v, start, end, e->term);
     default:
@@ -174,8 +174,10 @@ static void dedupe(fe_scratch *sc)
 }
 
 /* A disguise match of an entry that a base view (or an earlier disguise view)
- * matched at an overlapping place adds nothing: drop it. The rest were found
- * only through a disguise view and take the configured action. */
+ * matched at an overlapping place adds nothing: drop it; so does one of the
+ * same span, view and label as an earlier one (spelling variants of a term
+ * sound alike). The rest were found only through a disguise view and take
+ * the configured action. */
 static void disguise_only(const fe_ruleset *rs, fe_scratch *sc)
 {
     size_t k = 0;
@@ -184,8 +186,10 @@ static void disguise_only(const fe_ruleset *rs, fe_scratch *sc)
         int dup = 0;
         for (size_t j = 0; j < sc->n && !dup && m->view >= FE_NBASE_VIEWS; j++) {
             const fe_match *o = &sc->m[j];
-            dup = j != i && o->entry == m->entry && o->view < m->view && o->start < m->end &&
-                  m->start < o->end;
+            dup = j != i && ((o->entry == m->entry && o->view < m->view && o->start < m->end &&
+                              m->start < o->end) ||   /* a base view found it there */
+                             (j < i && o->view == m->view && o->label == m->label &&
+                              o->start == m->start && o->end == m->end)); /* 法轮功, 法伦功 */
         }
         if (dup)
             continue;

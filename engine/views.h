@@ -41,15 +41,15 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
 void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                       fe_viewbuf *out);
 /* The pattern of a term in the phonetic view (malloc'd), or NULL when the
- * term does not qualify (asked: the entry asked for the view, so two
- * characters are enough); *vlen its length in the view. */
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term, int asked,
+ * term does not qualify; *vlen its length in the view. */
+char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
                           uint32_t *vlen);
 /* Whether a phonetic match of view bytes [start, end) of text is a disguise of
- * term rather than the term itself or a real word. */
+ * term rather than the term itself or a real word (asked: the entry asked
+ * for the view, [sound]). */
 int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
                        const char *text, size_t len, size_t start, size_t end,
-                       const char *term);
+                       const char *term, int asked);
 /* "nv quan" for view bytes [from, to) */
 void fe_phonetic_render(const fe_readings *r, const fe_viewbuf *v, size_t from, size_t to,
                         char *buf, size_t n);
@@ -62,8 +62,9 @@ char *fe_initials_pattern(const fe_fold *f, const fe_readings *r, const char *te
 /* leet.c */
 void fe_leet_view(const fe_fold *f, const char *text, size_t len, fe_viewbuf *out);
 #define FE_LEET_VARIANTS 20   /* patterns of one entry in the leet view, at most */
-/* The entry's patterns (malloc'd) into out[FE_LEET_VARIANTS]; returns how
- * many (0: the term is not Latin letters); *vlen their length in the view. */
+/* The entry's patterns (malloc'd) into out[FE_LEET_VARIANTS] and their
+ * lengths in the view into vlen[]; returns how many (0: the term is not
+ * Latin letters). */
 int fe_leet_patterns(const fe_fold *f, const char *term, char **out, uint32_t *vlen);
 int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t end,
                    const char *term);
