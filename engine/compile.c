@@ -1,8 +1,8 @@
 /* compile.c -- word-list entries into Hyperscan databases, one per view.
  *
  * Each entry also gets a pattern in every disguise view it qualifies for
- * (views.h): phonetic, leet, initials (in the folded database); the emoji and
- * split views are scanned with the compact database. Which views an entry
+ * (views.h): phonetic, leet, initials (in the folded database); the emoji
+ * view is scanned with the compact database. Which views an entry
  * gets: its own switches ([sound], [noleet] ...), else its label's default
  * (fe_options.views_off), within each view's limits.
  *

@@ -16,8 +16,7 @@
  *   phonetic - every character, typed pinyin syllable, single digit and
  *              emoji as its Mandarin readings (phonetic.c);
  *   initials - pinyin initials of long entries (nmsl), matched in folded;
- *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c);
- *   split    - the compact view with split characters joined (弓虽 -> 强). */
+ *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c). */
 #ifndef FE_FOLD_H
 #define FE_FOLD_H
 
@@ -26,12 +25,12 @@
 
 enum fe_view {
     FE_VIEW_FOLDED, FE_VIEW_COMPACT,          /* the base views */
-    FE_VIEW_EMOJI, FE_VIEW_PHONETIC, FE_VIEW_INITIALS, FE_VIEW_LEET, FE_VIEW_SPLIT,
+    FE_VIEW_EMOJI, FE_VIEW_PHONETIC, FE_VIEW_INITIALS, FE_VIEW_LEET,
     FE_NVIEWS
 };
 #define FE_NBASE_VIEWS 2            /* folded and compact; the rest are disguise views */
 #define FE_VIEW_BIT(v) (1u << (v))
-#define FE_DISGUISE_VIEWS 0x7cu     /* the bits of every disguise view */
+#define FE_DISGUISE_VIEWS 0x3cu     /* the bits of every disguise view */
 
 /* Character classes after folding. */
 enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };

@@ -85,7 +85,7 @@ static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, size
 {
     const fe_ruleset *rs = c->sc->rs;
     switch (c->view) {
-    case FE_VIEW_EMOJI: case FE_VIEW_SPLIT:
+    case FE_VIEW_EMOJI:
         return (r->views & FE_VIEW_BIT(c->view)) != 0;
     case FE_VIEW_PHONETIC:
         return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
@@ -234,7 +234,7 @@ static void decide(fe_scratch *sc, fe_result *r)
 }
 
 /* Which buffer each view scans, with which database (initials are patterns
- * of the folded database; emoji and split views use the compact one). */
+ * of the folded database; the emoji view uses the compact one). */
 static const struct {
     int view, db;
 } scans[] = {

@@ -6,7 +6,7 @@
  *   phonetic.c  the phonetic view: tokens of reading sets, 2 bytes each
  *   initials.c  the initials of an entry, as a whole word of the folded view
  *   leet.c      the leet view: Latin letters past leetspeak, masks, stretching
- *   split.c     the split view: adjacent components joined into the character
+ *   chain.c     how a match was found through them, for people
  *
  * A phonetic token is 2 bytes: the first in 0x80..0xff, the second in
  * 0x21..0x7e, so a pattern can only match at a token's start; 0x20 is a

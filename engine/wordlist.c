@@ -38,7 +38,7 @@ static const struct {
     int view;
 } switches[] = {
     {"sound", FE_VIEW_PHONETIC}, {"emoji", FE_VIEW_EMOJI}, {"initials", FE_VIEW_INITIALS},
-    {"leet", FE_VIEW_LEET}, {"split", FE_VIEW_SPLIT},
+    {"leet", FE_VIEW_LEET},
 };
 
 unsigned fe_wl_switch(const char *name, int *off)
@@ -120,7 +120,7 @@ static int directive(defaults *d, char *s, const char *where, fe_errors *err)
         }
     } else {
         fe_errors_add(err, "%s: unknown directive '%s' (@label, @action, @word, @view, @allow, "
-                      "@sound, @emoji, @initials, @leet, @split, their @no forms, @nodisguise)",
+                      "@sound, @emoji, @initials, @leet, their @no forms, @nodisguise)",
                       where, s);
         return -1;
     }

@@ -11,7 +11,7 @@
  *   @sound @nosound ...       disguise views on or off for the entries that follow
  *   [opt,opt] term            action=, label=, word, noword, re, view=, check=,
  *                             sound, nosound, emoji, noemoji, initials, noinitials,
- *                             leet, noleet, split, nosplit, nodisguise
+ *                             leet, noleet, nodisguise
  * A file named after a taxonomy label ("porn.txt") takes that label. */
 #ifndef FE_WORDLIST_H
 #define FE_WORDLIST_H
