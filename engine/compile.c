@@ -20,6 +20,8 @@
 #include "views.h"
 
 #define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
+#define LEET_SHORT 3      /* lint: a leet pattern shorter than this, not [word] */
+#define INITIALS_SHORT 4  /* lint: initials shorter than this (asked for) */
 
 typedef struct patset {
     char **expr;
@@ -180,7 +182,12 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
     rs->rules[i].views = (uint8_t)views;
     if ((e->flags & FE_E_RE) || e->check)
         return;
+    char at[4200];
+    fe_entry_where(&rs->wl, i, at, sizeof at);
     int nl = views & FE_VIEW_BIT(FE_VIEW_LEET) ? fe_leet_patterns(rs->fold, e->term, leet, lens) : 0;
+    if (nl && lens[0] < LEET_SHORT && !(e->flags & FE_E_WORD))
+        fe_errors_add(&rs->warnings, "%s: '%s' is %u letters in the leet view (doubled letters "
+                      "once): [word] keeps it from matching inside words", at, e->term, lens[0]);
     for (int k = 0; k < nl; k++)
         add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, lens[k], !!(e->flags & FE_E_WORD));
     if (!rs->readings || (e->flags & FE_E_ALLOW))
@@ -190,8 +197,12 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
         add_rule(rs, ps, DB_PHONETIC, x, i, FE_VIEW_PHONETIC, vlen, 0);
     if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&
         (x = fe_initials_pattern(rs->fold, rs->readings, e->term,
-                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen)))
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen))) {
+        if (vlen < INITIALS_SHORT)
+            fe_errors_add(&rs->warnings, "%s: '%s' has %u-letter initials: English "
+                          "abbreviations may be read as it", at, e->term, vlen);
         add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
+    }
 }
 
 /* Entries that normalise to the same pattern: the first one is compiled,
