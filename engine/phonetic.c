@@ -89,10 +89,11 @@ static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
     w->bad = 0;
 }
 
-void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                      fe_viewbuf *out)
+size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
+                        fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
+    size_t emoji = 0;
     word w;
     w.n = 0;
     w.bad = 0;
@@ -132,10 +133,13 @@ void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, 
                 brk(out, at);
             else
                 emit(out, tok, at, at, 0);
-        } else if (cp >= 0x2000 && (tok = fe_rd_token(r, cp)))
+        } else if (cp >= 0x2000 && (tok = fe_rd_token(r, cp))) {
             emit(out, tok, at, at, FE_PM_EMOJI);
+            emoji++;
+        }
     }
     flush(r, &w, out);
+    return emoji;
 }
 
 /* ---- entries ---------------------------------------------------------------- */

@@ -247,9 +247,10 @@ static const struct {
  * emoji view only when the text has an emoji we read. */
 static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
 {
+    size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
-        fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
-    if (rs->readings && rs->db[DB_COMPACT] &&
+        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+    if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
     if (rs->db[DB_LEET])

@@ -37,9 +37,10 @@ int fe_emoji_load(fe_readings *r, const fe_fold *f, const char *dir, const char 
 size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                      fe_viewbuf *out);
 
-/* phonetic.c */
-void fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                      fe_viewbuf *out);
+/* phonetic.c: the view; returns how many emoji it read (the emoji view is
+ * needed only then). */
+size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
+                        fe_viewbuf *out);
 /* The pattern of a term in the phonetic view (malloc'd), or NULL when the
  * term does not qualify; *vlen its length in the view. */
 char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
