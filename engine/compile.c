@@ -26,8 +26,15 @@
 typedef struct patset {
     char **expr;
     unsigned *flags, *ids;
+    size_t *lens;         /* the phonetic and leet sets: literals of these lengths */
     size_t n, cap;
 } patset;
+
+/* The databases whose patterns are plain literals (hs_compile_lit_multi). */
+static int literal_db(int db)
+{
+    return db == DB_PHONETIC || db == DB_LEET;
+}
 
 /* Room for one more pattern in p and one more rule in rs. 0 or -1. */
 static int grow(fe_ruleset *rs, patset *p)
@@ -41,9 +48,12 @@ static int grow(fe_ruleset *rs, patset *p)
         if (fl)
             p->flags = fl;
         unsigned *id = fl ? realloc(p->ids, cap * sizeof *id) : NULL;
-        if (!id)
+        if (id)
+            p->ids = id;
+        size_t *ln = id ? realloc(p->lens, cap * sizeof *ln) : NULL;
+        if (!ln)
             return -1;
-        p->ids = id;
+        p->lens = ln;
         p->cap = cap;
     }
     if (rs->nrules == rs->rcap) {
@@ -167,6 +177,7 @@ static int add_rule(fe_ruleset *rs, patset *ps, int db, char *expr, size_t i, in
     rule *r = &rs->rules[rs->nrules];
     *r = (rule){vlen, (uint32_t)i, (uint8_t)view, (uint8_t)word, 0, 0};
     p->expr[p->n] = expr;
+    p->lens[p->n] = vlen;
     p->flags[p->n] = 0;
     p->ids[p->n++] = (unsigned)rs->nrules++;
     return 0;
@@ -178,7 +189,7 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
     const fe_entry *e = &rs->wl.entries[i];
     unsigned views = fe_entry_views(rs, i);
     uint32_t vlen = 0, lens[FE_LEET_VARIANTS];
-    char *x, *leet[FE_LEET_VARIANTS];
+    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS];
     rs->rules[i].views = (uint8_t)views;
     if ((e->flags & FE_E_RE) || e->check)
         return;
@@ -192,9 +203,10 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
         add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, lens[k], !!(e->flags & FE_E_WORD));
     if (!rs->readings || (e->flags & FE_E_ALLOW))
         return;
-    if ((views & FE_VIEW_BIT(FE_VIEW_PHONETIC)) &&
-        (x = fe_phonetic_pattern(rs->fold, rs->readings, e->term, &vlen)))
-        add_rule(rs, ps, DB_PHONETIC, x, i, FE_VIEW_PHONETIC, vlen, 0);
+    int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC)
+                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, sound, &vlen) : 0;
+    for (int k = 0; k < np; k++)
+        add_rule(rs, ps, DB_PHONETIC, sound[k], i, FE_VIEW_PHONETIC, vlen, 0);
     if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&
         (x = fe_initials_pattern(rs->fold, rs->readings, e->term,
                                  !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen))) {
@@ -310,8 +322,12 @@ static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
     if (p->n == 0)
         return 0;
     unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
-    if (hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
-                         NULL, &rs->db[db], &ce) == HS_SUCCESS)
+    hs_error_t he = literal_db(db)
+        ? hs_compile_lit_multi((const char *const *)p->expr, p->flags, p->ids, p->lens,
+                               (unsigned)p->n, mode, NULL, &rs->db[db], &ce)
+        : hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
+                           NULL, &rs->db[db], &ce);
+    if (he == HS_SUCCESS)
         return 0;
     if (ce->expression >= 0) {
         fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
@@ -330,6 +346,7 @@ static void patset_free(patset *p)
     free(p->expr);
     free(p->flags);
     free(p->ids);
+    free(p->lens);
 }
 
 int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
@@ -342,7 +359,8 @@ int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
         ps[v].expr = calloc(ps[v].cap, sizeof *ps[v].expr);
         ps[v].flags = calloc(ps[v].cap, sizeof *ps[v].flags);
         ps[v].ids = calloc(ps[v].cap, sizeof *ps[v].ids);
-        if (!ps[v].expr || !ps[v].flags || !ps[v].ids) {
+        ps[v].lens = calloc(ps[v].cap, sizeof *ps[v].lens);
+        if (!ps[v].expr || !ps[v].flags || !ps[v].ids || !ps[v].lens) {
             fe_errors_add(err, "out of memory");
             goto out;
         }

@@ -176,22 +176,18 @@ static size_t letters(const ebuf *e, size_t n, char *out)
 }
 
 /* Letters l[0..n) with [m, m + w) masked, as the leet view writes them (runs of
- * one letter once), as a literal pattern; *vlen its length. NULL when out of memory. */
+ * one letter once): a literal; *vlen its length. NULL when out of memory. */
 static char *variant(const char *l, size_t n, size_t m, size_t w, uint32_t *vlen)
 {
-    char *p = malloc(n * 4 + 1), *o = p;
-    char prev = 0;
+    char *p = malloc(n + 1), prev = 0;
     *vlen = 0;
     for (size_t i = 0; p && i < n; i++) {
         char c = i >= m && i < m + w ? '*' : l[i];
         if (c != '*' && c == prev)
             continue;
-        o += sprintf(o, "\\x%02x", (unsigned char)c);
+        p[(*vlen)++] = c;
         prev = c;
-        ++*vlen;
     }
-    if (p)
-        *o = '\0';
     return p;
 }
 

@@ -178,46 +178,36 @@ static int positions(const fe_fold *f, const fe_readings *r, const char *term, u
     return k;
 }
 
-/* Append to *o what matches a character of entry-side token tok: the token of
- * each of its readings (a literal when it has one, else an alternation). */
-static char *position_pattern(const fe_readings *r, uint16_t tok, char *o)
-{
-    int ns;
-    const uint16_t *syl = fe_rd_syllables(r, tok, &ns);
-    int alt = 0;
-    for (int k = 0; k < ns; k++) {
-        size_t nt;
-        const uint16_t *t = fe_rd_tokens_with(r, syl[k], &nt);
-        for (size_t j = 0; j < nt; j++) {
-            if (!alt++ && ns > 1)
-                o += sprintf(o, "(?:");
-            else if (alt > 1)
-                *o++ = '|';
-            o += sprintf(o, "\\x%02x\\x%02x", 0x80 + t[j] / 94, 0x21 + t[j] % 94);
-        }
-    }
-    if (alt && ns > 1)
-        *o++ = ')';
-    *o = '\0';
-    return o;
-}
-
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
-                          uint32_t *vlen)
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, char **out,
+                         uint32_t *vlen)
 {
     uint32_t ch[POS_MAX];
     uint16_t tok[POS_MAX];
-    int n = positions(f, r, term, ch, tok);
+    const uint16_t *syl[POS_MAX];
+    int ns[POS_MAX], pick[POS_MAX] = {0}, n = positions(f, r, term, ch, tok), k = 0;
     if (n < 2)
-        return NULL;
-    char *p = malloc((size_t)n * (FE_SET_MAX * 17 + 8) + 1), *o = p;
-    if (!p)
-        return NULL;
-    *o = '\0';
-    for (int k = 0; k < n; k++)
-        o = position_pattern(r, tok[k], o);
+        return 0;
+    for (int i = 0; i < n; i++)
+        syl[i] = fe_rd_syllables(r, tok[i], &ns[i]);
     *vlen = (uint32_t)n * 2;
-    return p;
+    do {   /* one literal per choice of reading at each polyphone, in order */
+        char *p = malloc((size_t)n * 2);
+        if (!p)
+            return k;
+        for (int i = 0; i < n; i++) {
+            size_t nt;
+            uint16_t t = fe_rd_tokens_with(r, syl[i][pick[i]], &nt)[0];
+            p[2 * i] = (char)(0x80 + t / 94);
+            p[2 * i + 1] = (char)(0x21 + t % 94);
+        }
+        out[k++] = p;
+        int i = n - 1;   /* the next choice, like an odometer */
+        while (i >= 0 && ++pick[i] == ns[i])
+            pick[i--] = 0;
+        if (i < 0)
+            break;
+    } while (k < FE_SOUND_VARIANTS);
+    return k;
 }
 
 /* ---- which matches are disguises --------------------------------------------- */

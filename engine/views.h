@@ -10,7 +10,8 @@
  *
  * A phonetic token is 2 bytes: the first in 0x80..0xff, the second in
  * 0x21..0x7e, so a pattern can only match at a token's start; 0x20 is a
- * break (something that has no reading). */
+ * break (something that has no reading). The phonetic and leet patterns are
+ * plain literals (raw bytes), compiled with hs_compile_lit_multi. */
 #ifndef FE_VIEWS_H
 #define FE_VIEWS_H
 
@@ -41,10 +42,12 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
  * needed only then). */
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                         fe_viewbuf *out);
-/* The pattern of a term in the phonetic view (malloc'd), or NULL when the
- * term does not qualify; *vlen its length in the view. */
-char *fe_phonetic_pattern(const fe_fold *f, const fe_readings *r, const char *term,
-                          uint32_t *vlen);
+#define FE_SOUND_VARIANTS 16  /* readings of an entry's polyphones matched, at most */
+/* The literals of a term in the phonetic view (malloc'd, *vlen bytes each:
+ * one per choice of reading at its polyphones) into out[FE_SOUND_VARIANTS];
+ * returns how many, 0 when the term does not qualify. */
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, char **out,
+                         uint32_t *vlen);
 /* Whether a phonetic match of view bytes [start, end) of text is a disguise of
  * term rather than the term itself or a real word (asked: the entry asked
  * for the view, [sound]). */
@@ -63,7 +66,7 @@ char *fe_initials_pattern(const fe_fold *f, const fe_readings *r, const char *te
 /* leet.c */
 void fe_leet_view(const fe_fold *f, const char *text, size_t len, fe_viewbuf *out);
 #define FE_LEET_VARIANTS 20   /* patterns of one entry in the leet view, at most */
-/* The entry's patterns (malloc'd) into out[FE_LEET_VARIANTS] and their
+/* The entry's literals (malloc'd) into out[FE_LEET_VARIANTS] and their
  * lengths in the view into vlen[]; returns how many (0: the term is not
  * Latin letters). */
 int fe_leet_patterns(const fe_fold *f, const char *term, char **out, uint32_t *vlen);
