@@ -152,14 +152,6 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
     }
 }
 
-unsigned fe_ruleset_views(const fe_ruleset *rs)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < rs->nrules; i++)
-        v |= FE_VIEW_BIT(rs->rules[i].view) | (i < rs->wl.n ? rs->rules[i].views : 0);
-    return v & (rs->readings ? ~0u : ~FE_VIEW_BIT(FE_VIEW_EMOJI));
-}
-
 size_t fe_ruleset_db_size(const fe_ruleset *rs)
 {
     size_t total = 0, n;

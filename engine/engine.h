@@ -156,7 +156,5 @@ const char *fe_view_text(const fe_ruleset *rs, const fe_scratch *sc, int view, c
  * the base views. Returns buf. */
 const char *fe_match_chain(const fe_ruleset *rs, const fe_scratch *sc, const char *text,
                            size_t len, const fe_match *m, char *buf, size_t n);
-/* The views that have patterns in rs (FE_VIEW_BIT). */
-unsigned fe_ruleset_views(const fe_ruleset *rs);
 
 #endif
