@@ -204,7 +204,8 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
     if (!rs->readings || (e->flags & FE_E_ALLOW))
         return;
     int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC)
-                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, sound, &vlen) : 0;
+                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, rs->sound_fuzzy, sound,
+                                        &vlen) : 0;
     for (int k = 0; k < np; k++)
         add_rule(rs, ps, DB_PHONETIC, sound[k], i, FE_VIEW_PHONETIC, vlen, 0);
     if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&

@@ -55,6 +55,7 @@ static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
 {
     char msg[600];
     rs->opt_hash = fe_hash(FE_HASH_INIT, rs->views_off, sizeof rs->views_off);
+    rs->opt_hash = fe_hash(rs->opt_hash, &rs->sound_fuzzy, sizeof rs->sound_fuzzy);
     if (!need_readings(rs))
         return 0;
     if (!(rs->readings = fe_readings_load(o->sound_data, o->lists, rs->fold, msg, sizeof msg))) {
@@ -80,6 +81,7 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
     memcpy(rs->policy, o->policy, sizeof rs->policy);
     memcpy(rs->views_off, o->views_off, sizeof rs->views_off);
     memcpy(rs->view_action, o->view_action, sizeof rs->view_action);
+    rs->sound_fuzzy = !!o->sound_fuzzy;
     rs->max_text = o->max_text_bytes;
     int bad = fe_wl_load_dir(&rs->wl, o->lists, err) < 0;
     if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {

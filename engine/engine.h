@@ -50,6 +50,7 @@ typedef struct fe_options {
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
     uint8_t views_off[FE_NLABELS];      /* per label: disguise views off (FE_VIEW_BIT) */
     signed char view_action[FE_NLABELS]; /* per label: action of a disguise-only match; -1: the list's */
+    int sound_fuzzy;            /* 1: entries also sound with fuzzy syllables (z/zh, n/l, an/ang ...) */
 } fe_options;
 
 typedef struct fe_ruleset fe_ruleset;

@@ -27,6 +27,7 @@
 #include "views.h"
 
 #define POS_MAX 32            /* characters of an entry read by sound */
+#define FUZZY_MAX 8           /* a syllable and its fuzzy variants, at most */
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
 #define SPAN_WORD 500         /* a match that is a word this common (essay.txt) is no disguise */
 #define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
@@ -178,31 +179,98 @@ static int positions(const fe_fold *f, const fe_readings *r, const char *term, u
     return k;
 }
 
-int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, char **out,
-                         uint32_t *vlen)
+/* Add the syllable spelled s (if it exists and is new) to out. */
+static void fuzzy_add(const fe_readings *r, const char *s, uint16_t *out, int *n, int max)
+{
+    int k = fe_rd_syllable(r, s);
+    for (int i = 0; i < *n && k >= 0; i++)
+        if (out[i] == k)
+            k = -1;
+    if (k >= 0 && *n < max)
+        out[(*n)++] = (uint16_t)k;
+}
+
+/* Syllable syl and the syllables the input methods' fuzzy options take for it
+ * (zh/z, ch/c, sh/s, n/l; ang/an, eng/en, ing/in): into out, how many. */
+static int fuzzy_of(const fe_readings *r, uint16_t syl, uint16_t *out, int max)
+{
+    static const char *const tails[][2] = {{"ang", "an"}, {"eng", "en"}, {"ing", "in"}};
+    char head[16], b[16];
+    const char *s = fe_rd_syllable_name(r, syl);
+    int n = 0;
+    if (max <= 0)
+        return 0;
+    out[n++] = syl;
+    head[0] = '\0';   /* the head swapped: zh <-> z, ch <-> c, sh <-> s, n <-> l */
+    if (strchr("zcs", s[0]) && s[1] == 'h')
+        snprintf(head, sizeof head, "%c%s", s[0], s + 2);
+    else if (strchr("zcs", s[0]))
+        snprintf(head, sizeof head, "%ch%s", s[0], s + 1);
+    else if (s[0] == 'n' || s[0] == 'l')
+        snprintf(head, sizeof head, "%c%s", s[0] == 'n' ? 'l' : 'n', s + 1);
+    if (head[0])
+        fuzzy_add(r, head, out, &n, max);
+    const char *v[2] = {s, head};
+    for (int j = 0; j < 2; j++)   /* the tail swapped, on both: an <-> ang ... */
+        for (size_t t = 0; t < 3 && v[j][0]; t++) {
+            size_t lv = strlen(v[j]), lx = strlen(tails[t][0]), ly = strlen(tails[t][1]);
+            if (lv > lx && !strcmp(v[j] + lv - lx, tails[t][0]))
+                snprintf(b, sizeof b, "%.*s%s", (int)(lv - lx), v[j], tails[t][1]);
+            else if (lv > ly && !strcmp(v[j] + lv - ly, tails[t][1]))
+                snprintf(b, sizeof b, "%.*s%s", (int)(lv - ly), v[j], tails[t][0]);
+            else
+                continue;
+            fuzzy_add(r, b, out, &n, max);
+        }
+    return n;
+}
+
+/* The text tokens a character of entry token tok matches: one per reading (and
+ * per fuzzy variant of it), those a text can hold. Returns how many (<= max). */
+static int options(const fe_readings *r, uint16_t tok, int fuzzy, uint16_t *opt, int max)
+{
+    int ns, no = 0;
+    const uint16_t *syl = fe_rd_syllables(r, tok, &ns);
+    for (int k = 0; k < ns; k++) {
+        uint16_t var[FUZZY_MAX];
+        int nv = fuzzy ? fuzzy_of(r, syl[k], var, FUZZY_MAX) : (var[0] = syl[k], 1);
+        for (int j = 0; j < nv && no < max; j++) {
+            size_t nt;
+            const uint16_t *t = fe_rd_tokens_with(r, var[j], &nt);
+            int dup = !nt;
+            for (int i = 0; i < no && !dup; i++)
+                dup = opt[i] == t[0];
+            if (!dup)
+                opt[no++] = t[0];
+        }
+    }
+    return no;
+}
+
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
+                         char **out, uint32_t *vlen)
 {
     uint32_t ch[POS_MAX];
-    uint16_t tok[POS_MAX];
-    const uint16_t *syl[POS_MAX];
-    int ns[POS_MAX], pick[POS_MAX] = {0}, n = positions(f, r, term, ch, tok), k = 0;
+    uint16_t tok[POS_MAX], opt[POS_MAX][FE_SET_MAX];
+    int no[POS_MAX], pick[POS_MAX] = {0}, n = positions(f, r, term, ch, tok), k = 0;
     if (n < 2)
         return 0;
     for (int i = 0; i < n; i++)
-        syl[i] = fe_rd_syllables(r, tok[i], &ns[i]);
+        if (!(no[i] = options(r, tok[i], fuzzy, opt[i], FE_SET_MAX)))
+            return 0;
     *vlen = (uint32_t)n * 2;
     do {   /* one literal per choice of reading at each polyphone, in order */
         char *p = malloc((size_t)n * 2);
         if (!p)
             return k;
         for (int i = 0; i < n; i++) {
-            size_t nt;
-            uint16_t t = fe_rd_tokens_with(r, syl[i][pick[i]], &nt)[0];
+            uint16_t t = opt[i][pick[i]];
             p[2 * i] = (char)(0x80 + t / 94);
             p[2 * i + 1] = (char)(0x21 + t % 94);
         }
         out[k++] = p;
         int i = n - 1;   /* the next choice, like an odometer */
-        while (i >= 0 && ++pick[i] == ns[i])
+        while (i >= 0 && ++pick[i] == no[i])
             pick[i--] = 0;
         if (i < 0)
             break;

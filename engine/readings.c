@@ -506,6 +506,11 @@ const char *fe_rd_syllable_name(const fe_readings *r, uint16_t syl)
     return syl < r->nsyl ? r->syl[syl] : "?";
 }
 
+int fe_rd_syllable(const fe_readings *r, const char *s)
+{
+    return syl_find(r, s, strlen(s));
+}
+
 uint16_t fe_rd_typed(const fe_readings *r, const char *s, size_t n)
 {
     int i = syl_find(r, s, n);

@@ -47,6 +47,9 @@ const uint16_t *fe_rd_syllables(const fe_readings *r, uint16_t tok, int *n);
 const uint16_t *fe_rd_tokens_with(const fe_readings *r, uint16_t syl, size_t *n);
 const char *fe_rd_syllable_name(const fe_readings *r, uint16_t syl);
 
+/* The syllable spelled s (ASCII, as rime writes it: "nv", "zhuang"), or -1. */
+int fe_rd_syllable(const fe_readings *r, const char *s);
+
 /* The token of a typed syllable s[0..n) (ASCII lower case), 0 when it is not
  * one; nu/lu also read as nü/lü. */
 uint16_t fe_rd_typed(const fe_readings *r, const char *s, size_t n);

@@ -44,6 +44,7 @@ struct fe_ruleset {
     signed char policy[FE_NSCENES][FE_NLABELS];
     uint8_t views_off[FE_NLABELS];      /* fe_options.views_off */
     signed char view_action[FE_NLABELS];
+    int sound_fuzzy;                    /* fe_options.sound_fuzzy */
     uint64_t opt_hash;                  /* what besides the lists shapes the databases */
     size_t max_text;
     char version[32];

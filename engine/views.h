@@ -42,12 +42,13 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
  * needed only then). */
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                         fe_viewbuf *out);
-#define FE_SOUND_VARIANTS 16  /* readings of an entry's polyphones matched, at most */
+#define FE_SOUND_VARIANTS 32  /* readings of an entry's polyphones matched, at most */
 /* The literals of a term in the phonetic view (malloc'd, *vlen bytes each:
- * one per choice of reading at its polyphones) into out[FE_SOUND_VARIANTS];
- * returns how many, 0 when the term does not qualify. */
-int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, char **out,
-                         uint32_t *vlen);
+ * one per choice of reading at its polyphones, and with fuzzy of fuzzy
+ * syllables) into out[FE_SOUND_VARIANTS]; returns how many, 0 when the term
+ * does not qualify. */
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
+                         char **out, uint32_t *vlen);
 /* Whether a phonetic match of view bytes [start, end) of text is a disguise of
  * term rather than the term itself or a real word (asked: the entry asked
  * for the view, [sound]). */

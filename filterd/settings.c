@@ -33,6 +33,7 @@ static const conf_row table[] = {
     {"max-text-bytes", T_SIZE, 16, 16 << 20, F(engine.max_text_bytes), STR(FE_DEFAULT_MAX_TEXT)},
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
     {"sound-data", T_PATH, 0, 0, F(engine.sound_data), FE_DEFAULT_SOUND_DATA},
+    {"sound-fuzzy", T_BOOL, 0, 0, F(engine.sound_fuzzy), "no"},
     {"view", T_VIEW, 0, 0, 0, 0, NULL},
     {"view-action", T_VIEW_ACTION, 0, 0, 0, 0, "flag"},
     {"listen", T_ENDPOINTS, 0, 0, F(listen), "tcp://127.0.0.1:7700"},

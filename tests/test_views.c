@@ -240,6 +240,29 @@ static void test_switches(void **state)
     tu_rmdir(dir);
 }
 
+/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), off by default. */
+static void test_fuzzy(void **state)
+{
+    static const char *const on[] = {"sound-fuzzy yes", NULL};
+    static const vcase cases[] = {
+        {"某位普信率写的", "普信女", P, 6, 15},   /* lv for nv */
+        {"这是杀组盘", "杀猪盘", P, 6, 15},       /* zu for zhu */
+        {"替言垃圾", "洋垃圾", P, 3, 12},         /* yan for yang */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);   /* off: not matched */
+        assert_null(match_of(&r, cases[i].term));
+    }
+    fe_ruleset *keep = rs;
+    rs = tu_load_or_report("wordlists", on);
+    assert_non_null(rs);
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    rs = keep;
+}
+
 /* A missing rime folder is a load error naming the file, unless the views
  * that need it are off. */
 static void test_missing_data(void **state)
@@ -268,7 +291,8 @@ int main(void)
         cmocka_unit_test(test_homophones),    cmocka_unit_test(test_typed_and_mixed),
         cmocka_unit_test(test_digits),        cmocka_unit_test(test_initials),
         cmocka_unit_test(test_emoji),         cmocka_unit_test(test_leet_table),
-        cmocka_unit_test(test_switches),      cmocka_unit_test(test_missing_data),
+        cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
+        cmocka_unit_test(test_missing_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
