@@ -2,7 +2,7 @@
 """leet.py -- Latin disguises: filterd against obscenity on the same spellings and clean text.
 
 Usage: bench/leet.py [--json]   (from the repository root, after make and bench/run.sh)
-Runs tests/data/leet-spellings.tsv (60 spellings of the shipped English entries, and
+Runs tests/data/leet-spellings.tsv (62 spellings of the shipped English entries, and
 clean lines) through filterd (build/filterctl scan, the shipped lists) and through
 obscenity (bench/peers/obscenity.js, npm, installed by bench/run.sh into
 build/bench/node), and both over clean English: tests/data/fortunes-sample.txt, and

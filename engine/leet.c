@@ -4,7 +4,8 @@
  * letters), digits and symbols that stand for letters become them when a
  * letter or digit follows (5h1t, sh!t, @ss, $hit, fu©k), masks (* # % _)
  * between letters become '*', and a run of one letter is written once with
- * its length in mark[] (fuuuuck -> fuck, run 4). Everything else separates.
+ * its length in mark[] (fuuuuck -> fuck, run 4; fe_leet_span maps it back to
+ * the whole run). Everything else separates.
  * An entry (Latin letters only) is read the same way; its patterns are that
  * and, for one word of up to MASK_MAX letters, each spelling with one or two
  * neighbouring middle letters masked (f*ck, fu*k, f**k, a**hole): literals,
@@ -21,8 +22,9 @@
 #define LEET_MAX 256          /* letters of an entry read by the leet view */
 #define MASK_MAX 7            /* a one-word entry up to this long is also matched masked
                                  (swearwords are short; longer ones multiply patterns) */
-#define M_RUN 0xffffu         /* mark[]: the run's length ... */
-#define M_REAL 0x10000u       /* ... and whether its first character was a letter */
+#define M_RUN 0x7fffu         /* mark[]: the run's length, */
+#define M_REAL 0x8000u        /* whether its first character was a letter, */
+#define M_DIST_SHIFT 16       /* and from its first character to its last, bytes */
 
 /* What a digit or symbol stands for, when it stands for a letter. */
 static char leet_of(uint32_t cp)
@@ -112,9 +114,9 @@ static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf
         }
         prev_alnum = 1;
         if (ch != '*' && out->len && out->buf[out->len - 1] == ch) {
-            if ((out->mark[out->len - 1] & M_RUN) < M_RUN)
-                out->mark[out->len - 1]++;
-            out->src[out->len - 1] = at;   /* the run ends here */
+            uint32_t *m = &out->mark[out->len - 1], dist = at - out->src[out->len - 1];
+            if ((*m & M_RUN) < M_RUN && dist <= 0xffff)   /* src: where the run starts */
+                *m = (*m & (M_RUN | M_REAL)) + 1 + (dist << M_DIST_SHIFT);
             continue;
         }
         out->buf[out->len] = ch;
@@ -209,6 +211,16 @@ int fe_leet_patterns(const fe_fold *f, const char *term, char **out, uint32_t *v
             else
                 k++;
     return k;
+}
+
+void fe_leet_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
+                  uint32_t *start, uint32_t *end)
+{
+    uint32_t cp, last = v->src[to - 1] + (v->mark[to - 1] >> M_DIST_SHIFT);
+    int n = last < len ? fe_utf8_decode_inline((const unsigned char *)text + last, len - last, &cp)
+                       : 1;
+    *start = v->src[from];
+    *end = last + (uint32_t)(n > 0 ? n : 1);
 }
 
 int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t end,

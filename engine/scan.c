@@ -147,8 +147,12 @@ static void map_offsets(const fe_ruleset *rs, fe_scratch *sc, const char *text, 
     fe_fold_text(rs->fold, text, len, sc->views);
     for (size_t i = 0; i < sc->n; i++) {
         fe_match *m = &sc->m[i];
-        fe_view_span(fe_scratch_view(sc, m->view), m->start, m->end, text, len, &m->start,
-                     &m->end);
+        if (m->view == FE_VIEW_LEET)
+            fe_leet_span(&sc->views[FE_VIEW_LEET], m->start, m->end, text, len, &m->start,
+                         &m->end);
+        else
+            fe_view_span(fe_scratch_view(sc, m->view), m->start, m->end, text, len, &m->start,
+                         &m->end);
     }
 }
 

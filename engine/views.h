@@ -73,5 +73,9 @@ void fe_leet_view(const fe_fold *f, const char *text, size_t len, fe_viewbuf *ou
 int fe_leet_patterns(const fe_fold *f, const char *term, char **out, uint32_t *vlen);
 int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t end,
                    const char *term);
+/* The input bytes behind leet view bytes [from, to): fe_view_span, but a
+ * letter's run counts whole (ffffuck). */
+void fe_leet_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
+                  uint32_t *start, uint32_t *end);
 
 #endif
