@@ -45,7 +45,7 @@
 typedef struct fe_options {
     char lists[PATH_MAX];       /* word-list folder */
     char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
-    char sound_data[PATH_MAX];  /* rime data: luna_pinyin.dict.yaml, opencc/emoji_word.txt */
+    char sound_data[PATH_MAX];  /* rime data: luna_pinyin.dict.yaml, essay.txt, opencc/emoji_word.txt */
     size_t max_text_bytes;      /* longer texts are refused, never truncated */
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
     uint8_t views_off[FE_NLABELS];      /* per label: disguise views off (FE_VIEW_BIT) */
