@@ -88,7 +88,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 # filterctl's offline commands run the daemon's own settings and answer code.
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
-UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust \
+UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
            test_fclient test_rules test_wire
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 

@@ -37,6 +37,12 @@ def targets(r):
                     '>= %.0fx' % T_MINT, verdict(p['mint']['engine_ratio'] >= T_MINT)))
         out.append(('engine vs python3-ahocorasick, posts/s', '%.1fx' % p['python']['engine_ratio'],
                     '>= %.0fx' % T_PY, verdict(p['python']['engine_ratio'] >= T_PY)))
+    if 'leet' in r and 'error' not in r['leet']:
+        l = r['leet']
+        out.append(('Latin disguises caught, filterd vs obscenity (%d spellings)' % l['spellings'],
+                    '%d vs %d; clean flagged %s' % (l['filterd_caught'], l['obscenity_caught'],
+                    ', '.join('%d vs %d' % (c['filterd'], c['obscenity']) for c in l['clean'])),
+                    'caught >=, clean flagged <=', verdict(l['pass'])))
     return out
 
 
@@ -223,12 +229,36 @@ def sec_engine(r):
          'of the same databases over views folded beforehand.\n\n' % e['entries'],
          md_table(['pass', 'posts/s', 'MB/s', 'us/post'],
                   [[k, '%.0f' % e[k]['posts_s'], '%.1f' % e[k]['mb_s'], '%.2f' % e[k]['us_post']]
-                   for k in ('full', 'raw', 'fold')]),
+                   for k in ('full', 'raw', 'fold', 'base') if k in e]),
          '\nfull/raw **%.1f%%** (target >= %.0f%%).\n' % (100 * e['ratio'], 100 * T_RAW_RATIO)]
+    if 'base_ratio' in e:
+        t.append('\nbase = the same lists with the disguise views off: with them the engine runs at '
+                 '%.1f%% of its speed without them. Raw hs_scan of each view\'s database alone '
+                 'over its view (MB/s of input): %s.\n'
+                 % (100 * e['base_ratio'], ', '.join('%s %.0f' % kv for kv in e['views'].items())))
     if e.get('profile'):
         t += ['\nProfile of bench_engine (perf record; all three passes, full takes the most):\n',
               '```\n%s\n```\n' % e['profile']['by_symbol']]
     return ''.join(t)
+
+
+def sec_leet(r):
+    l = r.get('leet')
+    if not l:
+        return ''
+    if 'error' in l:
+        return '## Latin disguises\n\n%s\n' % l['error']
+    rows = [['spellings caught (of %d)' % l['spellings'], l['filterd_caught'], l['obscenity_caught']],
+            ['clean lines of the table flagged (of %d)' % l['clean_lines'], len(l['filterd_false']),
+             len(l['obscenity_false'])]]
+    rows += [['%s flagged (of %d)' % (c['file'], c['texts']), c['filterd'], c['obscenity']]
+             for c in l['clean']]
+    return ''.join(['## Latin disguises: filterd against obscenity %s\n\n' % l['obscenity_version'],
+                    '`bench/leet.py`: tests/data/leet-spellings.tsv through filterd (shipped lists) '
+                    'and obscenity (englishDataset, englishRecommendedTransformers).\n\n',
+                    md_table(['', 'filterd', 'obscenity'], rows),
+                    '\nMissed by filterd: %s. Missed by obscenity: %s.\n'
+                    % (', '.join(l['filterd_missed']) or 'none', ', '.join(l['obscenity_missed']) or 'none')])
 
 
 def sec_peers(r, plots):
@@ -348,7 +378,7 @@ def write(r, out_dir):
             '\n%s\n' % ('Every target is met.' if not misses else
                         'Missed: %s. See the profile below each part, and the notes.'
                         % '; '.join(m[0] for m in misses)),
-            sec_service(r, plots), '\n', sec_engine(r), '\n', sec_peers(r, plots), '\n',
+            sec_service(r, plots), '\n', sec_engine(r), '\n', sec_peers(r, plots), '\n', sec_leet(r), '\n',
             sec_scaling(r, plots), '\n', sec_notes(r)]
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:
         f.write(''.join(body))

@@ -32,7 +32,7 @@ POST_BYTES = 200                                 # service corpus: every post th
 # Targets (issue 3 "Benchmark", issue 5 section 3).
 T_ECHO_RATIO = 0.70        # filterd req/s / echo req/s, at least
 T_P99_MS = 1.0             # p99 at half of the maximum throughput, below
-T_RAW_RATIO = 0.60         # engine (full normalisation) / raw hs_scan, at least
+T_RAW_RATIO = 0.40         # engine (full normalisation, every view) / raw hs_scan of every view, at least (issue 9)
 T_MINT = 5.0               # engine posts/s / mint-filter posts/s, at least
 T_PY = 25.0                # engine posts/s / python3-ahocorasick posts/s, at least
 
@@ -436,6 +436,14 @@ def part_engine(m, list_dir):
 
 # ---- machine ---------------------------------------------------------------
 
+def part_leet():
+    """Latin disguises, filterd against obscenity (bench/leet.py; issue 9)."""
+    log('leet: filterd and obscenity on tests/data/leet-spellings.tsv and clean English')
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import leet
+    return leet.compare()
+
+
 def machine():
     cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
     pkgs = {}
@@ -479,6 +487,7 @@ def main():
         res['peers'] = part_peers(m, biglist)
         res['workers'] = part_workers(m, biglist)
         res['lists'] = part_lists(m)
+        res['leet'] = part_leet()
     res['machine']['load_after'] = os.getloadavg()
     res['elapsed_s'] = time.time() - t0
     with open(os.path.join(out_dir, 'results.json'), 'w') as f:

@@ -15,11 +15,12 @@
 
 #include "ruleset.h"
 
-#define CACHE_MAGIC "FDB2"
+#define CACHE_MAGIC "FDB3"   /* 3: rules per pattern (issue 9) */
 
 uint64_t fe_content_hash(const fe_ruleset *rs)
 {
     uint64_t h = fe_hash(rs->wl.hash, FE_ENGINE_BUILD, strlen(FE_ENGINE_BUILD));
+    h = fe_hash(h, &rs->opt_hash, sizeof rs->opt_hash);
     h = fe_hash(h, hs_version(), strlen(hs_version()));
     return fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
 }
@@ -45,9 +46,16 @@ int fe_cache_read(fe_ruleset *rs, const char *dir)
     if (!f)
         return -1;
     if (fread(magic, 1, 4, f) != 4 || memcmp(magic, CACHE_MAGIC, 4) ||
-        fread(&n, sizeof n, 1, f) != 1 || n != rs->wl.n ||
-        fread(rs->rules, sizeof *rs->rules, n, f) != n)
+        fread(&n, sizeof n, 1, f) != 1 || n < rs->wl.n || n > 64 * (uint64_t)rs->wl.n + 64)
         goto out;
+    rule *r = realloc(rs->rules, (n ? n : 1) * sizeof *r);
+    if (!r)
+        goto out;
+    rs->rules = r;
+    rs->rcap = n ? n : 1;
+    if (fread(rs->rules, sizeof *rs->rules, n, f) != n)
+        goto out;
+    rs->nrules = n;
     for (int v = 0; v < NDB; v++) {
         if (fread(&size, sizeof size, 1, f) != 1 || size > (1ull << 32))
             goto out;
@@ -78,7 +86,7 @@ void fe_cache_write(const fe_ruleset *rs, const char *dir)
     char path[PATH_MAX + 64];
     cache_path(rs, dir, path, sizeof path);
     char tmp[PATH_MAX + 96];
-    uint64_t n = rs->wl.n;
+    uint64_t n = rs->nrules;
 
     mkdir(dir, 0755);
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());

@@ -8,8 +8,11 @@
 # test (systemd-analyze verify, systemd-sysusers, systemd-tmpfiles, man -l).
 set -eu
 
+# rime-data-luna-pinyin, rime-essay, rime-data-emoji: character readings, real words
+# and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
-libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db"
+libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
+rime-data-luna-pinyin rime-essay rime-data-emoji"
 
 missing=""
 for p in $PKGS; do

@@ -183,6 +183,26 @@ fi
 "$BIN" eval --lists "$T/lists" --clean "$T/in" > "$T/out" 2>&1
 check "eval: says which config" has "$T/out" "config $(pwd)/config/filterd.conf"
 
+# ---- disguise views (issue 9) ---------------------------------------------------
+
+mkdir -p "$T/dis"
+printf '@sound\n@action block\n女拳\n你妈死了\n' > "$T/dis/abuse.txt"
+printf 'shit\n' > "$T/dis/vulgar.txt"
+printf '{"id":1,"text":"怼女全的角度"}\n{"id":2,"text":"5h1t"}\n{"id":3,"text":"nmsl"}\n' |
+    "$BIN" scan --lists "$T/dis" > "$T/out" 2> "$T/err"
+check "scan: via phonetic" line_has "$T/out" 1 '"via":"phonetic"'
+check "scan: sound match spans the disguise" line_has "$T/out" 1 '"start":3,"end":9'
+check "scan: via leet" line_has "$T/out" 2 '"via":"leet"'
+check "scan: via initials" line_has "$T/out" 3 '"via":"initials"'
+"$BIN" explain --lists "$T/dis" "怼女全的角度" > "$T/out" 2>&1
+check "explain: phonetic view as syllables" has "$T/out" "phonetic  dui nv quan de jiao du"
+check "explain: the chain" has "$T/out" "disguise: 女全 -> nv quan = 女拳 (read by sound)"
+check "explain: view-action noted" has "$T/out" "view-action: found only in the phonetic view"
+printf '怼女全的角度\n今天天气很好\n' > "$T/dis-clean.txt"
+"$BIN" eval --lists "$T/dis" --clean "$T/dis-clean.txt" > "$T/out" 2>&1
+check "eval: what the disguise views alone add" has "$T/out" "disguise views alone: 1  texts (50.00%)"
+check "eval: the entry behind it" has "$T/out" "abuse.txt:3 女拳 | 怼女全的角度"
+
 # ---- the command table --------------------------------------------------------
 
 "$BIN" --version > "$T/out" 2>&1

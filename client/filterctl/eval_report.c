@@ -193,6 +193,7 @@ static cJSON *corpus_json(const eval *ev, const corpus *cp)
             cJSON_AddItemToObject(o, "topics", topics_json(ev, cp));
     }
     cJSON_AddItemToObject(o, "top", top_json(ev, cp));
+    cJSON_AddItemToObject(o, "disguise_views", fc_eval_views_json(ev, cp));
     if (ev->nsides > 1) {
         cJSON_AddItemToObject(o, "baseline", counts_json(&cp->c[OLD], cp->labelled));
         cJSON_AddItemToObject(o, "changes", changes_json(ev, cp));
@@ -371,6 +372,7 @@ static void put_corpus(FILE *f, const eval *ev, const corpus *cp)
     if (cp->labelled)
         put_labelled(f, ev, cp);
     put_top(f, ev, cp);
+    fc_eval_views_text(ev, cp, f);
     if (ev->nsides > 1)
         put_changes(f, ev, cp);
 }
