@@ -1,17 +1,21 @@
-/* broker.c -- the broker process: the ZeroMQ Guide's load-balancing broker, plus deadlines.
+/* broker.c -- the broker process: clients' requests to workers with credit, plus deadlines.
  *
- *   clients (REQ / DEALER)          broker                      workers (DEALER)
- *   [id][""][request] --> ROUTER front      ROUTER back <-- [H][pid,gen][version]
- *                         queue, deadlines  --> [Q][seq][request]
- *   [id][""][reply]   <--                   <-- [A][seq][summary][reply]
+ *   clients (REQ / DEALER)          broker                      workers (unix stream, link.h)
+ *   [id][""][request] --> ROUTER front      workers.sock <-- H [pid,gen][version]
+ *                         queue, deadlines  --> Q [seq][scene,flags][id][text]  (x credit)
+ *   [id][""][reply]   <--                   <-- A [seq][summary][reply]
  *
- * This file holds the sockets and the loop: one zmq_poll over the front,
- * back and admin sockets and the control socket to the supervisor. What
- * happens to a client's request is front.c; the worker table is workers.c;
- * requests live in slots.c. Every live request sits in a min-heap by
- * deadline; when its deadline passes the broker answers it with the fallback
- * (degraded "deadline") and a late worker answer for it is dropped by its
- * sequence number. Single-threaded. */
+ * This file holds the sockets and the loop: one zmq_poll over the front
+ * and admin sockets, the workers' listening socket and links, and the
+ * control socket to the supervisor. Each round reads everything ready --
+ * every worker's answers, up to FD_FRONT_BATCH client messages -- then
+ * pours the queue into the workers' credit and writes each worker's share
+ * in one go. What happens to a client's request is front.c; its answers
+ * and reply are replies.c; the worker table is workers.c; dispatch.c moves
+ * texts; requests and texts live in slots.c. Every live request sits in a
+ * min-heap by deadline; when its deadline passes the broker answers it with
+ * the fallback (degraded "deadline") and a late worker answer for it is
+ * dropped by its sequence number. Single-threaded. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -58,10 +63,11 @@ msgpack_packer *fd_packer(fd_broker *b)
     return &b->pk;
 }
 
-/* Read up to FD_BATCH messages from a ROUTER; handle each with fn. */
-static void drain(fd_broker *b, void *sock, void (*fn)(fd_broker *, zmq_msg_t *, int, int))
+/* Read up to max messages from a ROUTER; handle each with fn. */
+static void drain(fd_broker *b, void *sock, int max,
+                  void (*fn)(fd_broker *, zmq_msg_t *, int, int))
 {
-    for (int k = 0; k < FD_BATCH; k++) {
+    for (int k = 0; k < max; k++) {
         zmq_msg_t f[FD_MAX_ENV + 3];
         int n = 0, more = 1, truncated = 0;
         while (more) {
@@ -134,6 +140,21 @@ static void control(fd_broker *b)
 
 /* ---- setup and the loop --------------------------------------------------- */
 
+/* The unix socket workers connect to (a stale one from an earlier broker is replaced). */
+static int listen_workers(fd_broker *b, char *err, size_t errlen)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%.100s", b->ctx->backend);
+    unlink(a.sun_path);
+    b->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (b->listen < 0 || bind(b->listen, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(b->listen, FD_MAX_WORKERS) < 0) {
+        snprintf(err, errlen, "listen %s: %s", a.sun_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
     const fd_config *cfg = &b->ctx->cfg;
@@ -142,15 +163,13 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     const char *where;
 
     b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
-    b->back = zmq_socket(b->zctx, ZMQ_ROUTER);
     b->admin = zmq_socket(b->zctx, ZMQ_ROUTER);
-    if (!b->front || !b->back || !b->admin) {
+    if (!b->front || !b->admin) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
         return -1;
     }
     zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
-    zmq_setsockopt(b->back, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     /* Replies wait in a client's pipe up to FD_FRONT_HWM; past it (a client
      * that does not read) a send fails instead of dropping in silence. */
     zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
@@ -160,10 +179,9 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     for (int i = 0; i < cfg->nlisten; i++)
         if (zmq_bind(b->front, where = cfg->listen[i]) < 0)
             goto fail;
-    if (zmq_bind(b->back, where = b->ctx->backend) < 0 ||
-        zmq_bind(b->admin, where = b->ctx->admin) < 0)
+    if (zmq_bind(b->admin, where = b->ctx->admin) < 0)
         goto fail;
-    return 0;
+    return listen_workers(b, err, errlen);
 fail:
     snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
     return -1;
@@ -175,56 +193,89 @@ static int secure_sockets(fd_broker *b, char *err, size_t errlen)
 {
     uid_t uid;
     gid_t gid;
-    const char *ipc[2] = {b->ctx->backend, b->ctx->admin};
+    const char *path[2] = {b->ctx->backend, b->ctx->admin};
     int drop = fd_privsep_user(&b->ctx->cfg, &uid, &gid, err, errlen);
     if (drop < 0)
         return -1;
+    if (!strncmp(path[1], "ipc://", 6))
+        path[1] += 6;
+    else
+        path[1] = NULL;
     for (int i = 0; i < 2; i++) {
-        if (strncmp(ipc[i], "ipc://", 6))
+        if (!path[i])
             continue;
-        const char *path = ipc[i] + 6;
-        if (drop && chown(path, uid, gid) < 0) {
-            snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+        if (drop && chown(path[i], uid, gid) < 0) {
+            snprintf(err, errlen, "chown %s: %s", path[i], strerror(errno));
             return -1;
         }
-        if (i == 1 && chmod(path, 0600) < 0) {
-            snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+        if (chmod(path[i], 0600) < 0) {
+            snprintf(err, errlen, "chmod %s: %s", path[i], strerror(errno));
             return -1;
         }
     }
     return 0;
 }
 
+/* The poll set: control, admin, front (unless stopping), the listening
+ * socket, then every worker's link (also for writing when it has bytes
+ * waiting). Its size. */
+static int poll_set(fd_broker *b)
+{
+    zmq_pollitem_t *it = b->items;
+    int n = 0;
+    it[n++] = (zmq_pollitem_t){NULL, b->ctl, ZMQ_POLLIN, 0};
+    it[n++] = (zmq_pollitem_t){b->admin, 0, ZMQ_POLLIN, 0};
+    it[n++] = (zmq_pollitem_t){b->stopping ? NULL : b->front, b->stopping ? -1 : 0,
+                               ZMQ_POLLIN, 0};
+    it[n++] = (zmq_pollitem_t){NULL, b->listen, ZMQ_POLLIN, 0};
+    for (int i = 0; i < b->nw; i++)
+        if (b->w[i].state != FD_WS_FREE) {
+            b->item_worker[n] = i;
+            it[n++] = (zmq_pollitem_t){NULL, b->w[i].link.fd,
+                                       ZMQ_POLLIN | (fd_link_pending(&b->w[i].link)
+                                                     ? ZMQ_POLLOUT : 0), 0};
+        }
+    return n;
+}
+
+static long timeout_ms(fd_broker *b, int64_t next_hb)
+{
+    int64_t now = fd_now_ns(), wake = next_hb;
+    int first = fd_deadline_first(b);
+    if (first >= 0 && b->slot[first]->deadline < wake)
+        wake = b->slot[first]->deadline;
+    return wake > now ? (long)((wake - now + FD_MS - 1) / FD_MS) : 0;
+}
+
 static void broker_loop(fd_broker *b)
 {
     int64_t hb = (int64_t)b->ctx->cfg.heartbeat_ms * FD_MS, next_hb = fd_now_ns() + hb;
     while (!b->ctl_lost && !(b->stopping && b->nheap == 0)) {
-        int64_t now = fd_now_ns(), wake = next_hb;
-        int first = fd_deadline_first(b);
-        if (first >= 0 && b->slot[first]->deadline < wake)
-            wake = b->slot[first]->deadline;
-        long timeout = wake > now ? (long)((wake - now + FD_MS - 1) / FD_MS) : 0;
-        zmq_pollitem_t it[4] = {
-            {b->back, 0, ZMQ_POLLIN, 0}, {NULL, b->ctl, ZMQ_POLLIN, 0},
-            {b->admin, 0, ZMQ_POLLIN, 0}, {b->front, 0, ZMQ_POLLIN, 0}};
-        int nit = b->stopping ? 3 : 4;
-        if (zmq_poll(it, nit, timeout) < 0 && errno != EINTR)
+        int n = poll_set(b);
+        zmq_pollitem_t *it = b->items;
+        if (zmq_poll(it, n, timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
+        for (int k = 4; k < n; k++) {
+            int i = b->item_worker[k];
+            if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != it[k].fd)
+                continue;         /* lost while handling an earlier item */
+            if (it[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+                fd_workers_read(b, i);
+        }
         if (it[0].revents & ZMQ_POLLIN)
-            for (int k = 0; k < FD_BATCH; k++)
-                fd_workers_msg(b);
-        if (it[1].revents & ZMQ_POLLIN)
             control(b);
-        if (it[2].revents & ZMQ_POLLIN)
-            drain(b, b->admin, admin_request);
-        if (nit == 4 && (it[3].revents & ZMQ_POLLIN))
-            drain(b, b->front, fd_front_request);
-        fd_front_expire(b);
+        if (it[1].revents & ZMQ_POLLIN)
+            drain(b, b->admin, FD_FRONT_BATCH, admin_request);
+        if (!b->stopping && (it[2].revents & ZMQ_POLLIN))
+            drain(b, b->front, FD_FRONT_BATCH, fd_front_request);
+        if (it[3].revents & ZMQ_POLLIN)
+            fd_workers_accept(b);
+        fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
             fd_workers_heartbeats(b);
             next_hb = fd_now_ns() + hb;
         }
-        fd_workers_dispatch(b);
+        fd_dispatch(b);
     }
 }
 
@@ -234,9 +285,13 @@ static void broker_init(fd_broker *b, const fd_ctx *ctx, int ctl)
     memset(b, 0, sizeof *b);
     b->ctx = ctx;
     b->ctl = ctl;
+    b->listen = -1;
     b->qhead = b->qtail = -1;
+    for (int i = 0; i < FD_MAX_WORKERS; i++)
+        b->w[i].link.fd = -1;
     b->gen = ctx->gen;
     fd_answer_limits(&b->limits, ctx->cfg.engine.max_text_bytes);
+    b->limits.max_items = (uint32_t)ctx->cfg.max_items;
     snprintf(b->version, sizeof b->version, "%s", ctx->version);
     snprintf(b->pending, sizeof b->pending, "%s", ctx->version);
     b->started = ctx->started_ns;
@@ -253,6 +308,12 @@ int fd_broker_main(const fd_proc_arg *a)
     int rc = 1;
 
     broker_init(&b, ctx, a->fd);
+    b.items = calloc(FD_MAX_WORKERS + 4, sizeof *b.items);
+    b.item_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.item_worker);
+    if (!b.items || !b.item_worker) {
+        snprintf(err, sizeof err, "out of memory");
+        goto out;
+    }
     if (!(b.zctx = zmq_ctx_new())) {
         snprintf(err, sizeof err, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto out;
@@ -273,13 +334,15 @@ out:
         fd_log(FD_ERROR, "broker_failed", "message=\"%s\"", err);
     if (b.front)
         zmq_close(b.front);
-    if (b.back)
-        zmq_close(b.back);
+    if (b.listen >= 0)
+        close(b.listen);
     if (b.admin)
         zmq_close(b.admin);
     if (b.zctx)
         zmq_ctx_term(b.zctx);
     fd_slots_release(&b);
     msgpack_sbuffer_destroy(&b.sb);
+    free(b.items);
+    free(b.item_worker);
     return rc;
 }

@@ -438,7 +438,7 @@ static int start(fd_ctx *ctx)
                "socket paths are limited)\"", RUN_DIR_MAX);
         return 1;
     }
-    snprintf(ctx->backend, sizeof ctx->backend, "ipc://%.*s/workers.sock", RUN_DIR_MAX,
+    snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
              ctx->cfg.run_dir);
     if (ctx->cfg.admin[0])
         snprintf(ctx->admin, sizeof ctx->admin, "%s", ctx->cfg.admin);

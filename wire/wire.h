@@ -231,16 +231,4 @@ cJSON *fw_error_json(const cJSON *id, const char *msg);
  * printed). NULL unless buf is exactly one object. Caller frees. */
 cJSON *fw_msgpack_to_json(const void *buf, size_t len, char *err, size_t errlen);
 
-/* ---- frames between the broker and its workers (daemon-internal) -------- */
-/*   worker -> broker  [FW_W_HELLO][pid u32][gen u32][version]   ready / heartbeat
- *                     [FW_W_ANSWER][seq u64][summary][reply]     one answer
- *   broker -> worker  [FW_B_REQUEST][seq u64][request body]
- *                     [FW_B_RETIRE]                              finish and exit
- * summary = decision u8, 0/1 error u8, labels u32 (for the broker's stats). */
-#define FW_W_HELLO 'H'
-#define FW_W_ANSWER 'A'
-#define FW_B_REQUEST 'Q'
-#define FW_B_RETIRE 'X'
-#define FW_SUMMARY_LEN 6
-
 #endif
