@@ -13,6 +13,7 @@
 
 static void reply(fd_broker *b, zmq_msg_t *ident)
 {
+    b->quiet &= ~FD_QUIET_ADMIN;
     fd_route(b->admin, ident, 1, b->sb.data, b->sb.size);
 }
 

@@ -17,6 +17,7 @@
  * the fallback (degraded "deadline") and a late worker answer for it is
  * dropped by its sequence number. Single-threaded. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,9 +64,10 @@ msgpack_packer *fd_packer(fd_broker *b)
     return &b->pk;
 }
 
-/* Read up to max messages from a ROUTER; handle each with fn. */
-static void drain(fd_broker *b, void *sock, int max,
-                  void (*fn)(fd_broker *, zmq_msg_t *, int, int))
+/* Read up to max messages from a ROUTER; handle each with fn. 1 when it
+ * read the socket dry (its ZMQ_FD is armed again), 0 when it stopped at max. */
+static int drain(fd_broker *b, void *sock, int max,
+                 void (*fn)(fd_broker *, zmq_msg_t *, int, int))
 {
     for (int k = 0; k < max; k++) {
         zmq_msg_t f[FD_MAX_ENV + 3];
@@ -86,11 +88,12 @@ static void drain(fd_broker *b, void *sock, int max,
             }
         }
         if (!n)
-            return;
+            return 1;
         fn(b, f, n, truncated);
         for (int i = 0; i < n; i++)
             zmq_msg_close(&f[i]);
     }
+    return 0;
 }
 
 static void admin_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
@@ -181,6 +184,10 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
             goto fail;
     if (zmq_bind(b->admin, where = b->ctx->admin) < 0)
         goto fail;
+    size_t len = sizeof b->front_fd;
+    zmq_getsockopt(b->front, ZMQ_FD, &b->front_fd, &len);
+    len = sizeof b->admin_fd;
+    zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
     return listen_workers(b, err, errlen);
 fail:
     snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
@@ -216,59 +223,75 @@ static int secure_sockets(fd_broker *b, char *err, size_t errlen)
     return 0;
 }
 
+/* A ZeroMQ socket has a message waiting (ZMQ_EVENTS; this also takes the
+ * socket's pending commands, which re-arms its ZMQ_FD). */
+static int zmq_ready(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
 /* The poll set: control, admin, front (unless stopping), the listening
  * socket, then every worker's link (also for writing when it has bytes
- * waiting). Its size. */
+ * waiting). The ZeroMQ sockets are polled through their ZMQ_FD, which only
+ * says "look again": one poll() a round, where zmq_poll makes up to two and
+ * asks every socket for its events twice. A socket read dry and not used
+ * since (b->quiet) needs no asking: a new message will signal its ZMQ_FD;
+ * one that sent since may have taken that signal, so it is asked
+ * (ZMQ_EVENTS) before the round sleeps. Its size. */
 static int poll_set(fd_broker *b)
 {
-    zmq_pollitem_t *it = b->items;
+    struct pollfd *p = b->pfd;
     int n = 0;
-    it[n++] = (zmq_pollitem_t){NULL, b->ctl, ZMQ_POLLIN, 0};
-    it[n++] = (zmq_pollitem_t){b->admin, 0, ZMQ_POLLIN, 0};
-    it[n++] = (zmq_pollitem_t){b->stopping ? NULL : b->front, b->stopping ? -1 : 0,
-                               ZMQ_POLLIN, 0};
-    it[n++] = (zmq_pollitem_t){NULL, b->listen, ZMQ_POLLIN, 0};
+    p[n++] = (struct pollfd){b->ctl, POLLIN, 0};
+    p[n++] = (struct pollfd){b->admin_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){b->stopping ? -1 : b->front_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){b->listen, POLLIN, 0};
     for (int i = 0; i < b->nw; i++)
         if (b->w[i].state != FD_WS_FREE) {
-            b->item_worker[n] = i;
-            it[n++] = (zmq_pollitem_t){NULL, b->w[i].link.fd,
-                                       ZMQ_POLLIN | (fd_link_pending(&b->w[i].link)
-                                                     ? ZMQ_POLLOUT : 0), 0};
+            b->pfd_worker[n] = i;
+            p[n++] = (struct pollfd){b->w[i].link.fd,
+                                     (short)(POLLIN | (fd_link_pending(&b->w[i].link) ? POLLOUT : 0)),
+                                     0};
         }
     return n;
 }
 
-static long timeout_ms(fd_broker *b, int64_t next_hb)
+static int timeout_ms(fd_broker *b, int64_t next_hb)
 {
     int64_t now = fd_now_ns(), wake = next_hb;
     int first = fd_deadline_first(b);
     if (first >= 0 && b->slot[first]->deadline < wake)
         wake = b->slot[first]->deadline;
-    return wake > now ? (long)((wake - now + FD_MS - 1) / FD_MS) : 0;
+    return wake > now ? (int)((wake - now + FD_MS - 1) / FD_MS) : 0;
 }
 
 static void broker_loop(fd_broker *b)
 {
     int64_t hb = (int64_t)b->ctx->cfg.heartbeat_ms * FD_MS, next_hb = fd_now_ns() + hb;
     while (!b->ctl_lost && !(b->stopping && b->nheap == 0)) {
+        int front = !b->stopping && !(b->quiet & FD_QUIET_FRONT) && zmq_ready(b->front);
+        int admin = !(b->quiet & FD_QUIET_ADMIN) && zmq_ready(b->admin);
         int n = poll_set(b);
-        zmq_pollitem_t *it = b->items;
-        if (zmq_poll(it, n, timeout_ms(b, next_hb)) < 0 && errno != EINTR)
+        struct pollfd *p = b->pfd;
+        if (poll(p, (nfds_t)n, front || admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
         for (int k = 4; k < n; k++) {
-            int i = b->item_worker[k];
-            if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != it[k].fd)
-                continue;         /* lost while handling an earlier item */
-            if (it[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            int i = b->pfd_worker[k];
+            if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != p[k].fd)
+                continue;         /* lost while handling an earlier one */
+            if (p[k].revents & (POLLIN | POLLERR | POLLHUP))
                 fd_workers_read(b, i);
         }
-        if (it[0].revents & ZMQ_POLLIN)
+        if (p[0].revents & (POLLIN | POLLHUP))
             control(b);
-        if (it[1].revents & ZMQ_POLLIN)
-            drain(b, b->admin, FD_FRONT_BATCH, admin_request);
-        if (!b->stopping && (it[2].revents & ZMQ_POLLIN))
-            drain(b, b->front, FD_FRONT_BATCH, fd_front_request);
-        if (it[3].revents & ZMQ_POLLIN)
+        if ((admin || (p[1].revents & POLLIN)) && drain(b, b->admin, FD_FRONT_BATCH, admin_request))
+            b->quiet |= FD_QUIET_ADMIN;
+        if (!b->stopping && (front || (p[2].revents & POLLIN)) &&
+            drain(b, b->front, FD_FRONT_BATCH, fd_front_request))
+            b->quiet |= FD_QUIET_FRONT;
+        if (p[3].revents & POLLIN)
             fd_workers_accept(b);
         fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
@@ -308,9 +331,9 @@ int fd_broker_main(const fd_proc_arg *a)
     int rc = 1;
 
     broker_init(&b, ctx, a->fd);
-    b.items = calloc(FD_MAX_WORKERS + 4, sizeof *b.items);
-    b.item_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.item_worker);
-    if (!b.items || !b.item_worker) {
+    b.pfd = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd);
+    b.pfd_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd_worker);
+    if (!b.pfd || !b.pfd_worker) {
         snprintf(err, sizeof err, "out of memory");
         goto out;
     }
@@ -342,7 +365,7 @@ out:
         zmq_ctx_term(b.zctx);
     fd_slots_release(&b);
     msgpack_sbuffer_destroy(&b.sb);
-    free(b.items);
-    free(b.item_worker);
+    free(b.pfd);
+    free(b.pfd_worker);
     return rc;
 }

@@ -17,6 +17,8 @@
 #ifndef FD_BROKER_H
 #define FD_BROKER_H
 
+#include <poll.h>
+
 #include <zmq.h>
 
 #include "daemon.h"
@@ -32,6 +34,7 @@
 #define FD_SLOT_KEEP (1u << 20)   /* bytes: a bulk result buffer larger is freed after use */
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
+enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
 
 typedef struct fd_worker {
     int state;                    /* enum fd_wstate */
@@ -89,14 +92,16 @@ typedef struct fd_broker {
     const fd_ctx *ctx;
     fw_limits limits;             /* what a request may be */
     void *zctx, *front, *admin;
+    int front_fd, admin_fd;       /* their ZMQ_FD, for poll() */
+    int quiet;                    /* FD_QUIET_*: read dry and not used since */
     int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
     int ctl_lost;                 /* the supervisor is gone: leave the loop */
     fd_worker w[FD_MAX_WORKERS];
     int nw;                       /* highest used index + 1 */
-    zmq_pollitem_t *items;        /* the poll set, rebuilt each round */
-    int *item_worker;             /* poll item -> worker index */
+    struct pollfd *pfd;           /* the poll set, rebuilt each round */
+    int *pfd_worker;              /* poll set entry -> worker index */
     fd_slot **slot;               /* grown on demand, never shrunk */
     int nslot, *freelist, nfree;
     int *heap, nheap;             /* live slots by deadline */

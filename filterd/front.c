@@ -19,6 +19,7 @@
 
 void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len)
 {
+    b->quiet &= ~FD_QUIET_FRONT;
     if (fd_route(b->front, env, nenv, data, len) == 0)
         return;
     b->st.dropped++;
@@ -71,6 +72,7 @@ static int envelope(zmq_msg_t *f, int n, int *nenv, int *body, const char **why)
 static void bare_error(fd_broker *b, zmq_msg_t *ident, const char *why)
 {
     fw_enc_error(fd_packer(b), NULL, 0, FW_E_BAD_REQUEST, why);
+    b->quiet &= ~FD_QUIET_FRONT;
     zmq_send(b->front, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
     b->st.errors++;

@@ -81,9 +81,9 @@ static int take_strv(fw_mpr *r, const char ***out, size_t *nout)
 {
     uint32_t n;
     int c = take_container(r, FW_MP_ARRAY, &n);
-    if (c <= 0)
-        return c;
-    const char **v = calloc(n ? n : 1, sizeof *v);
+    if (c <= 0 || !n)
+        return c < 0 ? -1 : 0;
+    const char **v = calloc(n, sizeof *v);
     if (!v)
         return -1;
     *out = v;
@@ -142,9 +142,9 @@ static int take_matches(fw_mpr *r, fw_reply *out)
 {
     uint32_t n;
     int c = take_container(r, FW_MP_ARRAY, &n);
-    if (c <= 0)
-        return c;
-    if (!(out->matches = calloc(n ? n : 1, sizeof *out->matches)))
+    if (c <= 0 || !n)
+        return c < 0 ? -1 : 0;
+    if (!(out->matches = calloc(n, sizeof *out->matches)))
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         out->nmatches = i + 1;
