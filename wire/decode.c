@@ -201,9 +201,28 @@ static int take_error(fw_mpr *r, fw_reply *out)
 
 /* What a map said besides the fields of out. */
 typedef struct seen {
-    const char *decision;     /* the decision's name, owned */
+    int decision;             /* enum fw_decision, or -1 */
     int pong, bulk;
 } seen;
+
+/* A str value at r that is one of names[0..n): its index into *out (-1 when
+ * it is another one, or not a str). Nothing is copied. -1 when damaged. */
+static int take_name(fw_mpr *r, const char *const *names, int n, int *out)
+{
+    const uint8_t *at = r->p;
+    fw_mpv v;
+    if (fw_mp_read(r, &v) < 0)
+        return -1;
+    *out = -1;
+    for (int i = 0; i < n && v.type == FW_MP_STR; i++)
+        if (fw_mp_is(&v, names[i]))
+            *out = i;
+    if (v.type == FW_MP_ARRAY || v.type == FW_MP_MAP) {
+        r->p = at;
+        return fw_mp_skip(r);
+    }
+    return 0;
+}
 
 static int decode_map(fw_mpr *r, fw_reply *out, int nested, char *err, size_t errlen);
 
@@ -233,7 +252,10 @@ static int take_pair(fw_mpr *r, fw_reply *out, seen *s, int nested, char *err, s
     if (f == -2)
         return -1;
     switch (f) {
-    case F_DECISION: return take_str(r, &s->decision);
+    case F_DECISION: {
+        static const char *const names[] = {"allow", "flag", "block"};   /* FW_ALLOW.. */
+        return take_name(r, names, 3, &s->decision);
+    }
     case F_LABEL: if (take_uint(r, &x, NULL) < 0) return -1; out->label = (int)x; return 0;
     case F_LABELS: return take_strv(r, &out->labels, &out->nlabels);
     case F_MATCHES: return take_matches(r, out);
@@ -257,10 +279,9 @@ static int take_pair(fw_mpr *r, fw_reply *out, seen *s, int nested, char *err, s
         return take_results(r, out, err, errlen);
     }
     if (fw_mp_is(&k, "op")) {
-        const char *op = NULL;
-        int rc = take_str(r, &op);
-        s->pong = op && !strcmp(op, "pong");
-        free((void *)op);
+        static const char *const pong[] = {"pong"};
+        int rc = take_name(r, pong, 1, &s->pong);
+        s->pong = s->pong == 0;
         return rc;
     }
     return fw_mp_skip(r);
@@ -270,7 +291,7 @@ static int take_pair(fw_mpr *r, fw_reply *out, seen *s, int nested, char *err, s
  * err (out then holds what was read, for fw_reply_free). */
 static int decode_map(fw_mpr *r, fw_reply *out, int nested, char *err, size_t errlen)
 {
-    seen s = {NULL, 0, 0};
+    seen s = {-1, 0, 0};
     fw_mpv m;
     int rc = 0;
 
@@ -285,7 +306,7 @@ static int decode_map(fw_mpr *r, fw_reply *out, int nested, char *err, size_t er
     else if (s.bulk && !out->error)
         rc = 2;
     else if (!out->error) {
-        out->decision = s.decision ? fw_decision_lookup(s.decision) : -1;
+        out->decision = s.decision;
         if (out->decision < 0 && !s.pong) {
             snprintf(err, errlen, "reply without a decision");
             rc = -1;
@@ -297,7 +318,6 @@ static int decode_map(fw_mpr *r, fw_reply *out, int nested, char *err, size_t er
             rc = 1;
         }
     }
-    free((void *)s.decision);
     return rc;
 }
 
