@@ -21,6 +21,9 @@
  * with file:line while the old version serves; SIGHUP; SIGKILL of workers
  * under load; expired budget and a full queue (fallback, degraded); SIGTERM
  * with a request in flight; the client's Lazy Pirate and its own fallback;
+ * bulk checks mixing good and bad items; a worker dying while it holds texts
+ * of several requests; a deadline passing inside a bulk check; bulk checks
+ * through a reload; workers serving after dropping privileges (as root);
  * filterctl check/--jsonl (same lines as scan)/ping/stats/reload. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -397,6 +400,12 @@ static int setup_one_worker(void **state)
 {
     return setup(state, "workers 1\nheartbeat-ms 60000\nheartbeat-liveness 100\n"
                         "on-deadline block\nqueue-max 2\nworker-window 1\n", 0);
+}
+
+/* Started as root, the broker and workers drop to nobody (skipped otherwise). */
+static int setup_nobody(void **state)
+{
+    return setup(state, "workers 2\nuser nobody\n", 0);
 }
 
 /* Two such workers, each holding up to 8 texts; bulk checks of up to 6. */
@@ -1723,6 +1732,37 @@ static void test_reload_between_batches(void **state)
     snprintf(d->version, sizeof d->version, "%s", newversion);
 }
 
+/* ---- privilege separation ---- */
+
+static long uid_of(int pid)
+{
+    char path[64], line[256];
+    long uid = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4))
+            uid = strtol(line + 4, NULL, 10);
+    if (f)
+        fclose(f);
+    return uid;
+}
+
+/* The workers reach the broker's socket after dropping privileges, and serve. */
+static void test_privilege_drop(void **state)
+{
+    const fdproc *d = *state;
+    int pids[2];
+    if (geteuid() != 0)
+        skip();
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    for (int i = 0; i < 2; i++)
+        assert_true(uid_of(pids[i]) > 0);
+    fc_client *c = client(d, 1);
+    check_label(c, d, FE_L_PORN);
+    fc_close(c);
+}
+
 /* ---- filterctl ---- */
 
 static char *run(const char *cmd, int *status)
@@ -1855,6 +1895,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_deadline_inside_a_batch, setup_two_slow_hb,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reload_between_batches, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_privilege_drop, setup_nobody, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
