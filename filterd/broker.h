@@ -31,7 +31,8 @@
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
 #define FD_FRONT_HWM 100000       /* replies queued to one client before sends fail */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
-#define FD_SLOT_KEEP (1u << 20)   /* bytes: a bulk result buffer larger is freed after use */
+#define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
+#define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
 enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };

@@ -155,9 +155,15 @@ void fd_slot_free(fd_broker *b, int s)
         zmq_msg_close(&r->env[i]);
     if (r->has_body)
         zmq_msg_close(&r->body);
-    if (r->res.alloc > FD_SLOT_KEEP) {
+    if (r->res.alloc > FD_SLOT_KEEP) {   /* a big bulk check's: not kept for every slot */
         msgpack_sbuffer_destroy(&r->res);
         msgpack_sbuffer_init(&r->res);
+    }
+    if (r->cap > FD_SLOT_KEEP_ITEMS) {
+        free(r->task), free(r->roff), free(r->rlen);
+        r->task = NULL;
+        r->roff = r->rlen = NULL;
+        r->cap = 0;
     }
     r->live = 0;
     r->nenv = r->has_body = 0;
