@@ -87,6 +87,10 @@ static void parse_args(int argc, char **argv, fb_opts *o)
 {
     *o = (fb_opts){DEFAULT_LISTS, NULL, DEFAULT_SECONDS, DEFAULT_ROUNDS, 0};
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--version")) {
+            printf("bench_engine %s (%s)\n", FILTERD_VERSION, fe_build_info());
+            exit(0);
+        }
         if (!strcmp(argv[i], "--lists") && i + 1 < argc)
             o->lists = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)

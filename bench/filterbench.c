@@ -88,6 +88,10 @@ static void parse_args(int argc, char **argv, fb_opts *o)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             usage(0);
+        else if (!strcmp(a, "--version")) {
+            printf("filterbench %s (protocol %d)\n", FILTERD_VERSION, FW_VERSION);
+            exit(0);
+        }
         else if (arg_is(a, "--endpoint", i, argc))
             o->endpoint = argv[++i], o->endpoint_given = 1;
         else if (arg_is(a, "--start", i, argc))

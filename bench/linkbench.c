@@ -1,6 +1,6 @@
 /* linkbench.c -- the broker-to-worker hop in isolation: ZeroMQ ipc against a unix socket.
  *
- * Usage: linkbench [--rounds N] [--bytes B] [--batch K] [--json] DIR
+ * Usage: linkbench [--rounds N] [--bytes B] [--batch K] [--json] DIR | --version
  *
  * Two processes (this one and a forked echo peer) pass messages back and
  * forth over each transport, in interleaved blocks of rounds, and report
@@ -191,6 +191,10 @@ int main(int argc, char **argv)
 {
     int rounds = LB_ROUNDS, bytes = LB_BYTES, batch = 1, json = 0;
     const char *dir = NULL;
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("linkbench %s\n", FILTERD_VERSION);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
             rounds = atoi(argv[++i]);

@@ -44,6 +44,7 @@
 #define FC_BULK_ITEMS 32        /* texts per bulk check in fc_check_many (the server's
                                    max-items is at least this by default) */
 #define FC_ADMIN_TIMEOUT_MS 30000 /* msecs: default wait for an admin reply (reload compiles) */
+#define FC_PROBE_MS 500         /* msecs: wait for a TCP connect before an admin call */
 #define FC_MAX_ENDPOINTS 16
 #define FC_LABEL_PASS FW_CODE_PASS         /* msgSecCheck label code of an allowed text */
 #define FC_LABEL_FALLBACK FW_CODE_FALLBACK /* label code of a fallback flag or block */
@@ -129,9 +130,15 @@ int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);
 
 /* One admin operation ("reload", "stats", "workers", ...) on the admin
  * endpoint over a REQ socket, waiting up to timeout_ms (0:
- * FC_ADMIN_TIMEOUT_MS). Returns the reply as a cJSON object that the caller
- * frees with cJSON_Delete(), or NULL with a message in err. */
+ * FC_ADMIN_TIMEOUT_MS). Fails at once (fc_probe) when nothing listens there
+ * or the socket is not ours to use. Returns the reply as a cJSON object that
+ * the caller frees with cJSON_Delete(), or NULL with a message in err. */
 cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err, size_t errlen);
+
+/* Whether anything accepts a connection at an ipc:// or tcp:// endpoint
+ * (TCP: within timeout_ms): 0, or -1 with why in err ("no filterd at EP: no
+ * such socket", "... permission denied ..."). 0 for other transports. */
+int fc_probe(const char *endpoint, int timeout_ms, char *err, size_t errlen);
 
 void fc_result_free(fc_result *r);
 const char *fc_decision_name(int decision);   /* block, flag, allow */

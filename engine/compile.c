@@ -48,6 +48,34 @@ void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
     snprintf(buf, n, "%s:%u", wl->files[wl->entries[i].file], wl->entries[i].line);
 }
 
+/* Hyperscan's message about a regex, with its "index N" (a byte offset into
+ * the expression) told as a person counts: "character 3 ('[')". */
+static const char *regex_message(const char *re, const char *msg, char *out, size_t size)
+{
+    const char *at = strstr(msg, "index ");
+    char *end;
+    if (!at || at[6] < '0' || at[6] > '9')
+        return msg;
+    unsigned long byte = strtoul(at + 6, &end, 10);
+    size_t len = strlen(re), chars = 1;
+    if (byte > len)
+        return msg;
+    for (size_t i = 0; i < byte; chars++) {
+        uint32_t cp;
+        int k = fe_utf8_decode((const unsigned char *)re + i, len - i, &cp);
+        i += k > 0 ? (size_t)k : 1;
+    }
+    uint32_t cp;
+    int k = byte < len ? fe_utf8_decode((const unsigned char *)re + byte, len - byte, &cp) : 0;
+    if (k > 0)
+        snprintf(out, size, "%.*scharacter %zu ('%.*s')%s", (int)(at - msg), msg, chars, k,
+                 re + byte, end);
+    else
+        snprintf(out, size, "%.*scharacter %zu (%s)%s", (int)(at - msg), msg, chars,
+                 byte < len ? "an invalid byte" : "the end of the expression", end);
+    return out;
+}
+
 /* The pattern of a regex entry, for its main database (as a prefilter) and
  * its SOM database. NULL on error (reported). */
 static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *flags,
@@ -60,7 +88,9 @@ static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *f
 
     *flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
     if (hs_expression_info(e->term, *flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
-        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
+        char msg[512];
+        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at,
+                      regex_message(e->term, ce->message, msg, sizeof msg));
         hs_free_compile_error(ce);
         return NULL;
     }
@@ -199,8 +229,11 @@ static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
                          NULL, &rs->db[db], &ce) == HS_SUCCESS)
         return 0;
     if (ce->expression >= 0) {
+        const fe_entry *e = &rs->wl.entries[p->ids[ce->expression]];
+        char msg[512];
         fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
-        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
+        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, e->flags & FE_E_RE ?
+                      regex_message(e->term, ce->message, msg, sizeof msg) : ce->message);
     } else
         fe_errors_add(err, "%s view: Hyperscan compile failed: %s",
                       fe_view_name(db % FE_NVIEWS), ce->message);

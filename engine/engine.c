@@ -13,6 +13,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <unicode/uversion.h>
 
 #include "ruleset.h"
 
@@ -137,6 +138,15 @@ int fe_entry_get(const fe_ruleset *rs, uint32_t i, fe_entry_info *out)
     out->word = !!(e->flags & FE_E_WORD);
     out->allow = !!(e->flags & FE_E_ALLOW);
     return FE_OK;
+}
+
+const char *fe_build_info(void)
+{
+    static char info[128];
+    if (!info[0])
+        snprintf(info, sizeof info, "engine %s, Hyperscan %s, ICU %s", FE_ENGINE_BUILD,
+                 hs_version(), U_ICU_VERSION);
+    return info;
 }
 
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed)

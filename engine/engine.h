@@ -122,6 +122,19 @@ const fe_fold *fe_ruleset_fold(const fe_ruleset *rs);
 int fe_entry_get(const fe_ruleset *rs, uint32_t entry, fe_entry_info *out);
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed);
 
+/* Entries of cur that old does not have (added) and of old that cur does
+ * not (removed), per label; index FE_NLABELS counts allow-list entries. An
+ * entry is its term, label, action and options, not its file or line.
+ * FE_OK, or FE_ERR when out of memory. */
+typedef struct fe_diff {
+    size_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
+} fe_diff;
+int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out);
+
+/* What the engine is built from, for --version: "engine filterd-engine-1,
+ * Hyperscan 5.4.0 2023-..., ICU 72.1". A static string. */
+const char *fe_build_info(void);
+
 /* The compiled Hyperscan database of a view (NULL when it has no
  * patterns), for benchmarks that measure raw hs_scan as a ceiling. */
 struct hs_database;

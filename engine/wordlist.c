@@ -26,10 +26,12 @@ uint64_t fe_hash(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* File-level defaults, changed by @ directives. */
+/* File-level defaults, changed by @ directives, and what the file's end reports. */
 typedef struct defaults {
     int label, action;   /* -1: none / the label's default */
     int word, allow, view;
+    unsigned unlabelled; /* entries without a label: one error per file, at its end */
+    unsigned unlabelled_line;  /* the first of them */
 } defaults;
 
 static int valid_utf8(const char *s)
@@ -156,7 +158,7 @@ static int push(fe_wordlists *wl, const fe_entry *e)
 }
 
 /* One entry line (options and term). */
-static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
+static int entry(fe_wordlists *wl, defaults *d, char *s, unsigned line,
                  const char *where, fe_errors *err)
 {
     fe_entry e = {0};
@@ -194,9 +196,9 @@ static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
         return -1;
     }
     if (!(e.flags & FE_E_ALLOW) && e.label < 0) {
-        fe_errors_add(err, "%s: no label: name the file after a label (porn.txt) or add "
-                      "'@label NAME'", where);
-        return -1;
+        if (!d->unlabelled++)
+            d->unlabelled_line = line;
+        return -1;        /* reported once, for the whole file, by fe_wl_parse */
     }
     if (e.flags & FE_E_ALLOW)
         e.label = -1, e.action = FE_ALLOW;
@@ -259,6 +261,13 @@ int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len
         }
         i = j + 1;
     }
+    if (d.unlabelled == 1)
+        fe_errors_add(err, "%s:%u: no label: name the file after a label (porn.txt) or add "
+                      "'@label NAME' above the entry", name, d.unlabelled_line);
+    else if (d.unlabelled)
+        fe_errors_add(err, "%s:%u: no label for %u entries, from this line on: name the file "
+                      "after a label (porn.txt) or add '@label NAME' above them", name,
+                      d.unlabelled_line, d.unlabelled);
     return err->count > before ? -1 : 0;
 }
 

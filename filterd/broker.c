@@ -127,6 +127,8 @@ static void control(fd_broker *b)
         fd_workers_dead(b, (pid_t)pid);
         if (replaced)
             b->st.worker_restarts++;
+    } else if (!strncmp(buf, "changes ", 8)) {
+        fd_admin_changes(b, buf + 8);
     } else if (sscanf(buf, "version %u %31s %31s", &gen, ver, prev) == 3) {
         b->st.reloads++;
         fd_workers_generation(b, gen, ver, prev);
@@ -194,15 +196,18 @@ fail:
     return -1;
 }
 
-/* ipc sockets: the workers' must be usable by the unprivileged user, the
- * admin one by its owner only. */
+/* The workers' unix socket must be usable by the unprivileged user only
+ * (mode 0600), the admin ipc socket by its owner only, or also by the
+ * admin-group (mode 0660). The mode is set before the owner, so root needs
+ * no CAP_FOWNER for it. */
 static int secure_sockets(fd_broker *b, char *err, size_t errlen)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
     const char *path[2] = {b->ctx->backend, b->ctx->admin};
     int drop = fd_privsep_user(&b->ctx->cfg, &uid, &gid, err, errlen);
-    if (drop < 0)
+    int group = fd_admin_group(&b->ctx->cfg, &admin_gid, err, errlen);
+    if (drop < 0 || group < 0)
         return -1;
     if (!strncmp(path[1], "ipc://", 6))
         path[1] += 6;
@@ -211,12 +216,13 @@ static int secure_sockets(fd_broker *b, char *err, size_t errlen)
     for (int i = 0; i < 2; i++) {
         if (!path[i])
             continue;
-        if (drop && chown(path[i], uid, gid) < 0) {
-            snprintf(err, errlen, "chown %s: %s", path[i], strerror(errno));
+        if (chmod(path[i], i == 1 && group ? 0660 : 0600) < 0) {
+            snprintf(err, errlen, "chmod %s: %s", path[i], strerror(errno));
             return -1;
         }
-        if (chmod(path[i], 0600) < 0) {
-            snprintf(err, errlen, "chmod %s: %s", path[i], strerror(errno));
+        gid_t g = i == 1 && group ? admin_gid : drop ? gid : (gid_t)-1;
+        if ((drop || g != (gid_t)-1) && chown(path[i], drop ? uid : (uid_t)-1, g) < 0) {
+            snprintf(err, errlen, "chown %s: %s", path[i], strerror(errno));
             return -1;
         }
     }

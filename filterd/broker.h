@@ -37,6 +37,14 @@
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
 enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
 
+/* What a reload changed, from the supervisor's "changes" message, for the
+ * admin reply. Index FE_NLABELS counts allow-list entries. */
+typedef struct fd_changes {
+    int known;                    /* 0: no "changes" came for this reload */
+    uint64_t entries;             /* in the new version */
+    uint64_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
+} fd_changes;
+
 typedef struct fd_worker {
     int state;                    /* enum fd_wstate */
     int retiring;                 /* old generation: no new texts, exits when it holds none */
@@ -117,6 +125,7 @@ typedef struct fd_broker {
     int ready_sent;
     zmq_msg_t waiter[FD_MAX_WAITERS]; /* admin reload callers' routing ids */
     int nwaiters, reloading;
+    fd_changes changes;           /* of the reload about to take over */
     fd_stats st;
     msgpack_sbuffer sb;           /* replies the broker writes itself */
     msgpack_packer pk;
@@ -180,7 +189,10 @@ int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, o
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);
 /* The supervisor's answer to a reload: ok (the new version is serving) or
- * the errors ("file:line: reason" lines). Answers every waiting caller. */
+ * the errors ("file:line: reason" lines). Answers every waiting caller; on
+ * ok, also tells the supervisor which version serves now. */
 void fd_admin_reloaded(fd_broker *b, int ok, const char *errors);
+/* The supervisor's "changes ENTRIES LABEL:+A:-R ..." (text after "changes "). */
+void fd_admin_changes(fd_broker *b, const char *text);
 
 #endif

@@ -103,10 +103,11 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
     va_end(ap);
 }
 
-const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
+/* p[0..n) quoted and escaped, cut at max bytes (then "..."). */
+static const char *quote(const void *p, size_t n, size_t max, char *buf, size_t size)
 {
     const unsigned char *s = p;
-    size_t o = 0, cut = n > QUOTE_MAX ? QUOTE_MAX : n;
+    size_t o = 0, cut = n > max ? max : n;
     if (size < 8)
         return "";
     buf[o++] = '"';
@@ -126,6 +127,16 @@ const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
     buf[o++] = '"';
     buf[o] = '\0';
     return buf;
+}
+
+const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
+{
+    return quote(p, n, QUOTE_MAX, buf, size);
+}
+
+const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size)
+{
+    return quote(s, n, n, buf, size);
 }
 
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)

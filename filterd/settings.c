@@ -4,12 +4,14 @@
  * its default as text. Defaults go through the same parser as the file, so a
  * default can never be something the file could not say; the engine's
  * defaults are the engine's own constants, spelled as text here. */
+#define _DEFAULT_SOURCE           /* realpath */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "settings.h"
 
@@ -33,6 +35,7 @@ static const conf_row table[] = {
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
     {"listen", T_ENDPOINTS, 0, 0, F(listen), "tcp://127.0.0.1:7700"},
     {"admin", T_STR, 0, 0, F(admin), ""},
+    {"admin-group", T_STR, 0, 0, F(admin_group), ""},
     {"run-dir", T_PATH, 0, 0, F(run_dir), "/tmp/filterd"},
     {"cache-dir", T_PATH, 0, 0, F(engine.cache_dir), ""},
     {"user", T_STR, 0, 0, F(user), "nobody"},
@@ -256,4 +259,24 @@ int fd_conf_load(fd_config *c, const char *path, fe_errors *err)
     }
     fclose(f);
     return err->count > before ? -1 : 0;
+}
+
+const char *fd_conf_find(const char *given)
+{
+    static char local[PATH_MAX];
+    if (given)
+        return given;
+    if (access(FD_CONF_LOCAL, F_OK) == 0)
+        return realpath(FD_CONF_LOCAL, local) ? local : FD_CONF_LOCAL;
+    if (access(FD_CONF_SYSTEM, F_OK) == 0)
+        return FD_CONF_SYSTEM;
+    return NULL;
+}
+
+void fd_conf_admin(const fd_config *c, char *buf, size_t size)
+{
+    if (c->admin[0])
+        snprintf(buf, size, "%s", c->admin);
+    else
+        snprintf(buf, size, "ipc://%s/admin.sock", c->run_dir);
 }

@@ -84,7 +84,7 @@ static void switch_generation(fd_broker *b)
     if (b->previous[0])
         fd_log(FD_INFO, "switch", "gen=%u version=%s previous=%s", b->gen, b->version,
                b->previous);
-    if (b->reloading)
+    if (b->previous[0])           /* a reload (admin or SIGHUP) took over */
         fd_admin_reloaded(b, 1, NULL);
 }
 

@@ -4,11 +4,12 @@
 # Usage: scripts/deps.sh [--check]
 # With --check it only reports what is missing (exit 1 if anything is).
 # Run as root it installs the missing packages with apt-get; otherwise it
-# stops with a message naming them.
+# stops with a message naming them. systemd and man-db are for the install
+# test (systemd-analyze verify, systemd-sysusers, systemd-tmpfiles, man -l).
 set -eu
 
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
-libmsgpack-dev libcjson-dev libcmocka-dev python3"
+libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db"
 
 missing=""
 for p in $PKGS; do

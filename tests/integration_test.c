@@ -24,7 +24,12 @@
  * bulk checks mixing good and bad items; a worker dying while it holds texts
  * of several requests; a deadline passing inside a bulk check; bulk checks
  * through a reload; workers serving after dropping privileges (as root);
- * filterctl check/--jsonl (same lines as scan)/ping/stats/reload. */
+ * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; the
+ * notify protocol (a socket of ours as $NOTIFY_SOCKET: READY, RELOADING,
+ * READY after a failed and a good reload, STOPPING, WATCHDOG; filterd.ready
+ * following the version); filterctl reload's report (old -> new, entries per
+ * label; every error and "still serving"); filterctl finding the daemon from
+ * the configuration and failing at once when none listens; admin-group. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +48,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1820,8 +1827,8 @@ static void test_cli(void **state)
              "sed 's/\"version\":\"[^\"]*\"//'", filterctl_bin, d->ep, in);
     char *online = run(cmd, &st);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    snprintf(cmd, sizeof cmd, "%s scan --lists %s < %s | sed 's/\"version\":\"[^\"]*\"//'",
-             filterctl_bin, d->lists, in);
+    snprintf(cmd, sizeof cmd, "%s scan --config %s < %s | sed 's/\"version\":\"[^\"]*\"//'",
+             filterctl_bin, d->conf, in);
     char *offline = run(cmd, &st);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_non_null(online);
@@ -1855,6 +1862,380 @@ static void test_cli(void **state)
              filterctl_bin, d->dir);
     s = run(cmd, &st);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    free(s);
+}
+
+/* ---- the service manager, filterctl finding the daemon, the admin group ---- */
+
+static void expect_has(const char *out, const char *want)
+{
+    if (!out || !strstr(out, want))
+        fail_msg("expected '%s' in:\n%s", want, out ? out : "(nothing)");
+}
+
+/* The test's $NOTIFY_SOCKET, read all the time by a thread, as systemd reads
+ * it: the messages kept in order, WATCHDOG=1 only counted. */
+#define NOTIFY_KEEP 256
+static struct {
+    int fd;
+    pthread_t thread;
+    atomic_int stop, watchdogs;
+    pthread_mutex_t mu;
+    char msg[NOTIFY_KEEP][1024];
+    int n, next;                  /* kept; handed to the test */
+} nt = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *notify_reader(void *p)
+{
+    char buf[1024];
+    (void)p;
+    while (!atomic_load(&nt.stop)) {
+        struct pollfd q = {nt.fd, POLLIN, 0};
+        if (poll(&q, 1, POLL_STEP_MS * 5) <= 0)
+            continue;
+        ssize_t n = recv(nt.fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            continue;
+        buf[n] = '\0';
+        if (!strcmp(buf, "WATCHDOG=1")) {
+            atomic_fetch_add(&nt.watchdogs, 1);
+            continue;
+        }
+        pthread_mutex_lock(&nt.mu);
+        if (nt.n < NOTIFY_KEEP)
+            memcpy(nt.msg[nt.n++], buf, (size_t)n + 1);
+        pthread_mutex_unlock(&nt.mu);
+    }
+    return NULL;
+}
+
+/* A daemon whose $NOTIFY_SOCKET is a datagram socket of ours (an abstract
+ * name, as systemd may give), with a fast watchdog asked for; read by the
+ * thread, or by nobody. */
+static int notify_setup(void **state, int read, const char *watchdog_usec)
+{
+    char name[64];
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int n = snprintf(name, sizeof name, "@fdit-notify-%d", (int)getpid());
+    memcpy(a.sun_path, name, (size_t)n);
+    a.sun_path[0] = '\0';
+    nt.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    atomic_store(&nt.stop, 0);
+    if (nt.fd < 0 || bind(nt.fd, (struct sockaddr *)&a,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0 ||
+        (read && pthread_create(&nt.thread, NULL, notify_reader, NULL) != 0)) {
+        perror("notify socket");
+        return -1;
+    }
+    setenv("NOTIFY_SOCKET", name, 1);
+    setenv("WATCHDOG_USEC", watchdog_usec, 1);
+    int rc = setup(state, "workers 2\n", 0);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    return rc;
+}
+
+static int setup_notify(void **state) { return notify_setup(state, 1, "200000"); }
+/* WATCHDOG=1 every millisecond fills any queue soon */
+static int setup_notify_unread(void **state) { return notify_setup(state, 0, "2000"); }
+
+static int teardown_notify(void **state)
+{
+    int rc = teardown(state);
+    atomic_store(&nt.stop, 1);
+    pthread_join(nt.thread, NULL);
+    close(nt.fd);
+    return rc;
+}
+
+static int teardown_notify_unread(void **state)
+{
+    int rc = teardown(state);
+    close(nt.fd);
+    return rc;
+}
+
+/* The next notify message that is not WATCHDOG=1, into buf; fails the test
+ * when none comes within REPLY_TIMEOUT_MS. */
+static const char *next_notify(char *buf, size_t size)
+{
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS)) {
+        pthread_mutex_lock(&nt.mu);
+        int got = nt.next < nt.n;
+        if (got)
+            snprintf(buf, size, "%s", nt.msg[nt.next++]);
+        pthread_mutex_unlock(&nt.mu);
+        if (got)
+            return buf;
+    }
+    fail_msg("no notify message within %d ms", REPLY_TIMEOUT_MS);
+    return NULL;
+}
+
+static void expect_notify(const char *want1, const char *want2)
+{
+    char buf[2048];
+    const char *m = next_notify(buf, sizeof buf);
+    if (!strstr(m, want1) || (want2 && !strstr(m, want2)))
+        fail_msg("notify: expected '%s'%s%s, got '%s'", want1, want2 ? " and " : "",
+                 want2 ? want2 : "", m);
+}
+
+static void expect_ready_file(const fdproc *d, const char *version)
+{
+    char path[PATH_MAX], want[256];
+    snprintf(path, sizeof path, "%s/filterd.ready", d->dir);
+    snprintf(want, sizeof want, "%ld %s\n", (long)d->pid, version);
+    char *s = read_file(path);
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* READY=1, RELOADING=1 with MONOTONIC_USEC, READY=1 again after a failed and
+ * after a good reload (with the version that serves in STATUS and in
+ * filterd.ready), STOPPING=1, and WATCHDOG=1 meanwhile; in that order. */
+static void test_notify(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], buf[2048];
+    fc_result r;
+    char err[256];
+
+    expect_notify("READY=1", d->version);
+    expect_ready_file(d, d->version);
+
+    /* a broken list, SIGHUP: the reload fails, the old version still serves, and
+     * the log has every file:line: reason */
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\n[nosuchoption] zqbrokenx\n[re] a(b\n"), 0);
+    int64_t t0 = now_ms();
+    kill(d->pid, SIGHUP);
+    const char *m = next_notify(buf, sizeof buf);
+    int64_t t1 = now_ms();
+    const char *mono = strstr(m, "MONOTONIC_USEC=");
+    if (strncmp(m, "RELOADING=1\n", 12) || !mono)
+        fail_msg("expected RELOADING=1 with MONOTONIC_USEC, got '%s'", m);
+    long long us = atoll(mono + 15);
+    assert_true(us / 1000 >= t0 - 1 && us / 1000 <= t1 + 1);  /* the same clock, in between */
+    m = next_notify(buf, sizeof buf);
+    if (strncmp(m, "READY=1\n", 8) || !strstr(m, "still serving") || !strstr(m, d->version))
+        fail_msg("expected READY=1 still serving %s, got '%s'", d->version, m);
+    expect_ready_file(d, d->version);
+    char *log = read_file(d->log);
+    assert_non_null(log);
+    expect_has(log, "event=reload_error message=\"porn.txt:2: unknown option 'nosuchoption'\"");
+    expect_has(log, "event=reload_error message=\"porn.txt:3: regex refused by Hyperscan: "
+                    "Missing close parenthesis for group started at character 2 ('(').\"");
+    expect_has(log, "event=reload_failed errors=2");
+    free(log);
+
+    /* fixed, and SIGHUP: the new version serves, and readiness says so */
+    assert_int_equal(write_file(path, "zqpornx\nzqfixedx\n"), 0);
+    kill(d->pid, SIGHUP);
+    expect_notify("RELOADING=1\nMONOTONIC_USEC=", NULL);
+    m = next_notify(buf, sizeof buf);
+    if (strncmp(m, "READY=1\nSTATUS=serving wl-", 26) || strstr(m, d->version))
+        fail_msg("expected READY=1 with a new version, got '%s'", m);
+    char newversion[64];
+    snprintf(newversion, sizeof newversion, "%.19s", m + 23);
+    expect_ready_file(d, newversion);
+    fc_client *c = client(d, 1);
+    assert_int_equal(fc_check(c, "zqfixedx", 8, NULL, 0, &r, err, sizeof err), 0);
+    assert_string_equal(r.version, newversion);
+    fc_result_free(&r);
+    fc_close(c);
+
+    kill(d->pid, SIGTERM);
+    expect_notify("STOPPING=1", NULL);
+    assert_true(atomic_load(&nt.watchdogs) > 0);
+}
+
+/* A $NOTIFY_SOCKET nobody reads (its queue full of WATCHDOG=1) never blocks
+ * the supervisor: reloads and the stop still work. */
+static void test_notify_unread(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], err[256];
+    fc_result r;
+
+    /* the queue holds net.unix.max_dgram_qlen datagrams: wait until it is full */
+    char *q = read_file("/proc/sys/net/unix/max_dgram_qlen");
+    int qlen = q ? atoi(q) : 512;
+    free(q);
+    sleep_ms(500 + 3 * (qlen > 0 ? qlen : 512));
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\nzqunreadx\n"), 0);
+    cJSON *j = admin(d, "reload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+    cJSON_Delete(j);
+    fc_client *c = client(d, 1);
+    assert_int_equal(fc_check(c, "zqunreadx", 9, NULL, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.decision, FC_BLOCK);
+    fc_result_free(&r);
+    fc_close(c);
+    char *log = read_file(d->log);
+    expect_has(log, "event=notify_failed");   /* RELOADING=1: no room, dropped */
+    free(log);
+}
+
+/* A shell command's output, stdout and stderr, in a string the caller frees. */
+static char *run_all(int *status, const char *fmt, ...)
+{
+    char cmd[PATH_MAX * 4], out[64], full[PATH_MAX * 4 + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(out, sizeof out, "/tmp/fdit-cli.%d.all", (int)getpid());
+    snprintf(full, sizeof full, "%s > %s 2>&1", cmd, out);
+    *status = system(full);
+    char *s = read_file(out);
+    unlink(out);
+    return s;
+}
+
+#define ctl(status, fmt, ...) run_all(status, "%s " fmt, filterctl_bin, __VA_ARGS__)
+
+#define EXITED(st, code) (WIFEXITED(st) && WEXITSTATUS(st) == (code))
+
+/* filterctl reload: old -> new version with the entries added and removed
+ * per label; on failure every error and the version that still serves. */
+static void test_cli_reload(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], want[256];
+    int st;
+
+    if (!filterctl_bin)
+        skip();
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqpornx\nzqmorepornx\n"), 0);
+    snprintf(path, sizeof path, "%s/ad.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqotheradx\n"), 0);
+    char *s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 0));
+    cJSON *v = admin(d, "version");
+    char newversion[64];
+    snprintf(newversion, sizeof newversion, "%s", jstr(v, "version"));
+    cJSON_Delete(v);
+    snprintf(want, sizeof want, "%s \u2192 %s: %d entries (+2 \u22121)\n", d->version, newversion,
+             FE_NLABELS + 1);
+    expect_has(s, want);
+    expect_has(s, "\n  porn         +1\n");
+    expect_has(s, "\n  ad           +1      \u22121\n");
+    free(s);
+
+    /* the same lists again: nothing added or removed */
+    s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 0));
+    snprintf(want, sizeof want, "%s \u2192 %s: %d entries, none added or removed (the same lists",
+             newversion, newversion, FE_NLABELS + 1);
+    expect_has(s, want);
+    free(s);
+
+    /* a broken list: every error, and the version that still serves */
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\n[nosuch] x\n[re] a(b\n"), 0);
+    s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "porn.txt:2: unknown option 'nosuch'");
+    expect_has(s, "porn.txt:3: regex refused by Hyperscan: Missing close parenthesis for group "
+                  "started at character 2 ('(')");
+    expect_has(s, "filterctl reload: failed with 2 errors");
+    snprintf(want, sizeof want, "filterctl reload: still serving %s\n", newversion);
+    expect_has(s, want);
+    free(s);
+}
+
+/* filterctl finds the daemon from the configuration, and fails at once when
+ * no daemon listens (a --timeout of ten minutes is never waited out: the
+ * command runs under timeout(1), whose own status would show it). */
+static void test_cli_discovery(void **state)
+{
+    fdproc *d = *state;
+    char conf[PATH_MAX], body[PATH_MAX + 64], want[PATH_MAX];
+    int st;
+
+    if (!filterctl_bin)
+        skip();
+    /* no admin setting: ipc://<run-dir>/admin.sock, as the daemon binds it */
+    snprintf(conf, sizeof conf, "%s/noadmin.conf", d->dir);
+    snprintf(body, sizeof body, "run-dir %s\nlisten %s\n", d->dir, d->ep);
+    assert_int_equal(write_file(conf, body), 0);
+    char *s = ctl(&st, "stats --config %s", conf);
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
+    free(s);
+    s = ctl(&st, "ping --config %s", conf);          /* the listen endpoint, from there too */
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
+    free(s);
+
+    /* nobody there: a clear message, at once */
+    snprintf(body, sizeof body, "run-dir %s/nowhere\nlisten ipc://%s/nowhere.sock\n", d->dir,
+             d->dir);
+    assert_int_equal(write_file(conf, body), 0);
+    snprintf(want, sizeof want, "no filterd at ipc://%s/nowhere/admin.sock: no such socket",
+             d->dir);
+    static const char *const cmds[] = {"reload", "stats", "workers"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        s = run_all(&st, "timeout 60 %s %s --timeout 600000 --config %s", filterctl_bin,
+                    cmds[i], conf);
+        assert_true(EXITED(st, 1));
+        expect_has(s, want);
+        free(s);
+    }
+    s = ctl(&st, "ping --timeout 600000 --config %s", conf);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "no filterd at ipc://");
+    free(s);
+    int port = free_port();
+    assert_true(port > 0);
+    s = ctl(&st, "reload --timeout 600000 --admin tcp://127.0.0.1:%d", port);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "Connection refused");
+    free(s);
+
+    /* a configuration that does not load: its errors, exit 2 */
+    assert_int_equal(write_file(conf, "workers lots\n"), 0);
+    s = ctl(&st, "reload --config %s", conf);
+    assert_true(EXITED(st, 2));
+    expect_has(s, "noadmin.conf:1: workers: 'lots' is not a number");
+    free(s);
+}
+
+/* admin-group: the admin socket is 0660 and the group's, so its members may
+ * reload without root, and others may not (root only: it runs filterctl as
+ * the 'daemon' user, with and without the group). */
+static int setup_admin_group(void **state)
+{
+    if (geteuid() != 0)
+        return setup(state, "workers 1\n", 0);
+    return setup(state, "workers 1\nuser nobody\nadmin-group nogroup\n", 0);
+}
+
+static void test_admin_group(void **state)
+{
+    fdproc *d = *state;
+    struct stat sb;
+    int st;
+
+    if (geteuid() != 0 || !filterctl_bin || access("/usr/bin/setpriv", X_OK) != 0)
+        skip();
+    assert_int_equal(stat(d->admin + 6, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0660);
+    assert_int_equal((int)sb.st_gid, 65534);          /* nogroup */
+    assert_int_equal(chmod(d->dir, 0755), 0);         /* mkdtemp made it 0700 */
+    char *s = run_all(&st, "/usr/bin/setpriv --reuid=daemon --regid=daemon --clear-groups "
+                           "%s stats --admin %s", filterctl_bin, d->admin);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "permission denied");
+    free(s);
+    s = run_all(&st, "/usr/bin/setpriv --reuid=daemon --regid=daemon --groups=nogroup "
+                     "%s reload --admin %s", filterctl_bin, d->admin);
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
     free(s);
 }
 
@@ -1897,6 +2278,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reload_between_batches, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_privilege_drop, setup_nobody, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_notify, setup_notify, teardown_notify),
+        cmocka_unit_test_setup_teardown(test_notify_unread, setup_notify_unread,
+                                        teardown_notify_unread),
+        cmocka_unit_test_setup_teardown(test_cli_reload, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_discovery, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_group, setup_admin_group, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));

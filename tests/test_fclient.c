@@ -33,6 +33,7 @@ typedef struct mock {
     void *ctx;
     pthread_t thread;
     volatile int stop;
+    volatile int bound;   /* 1: the ROUTER is bound; -1: it could not be */
     uint64_t seen[SEEN_MAX];
     int nseen, requests;
 } mock;
@@ -187,8 +188,11 @@ static void *serve(void *p)
 
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (zmq_bind(s, m->ep) < 0)
+    if (zmq_bind(s, m->ep) < 0) {
+        m->bound = -1;
         return NULL;
+    }
+    m->bound = 1;
     while (!m->stop) {
         int n = 0;
         while (n < BURST) {   /* [ident][empty][body] */
@@ -235,7 +239,11 @@ static int start(void **state)
     snprintf(m->ep, sizeof m->ep, "ipc://%s/mock.sock", m->dir);
     m->ctx = zmq_ctx_new();
     *state = m;
-    return pthread_create(&m->thread, NULL, serve, m);
+    if (pthread_create(&m->thread, NULL, serve, m) != 0)
+        return -1;
+    while (!m->bound)     /* a server is there before a test asks (fc_admin probes first) */
+        usleep(1000);
+    return m->bound > 0 ? 0 : -1;
 }
 
 static int stop(void **state)
@@ -428,6 +436,8 @@ static void test_admin_json(void **state)
     char err[256];
     /* the mock answers anything with a decision: this checks the REQ round trip */
     cJSON *j = fc_admin(m->ep, "stats", 2000, err, sizeof err);
+    if (!j)
+        fail_msg("fc_admin: %s", err);
     assert_non_null(j);
     assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "block");
     cJSON_Delete(j);
@@ -439,6 +449,15 @@ static void test_admin_json(void **state)
     free(s);
     cJSON_Delete(j);
     assert_null(fw_msgpack_to_json("\x92\x01", 2, err, sizeof err));   /* truncated */
+
+    /* nothing there: a message at once, not after the timeout (ten minutes) */
+    char dead[256];
+    snprintf(dead, sizeof dead, "ipc://%s/nobody.sock", m->dir);
+    assert_null(fc_admin(dead, "stats", 600000, err, sizeof err));
+    assert_non_null(strstr(err, "no filterd at ipc://"));
+    assert_non_null(strstr(err, "nobody.sock: no such socket"));
+    assert_int_equal(fc_probe(m->ep, FC_PROBE_MS, err, sizeof err), 0);
+    assert_int_equal(fc_probe("inproc://x", FC_PROBE_MS, err, sizeof err), 0);
 }
 
 int main(void)

@@ -127,9 +127,10 @@ static int load_side(eval *ev, side *s)
     char msg[ERR_LEN];
 
     if (fc_offline_config(ev->config, NULL, &cfg, &err) < 0) {
-        print_errors(ev->config, &err);
+        print_errors(cfg.path[0] ? cfg.path : ev->config, &err);
         goto fail;
     }
+    fc_offline_config_name(&cfg, ev->config_name, sizeof ev->config_name);
     if (s->dir && snprintf(cfg.engine.lists, sizeof cfg.engine.lists, "%s", s->dir) >=
                       (int)sizeof cfg.engine.lists) {
         fprintf(stderr, "filterctl eval: path too long: %s\n", s->dir);

@@ -76,10 +76,13 @@ static int usage_exit(int r, const char *cmd, const char *why)
     return FC_EXIT_USAGE;
 }
 
-/* Load the ruleset o asks for; on failure print the errors on f. */
+static fd_config cfg;             /* what the command loaded (large: not on the stack) */
+
+/* Load the ruleset o asks for (the daemon's configuration unless --config
+ * says otherwise); on failure print the errors on f. */
 static fe_ruleset *load(const opts *o, FILE *f)
 {
-    return fc_offline_load(o->config, o->lists, NULL, f);
+    return fc_offline_load(o->config, o->lists, &cfg, NULL, f);
 }
 
 /* ---- scan ------------------------------------------------------------------ */
@@ -157,6 +160,9 @@ int fc_cmd_scan(int argc, char **argv)
         fe_ruleset_free(rs);
         return FC_EXIT_FAIL;
     }
+    fprintf(stderr, "filterctl scan: config %s; lists %s (%s)\n",
+            fc_offline_config_name(&cfg, err, sizeof err), cfg.engine.lists,
+            fe_ruleset_version(rs));
     setvbuf(stdin, ibuf, _IOFBF, sizeof ibuf);
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     r = scan_stream(rs, sc, scene, stdin, stdout);
@@ -377,7 +383,9 @@ static void explain(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const f
     fprintf(f, "matches:%s\n", r->nmatches ? "" : "  none");
     for (size_t i = 0; i < r->nmatches; i++)
         put_match(f, rs, sc, r, i, text, scene);
-    fprintf(f, "lists:    %s\n", fe_ruleset_version(rs));
+    char name[PATH_MAX + 128];
+    fprintf(f, "lists:    %s (%s)\nconfig:   %s\n", cfg.engine.lists, fe_ruleset_version(rs),
+            fc_offline_config_name(&cfg, name, sizeof name));
 }
 
 int fc_cmd_explain(int argc, char **argv)
@@ -422,6 +430,7 @@ int fc_cmd_lint(int argc, char **argv)
     if (r != 0 || o.nargs != 1 || o.lists || o.config || o.scene)
         return usage_exit(r, "lint", "give one list folder and no options");
     o.lists = o.args[0];
+    o.config = "";                /* the lists alone: no scene policies to check */
     fe_ruleset *rs = load(&o, stdout);
     if (!rs)
         return FC_EXIT_FAIL;

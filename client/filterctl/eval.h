@@ -78,6 +78,7 @@ typedef struct eval {
     int nsides, scene, json;
     unsigned top, examples;
     const char *config;
+    char config_name[PATH_MAX + 128]; /* the configuration read (fc_offline_config_name) */
     uint32_t stamp;
     unsigned long texts;
     double seconds;

@@ -211,6 +211,7 @@ int fc_eval_report_json(const eval *ev, FILE *f)
         cJSON_AddStringToObject(o, "baseline_version", fe_ruleset_version(ev->s[OLD].rs));
     }
     cJSON_AddStringToObject(o, "scene", fe_scene_name(ev->scene));
+    cJSON_AddStringToObject(o, "config", ev->config_name);
     for (size_t i = 0; i < ev->ncorp; i++)
         cJSON_AddItemToArray(a, corpus_json(ev, &ev->corp[i]));
     cJSON_AddItemToObject(o, "corpora", a);
@@ -379,6 +380,7 @@ int fc_eval_report_text(const eval *ev, FILE *f)
     fprintf(f, "lists %s: %zu entries, %s; scene %s\n", ev->s[NEW].dir,
             fe_ruleset_entries(ev->s[NEW].rs), fe_ruleset_version(ev->s[NEW].rs),
             fe_scene_name(ev->scene));
+    fprintf(f, "config %s\n", ev->config_name);
     if (ev->nsides > 1)
         fprintf(f, "baseline %s: %zu entries, %s ('+' new lists, '-' baseline)\n",
                 ev->s[OLD].dir, fe_ruleset_entries(ev->s[OLD].rs),
