@@ -5,7 +5,8 @@
 #   make test         unit and integration tests, then again under ASan/UBSan
 #   make bench-engine engine throughput against raw hs_scan
 #   make bench-service filterd against its echo baseline (closed and open loop)
-#   make bench        the whole benchmark suite and its report (bench-quick: ~1 min)
+#   make bench        the whole benchmark suite and its report (bench-quick: ~2 min)
+#   make bench-soak   a minute of load while the lists reload and workers are killed
 #   make explain      the quick start: explain a sample text with the default lists
 #   make install      binaries, libraries, headers, lists, config, unit, man pages;
 #                     PREFIX (/usr/local), DESTDIR (staging), SYSCONFDIR (/etc), ...
@@ -97,10 +98,11 @@ INTEG_BIN = $(BUILD)/tests/integration_test
 INTEG_TIMEOUT = 600
 
 BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
-           $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod
+           $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
+           $(BUILD)/bench/linkbench
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service layout-test install install-test FORCE
+        bench bench-quick bench-service bench-soak layout-test install install-test FORCE
 all: deps $(BINS) $(DIST)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
@@ -153,6 +155,11 @@ $(BUILD)/bench/echod: $(call obj,bench/echod.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The broker-to-worker hop alone: ZeroMQ ipc against a unix socket.
+$(BUILD)/bench/linkbench: $(call obj,bench/linkbench.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 # Unit tests: the engine's, the wire module's, the daemon's settings.
 $(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filterd/settings.c) \
                  $(ENGINE_LIB) $(WIRE_LIB)
@@ -196,17 +203,24 @@ bench-engine: deps $(BUILD)/bench/bench_engine
 	sh bench/mklist.sh $(BUILD)/biglist
 	$(BUILD)/bench/bench_engine --lists $(BUILD)/biglist bench/data/posts.txt
 
-# filterd vs filterd --echo, interleaved; the suite writes bench/results/<time>/.
+# filterd vs filterd --echo, echod and the baseline filterd of commit BENCH_BASE
+# (built into build/bench/base-<rev>; BENCH_BASE= skips it), interleaved; the
+# suite writes bench/results/<time>/.
+BENCH_BASE ?= 5db5c22
 BENCH_DEPS = deps $(BUILD)/filterd $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
-             $(BUILD)/bench/bench_engine
+             $(BUILD)/bench/bench_engine $(BUILD)/bench/linkbench
 bench-service: $(BENCH_DEPS)
-	sh bench/run.sh --service
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --service
 
 bench: $(BENCH_DEPS)
-	sh bench/run.sh --full
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --full
 
 bench-quick: $(BENCH_DEPS)
-	sh bench/run.sh --quick
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --quick
+
+# 60 s at 80% of the maximum, a reload every 5 s, a worker killed every 10 s.
+bench-soak: $(BENCH_DEPS) $(BUILD)/filterctl
+	python3 bench/soak.py
 
 # The quick start: the daemon in the foreground on the default config and lists.
 run: all

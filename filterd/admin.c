@@ -14,6 +14,7 @@
 
 static void reply(fd_broker *b, zmq_msg_t *ident)
 {
+    b->quiet &= ~FD_QUIET_ADMIN;
     fd_route(b->admin, ident, 1, b->sb.data, b->sb.size);
 }
 
@@ -29,11 +30,12 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = fd_workers_count(b, &busy), nl = 0;
 
-    fw_enc_begin(pk, 18, NULL, 0);
+    fw_enc_begin(pk, 20, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
     fw_enc_kv_uint(pk, "requests", st->requests);
+    fw_enc_kv_uint(pk, "bulk", st->bulk);
     fw_enc_kv_uint(pk, "errors", st->errors);
     fw_enc_str(pk, "decisions");
     msgpack_pack_map(pk, 3);
@@ -59,6 +61,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);
     fw_enc_kv_uint(pk, "busy", (uint64_t)busy);
+    fw_enc_kv_uint(pk, "held", (uint64_t)b->held);
     fw_enc_kv_uint(pk, "queue", (uint64_t)b->nqueued);
 }
 
@@ -70,12 +73,12 @@ static void workers(fd_broker *b, msgpack_packer *pk)
     msgpack_pack_array(pk, (size_t)nw);
     for (int i = 0; i < b->nw; i++) {
         const fd_worker *w = &b->w[i];
-        if (w->state == FD_WS_FREE)
+        if (w->state != FD_WS_READY)
             continue;
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         fw_enc_kv_uint(pk, "pid", (uint64_t)w->pid);
-        fw_enc_kv_str(pk, "state", w->retiring ? "retiring"
-                                   : w->state == FD_WS_BUSY ? "busy" : "idle");
+        fw_enc_kv_str(pk, "state", w->retiring ? "retiring" : w->held ? "busy" : "idle");
+        fw_enc_kv_uint(pk, "held", (uint64_t)w->held);
         fw_enc_kv_str(pk, "version", w->version);
         fw_enc_kv_uint(pk, "gen", w->gen);
         fw_enc_kv_uint(pk, "served", w->served);

@@ -2,9 +2,10 @@
  *
  * The daemon is four kinds of process (proc.c has the table):
  *   filterd.c  supervisor: options, loads the rule set, forks and reaps the rest
- *   broker.c   the ZeroMQ load-balancing broker (with front.c, workers.c,
- *              slots.c, admin.c; their private header is broker.h)
- *   worker.c   scans, one request at a time, on the shared rule set
+ *   broker.c   the ZeroMQ broker (with front.c, replies.c, workers.c,
+ *              dispatch.c, slots.c, admin.c; their private header is broker.h)
+ *   worker.c   scans the texts the broker sends it, on the shared rule set
+ *   link.c     the broker's link to each worker: frames on a unix socket
  *   helper.c   compiles new lists off the serving path for a reload
  * with options.c (the command line), rundir.c (the run directory and its
  * files), notify.c (systemd's notify protocol), proc.c (the process table),
@@ -57,7 +58,7 @@ typedef struct fd_ctx {
     int nworkers;
     uint32_t gen;             /* generation of the rule set */
     char version[32];
-    char backend[FD_CONF_ENDPOINT_LEN + 32]; /* ipc://<run_dir>/workers.sock */
+    char backend[FD_CONF_ENDPOINT_LEN + 32]; /* <run_dir>/workers.sock, a unix socket */
     char admin[FD_CONF_ENDPOINT_LEN + 32];
     int64_t started_ns;       /* supervisor start, monotonic */
 } fd_ctx;
@@ -125,6 +126,7 @@ uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty *
 
 typedef struct fd_stats {
     uint64_t requests, errors;
+    uint64_t bulk;                /* bulk requests among them */
     uint64_t degraded[FW_NDEGRADED]; /* by enum fw_degraded: deadline, overload */
     uint64_t dropped;             /* replies whose client was gone or not reading */
     uint64_t decisions[3];        /* by fe_action */

@@ -508,7 +508,7 @@ static int start(fd_ctx *ctx)
                "socket paths are limited)\"", RUN_DIR_MAX);
         return 1;
     }
-    snprintf(ctx->backend, sizeof ctx->backend, "ipc://%.*s/workers.sock", RUN_DIR_MAX,
+    snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
              ctx->cfg.run_dir);
     fd_conf_admin(&ctx->cfg, ctx->admin, sizeof ctx->admin);
     if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {

@@ -49,6 +49,8 @@ static const conf_row table[] = {
     {"max-budget-ms", T_INT, 1, 600000, F(max_budget_ms), "2000"},
     {"on-deadline", T_ACTION, 0, 0, F(on_deadline), "flag"},
     {"queue-max", T_INT, 1, 1000000, F(queue_max), "10000"},
+    {"max-items", T_INT, 1, 10000, F(max_items), "256"},
+    {"worker-window", T_INT, 1, 1024, F(worker_window), "32"},
     {"heartbeat-ms", T_INT, 10, 60000, F(heartbeat_ms), "500"},
     {"heartbeat-liveness", T_INT, 2, 100, F(heartbeat_liveness), "4"},
     {"log-text", T_BOOL, 0, 0, F(log_text), "no"},

@@ -39,7 +39,9 @@ typedef struct fd_config {
     int budget_ms;              /* default per-request budget */
     int max_budget_ms;          /* cap on a request's budget_ms */
     int on_deadline;            /* fallback decision (enum fe_action) */
-    int queue_max;              /* requests waiting in the broker */
+    int queue_max;              /* texts waiting in the broker */
+    int max_items;              /* texts in one bulk request */
+    int worker_window;          /* texts a worker may hold at once (its credit) */
     int heartbeat_ms;
     int heartbeat_liveness;     /* missed heartbeats before a worker is hung */
     int log_text;               /* debug only: log user text */

@@ -21,6 +21,9 @@
  * with file:line while the old version serves; SIGHUP; SIGKILL of workers
  * under load; expired budget and a full queue (fallback, degraded); SIGTERM
  * with a request in flight; the client's Lazy Pirate and its own fallback;
+ * bulk checks mixing good and bad items; a worker dying while it holds texts
+ * of several requests; a deadline passing inside a bulk check; bulk checks
+ * through a reload; workers serving after dropping privileges (as root);
  * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; the
  * notify protocol (a socket of ours as $NOTIFY_SOCKET: READY, RELOADING,
  * READY after a failed and a good reload, STOPPING, WATCHDOG; filterd.ready
@@ -398,11 +401,25 @@ static int setup_tcp_policy(void **state)
 }
 
 /* One worker that heartbeats rarely, so a stopped worker stays "busy" and
- * is neither replaced nor detected while the test needs it stopped. */
+ * is neither replaced nor detected while the test needs it stopped. It
+ * holds one text at a time, so that the queue fills behind it. */
 static int setup_one_worker(void **state)
 {
     return setup(state, "workers 1\nheartbeat-ms 60000\nheartbeat-liveness 100\n"
-                        "on-deadline block\nqueue-max 2\n", 0);
+                        "on-deadline block\nqueue-max 2\nworker-window 1\n", 0);
+}
+
+/* Started as root, the broker and workers drop to nobody (skipped otherwise). */
+static int setup_nobody(void **state)
+{
+    return setup(state, "workers 2\nuser nobody\n", 0);
+}
+
+/* Two such workers, each holding up to 8 texts; bulk checks of up to 6. */
+static int setup_two_slow_hb(void **state)
+{
+    return setup(state, "workers 2\nheartbeat-ms 60000\nheartbeat-liveness 100\n"
+                        "worker-window 8\nmax-items 6\npolicy chat ad allow\n", 0);
 }
 
 static int teardown(void **state)
@@ -1396,6 +1413,363 @@ static void test_lazy_pirate(void **state)
     fc_close(c);
 }
 
+/* ---- bulk checks and the batched path ---- */
+
+/* {id, items: [...]} with the REQ envelope; items written by fn. */
+static cJSON *bulk_raw(const fdproc *d, const char *id, uint32_t n,
+                       void (*fn)(tu_mp *m, uint32_t i))
+{
+    raw r;
+    tu_mp m;
+    raw_open(&r, d->ep);
+    tu_mp_begin(&m, 3);
+    tu_mp_kv(&m, "id", id);
+    tu_mp_kv(&m, "scene", "forum");
+    tu_mp_str(&m, "items");
+    msgpack_pack_array(&m.pk, n);
+    for (uint32_t i = 0; i < n; i++)
+        fn(&m, i);
+    mp_send(&r, &m);
+    cJSON *j = raw_recv(&r, REPLY_TIMEOUT_MS);
+    raw_close(&r);
+    return j;
+}
+
+/* Good and bad items, mixed: 0 porn, 1 no text, 2 allowed (own id), 3 too
+ * large, 4 not a map, 5 ad in the chat scene (allowed there). */
+static void mixed_item(tu_mp *m, uint32_t i)
+{
+    char big[MAX_TEXT + 10];
+    switch (i) {
+    case 0: msgpack_pack_map(&m->pk, 1), tu_mp_kv(m, "text", "zqpornx"); break;
+    case 1: msgpack_pack_map(&m->pk, 1), tu_mp_kv(m, "id", "no-text"); break;
+    case 2: msgpack_pack_map(&m->pk, 2), tu_mp_kv(m, "id", "fine"), tu_mp_kv(m, "text", "ok");
+            break;
+    case 3:
+        memset(big, 'z', sizeof big);
+        msgpack_pack_map(&m->pk, 1), tu_mp_str(m, "text");
+        msgpack_pack_str_with_body(&m->pk, big, sizeof big);
+        break;
+    case 4: msgpack_pack_true(&m->pk); break;
+    default: msgpack_pack_map(&m->pk, 2), tu_mp_kv(m, "text", "zqadx"), tu_mp_kv(m, "scene", "chat");
+    }
+}
+
+static void plain_item(tu_mp *m, uint32_t i)
+{
+    (void)i;
+    msgpack_pack_map(&m->pk, 1);
+    tu_mp_kv(m, "text", "zqadx");
+}
+
+static const char *item_error(const cJSON *res, int i)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, i), "error");
+    return e ? jstr(e, "code") : NULL;
+}
+
+static void test_bulk(void **state)
+{
+    const fdproc *d = *state;
+    cJSON *j = bulk_raw(d, "mix", 6, mixed_item);
+    assert_non_null(j);
+    assert_string_equal(jstr(j, "id"), "mix");
+    assert_true(jnum(j, "elapsed_us") >= 0);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "results");
+    assert_int_equal(cJSON_GetArraySize(res), 6);
+    const cJSON *r0 = cJSON_GetArrayItem(res, 0), *r2 = cJSON_GetArrayItem(res, 2);
+    assert_string_equal(jstr(r0, "decision"), "block");
+    assert_string_equal(jstr(r0, "version"), d->version);
+    assert_null(cJSON_GetObjectItemCaseSensitive(r0, "id"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(r0, "elapsed_us"));
+    assert_string_equal(item_error(res, 1), "bad_request");
+    assert_string_equal(jstr(cJSON_GetArrayItem(res, 1), "id"), "no-text");
+    assert_string_equal(jstr(r2, "decision"), "allow");
+    assert_string_equal(jstr(r2, "id"), "fine");
+    assert_string_equal(item_error(res, 3), "too_large");
+    assert_string_equal(item_error(res, 4), "bad_request");
+    assert_string_equal(jstr(cJSON_GetArrayItem(res, 5), "decision"), "allow");  /* chat: ad allowed */
+    cJSON_Delete(j);
+
+    /* over max-items: one error for the request */
+    j = bulk_raw(d, "many", 7, plain_item);
+    assert_non_null(j);
+    assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(j, "error"), "code"), "too_large");
+    assert_string_equal(jstr(j, "id"), "many");
+    cJSON_Delete(j);
+    /* no items: no results */
+    j = bulk_raw(d, "none", 0, plain_item);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "results")), 0);
+    cJSON_Delete(j);
+
+    /* the client library's bulk check, and the counters */
+    fc_client *c = client(d, 1);
+    fc_query q[40];
+    fc_result out[40];
+    char texts[40][80], err[256];
+    for (int i = 0; i < 40; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), "forum", 0};
+    }
+    assert_int_equal(fc_check_many(c, q, 40, 5, out, err, sizeof err), 0);   /* bulks of 5 */
+    for (int i = 0; i < 40; i++) {
+        assert_null(out[i].error);
+        assert_int_equal(out[i].decision, expected(i % FE_NLABELS));
+        assert_string_equal(out[i].labels[0], fe_label_name(i % FE_NLABELS));
+        fc_result_free(&out[i]);
+    }
+    fc_close(c);
+    cJSON *st = admin(d, "stats");
+    assert_int_equal((int)jnum(st, "bulk"), 2 + 40 / 5);   /* "many" was refused whole */
+    assert_int_equal((int)jnum(st, "queue"), 0);
+    assert_int_equal((int)jnum(st, "held"), 0);
+    cJSON_Delete(st);
+}
+
+/* The texts worker pid holds, once it holds at least n (waiting for that). */
+static int holds(const fdproc *d, int pid, int n)
+{
+    int held = 0;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; held < n && now_ms() < end;
+         sleep_ms(POLL_STEP_MS)) {
+        cJSON *w = admin(d, "workers"), *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(w, "workers"))
+            if ((int)jnum(x, "pid") == pid)
+                held = (int)jnum(x, "held");
+        cJSON_Delete(w);
+    }
+    return held;
+}
+
+/* A worker dies holding several texts (of single and bulk checks): every
+ * one is retried on the other worker and answered, none lost or degraded. */
+static void test_worker_dies_holding_many(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[12][80];
+    int pids[2];
+    uint64_t id[6];
+    fc_query q[12];
+    fc_result r[12];
+    size_t n;
+    fc_client *c = client(d, 1);
+
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < 12; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 10000};
+    }
+    /* 6 requests: 3 single checks and 3 bulk checks of 3 texts */
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(k % 2 ? fc_send_many(c, &q[k / 2 * 3], 3, 0, &id[k], err, sizeof err)
+                               : fc_send(c, texts[k], strlen(texts[k]), NULL, 10000, 0, &id[k],
+                                         err, sizeof err), 0);
+    int held = holds(d, pids[0], 3);   /* at least one text of each bulk check */
+    kill(pids[0], SIGKILL);
+    kill(pids[0], SIGCONT);
+    if (held < 3)
+        fail_msg("the stopped worker holds %d texts, want at least 3", held);
+    int answered = 0;
+    for (int k = 0; k < 6; k++) {
+        uint64_t got;
+        assert_int_equal(fc_recv_many(c, REPLY_TIMEOUT_MS * 2, &got, r, 12, &n, err, sizeof err), 0);
+        int which = -1;
+        for (int x = 0; x < 6; x++)
+            which = id[x] == got ? x : which;
+        assert_true(which >= 0);
+        assert_int_equal(n, which % 2 ? 3 : 1);
+        for (size_t i = 0; i < n; i++) {
+            int label = which % 2 ? (int)((which / 2 * 3 + i) % FE_NLABELS) : which % FE_NLABELS;
+            assert_null(r[i].error);
+            if (r[i].degraded)
+                fail_msg("request %d text %zu: degraded %s", which, i, r[i].degraded);
+            assert_int_equal(r[i].decision, expected(label));
+            fc_result_free(&r[i]);
+            answered++;
+        }
+    }
+    assert_int_equal(answered, 12);
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), 0);
+    cJSON_Delete(s);
+}
+
+/* A bulk check's deadline passes while part of it is in a stopped worker:
+ * the texts answered keep their answers, the rest get the fallback, in one
+ * reply at the deadline; the worker's late answers are dropped. */
+static void test_deadline_inside_a_batch(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[6][80];
+    int pids[2];
+    fc_query q[6];
+    fc_result r[6];
+    fc_client *c = client(d, 1);
+
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < 6; i++) {
+        text_of(FE_L_PORN, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 300};
+    }
+    assert_int_equal(fc_check_many(c, q, 6, 6, r, err, sizeof err), 0);
+    int good = 0, late = 0;
+    for (int i = 0; i < 6; i++) {
+        assert_null(r[i].error);
+        if (r[i].degraded) {
+            assert_string_equal(r[i].degraded, "deadline");
+            assert_int_equal(r[i].decision, FC_FLAG);
+            late++;
+        } else {
+            assert_int_equal(r[i].decision, FC_BLOCK);
+            good++;
+        }
+        fc_result_free(&r[i]);
+    }
+    kill(pids[0], SIGCONT);
+    if (!good || !late)
+        fail_msg("%d answered and %d past the deadline: want some of each", good, late);
+    /* the late answers come back and are dropped; the worker serves again */
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS;; sleep_ms(POLL_STEP_MS)) {
+        cJSON *s = admin(d, "stats");
+        int held = (int)jnum(s, "held");
+        cJSON_Delete(s);
+        if (!held)
+            break;
+        if (now_ms() > end)
+            fail_msg("the stopped worker still holds %d texts", held);
+    }
+    assert_int_equal(fc_check_many(c, q, 6, 6, r, err, sizeof err), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_null(r[i].degraded);
+        fc_result_free(&r[i]);
+    }
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), late);
+    cJSON_Delete(s);
+}
+
+/* Bulk checks keep going while the lists reload: no error, no fallback, and
+ * every bulk sent after the switch is answered by the new lists only. */
+typedef struct bulk_arg {
+    const fdproc *d;
+    atomic_int *stop, *switched;
+    const char *newversion;
+    long batches, after, bad;
+    char why[256];
+} bulk_arg;
+
+static void *bulk_thread(void *p)
+{
+    bulk_arg *a = p;
+    char err[256], texts[16][80];
+    fc_query q[16];
+    fc_result r[16];
+    fc_client *c = client(a->d, 1);
+    for (int i = 0; i < 16; i++) {
+        if (i == 15)
+            snprintf(texts[i], sizeof texts[i], "a zqbrandnewx here");
+        else
+            text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 0};
+    }
+    while (!atomic_load(a->stop)) {
+        int after = atomic_load(a->switched);
+        if (fc_check_many(c, q, 16, 16, r, err, sizeof err) < 0) {
+            snprintf(a->why, sizeof a->why, "%s", err);
+            a->bad++;
+            break;
+        }
+        for (int i = 0; i < 16; i++) {
+            int want = i == 15 ? (after ? FC_FLAG : -1) : expected(i % FE_NLABELS);
+            if (r[i].error || r[i].degraded || (want >= 0 && r[i].decision != want) ||
+                (after && strcmp(r[i].version, a->newversion))) {
+                snprintf(a->why, sizeof a->why, "text %d: %s %s decision %d version %s", i,
+                         r[i].error ? r[i].error : "", r[i].degraded ? r[i].degraded : "",
+                         r[i].decision, r[i].version ? r[i].version : "");
+                a->bad++;
+            }
+            fc_result_free(&r[i]);
+        }
+        a->batches++;
+        a->after += after;
+    }
+    fc_close(c);
+    return NULL;
+}
+
+static void test_reload_between_batches(void **state)
+{
+    fdproc *d = *state;
+    pthread_t t[2];
+    bulk_arg a[2];
+    atomic_int stop = 0, switched = 0;
+    char newversion[128] = "", path[PATH_MAX];
+
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 2; i++) {
+        a[i] = (bulk_arg){d, &stop, &switched, newversion, 0, 0, 0, ""};
+        assert_int_equal(pthread_create(&t[i], NULL, bulk_thread, &a[i]), 0);
+    }
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS))
+        if (a[0].batches > 20 && a[1].batches > 20)
+            break;
+    snprintf(path, sizeof path, "%s/other.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqotherx\nzqbrandnewx\n"), 0);
+    cJSON *j = admin(d, "reload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+    snprintf(newversion, sizeof newversion, "%s", jstr(j, "version"));
+    cJSON_Delete(j);
+    atomic_store(&switched, 1);
+    long base = a[0].batches + a[1].batches;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS))
+        if (a[0].batches + a[1].batches > base + 40)
+            break;
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (a[i].bad || !a[i].after)
+            fail_msg("client %d: %ld batches, %ld after the switch, %ld bad; last: %s", i,
+                     a[i].batches, a[i].after, a[i].bad, a[i].why);
+    snprintf(d->version, sizeof d->version, "%s", newversion);
+}
+
+/* ---- privilege separation ---- */
+
+static long uid_of(int pid)
+{
+    char path[64], line[256];
+    long uid = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4))
+            uid = strtol(line + 4, NULL, 10);
+    if (f)
+        fclose(f);
+    return uid;
+}
+
+/* The workers reach the broker's socket after dropping privileges, and serve. */
+static void test_privilege_drop(void **state)
+{
+    const fdproc *d = *state;
+    int pids[2];
+    if (geteuid() != 0)
+        skip();
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    for (int i = 0; i < 2; i++)
+        assert_true(uid_of(pids[i]) > 0);
+    fc_client *c = client(d, 1);
+    check_label(c, d, FE_L_PORN);
+    fc_close(c);
+}
+
 /* ---- filterctl ---- */
 
 static char *run(const char *cmd, int *status)
@@ -1896,6 +2270,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_deadline, setup_one_worker, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_drains, setup_one_worker, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk, setup_two_slow_hb, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_dies_holding_many, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_inside_a_batch, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reload_between_batches, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_privilege_drop, setup_nobody, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_notify, setup_notify, teardown_notify),
         cmocka_unit_test_setup_teardown(test_notify_unread, setup_notify_unread,

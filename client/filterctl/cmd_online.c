@@ -3,8 +3,9 @@
  * check TEXT asks once and prints one decision object; check --jsonl reads
  * JSON Lines like scan and prints the same objects (plus "degraded" when the
  * daemon, or the client's fallback, says so), in input order: lines are read
- * in chunks of CHUNK_LINES and each chunk goes out with up to --window
- * requests in flight on one DEALER. Without --endpoint or --admin, the
+ * in chunks of CHUNK_LINES and each chunk goes out as bulk checks of up to
+ * FC_BULK_ITEMS lines (fc_check_many), with up to --window lines (default
+ * FC_WINDOW) in flight on one DEALER. Without --endpoint or --admin, the
  * endpoints are those of the configuration filterd reads (--config, else the
  * same search as filterd's). */
 #include <stdio.h>
