@@ -33,7 +33,7 @@ typedef struct patset {
 /* The databases whose patterns are plain literals (hs_compile_lit_multi). */
 static int literal_db(int db)
 {
-    return db == DB_PHONETIC || db == DB_LEET;
+    return db == DB_PHONETIC || db == DB_LEET || db == DB_SHAPE;
 }
 
 /* Room for one more pattern in p and one more rule in rs. 0 or -1. */
@@ -218,8 +218,8 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
 {
     const fe_entry *e = &rs->wl.entries[i];
     unsigned views = fe_entry_views(rs, i);
-    uint32_t vlen = 0, lens[FE_LEET_VARIANTS];
-    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS];
+    uint32_t vlen = 0, lens[FE_LEET_VARIANTS], slens[FE_SHAPE_VARIANTS];
+    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS], *shape[FE_SHAPE_VARIANTS];
     rs->rules[i].views = (uint8_t)views;
     if ((e->flags & FE_E_RE) || e->check)
         return;
@@ -246,6 +246,17 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
                           "abbreviations may be read as it", at, e->term, vlen);
         add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
     }
+    if (!rs->shapes)
+        return;
+    int ns = views & FE_VIEW_BIT(FE_VIEW_SPLIT)
+                 ? fe_split_patterns(rs->shapes, rs->fold, rs->readings, e->term, shape, slens) : 0;
+    for (int k = 0; k < ns; k++)
+        add_rule(rs, ps, DB_SHAPE, shape[k], i, FE_VIEW_SPLIT, slens[k], 0);
+    ns = views & FE_VIEW_BIT(FE_VIEW_SHAPE)
+             ? fe_shape_patterns(rs->shapes, rs->fold, e->term,
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_SHAPE)), shape, slens) : 0;
+    for (int k = 0; k < ns; k++)
+        add_rule(rs, ps, DB_SHAPE, shape[k], i, FE_VIEW_SHAPE, slens[k], 0);
 }
 
 /* Entries that normalise to the same pattern: the first one is compiled,
@@ -342,7 +353,7 @@ out:
     return rc;
 }
 
-static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet",
+static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet", "shape",
                                           "folded regex", "compact regex"};
 
 static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)

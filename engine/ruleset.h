@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-2"   /* 2: disguise views (issue 9) */
+#define FE_ENGINE_BUILD "filterd-engine-3"   /* 3: split and shape views (issue 9) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is
@@ -18,6 +18,7 @@
 enum fe_db {
     DB_FOLDED, DB_COMPACT,          /* every entry in its base view (+ initials in folded) */
     DB_PHONETIC, DB_LEET,           /* the disguise views with patterns of their own */
+    DB_SHAPE,                       /* split and shape patterns, over the compact view */
     DB_SOM_FOLDED, DB_SOM_COMPACT,  /* regexes again, with start of match */
     NDB
 };
@@ -37,6 +38,7 @@ typedef struct rule {
 struct fe_ruleset {
     fe_fold *fold;
     struct fe_readings *readings;   /* NULL when no view needs them */
+    struct fe_shapes *shapes;       /* NULL unless split or shape is on somewhere */
     fe_wordlists wl;
     rule *rules;
     size_t nrules, rcap;

@@ -6,6 +6,7 @@
  *   phonetic.c  the phonetic view: tokens of reading sets, 2 bytes each
  *   initials.c  the initials of an entry, as a whole word of the folded view
  *   leet.c      the leet view: Latin letters past leetspeak, masks, stretching
+ *   shape.c     character structures: the split and shape views' patterns (compact)
  *   chain.c     how a match was found through them, for people
  *
  * A phonetic token is 2 bytes: the first in 0x80..0xff, the second in
@@ -20,6 +21,8 @@
 
 #include "fold.h"
 #include "readings.h"
+
+typedef struct fe_shapes fe_shapes;
 
 #define FE_TOK_BREAK 0x20
 
@@ -77,5 +80,31 @@ int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t e
  * letter's run counts whole (ffffuck). */
 void fe_leet_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
                   uint32_t *start, uint32_t *end);
+
+/* shape.c: the cjk-decomp table (path) and the lists' views/shape.tsv. NULL on
+ * failure, with the file and the reason in err. */
+fe_shapes *fe_shapes_load(const char *path, const char *lists, const fe_fold *f, char *err,
+                          size_t errlen);
+void fe_shapes_free(fe_shapes *s);
+size_t fe_shapes_memory(const fe_shapes *s);
+uint64_t fe_shapes_hash(const fe_shapes *s);   /* of every line read */
+#define FE_SPLIT_VARIANTS 8   /* split patterns of one entry, at most */
+#define FE_SHAPE_VARIANTS 16  /* look-alike patterns of one entry, at most */
+/* An entry's literals of the compact view (malloc'd) into out[], their
+ * lengths into vlen[]; returns how many (0: the term does not qualify).
+ * Split: one character at a time written as its two components; shape: one
+ * character at a time replaced by a look-alike (asked: [shape], so two
+ * characters qualify). */
+int fe_split_patterns(const fe_shapes *s, const fe_fold *f, const fe_readings *r,
+                      const char *term, char **out, uint32_t *vlen);
+int fe_shape_patterns(const fe_shapes *s, const fe_fold *f, const char *term, int asked,
+                      char **out, uint32_t *vlen);
+/* Whether a match of compact view bytes [start, end) through view (split or
+ * shape) is a disguise of term rather than a common word or words. */
+int fe_shape_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v, size_t start,
+                    size_t end, const char *term, int view);
+/* "弓虽 put together: 强", "未 looks like 末": the change at compact view bytes [from, to). */
+void fe_shape_render(const fe_fold *f, const fe_viewbuf *v, size_t from, size_t to,
+                     const char *term, int view, char *buf, size_t n);
 
 #endif
