@@ -425,7 +425,8 @@ static int look_alikes(const fe_shapes *s, const fe_fold *f, uint32_t c, uint32_
     for (size_t i = lo; i < hi; i++) {
         const decomp *x = &s->d[s->by1[i]];
         if ((x->op == d->op && x->c2 != d->c2 && alike(s, x->c2, d->c2)) ||
-            (x->op != d->op && x->c2 == d->c2))   /* 末, 未: the same parts, placed otherwise */
+            (x->op != d->op && x->op >> 8 == d->op >> 8 && x->c2 == d->c2))
+            /* 末 w(木,一), 未 wt(木,一): the same parts, placed a little otherwise */
             look_add(s, f, c, x->cp, look, &n);
     }
     range_of(s, s->by2, 1, d->c2, &lo, &hi);   /* the same second component */
@@ -434,9 +435,9 @@ static int look_alikes(const fe_shapes *s, const fe_fold *f, uint32_t c, uint32_
         if (x->op == d->op && x->c1 != d->c1 && alike(s, x->c1, d->c1))
             look_add(s, f, c, x->cp, look, &n);
     }
-    range_of(s, s->by1, 0, d->c2, &lo, &hi);   /* the two swapped: 部, 陪 */
-    for (size_t i = lo; i < hi; i++)
-        if (s->d[s->by1[i]].c2 == d->c1)
+    range_of(s, s->by1, 0, d->c2, &lo, &hi);   /* left and right swapped: 部, 陪 */
+    for (size_t i = lo; i < hi && d->op == OP('a', 0); i++)
+        if (s->d[s->by1[i]].c2 == d->c1 && s->d[s->by1[i]].op == d->op)
             look_add(s, f, c, s->d[s->by1[i]].cp, look, &n);
     return n;
 }
