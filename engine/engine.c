@@ -77,7 +77,17 @@ static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
     }
     h = fe_shapes_hash(rs->shapes);
     rs->opt_hash = fe_hash(rs->opt_hash, &h, sizeof h);
+    if (!(rs->splits = fe_splits_new()))
+        goto oom;
+    for (size_t i = 0; i < rs->wl.n; i++)   /* the split view's pairs: from the entries */
+        if ((fe_entry_views(rs, i) & FE_VIEW_BIT(FE_VIEW_SPLIT)) &&
+            fe_splits_add(rs->splits, rs->shapes, rs->fold, rs->readings,
+                          rs->wl.entries[i].term) < 0)
+            goto oom;
     return 0;
+oom:
+    fe_errors_add(err, "out of memory");
+    return -1;
 }
 
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
@@ -144,6 +154,7 @@ void fe_ruleset_free(fe_ruleset *rs)
     fe_fold_free(rs->fold);
     fe_readings_free(rs->readings);
     fe_shapes_free(rs->shapes);
+    fe_splits_free(rs->splits);
     fe_wl_free(&rs->wl);
     fe_errors_clear(&rs->warnings);
     free(rs->rules);
@@ -164,7 +175,8 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
     case FE_VIEW_EMOJI: return rs->readings ? rs->db[DB_COMPACT] : NULL;
     case FE_VIEW_PHONETIC: return rs->db[DB_PHONETIC];
     case FE_VIEW_LEET: return rs->db[DB_LEET];
-    case FE_VIEW_SPLIT: return rs->db[DB_SHAPE];   /* one database for split and shape */
+    case FE_VIEW_SPLIT: return rs->splits ? rs->db[DB_COMPACT] : NULL;
+    case FE_VIEW_SHAPE: return rs->db[DB_SHAPE];
     default: return NULL;
     }
 }
@@ -186,6 +198,8 @@ size_t fe_ruleset_memory(const fe_ruleset *rs)
         m += fe_readings_memory(rs->readings);
     if (rs->shapes)
         m += fe_shapes_memory(rs->shapes);
+    if (rs->splits)
+        m += fe_splits_memory(rs->splits);
     for (size_t i = 0; i < rs->wl.n; i++)
         m += strlen(rs->wl.entries[i].term) + 1;
     return m;

@@ -18,7 +18,7 @@
 enum fe_db {
     DB_FOLDED, DB_COMPACT,          /* every entry in its base view (+ initials in folded) */
     DB_PHONETIC, DB_LEET,           /* the disguise views with patterns of their own */
-    DB_SHAPE,                       /* split and shape patterns, over the compact view */
+    DB_SHAPE,                       /* look-alike patterns, over the compact view */
     DB_SOM_FOLDED, DB_SOM_COMPACT,  /* regexes again, with start of match */
     NDB
 };
@@ -39,6 +39,7 @@ struct fe_ruleset {
     fe_fold *fold;
     struct fe_readings *readings;   /* NULL when no view needs them */
     struct fe_shapes *shapes;       /* NULL unless split or shape is on somewhere */
+    struct fe_splits *splits;       /* the components of the entries' characters (split) */
     fe_wordlists wl;
     rule *rules;
     size_t nrules, rcap;

@@ -39,7 +39,7 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
             return NULL;
         }
     for (int v = 0; v < FE_NVIEWS; v++) {   /* initials, split, shape: in a base view */
-        if (v != FE_VIEW_INITIALS && v != FE_VIEW_SPLIT && v != FE_VIEW_SHAPE &&
+        if (v != FE_VIEW_INITIALS && v != FE_VIEW_SHAPE &&
             fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
             goto oom;
     }
@@ -67,7 +67,7 @@ const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
 {
     if (view == FE_VIEW_INITIALS)
         view = FE_VIEW_FOLDED;
-    if (view == FE_VIEW_SPLIT || view == FE_VIEW_SHAPE)
+    if (view == FE_VIEW_SHAPE)
         view = FE_VIEW_COMPACT;
     return view >= 0 && view < FE_NVIEWS ? &sc->views[view] : NULL;
 }
@@ -90,8 +90,11 @@ static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, int 
     switch (view) {
     case FE_VIEW_EMOJI:
         return (r->views & FE_VIEW_BIT(view)) != 0;
-    case FE_VIEW_SPLIT: case FE_VIEW_SHAPE:
-        return fe_shape_accept(rs->fold, rs->readings, c->v, start, end, e->term, view);
+    case FE_VIEW_SPLIT:
+        return (r->views & FE_VIEW_BIT(view)) &&
+               fe_split_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end);
+    case FE_VIEW_SHAPE:
+        return fe_shape_accept(rs->fold, rs->readings, c->v, start, end, e->term);
     case FE_VIEW_PHONETIC:
         return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
                                   e->term, !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
@@ -245,7 +248,7 @@ static void decide(fe_scratch *sc, fe_result *r)
 }
 
 /* Which buffer each database scans (initials are patterns of the folded
- * database; the emoji view uses the compact one; split and shape patterns
+ * database; the emoji and split views use the compact one; shape patterns
  * have their own database over the compact view). */
 static const struct {
     int view, db;
@@ -253,6 +256,7 @@ static const struct {
     {FE_VIEW_FOLDED, DB_FOLDED}, {FE_VIEW_COMPACT, DB_COMPACT},
     {FE_VIEW_EMOJI, DB_COMPACT}, {FE_VIEW_PHONETIC, DB_PHONETIC},
     {FE_VIEW_LEET, DB_LEET},     {FE_VIEW_COMPACT, DB_SHAPE},
+    {FE_VIEW_SPLIT, DB_COMPACT},
 };
 
 /* The disguise views' passes, each only when the rule set uses its view; the
@@ -267,6 +271,9 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
         sc->views[FE_VIEW_EMOJI].len = 0;
     if (rs->db[DB_LEET])
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
+    if (rs->splits && rs->db[DB_COMPACT] &&
+        fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
+        sc->views[FE_VIEW_SPLIT].len = 0;
 }
 
 int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,

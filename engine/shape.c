@@ -35,8 +35,6 @@
 #define POS_MAX 32            /* characters of an entry, at most */
 #define LOOK_MAX 24           /* look-alikes of one character, at most */
 #define GROUP_MAX 8           /* characters of one look-alike group */
-#define SIDE_WORD 300         /* a changed character making a word this common with a
-                                 neighbour (essay.txt weight) reads as that word */
 #define SPAN_WORD 500         /* a shape match that is a word this common is no disguise */
 #define SHAPE_MIN 3           /* characters an entry needs for look-alikes, unless asked */
 #define SPLIT_WORD 1000       /* two components that make a word this common split nothing
@@ -328,8 +326,7 @@ static int han_positions(const fe_fold *f, const char *term, uint32_t *ch)
     return k;
 }
 
-/* The word weight of characters a, b (0: not a word). */
-static uint32_t pair_weight(const fe_readings *r, uint32_t a, uint32_t b)
+uint32_t fe_pair_weight(const fe_readings *r, uint32_t a, uint32_t b)
 {
     char buf[8];
     if (!a || !b)
@@ -357,25 +354,17 @@ static char *literal(const uint32_t *ch, int n, int at, const uint32_t *rep, int
     return p;
 }
 
-int fe_split_patterns(const fe_shapes *s, const fe_fold *f, const fe_readings *r,
-                      const char *term, char **out, uint32_t *vlen)
+int fe_shapes_split_of(const fe_shapes *s, const fe_fold *f, const fe_readings *r, uint32_t c,
+                       uint32_t comps[2])
 {
-    uint32_t ch[POS_MAX];
-    int n = han_positions(f, term, ch), k = 0;
-    for (int i = 0; i < n && n >= 2 && k < FE_SPLIT_VARIANTS; i++) {
-        const decomp *d = decomp_of(s, ch[i]);
-        uint32_t rep[2];
-        if (!d || (d->op != OP('a', 0) && d->op != OP('d', 0)))
-            continue;
-        rep[0] = fe_rd_fold_han(f, d->c1);
-        rep[1] = fe_rd_fold_han(f, d->c2);
-        if (!typed(s, rep[0]) || !typed(s, rep[1]) || rep[0] == ch[i] || rep[1] == ch[i] ||
-            pair_weight(r, rep[0], rep[1]) >= SPLIT_WORD)
-            continue;   /* a component people cannot type, or two that make a word */
-        if ((out[k] = literal(ch, n, i, rep, 2, &vlen[k])))
-            k++;
-    }
-    return k;
+    const decomp *d = decomp_of(s, c);
+    if (!d || (d->op != OP('a', 0) && d->op != OP('d', 0)))
+        return 0;
+    comps[0] = fe_rd_fold_han(f, d->c1);
+    comps[1] = fe_rd_fold_han(f, d->c2);
+    /* components people can type, that are not the character, and not a word */
+    return typed(s, comps[0]) && typed(s, comps[1]) && comps[0] != c && comps[1] != c &&
+           fe_pair_weight(r, comps[0], comps[1]) < SPLIT_WORD;
 }
 
 /* Add c (a look-alike of orig) to look[] when it is new, common and folds to itself. */
@@ -461,7 +450,7 @@ int fe_shape_patterns(const fe_shapes *s, const fe_fold *f, const char *term, in
 /* ---- which matches are disguises ------------------------------------------------- */
 
 /* The character of the compact view that ends at byte i (0: none). */
-static uint32_t char_before(const fe_viewbuf *v, size_t i)
+uint32_t fe_char_before(const fe_viewbuf *v, size_t i)
 {
     size_t j = i;
     uint32_t cp;
@@ -472,7 +461,7 @@ static uint32_t char_before(const fe_viewbuf *v, size_t i)
     return cp;
 }
 
-static uint32_t char_after(const fe_viewbuf *v, size_t i)
+uint32_t fe_char_after(const fe_viewbuf *v, size_t i)
 {
     uint32_t cp;
     if (i >= v->len || fe_utf8_decode_inline((const unsigned char *)v->buf + i, v->len - i, &cp) < 0)
@@ -481,14 +470,15 @@ static uint32_t char_after(const fe_viewbuf *v, size_t i)
 }
 
 int fe_shape_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v, size_t start,
-                    size_t end, const char *term, int view)
+                    size_t end, const char *term)
 {
-    uint32_t ech[POS_MAX], tch[POS_MAX + 3];   /* tch[0]: the character before */
+    uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0]: the character before */
     int n = han_positions(f, term, ech), m = 0;
-    if (n < 1)
+    char buf[POS_MAX * 4];
+    if (n < 1 || end - start > sizeof buf)
         return 0;
-    tch[m++] = char_before(v, start);
-    for (size_t i = start; i < end && m < POS_MAX + 2;) {
+    tch[m++] = fe_char_before(v, start);
+    for (size_t i = start; i < end && m < POS_MAX + 1;) {
         uint32_t cp;
         int k = fe_utf8_decode_inline((const unsigned char *)v->buf + i, end - i, &cp);
         if (k < 0)
@@ -496,32 +486,28 @@ int fe_shape_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
         tch[m++] = cp;
         i += (size_t)k;
     }
-    tch[m] = char_after(v, end);
-    int at = 0;   /* the first changed position of the entry */
-    while (at < n && at + 1 < m && tch[at + 1] == ech[at])
+    if (m != n + 1)
+        return 0;
+    tch[m] = fe_char_after(v, end);
+    int at = 0;   /* the changed position of the entry */
+    while (at < n && tch[at + 1] == ech[at])
         at++;
     if (at == n)
         return 0;
-    if (view == FE_VIEW_SPLIT)   /* tch[at + 1], tch[at + 2]: the components */
-        return m == n + 2 && pair_weight(r, tch[at], tch[at + 1]) < SIDE_WORD &&
-               pair_weight(r, tch[at + 2], tch[at + 3]) < SIDE_WORD;
-    char buf[POS_MAX * 4];
-    if (m != n + 1 || end - start > sizeof buf)
-        return 0;
     memcpy(buf, v->buf + start, end - start);
     return fe_rd_word(r, buf, end - start) < SPAN_WORD &&
-           pair_weight(r, tch[at], tch[at + 1]) < SIDE_WORD &&
-           pair_weight(r, tch[at + 1], tch[at + 2]) < SIDE_WORD;
+           fe_pair_weight(r, tch[at], tch[at + 1]) < FE_SIDE_WORD &&
+           fe_pair_weight(r, tch[at + 1], tch[at + 2]) < FE_SIDE_WORD;
 }
 
 void fe_shape_render(const fe_fold *f, const fe_viewbuf *v, size_t from, size_t to,
-                     const char *term, int view, char *buf, size_t n)
+                     const char *term, char *buf, size_t n)
 {
-    uint32_t ech[POS_MAX], tch[POS_MAX + 2];
+    uint32_t ech[POS_MAX], tch[POS_MAX];
     int ne = han_positions(f, term, ech), m = 0, at = 0;
-    char a[16], b[16];
+    char a[8], b[8];
     buf[0] = '\0';
-    for (size_t i = from; i < to && m < POS_MAX + 2;) {
+    for (size_t i = from; i < to && m < POS_MAX;) {
         int k = fe_utf8_decode_inline((const unsigned char *)v->buf + i, to - i, &tch[m]);
         if (k < 0)
             return;
@@ -530,14 +516,9 @@ void fe_shape_render(const fe_fold *f, const fe_viewbuf *v, size_t from, size_t 
     }
     while (at < ne && at < m && tch[at] == ech[at])
         at++;
-    if (at == ne || at >= m || (view == FE_VIEW_SPLIT && at + 1 >= m))
+    if (at == ne || at >= m)
         return;
     a[fe_utf8_encode(tch[at], a)] = '\0';
     b[fe_utf8_encode(ech[at], b)] = '\0';
-    if (view == FE_VIEW_SPLIT) {
-        char c[8];
-        c[fe_utf8_encode(tch[at + 1], c)] = '\0';
-        snprintf(buf, n, "%s%s put together: %s", a, c, b);
-    } else
-        snprintf(buf, n, "%s looks like %s", a, b);
+    snprintf(buf, n, "%s looks like %s", a, b);
 }
