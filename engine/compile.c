@@ -251,7 +251,10 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
         if (vlen < INITIALS_SHORT)
             fe_errors_add(&rs->warnings, "%s: '%s' has %u-letter initials: English "
                           "abbreviations may be read as it", at, e->term, vlen);
-        add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
+        /* most initials hold no vowel: their own database, scanned only for
+         * texts with such a word (a few asked-for ones go with the folded) */
+        add_rule(rs, ps, strpbrk(x, "aeiou") ? DB_FOLDED : DB_INITIALS, x, i, FE_VIEW_INITIALS,
+                 vlen, 1);
     }
     if (!rs->shapes)
         return;
@@ -357,7 +360,7 @@ out:
 }
 
 static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet", "shape",
-                                          "folded regex", "compact regex"};
+                                          "initials", "folded regex", "compact regex"};
 
 /* One database to compile: Hyperscan's answer is kept for the caller, which
  * reports errors after every thread is done (fe_errors is not shared). */

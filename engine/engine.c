@@ -61,7 +61,10 @@ static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
     char msg[600];
     rs->opt_hash = fe_hash(FE_HASH_INIT, rs->views_off, sizeof rs->views_off);
     rs->opt_hash = fe_hash(rs->opt_hash, &rs->sound_fuzzy, sizeof rs->sound_fuzzy);
-    if (!views_used(rs, sound))
+    for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
+        if (views_used(rs, FE_VIEW_BIT(v)))
+            rs->views_used |= FE_VIEW_BIT(v);
+    if (!(rs->views_used & sound))
         return 0;
     if (!(rs->readings = fe_readings_load(o->sound_data, o->lists, rs->fold, msg, sizeof msg))) {
         fe_errors_add(err, "%s", msg);
@@ -69,7 +72,7 @@ static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
     }
     uint64_t h = fe_rd_hash(rs->readings);
     rs->opt_hash = fe_hash(rs->opt_hash, &h, sizeof h);
-    if (!views_used(rs, shape))
+    if (!(rs->views_used & shape))
         return 0;
     if (!(rs->shapes = fe_shapes_load(o->shape_data, o->lists, rs->fold, msg, sizeof msg))) {
         fe_errors_add(err, "%s", msg);
@@ -177,6 +180,7 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
     case FE_VIEW_LEET: return rs->db[DB_LEET];
     case FE_VIEW_SPLIT: return rs->splits ? rs->db[DB_COMPACT] : NULL;
     case FE_VIEW_SHAPE: return rs->db[DB_SHAPE];
+    case FE_VIEW_INITIALS: return rs->db[DB_INITIALS];
     default: return NULL;
     }
 }

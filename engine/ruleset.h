@@ -19,6 +19,7 @@ enum fe_db {
     DB_FOLDED, DB_COMPACT,          /* every entry in its base view (+ initials in folded) */
     DB_PHONETIC, DB_LEET,           /* the disguise views with patterns of their own */
     DB_SHAPE,                       /* look-alike patterns, over the compact view */
+    DB_INITIALS,                    /* initials without a vowel, over the folded view */
     DB_SOM_FOLDED, DB_SOM_COMPACT,  /* regexes again, with start of match */
     NDB
 };
@@ -48,6 +49,7 @@ struct fe_ruleset {
     uint8_t views_off[FE_NLABELS];      /* fe_options.views_off */
     signed char view_action[FE_NLABELS];
     int sound_fuzzy;                    /* fe_options.sound_fuzzy */
+    unsigned views_used;                /* the disguise views some entry has (FE_VIEW_BIT) */
     uint64_t opt_hash;                  /* what besides the lists shapes the databases */
     size_t max_text;
     char version[32];

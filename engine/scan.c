@@ -256,16 +256,40 @@ static const struct {
     {FE_VIEW_FOLDED, DB_FOLDED}, {FE_VIEW_COMPACT, DB_COMPACT},
     {FE_VIEW_EMOJI, DB_COMPACT}, {FE_VIEW_PHONETIC, DB_PHONETIC},
     {FE_VIEW_LEET, DB_LEET},     {FE_VIEW_COMPACT, DB_SHAPE},
-    {FE_VIEW_SPLIT, DB_COMPACT},
+    {FE_VIEW_SPLIT, DB_COMPACT}, {FE_VIEW_FOLDED, DB_INITIALS},
 };
 
+/* Whether the folded view holds a word of two or more letters without a
+ * vowel (nmsl, cnm): the only words the initials database can match. */
+static int vowelless_word(const fe_viewbuf *v)
+{
+    size_t run = 0;
+    int vowel = 0;
+    for (size_t i = 0; i <= v->len; i++) {
+        unsigned char c = i < v->len ? (unsigned char)v->buf[i] : ' ';
+        if (c >= 'a' && c <= 'z') {
+            run++;
+            vowel |= c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+            continue;
+        }
+        if (run >= 2 && !vowel && !(c >= '0' && c <= '9'))
+            return 1;
+        run = 0;
+        vowel = 0;
+    }
+    return 0;
+}
+
 /* The disguise views' passes, each only when the rule set uses its view; the
- * emoji view only when the text has an emoji we read. */
+ * emoji view only when the text has an emoji we read, the split view only
+ * when it has components to put together. */
 static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
         emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+    if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
+        emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
@@ -303,7 +327,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len)
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,

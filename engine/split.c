@@ -25,6 +25,7 @@ struct fe_splits {
     struct pair { uint32_t c1, c2, ch; } *slot;   /* open addressing; c1 == 0 empty */
     size_t cap, n;
     uint8_t first[0x10000 / 8];   /* BMP characters that begin some pair */
+    uint8_t second[0x10000 / 8];  /* ... that end some pair */
 };
 
 fe_splits *fe_splits_new(void)
@@ -46,8 +47,8 @@ size_t fe_splits_memory(const fe_splits *sp)
 
 static size_t slot_of(const fe_splits *sp, uint32_t c1, uint32_t c2)
 {
-    uint64_t k = (uint64_t)c1 << 32 | c2;
-    size_t h = (size_t)(fe_hash(FE_HASH_INIT, &k, sizeof k) & (sp->cap - 1));
+    size_t h = (size_t)(((uint64_t)c1 * 0x9e3779b1u ^ (uint64_t)c2 * 0x85ebca77u) >> 7) &
+               (sp->cap - 1);
     while (sp->slot[h].c1 && (sp->slot[h].c1 != c1 || sp->slot[h].c2 != c2))
         h = (h + 1) & (sp->cap - 1);
     return h;
@@ -78,7 +79,7 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
         int k = fe_utf8_decode(p + i, len - i, &cp);
         i += k > 0 ? (size_t)k : 1;
         if (k < 0 || !(c = fe_rd_fold_han(f, cp)) || !fe_shapes_split_of(s, f, r, c, comps) ||
-            comps[0] >= 0x10000)
+            comps[0] >= 0x10000 || comps[1] >= 0x10000)
             continue;
         if ((sp->n + 1) * 2 > sp->cap && grow(sp) < 0)
             return -1;
@@ -87,6 +88,7 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
             sp->slot[h] = (struct pair){comps[0], comps[1], c};
             sp->n++;
             sp->first[comps[0] / 8] |= (uint8_t)(1u << (comps[0] % 8));
+            sp->second[comps[1] / 8] |= (uint8_t)(1u << (comps[1] % 8));
         }
     }
     return 0;
@@ -94,7 +96,8 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
 
 static uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
 {
-    if (c1 >= 0x10000 || !(sp->first[c1 / 8] & (1u << (c1 % 8))))
+    if (c1 >= 0x10000 || c2 >= 0x10000 || !(sp->first[c1 / 8] & (1u << (c1 % 8))) ||
+        !(sp->second[c2 / 8] & (1u << (c2 % 8))))
         return 0;
     size_t h = slot_of(sp, c1, c2);
     return sp->slot[h].c1 ? sp->slot[h].ch : 0;
@@ -111,6 +114,39 @@ static void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, uint32_t 
     v->len += n;
 }
 
+/* The folded Chinese character of text at i (0: none), its length in *n. */
+static uint32_t han_at(const fe_fold *f, const unsigned char *s, size_t len, size_t i, int *n)
+{
+    uint32_t cp, c = 0;
+    if ((*n = fe_utf8_decode_inline(s + i, len - i, &cp)) < 0 || cp < 0x80)
+        return 0;
+    ent_t e = fe_fold_lookup(f, cp);
+    if (ENT_CLASS(e) != FE_C_HAN)
+        return ENT_CLASS(e) == FE_C_WORD ? 0 : UINT32_MAX;   /* a separator keeps the pair */
+    if (!ENT_LEN(e))
+        return cp;
+    fe_utf8_decode_inline((const unsigned char *)f->pool + ENT_OFF(e), ENT_LEN(e), &c);
+    return c;
+}
+
+/* Whether text holds a pair at all: most texts do not, and pay only this. */
+static int any_pair(const fe_fold *f, const fe_splits *sp, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t prev = 0;
+    for (size_t i = 0; i < len;) {
+        int n;
+        uint32_t c = han_at(f, s, len, i, &n);
+        i += n > 0 ? (size_t)n : 1;
+        if (c == UINT32_MAX)
+            continue;
+        if (prev && c && joined(sp, prev, c))
+            return 1;
+        prev = c;
+    }
+    return 0;
+}
+
 size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, size_t len,
                      fe_viewbuf *out)
 {
@@ -118,7 +154,7 @@ size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, si
     size_t put_together = 0, prev_at = 0;   /* the previous character's first view byte */
     uint32_t prev = 0, prev_src = 0;        /* it, if Chinese and not put together */
     out->len = 0;
-    if (!sp || !sp->n)
+    if (!sp || !sp->n || !any_pair(f, sp, text, len))
         return 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
