@@ -17,7 +17,8 @@
  *              emoji as its Mandarin readings (phonetic.c);
  *   initials - pinyin initials of long entries (nmsl), matched in folded;
  *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c);
- *   split    - a character written as its two components (弓虽 -> 强), and
+ *   split    - the compact view with a character's two halves put back
+ *              together (弓虽 -> 强), scanned with the compact database (split.c);
  *   shape    - a look-alike character (未 for 末): patterns of their own,
  *              matched in the compact view (shape.c). */
 #ifndef FE_FOLD_H
