@@ -83,17 +83,26 @@ static void check_all(const vcase *cases, size_t n)
 #define N(text) {text, NULL, 0, 0, 0}
 
 /* Homophone characters: one character of a two-character insult replaced by
- * one with the same sound, or any of a longer entry's. */
+ * one with the same sound (both, where neither belongs to a word around them),
+ * or any of a longer entry's. */
 static void test_homophones(void **state)
 {
     static const vcase cases[] = {
         {"怼女全的角度", "女拳", P, 3, 9},
         {"那岂不是表子都不如", "婊子", P, 12, 18},
         {"这关普信难什么事", "普信男", P, 6, 15},
-        {"你个煞币", "煞笔", P, 6, 12},
+        {"你个煞币", "傻逼", P, 6, 12},   /* sha bi: 傻逼 by both characters (and 煞笔) */
+        /* the kept 女 belongs to no word, so 女全 reads as 女拳 before 全是 too */
+        {"你这个女全是不是有病", "女拳", P, 9, 15},
+        {"女全都", "女拳", P, 0, 6},
+        /* neither character kept, both alone among modern words */
+        {"这种贵难就是欠骂", "龟男", P, 6, 12},
+        /* 天元 is a word, but inside the span of a four-character entry */
+        {"天元女全上头了", "田园女权", P, 0, 12},
         /* real words that only sound like an entry stay clean */
         N("妇女全部到场"), N("男女全都一样"), N("身体强健"), N("出生日期"),
         N("普通的信件"), N("是你吗"), N("都是一样的"), N("权利和义务"),
+        N("美女全是"), N("妇女全都"), N("富贵难求"), N("春归南国"), N("木构建筑"),
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
