@@ -392,8 +392,10 @@ static void make_report(const fb_bench *b, const fb_opts *o, fb_report *r)
     }
     r->ratio = r->mb_s[PASS_FULL] / r->mb_s[PASS_RAW];
     r->base_ratio = r->mb_s[PASS_FULL] / r->mb_s[PASS_BASE];
-    for (int v = 0; v < FE_NVIEWS; v++)   /* emoji: the compact database, on the few posts with emoji */
-        r->view_mb_s[v] = v != FE_VIEW_EMOJI && fe_ruleset_hs_db(b->rs, v) && b->view_secs[v] > 0
+    /* emoji and split: the compact database, on the few posts with an emoji or components */
+    for (int v = 0; v < FE_NVIEWS; v++)
+        r->view_mb_s[v] = v != FE_VIEW_EMOJI && v != FE_VIEW_SPLIT && fe_ruleset_hs_db(b->rs, v) &&
+                                  b->view_secs[v] > 0
                               ? (double)b->posts.bytes / MB / b->view_secs[v] : 0;
     r->t_ratio = r->ratio >= TARGET_RATIO ? "PASS" : "MISS";
     r->t_compile = r->entries < TARGET_TERMS ? "n/a" :

@@ -2,7 +2,8 @@
  *
  * filterctl explain shows, for a match found through a disguise view, the
  * steps from the text to the entry: 女全 -> nv quan = 女拳, 👩👊 -> 女拳,
- * 5h1t -> shit, nmsl -> the initials of 你妈死了. The phonetic view is
+ * 5h1t -> shit, nmsl -> the initials of 你妈死了, 弓虽奸 -> 强奸 (弓虽 put
+ * together: 强), 未日 -> 末日 (未 looks like 末). The phonetic view is
  * tokens, so it is shown as syllables. */
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,8 @@ const char *fe_view_text(const fe_ruleset *rs, const fe_scratch *sc, int view, c
 {
     const fe_viewbuf *v = fe_scratch_view(sc, view);
     buf[0] = '\0';
-    if (!v || !v->buf || !n)
-        return buf;
+    if (!v || !v->buf || !n || view == FE_VIEW_SHAPE)
+        return buf;   /* shape is patterns in the compact view */
     if (view == FE_VIEW_PHONETIC && rs->readings)
         fe_phonetic_render(rs->readings, v, 0, v->len, buf, n);
     else
@@ -53,6 +54,12 @@ const char *fe_match_chain(const fe_ruleset *rs, const fe_scratch *sc, const cha
     if (m->view == FE_VIEW_PHONETIC && rs->readings) {
         fe_phonetic_render(rs->readings, v, from, to, seen, sizeof seen);
         snprintf(buf, n, "%.*s -> %s = %s (read by sound)", span, text + m->start, seen, e.term);
+    } else if (m->view == FE_VIEW_SPLIT || m->view == FE_VIEW_SHAPE) {
+        if (m->view == FE_VIEW_SPLIT)
+            fe_split_render(rs->fold, v, from, to, text, len, seen, sizeof seen);
+        else
+            fe_shape_render(rs->fold, v, from, to, e.term, seen, sizeof seen);
+        snprintf(buf, n, "%.*s -> %s (%s)", span, text + m->start, e.term, seen);
     } else if (m->view == FE_VIEW_INITIALS)
         snprintf(buf, n, "%.*s = the pinyin initials of %s", span, text + m->start, e.term);
     else

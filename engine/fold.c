@@ -11,7 +11,7 @@
 #include "foldtab.h"
 
 static const char *view_names[FE_NVIEWS] = {"folded", "compact", "emoji", "phonetic",
-                                             "initials", "leet"};
+                                             "initials", "leet", "split", "shape"};
 
 const char *fe_view_name(int v) { return v >= 0 && v < FE_NVIEWS ? view_names[v] : "?"; }
 

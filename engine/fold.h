@@ -16,7 +16,11 @@
  *   phonetic - every character, typed pinyin syllable, single digit and
  *              emoji as its Mandarin readings (phonetic.c);
  *   initials - pinyin initials of long entries (nmsl), matched in folded;
- *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c). */
+ *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c);
+ *   split    - the compact view with a character's two halves put back
+ *              together (弓虽 -> 强), scanned with the compact database (split.c);
+ *   shape    - a look-alike character (未 for 末): patterns of their own,
+ *              matched in the compact view (shape.c). */
 #ifndef FE_FOLD_H
 #define FE_FOLD_H
 
@@ -26,11 +30,12 @@
 enum fe_view {
     FE_VIEW_FOLDED, FE_VIEW_COMPACT,          /* the base views */
     FE_VIEW_EMOJI, FE_VIEW_PHONETIC, FE_VIEW_INITIALS, FE_VIEW_LEET,
+    FE_VIEW_SPLIT, FE_VIEW_SHAPE,
     FE_NVIEWS
 };
 #define FE_NBASE_VIEWS 2            /* folded and compact; the rest are disguise views */
 #define FE_VIEW_BIT(v) (1u << (v))
-#define FE_DISGUISE_VIEWS 0x3cu     /* the bits of every disguise view */
+#define FE_DISGUISE_VIEWS 0xfcu     /* the bits of every disguise view */
 
 /* Character classes after folding. */
 enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };

@@ -12,12 +12,19 @@
  * Recall by sound is easy; precision is the hard part (a two-syllable entry
  * sounds like many real words), so a two-character entry matches a text of
  * characters only when it asks ([sound]; emoji, digits and typed pinyin are
- * written on purpose and always count), and fe_phonetic_accept decides per match:
- * the term itself is left to the compact view; a span that is a common word
- * (essay.txt weight SPAN_WORD) is no disguise; a two-character entry must
- * keep one of its characters as written; and a substitute that makes a
- * common word (SIDE_WORD) with the character before or after it reads as
- * that word (强健 is "strong", 女全是 is "women are all"). Figures in
+ * written on purpose and always count), and fe_phonetic_accept decides per match,
+ * a noisy channel asked with rime's dictionary of words (essay.txt): is the text
+ * as written more like real language than the text with the entry put back?
+ * The term itself is left to the compact view; a span that is a common word
+ * (SPAN_WORD: 强健) is no disguise unless putting the entry back makes a word
+ * across its edge that the text as written does not (强健罪 -> 强奸罪); when the
+ * characters the disguise kept belong to no word around them, the entry reads
+ * better (女全是: a lone 女 is 女拳 more likely than 女 + 全是); otherwise a
+ * substitute that makes a common word (SIDE_WORD) with its neighbour outside the
+ * span reads as that word. A two-character entry written with neither of its
+ * characters (贵难 for 龟男) counts only when both belong to no word around
+ * them and the text around is modern words (classical poetry is full of
+ * characters that make no modern word). Figures and the trade-off explored in
  * wordlists/README.md. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,8 @@
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
 #define SPAN_WORD 500         /* a match that is a word this common (essay.txt) is no disguise */
 #define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
+#define ORPHAN_WORD 1         /* a character in no word (any weight) with a neighbour is alone */
+#define CROSS_WORD 500        /* the entry put back making a word this common with a neighbour */
 #define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
                                  unless it asks ([sound]) */
 
@@ -304,13 +313,48 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
     return fe_rd_word(r, buf, l);
 }
 
+/* Whether tch[k] as written belongs to no word (weight ORPHAN_WORD or more) with the
+ * character before or after it. */
+static int orphan(const fe_readings *r, const uint32_t *tch, int k)
+{
+    return weight_of(r, tch + k - 1, 2) < ORPHAN_WORD && weight_of(r, tch + k, 2) < ORPHAN_WORD;
+}
+
+/* Whether the text around a match is modern words (classical poetry mostly is
+ * not): each neighbour of the span is none (the text's edge, a break) or makes
+ * a word with the character beyond it, and at least one of them does. */
+static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                    const char *text, size_t len, size_t start, size_t end, const uint32_t *tch,
+                    int n)
+{
+    uint32_t l[2] = {start >= 4 ? char_at(f, v, text, len, start - 4) : 0, tch[0]};
+    uint32_t rr[2] = {tch[n + 1], end + 3 < v->len ? char_at(f, v, text, len, end + 2) : 0};
+    int lw = tch[0] && weight_of(r, l, 2) > 0, rw = tch[n + 1] && weight_of(r, rr, 2) > 0;
+    return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
+}
+
+/* Whether putting the entry back makes a word with a neighbour (CROSS_WORD or
+ * more) that the text as written does not: 强健罪 -> 强奸罪. */
+static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint32_t *ech,
+                           int n)
+{
+    uint32_t rch[POS_MAX + 2];
+    rch[0] = tch[0];
+    rch[n + 1] = tch[n + 1];
+    memcpy(rch + 1, ech, (size_t)n * sizeof *ech);
+    return (weight_of(r, rch + 1, n + 1) >= CROSS_WORD && !weight_of(r, tch + 1, n + 1)) ||
+           (weight_of(r, rch, n + 1) >= CROSS_WORD && !weight_of(r, tch, n + 1));
+}
+
+/* The noisy channel, asked with the dictionary's words: is the text as written
+ * more like real language than the text with the entry put back? */
 int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
                        const char *text, size_t len, size_t start, size_t end,
                        const char *term, int asked)
 {
     uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0], tch[n + 1]: the neighbours */
     uint16_t etok[POS_MAX];
-    int n = (int)((end - start) / 2), same = 0, han = 1;
+    int n = (int)((end - start) / 2), same = 0, han = 1, kept_orphans = 1;
 
     if (((v->mark[start] & FE_PM_LATIN) && !(v->mark[start] & FE_PM_WSTART)) ||
         ((v->mark[end - 1] & FE_PM_LATIN) && !(v->mark[end - 1] & FE_PM_WEND)))
@@ -326,18 +370,27 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
     if (n < SOUND_MIN && !asked)
         return 0;   /* two characters by sound alone only when the entry asks */
-    if (same == n || weight_of(r, tch + 1, n) >= SPAN_WORD)
-        return 0;   /* the term itself (the compact view's), or a common real word */
-    if (n == 2 && !same)
-        return 0;   /* a two-character entry keeps one of its characters */
+    if (same == n)
+        return 0;   /* the term itself: the compact view's */
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
-    /* a substitute that makes a common word with its neighbour reads as that word
-     * (for two characters, the span itself was the word to ask about) */
+    if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
+        return back_makes_word(r, tch, ech, n);  /* ... unless 强健罪 reads as 强奸罪 */
+    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair */
+        return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
+               in_words(f, r, v, text, len, start, end, tch, n);
+    for (int k = 1; k <= n; k++)
+        if (tch[k] == ech[k - 1] && !orphan(r, tch, k))
+            kept_orphans = 0;
+    if (kept_orphans)
+        return 1;   /* 女全是: a lone 女 reads better as 女拳 than as 女 + 全是 */
+    /* a substitute that makes a common word with a neighbour outside the span reads
+     * as that word (for two characters, the span itself was the word to ask about) */
     for (int k = 1; k <= n; k++)
         if (tch[k] != ech[k - 1] &&
-            ((!(n == 2 && k == 2) && weight_of(r, tch + k - 1, 2) >= SIDE_WORD) ||
-             (!(n == 2 && k == 1) && weight_of(r, tch + k, 2) >= SIDE_WORD)))
+            ((k == 1 && n > 2 && weight_of(r, tch, 2) >= SIDE_WORD) ||
+             (k == n && n > 2 && weight_of(r, tch + n, 2) >= SIDE_WORD) ||
+             (n == 2 && weight_of(r, tch + (k == 1 ? 0 : 2), 2) >= SIDE_WORD)))
             return 0;
     return 1;
 }

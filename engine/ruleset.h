@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-2"   /* 2: disguise views (issue 9) */
+#define FE_ENGINE_BUILD "filterd-engine-3"   /* 3: split and shape views (issue 9) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is
@@ -18,6 +18,8 @@
 enum fe_db {
     DB_FOLDED, DB_COMPACT,          /* every entry in its base view (+ initials in folded) */
     DB_PHONETIC, DB_LEET,           /* the disguise views with patterns of their own */
+    DB_SHAPE,                       /* look-alike patterns, over the compact view */
+    DB_INITIALS,                    /* initials without a vowel, over the folded view */
     DB_SOM_FOLDED, DB_SOM_COMPACT,  /* regexes again, with start of match */
     NDB
 };
@@ -37,6 +39,8 @@ typedef struct rule {
 struct fe_ruleset {
     fe_fold *fold;
     struct fe_readings *readings;   /* NULL when no view needs them */
+    struct fe_shapes *shapes;       /* NULL unless split or shape is on somewhere */
+    struct fe_splits *splits;       /* the components of the entries' characters (split) */
     fe_wordlists wl;
     rule *rules;
     size_t nrules, rcap;
@@ -45,6 +49,7 @@ struct fe_ruleset {
     uint8_t views_off[FE_NLABELS];      /* fe_options.views_off */
     signed char view_action[FE_NLABELS];
     int sound_fuzzy;                    /* fe_options.sound_fuzzy */
+    unsigned views_used;                /* the disguise views some entry has (FE_VIEW_BIT) */
     uint64_t opt_hash;                  /* what besides the lists shapes the databases */
     size_t max_text;
     char version[32];

@@ -38,8 +38,9 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
             fe_scratch_free(sc);
             return NULL;
         }
-    for (int v = 0; v < FE_NVIEWS; v++) {   /* initials are read in the folded view */
-        if (v != FE_VIEW_INITIALS && fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
+    for (int v = 0; v < FE_NVIEWS; v++) {   /* initials, split, shape: in a base view */
+        if (v != FE_VIEW_INITIALS && v != FE_VIEW_SHAPE &&
+            fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
             goto oom;
     }
     if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
@@ -66,6 +67,8 @@ const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
 {
     if (view == FE_VIEW_INITIALS)
         view = FE_VIEW_FOLDED;
+    if (view == FE_VIEW_SHAPE)
+        view = FE_VIEW_COMPACT;
     return view >= 0 && view < FE_NVIEWS ? &sc->views[view] : NULL;
 }
 
@@ -79,14 +82,19 @@ typedef struct scan_ctx {
     size_t len;
 } scan_ctx;
 
-/* A disguise view's own test of a match at view bytes [start, end). */
-static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, size_t start,
-                       size_t end)
+/* A disguise view's own test of a match through view at view bytes [start, end). */
+static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, int view,
+                       size_t start, size_t end)
 {
     const fe_ruleset *rs = c->sc->rs;
-    switch (c->view) {
+    switch (view) {
     case FE_VIEW_EMOJI:
-        return (r->views & FE_VIEW_BIT(c->view)) != 0;
+        return (r->views & FE_VIEW_BIT(view)) != 0;
+    case FE_VIEW_SPLIT:
+        return (r->views & FE_VIEW_BIT(view)) &&
+               fe_split_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end);
+    case FE_VIEW_SHAPE:
+        return fe_shape_accept(rs->fold, rs->readings, c->v, start, end, e->term);
     case FE_VIEW_PHONETIC:
         return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
                                   e->term, !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
@@ -121,7 +129,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         return 0;
     if (e->check == FE_CHECK_IDCARD && !fe_check_idcard(v->buf + start, end - start))
         return 0;
-    if (c->view >= FE_NBASE_VIEWS && !disguise_ok(c, r, e, start, end))
+    /* a base view's buffer also holds the patterns of views matched in it */
+    int view = c->view < FE_NBASE_VIEWS ? r->view : c->view;
+    if (view >= FE_NBASE_VIEWS && !disguise_ok(c, r, e, view, start, end))
         return 0;
     if (c->sc->n == FE_MAX_MATCHES) {
         c->sc->warn |= FE_WARN_TRUNCATED;
@@ -135,7 +145,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     m->allow = !!(e->flags & FE_E_ALLOW);
     m->action = (uint8_t)(m->allow ? FE_ALLOW
                                    : fe_policy_action(rs, c->scene, e->label, (fe_action)e->action));
-    m->view = (uint8_t)(c->view == FE_VIEW_FOLDED ? r->view : c->view);
+    m->view = (uint8_t)view;
     m->allowed_by = -1;
     return 0;
 }
@@ -237,28 +247,57 @@ static void decide(fe_scratch *sc, fe_result *r)
     r->label = r->decider < 0 ? -1 : sc->m[r->decider].label;
 }
 
-/* Which buffer each view scans, with which database (initials are patterns
- * of the folded database; the emoji view uses the compact one). */
+/* Which buffer each database scans (initials are patterns of the folded
+ * database; the emoji and split views use the compact one; shape patterns
+ * have their own database over the compact view). */
 static const struct {
     int view, db;
 } scans[] = {
     {FE_VIEW_FOLDED, DB_FOLDED}, {FE_VIEW_COMPACT, DB_COMPACT},
     {FE_VIEW_EMOJI, DB_COMPACT}, {FE_VIEW_PHONETIC, DB_PHONETIC},
-    {FE_VIEW_LEET, DB_LEET},
+    {FE_VIEW_LEET, DB_LEET},     {FE_VIEW_COMPACT, DB_SHAPE},
+    {FE_VIEW_SPLIT, DB_COMPACT}, {FE_VIEW_FOLDED, DB_INITIALS},
 };
 
+/* Whether the folded view holds a word of two or more letters without a
+ * vowel (nmsl, cnm): the only words the initials database can match. */
+static int vowelless_word(const fe_viewbuf *v)
+{
+    size_t run = 0;
+    int vowel = 0;
+    for (size_t i = 0; i <= v->len; i++) {
+        unsigned char c = i < v->len ? (unsigned char)v->buf[i] : ' ';
+        if (c >= 'a' && c <= 'z') {
+            run++;
+            vowel |= c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+            continue;
+        }
+        if (run >= 2 && !vowel && !(c >= '0' && c <= '9'))
+            return 1;
+        run = 0;
+        vowel = 0;
+    }
+    return 0;
+}
+
 /* The disguise views' passes, each only when the rule set uses its view; the
- * emoji view only when the text has an emoji we read. */
+ * emoji view only when the text has an emoji we read, the split view only
+ * when it has components to put together. */
 static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
         emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+    if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
+        emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
     if (rs->db[DB_LEET])
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
+    if (rs->splits && rs->db[DB_COMPACT] &&
+        fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
+        sc->views[FE_VIEW_SPLIT].len = 0;
 }
 
 int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,
@@ -276,7 +315,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
     }
     unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
     for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
-        if (v != FE_VIEW_INITIALS)
+        if (sc->views[v].buf)
             sc->views[v].len = 0;
     if (!len)
         for (int v = 0; v < FE_NBASE_VIEWS; v++)
@@ -288,7 +327,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len)
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,

@@ -6,6 +6,8 @@
  *   phonetic.c  the phonetic view: tokens of reading sets, 2 bytes each
  *   initials.c  the initials of an entry, as a whole word of the folded view
  *   leet.c      the leet view: Latin letters past leetspeak, masks, stretching
+ *   shape.c     character structures (cjk-decomp, views/shape.tsv); look-alike patterns
+ *   split.c     the split view: two components put back together (弓虽 -> 强)
  *   chain.c     how a match was found through them, for people
  *
  * A phonetic token is 2 bytes: the first in 0x80..0xff, the second in
@@ -20,6 +22,8 @@
 
 #include "fold.h"
 #include "readings.h"
+
+typedef struct fe_shapes fe_shapes;
 
 #define FE_TOK_BREAK 0x20
 
@@ -77,5 +81,58 @@ int fe_leet_accept(const fe_fold *f, const fe_viewbuf *v, size_t start, size_t e
  * letter's run counts whole (ffffuck). */
 void fe_leet_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
                   uint32_t *start, uint32_t *end);
+
+/* shape.c: the cjk-decomp table (path) and the lists' views/shape.tsv. NULL on
+ * failure, with the file and the reason in err. */
+fe_shapes *fe_shapes_load(const char *path, const char *lists, const fe_fold *f, char *err,
+                          size_t errlen);
+void fe_shapes_free(fe_shapes *s);
+size_t fe_shapes_memory(const fe_shapes *s);
+uint64_t fe_shapes_hash(const fe_shapes *s);   /* of every line read */
+#define FE_SHAPE_VARIANTS 16  /* look-alike patterns of one entry, at most */
+#define FE_SIDE_WORD 300      /* a changed character making a word this common with a
+                                 neighbour (essay.txt weight) reads as that word */
+/* The components people write for character c (folded; a split left-right or
+ * top-bottom, both typeable, not a word together) into comps; 0: none. */
+int fe_shapes_split_of(const fe_shapes *s, const fe_fold *f, const fe_readings *r, uint32_t c,
+                       uint32_t comps[2]);
+/* An entry's look-alike literals of the compact view (malloc'd) into out[],
+ * their lengths into vlen[]; returns how many (0: the term does not
+ * qualify): one character at a time replaced by a look-alike (asked:
+ * [shape], so two characters qualify). */
+int fe_shape_patterns(const fe_shapes *s, const fe_fold *f, const char *term, int asked,
+                      char **out, uint32_t *vlen);
+/* Whether a shape match of compact view bytes [start, end) is a disguise of
+ * term rather than a common word or words. */
+int fe_shape_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v, size_t start,
+                    size_t end, const char *term);
+/* "未 looks like 末": the change at compact view bytes [from, to). */
+void fe_shape_render(const fe_fold *f, const fe_viewbuf *v, size_t from, size_t to,
+                     const char *term, char *buf, size_t n);
+/* The weight of characters a, b as a word (0: none); the character of a
+ * UTF-8 view that ends at byte i / starts at byte i (0: none). */
+uint32_t fe_pair_weight(const fe_readings *r, uint32_t a, uint32_t b);
+uint32_t fe_char_before(const fe_viewbuf *v, size_t i);
+uint32_t fe_char_after(const fe_viewbuf *v, size_t i);
+
+/* split.c: the split view, the compact view with two adjacent components put
+ * back together (弓虽 -> 强) where they make a character of a list entry. */
+typedef struct fe_splits fe_splits;
+fe_splits *fe_splits_new(void);
+void fe_splits_free(fe_splits *sp);
+size_t fe_splits_memory(const fe_splits *sp);
+/* Load time: the characters of term may be written as their components. 0 or -1 (memory). */
+int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_readings *r,
+                  const char *term);
+/* Returns how many characters it put together (0: the view equals compact). */
+size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, size_t len,
+                     fe_viewbuf *out);
+/* Whether a match of split view bytes [start, end) holds a character put
+ * together whose components make no common word with their neighbours. */
+int fe_split_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                    const char *text, size_t len, size_t start, size_t end);
+/* "弓虽 put together: 强" for split view bytes [from, to). */
+void fe_split_render(const fe_fold *f, const fe_viewbuf *v, size_t from, size_t to,
+                     const char *text, size_t len, char *buf, size_t n);
 
 #endif

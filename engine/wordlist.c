@@ -40,7 +40,7 @@ static const struct {
     int view;
 } switches[] = {
     {"sound", FE_VIEW_PHONETIC}, {"emoji", FE_VIEW_EMOJI}, {"initials", FE_VIEW_INITIALS},
-    {"leet", FE_VIEW_LEET},
+    {"leet", FE_VIEW_LEET}, {"split", FE_VIEW_SPLIT}, {"shape", FE_VIEW_SHAPE},
 };
 
 unsigned fe_wl_switch(const char *name, int *off)

