@@ -9,7 +9,8 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-2"   /* 2: disguise views (issue 9) */
+#define FE_ENGINE_BUILD "filterd-engine-3"   /* 2: disguise views (issue 9); 3: folding
+                                                of capitals, clause breaks (issue 10) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is

@@ -80,6 +80,24 @@ static void test_homoglyphs(void **state)
     expect("fück", "fuck", "fuck");                            /* diacritic */
 }
 
+/* Issue 10: a capital is compared with Latin capitals before case folding (Η is H, its
+ * lower case η looks like n), and a letter NFKC would change (Ϲ, the lunate sigma) as
+ * written; upper and lower case of every Latin-like script the README names. */
+static void test_homoglyph_capitals(void **state)
+{
+    (void)state;
+    expect("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "abezhikmnoptyxc", "abezhikmnoptyxc");  /* Greek */
+    expect("ΒΙΤϹΗ ΗΕΝΤΑΙ", "bitch hentai", "bitchhentai");
+    expect("𝚩𝚶𝚳𝚩", "bomb", "bomb");                   /* mathematical Greek */
+    expect("АВЕКМНОРСТХУЅІЈ", "abekmhopctxysij", "abekmhopctxysij");  /* Cyrillic */
+    expect("аеорсхуѕіј", "aeopcxysij", "aeopcxysij");
+    expect("ϲο ιν ρ", "co iv p", "coivp");             /* Greek lower case */
+    expect("ՏՕ օս", "so ou", "soou");                  /* Armenian */
+    expect("ᎪᏴ", "ab", "ab");                          /* Cherokee */
+    expect("ΩΦΨ", "ωφψ", "ωφψ");                       /* no Latin look-alike */
+    expect("ſẛＫ", "ssk", "ssk");                      /* NFKC_Casefold wins */
+}
+
 static void test_digit_variants(void **state)
 {
     (void)state;
@@ -153,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_width_case_math_circled),
         cmocka_unit_test(test_traditional_to_simplified),
         cmocka_unit_test(test_homoglyphs),
+        cmocka_unit_test(test_homoglyph_capitals),
         cmocka_unit_test(test_digit_variants),
         cmocka_unit_test(test_invisibles_dropped),
         cmocka_unit_test(test_separators),
