@@ -368,6 +368,23 @@ static void fold_general(const builder *b, UChar32 c, folded *o)
     o->self = (size_t)fe_utf8_encode((uint32_t)c, self) == o->len && !memcmp(self, o->out, o->len);
 }
 
+/* Punctuation that ends a clause or sentence, and line breaks (ENT_CLAUSE).
+ * Not the colon, which introduces what follows (微信：abc). */
+static int clause_mark(UChar32 c)
+{
+    switch (c) {
+    case ',': case '.': case '!': case '?': case ';': case '\n': case '\r': case 0x85:
+    case 0x2028: case 0x2029:                           /* line and paragraph separators */
+    case 0x3001: case 0x3002: case 0xff61: case 0xff64: /* 、 。 and their half widths */
+    case 0xff0c: case 0xff0e: case 0xff01: case 0xff1f: case 0xff1b:   /* ， ． ！ ？ ； */
+    case 0x2026: case 0x22ef: case 0x203c: case 0x2047: case 0x2048: case 0x2049:
+    case 0xfe50: case 0xfe51: case 0xfe52: case 0xfe54: case 0xfe56: case 0xfe57:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* The table entry of one code point; its output goes to the pool. */
 static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
 {
@@ -378,8 +395,9 @@ static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
         fold_ascii(c, &o);
     else if (!fold_by_category(c, &o))
         fold_general(b, c, &o);
+    ent_t clause = o.cls == FE_C_SEP && clause_mark(c) ? ENT_F_CLAUSE : 0;
     if (o.self) {
-        *ent = ENT(o.cls, 0, o.why, 0);
+        *ent = ENT(o.cls, 0, o.why, 0) | clause;
         return 0;
     }
     size_t inlen = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
@@ -390,7 +408,7 @@ static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
     }
     if (pool_add(f, o.out, o.len, &off) < 0)
         return -1;
-    *ent = ENT(o.cls, o.len, o.why, off);
+    *ent = ENT(o.cls, o.len, o.why, off) | clause;
     return 0;
 }
 

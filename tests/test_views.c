@@ -240,6 +240,45 @@ static void test_switches(void **state)
     tu_rmdir(dir);
 }
 
+/* Issue 10: a comma or full stop between two clauses is a break in every view that
+ * skips separators (compact, emoji, phonetic), while separators inside a term, or
+ * between characters that stand alone, are still seen through. */
+static void test_clause_breaks(void **state)
+{
+    static const tu_file files[] = {
+        {"abuse.txt", "黑同\n这黑\n男男\n[sound] 蝻人\n普信女\n"},
+        {"porn.txt", "色情\n"},
+        {"politics.txt", "法轮功\n"},
+        {"contraband.txt", "发票代开\n"},
+        {"views/emoji.tsv", "✉\t信\n👩\t女\n"},
+        {NULL, NULL},
+    };
+    char *dir = tu_listdir(files);
+    fe_ruleset *t = tu_load_or_report(dir, NULL);
+    (void)state;
+    assert_non_null(t);
+    fe_ruleset *keep = rs;
+    rs = t;
+    static const vcase cases[] = {
+        N("被地域黑，同样地"), N("这。。。黑起来"), N("你的国男，男朋友"),   /* compact */
+        N("满园春色，情意绵绵"), N("好黑。\n同学"), N("天好黑!\n同学们"),
+        N("难难难。人成各"),                                  /* phonetic */
+        N("这叫普✉，👩人们都说"),                              /* emoji */
+        {"法·轮·功", "法轮功", FE_VIEW_COMPACT, 0, 13},        /* within a term */
+        {"法，轮，功", "法轮功", FE_VIEW_COMPACT, 0, 15},      /* characters alone */
+        {"发＊票代开", "发票代开", FE_VIEW_COMPACT, 0, 15},
+        {"黑，同", "黑同", FE_VIEW_COMPACT, 0, 9},
+        {"这 黑起来", "这黑", FE_VIEW_COMPACT, 0, 7},           /* a space is no clause mark */
+        {"难人", "蝻人", P, 0, 6},
+        {"某位普✉👩写的", "普信女", FE_VIEW_EMOJI, 6, 16},
+    };
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    rs = keep;
+    tu_scan_done();
+    fe_ruleset_free(t);
+    tu_rmdir(dir);
+}
+
 /* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), off by default. */
 static void test_fuzzy(void **state)
 {
@@ -292,7 +331,7 @@ int main(void)
         cmocka_unit_test(test_digits),        cmocka_unit_test(test_initials),
         cmocka_unit_test(test_emoji),         cmocka_unit_test(test_leet_table),
         cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
-        cmocka_unit_test(test_missing_data),
+        cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_clause_breaks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
