@@ -182,13 +182,16 @@ static const example tm_pos[] = {
     {"微信小助手", FE_L_TRADEMARK},
     {"腾迅科技", FE_L_TRADEMARK},
     {"加威信号码", FE_L_TRADEMARK},
-    {"Tencent Games", FE_L_TRADEMARK},
+    {"Tencent Support", FE_L_TRADEMARK},
     {"tencet official", FE_L_TRADEMARK},
-    {"WeChat Pay shop", FE_L_TRADEMARK},
+    {"WeChat Official Team", FE_L_TRADEMARK},
     {"wecha helper", FE_L_TRADEMARK},
-    {"QQ飞车代练", FE_L_TRADEMARK},
-    {"ＷｅＣｈａｔ", FE_L_TRADEMARK},
-    {"tеncеnt", FE_L_TRADEMARK},     /* Cyrillic е */
+    {"QQ安全中心", FE_L_TRADEMARK},
+    {"ＷｅＣｈａｔ官方", FE_L_TRADEMARK},
+    {"tеncеnt official", FE_L_TRADEMARK},     /* Cyrillic е */
+    {"ΤΕΝCΕΝΤ admin", FE_L_TRADEMARK},        /* Greek capitals (issue 10) */
+    {"微信团队", FE_L_TRADEMARK},
+    {"腾讯客服小王", FE_L_TRADEMARK},
     {NULL, 0}};
 
 static void test_trademark_strict_scenes(void **state)
@@ -214,6 +217,21 @@ static void test_trademark_relaxed_in_comment(void **state)
     (void)state;
     expect_allowed(talk, FE_S_COMMENT);
     expect_caught(tm_pos, FE_S_FORUM);   /* no policy: the list's flag */
+}
+
+/* Mentioning a product is not impersonating it (issue 10): no scene flags or blocks a
+ * plain mention, the strict ones (profile, nickname) included. */
+static void test_trademark_mentions_pass_everywhere(void **state)
+{
+    static const char *const talk[] = {
+        "我用微信支付买了一杯咖啡", "腾讯今天发布了财报", "I chat with my family on WeChat",
+        "QQ音乐的歌单", "周末玩王者荣耀", "my qq is full of spam", "WeChat Pay works here",
+        "Tencent Games released a new title", "财付通到账了", NULL};
+    static const int scenes[] = {FE_S_PROFILE, FE_S_NICKNAME, FE_S_COMMENT, FE_S_FORUM,
+                                 FE_S_CHAT, FE_S_TITLE};
+    (void)state;
+    for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++)
+        expect_allowed(talk, scenes[i]);
 }
 
 static void test_trademark_negatives(void **state)
@@ -310,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_fraud),
         cmocka_unit_test(test_trademark_strict_scenes),
         cmocka_unit_test(test_trademark_relaxed_in_comment),
+        cmocka_unit_test(test_trademark_mentions_pass_everywhere),
         cmocka_unit_test(test_trademark_negatives),
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_flag_rate),
