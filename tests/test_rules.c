@@ -277,6 +277,57 @@ static void test_categories(void **state)
     expect_allowed(neg, FE_S_FORUM);
 }
 
+/* ---- the two deny actions (issue 10, wordlists/README.md "Block and flag") ---------- */
+
+/* Each text must get exactly this decision in scene forum (no policy for these labels). */
+static void expect_decision(const example *ex, fe_action want)
+{
+    for (; ex->text; ex++) {
+        fe_result r = tu_scan(rs, ex->text, FE_S_FORUM);
+        if (r.decision != want || !(r.labels & (1u << ex->label)))
+            fail_msg("'%s' should be %s as %s; got %s (%s by '%s')", ex->text,
+                     fe_action_name(want), fe_label_name(ex->label), fe_action_name(r.decision),
+                     r.label >= 0 ? fe_label_name(r.label) : "-", tu_decider_term(rs, &r));
+    }
+}
+
+/* block: unacceptable whatever the context: explicit insults, threats aimed at the
+ * reader, contraband offers. */
+static void test_block_is_certain(void **state)
+{
+    static const example pos[] = {
+        {"你就是个傻逼", FE_L_ABUSE},
+        {"日本鬼子滚出去", FE_L_ABUSE},
+        {"那个绿茶婊又来了", FE_L_ABUSE},
+        {"操你妈", FE_L_ABUSE},
+        {"我要强奸你", FE_L_VIOLENCE},
+        {"老子迟早把你轮奸", FE_L_VIOLENCE},
+        {"强奸你全家", FE_L_VIOLENCE},
+        {"出售大麻，量大从优", FE_L_CONTRABAND},
+        {NULL, 0}};
+    (void)state;
+    expect_decision(pos, FE_BLOCK);
+}
+
+/* flag: needs a person: topic words in news and discussion, vulgar intensifiers,
+ * ambiguous terms. The same topic word next to a threat or an offer blocks (above). */
+static void test_flag_needs_a_person(void **state)
+{
+    static const example pos[] = {
+        {"新闻说他因强奸罪被判刑", FE_L_VIOLENCE},
+        {"如果有人强奸你，要报警", FE_L_VIOLENCE},
+        {"大麻在一些国家合法", FE_L_CONTRABAND},
+        {"冰毒的危害很大", FE_L_CONTRABAND},
+        {"他吸毒被抓了", FE_L_CONTRABAND},
+        {"这个真牛逼", FE_L_VULGAR},
+        {"卧槽，这么贵", FE_L_VULGAR},
+        {"他妈的又下雨", FE_L_VULGAR},
+        {"so what nigga", FE_L_ABUSE},
+        {NULL, 0}};
+    (void)state;
+    expect_decision(pos, FE_FLAG);
+}
+
 /* ---- flag rate on the attributed samples ---------------------------------------------- */
 
 /* Percent of the non-empty lines of path that are not allowed (scene comment). */
@@ -331,6 +382,8 @@ int main(void)
         cmocka_unit_test(test_trademark_mentions_pass_everywhere),
         cmocka_unit_test(test_trademark_negatives),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_block_is_certain),
+        cmocka_unit_test(test_flag_needs_a_person),
         cmocka_unit_test(test_flag_rate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
