@@ -10,6 +10,7 @@ BIN=${1:?usage: sh tests/eval_test.sh path/to/filterctl}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 # precision floor of the default lists on tests/data/cold-dev-sample.csv (wordlists/README.md)
 COLD_SAMPLE_MIN_PRECISION=0.75
+COLD_SAMPLE_MIN_BLOCK_PRECISION=0.95   # measured 1.000 (20 texts blocked, all offensive)
 T=$(mktemp -d "${TMPDIR:-/tmp}/eval-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
@@ -75,5 +76,9 @@ check "missing corpus: failure" [ $? -eq 1 ]
 p=$(sed -n 's/.*label-1 texts; precision \([0-9.]*\),.*/\1/p' "$T/out")
 check "cold sample precision $p >= $COLD_SAMPLE_MIN_PRECISION" \
     awk -v p="${p:-0}" -v m="$COLD_SAMPLE_MIN_PRECISION" 'BEGIN { exit !(p >= m) }'
+# ... and block, which acts without a person, stays near certain (issue 10)
+b=$(sed -n 's/.*by action: block precision \([0-9.]*\),.*/\1/p' "$T/out")
+check "cold sample block precision $b >= $COLD_SAMPLE_MIN_BLOCK_PRECISION" \
+    awk -v p="${b:-0}" -v m="$COLD_SAMPLE_MIN_BLOCK_PRECISION" 'BEGIN { exit !(p >= m) }'
 
 summary eval
