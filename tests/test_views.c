@@ -188,6 +188,24 @@ static void test_leet_table(void **state)
     assert_true(pos >= 50 && neg >= 10);
 }
 
+/* Scan with the lists of dir (and the settings conf) until restore_lists(). */
+static fe_ruleset *kept;
+
+static void use_lists(const char *dir, const char *const *conf)
+{
+    fe_ruleset *t = tu_load_or_report(dir, conf);
+    assert_non_null(t);
+    kept = rs;
+    rs = t;
+}
+
+static void restore_lists(void)
+{
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    rs = kept;
+}
+
 /* The switches of the list format and the settings. */
 static void test_switches(void **state)
 {
@@ -200,11 +218,8 @@ static void test_switches(void **state)
     };
     static const char *const conf[] = {"view-action block abuse", NULL};
     char *dir = tu_listdir(files);
-    fe_ruleset *t = tu_load_or_report(dir, conf);
     (void)state;
-    assert_non_null(t);
-    fe_ruleset *keep = rs;
-    rs = t;
+    use_lists(dir, conf);
     static const vcase cases[] = {
         N("女全"),                                   /* [nosound] */
         {"表子", "婊子", P, 0, 6},                    /* [sound]: two characters */
@@ -221,13 +236,11 @@ static void test_switches(void **state)
     /* view-action block abuse: a match only the sound found is blocked */
     fe_result r = tu_scan(rs, "表子", FE_S_COMMENT);
     assert_int_equal(r.decision, FE_BLOCK);
-    rs = keep;
-    tu_scan_done();
-    fe_ruleset_free(t);
+    restore_lists();
 
     /* view phonetic off: the label loses the view, but an entry's own switch wins */
     static const char *const off[] = {"view phonetic off abuse", "view-action list", NULL};
-    t = tu_load_or_report(dir, off);
+    fe_ruleset *t = tu_load_or_report(dir, off);
     assert_non_null(t);
     r = tu_scan(t, "你妈4了", FE_S_COMMENT);
     assert_int_equal(r.decision, FE_ALLOW);
@@ -254,11 +267,8 @@ static void test_clause_breaks(void **state)
         {NULL, NULL},
     };
     char *dir = tu_listdir(files);
-    fe_ruleset *t = tu_load_or_report(dir, NULL);
     (void)state;
-    assert_non_null(t);
-    fe_ruleset *keep = rs;
-    rs = t;
+    use_lists(dir, NULL);
     static const vcase cases[] = {
         N("被地域黑，同样地"), N("这。。。黑起来"), N("你的国男，男朋友"),   /* compact */
         N("满园春色，情意绵绵"), N("好黑。\n同学"), N("天好黑!\n同学们"),
@@ -273,9 +283,7 @@ static void test_clause_breaks(void **state)
         {"某位普✉👩写的", "普信女", FE_VIEW_EMOJI, 6, 16},
     };
     check_all(cases, sizeof cases / sizeof cases[0]);
-    rs = keep;
-    tu_scan_done();
-    fe_ruleset_free(t);
+    restore_lists();
     tu_rmdir(dir);
 }
 
