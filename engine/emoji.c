@@ -231,6 +231,7 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t replaced = 0;
+    int clause = 0;   /* this separator run's clause mark was seen */
     out->len = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
@@ -246,10 +247,15 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
             size_t olen = ENT_LEN(e);
             put(out, olen ? f->pool + ENT_OFF(e) : text + i, olen ? olen : (size_t)n,
                 (uint32_t)i);
+            clause = 0;
         } else if (cls == FE_C_SEP && cp >= 0x2000 && fe_rd_emoji(r, cp, &ch) > 0) {
             char b[4];
             put(out, b, (size_t)fe_utf8_encode(ch[0], b), (uint32_t)i);
             replaced++;
+        } else if (ENT_CLAUSE(e) && !clause) {   /* as in the compact view */
+            clause = 1;
+            if (fe_clause_break(f, text, len, i))
+                put(out, " ", 1, (uint32_t)i);
         }
         i += (size_t)n;
     }

@@ -52,6 +52,78 @@ int fe_utf8_encode(uint32_t c, char *o)
     return 4;
 }
 
+/* ---- clause breaks --------------------------------------------------------- */
+
+/* Separators between two characters of one term are seen through (法·轮·功,
+ * 发＊票); punctuation that ends a clause (a comma, a full stop) between two
+ * clauses is not, or the end of one clause and the start of the next make a
+ * term (被地域黑，同样地 is not 黑同). As for Latin letters, where single
+ * letters are joined and words are not: a clause mark between two Chinese
+ * characters is a break unless both stand alone between separators (法，轮，功
+ * is one term spelled out). Latin words keep the folded view's rule. */
+
+static int is_char(int cls)
+{
+    return cls == FE_C_WORD || cls == FE_C_HAN;
+}
+
+/* The class of the last character before s[at] that is not dropped, and
+ * where it starts; -1 at the start of the text. An invalid byte is a
+ * separator, as in the fold. */
+static int class_before(const fe_fold *f, const unsigned char *s, size_t at, size_t *start)
+{
+    while (at > 0) {
+        size_t i = at - 1;
+        uint32_t cp = 0;
+        while (i > 0 && at - i < 4 && (s[i] & 0xc0) == 0x80)
+            i--;
+        int n = fe_utf8_decode_inline(s + i, at - i, &cp), cls = FE_C_SEP;
+        if (n == (int)(at - i))
+            cls = ENT_CLASS(fe_fold_lookup(f, cp));
+        else
+            i = at - 1;
+        if (cls != FE_C_DROP) {
+            *start = i;
+            return cls;
+        }
+        at = i;
+    }
+    return -1;
+}
+
+/* The class of the first character at or after s[at] that is not dropped,
+ * and where it ends; -1 at the end of the text. */
+static int class_after(const fe_fold *f, const unsigned char *s, size_t len, size_t at,
+                       size_t *end)
+{
+    while (at < len) {
+        uint32_t cp = 0;
+        int n = fe_utf8_decode_inline(s + at, len - at, &cp), cls = FE_C_SEP;
+        if (n > 0)
+            cls = ENT_CLASS(fe_fold_lookup(f, cp));
+        at += n > 0 ? (size_t)n : 1;
+        if (cls != FE_C_DROP) {
+            *end = at;
+            return cls;
+        }
+    }
+    return -1;
+}
+
+int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t l = at, r = at, x;
+    int cl, cr;
+    while ((cl = class_before(f, s, l, &l)) == FE_C_SEP)   /* the run of separators */
+        ;
+    while ((cr = class_after(f, s, len, r, &r)) == FE_C_SEP)
+        ;
+    if (cl != FE_C_HAN || cr != FE_C_HAN)
+        return 0;
+    return is_char(class_before(f, s, l, &x)) || is_char(class_after(f, s, len, r, &x));
+}
+
 /* ---- the fold ------------------------------------------------------------ */
 
 int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen)
@@ -106,6 +178,8 @@ static inline void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, co
 }
 
 #define NONE ((size_t)-1)
+#define MARK_BREAK 0x80000000u   /* mark[]: this separator ends a clause (views are
+                                    shorter than 2 GB: max-text-bytes is at most 16 MB) */
 
 /* The state of the single-letter joiner over the folded view. */
 typedef struct joiner {
@@ -139,17 +213,25 @@ static inline void token_end(joiner *j, fe_viewbuf *v, size_t *nsep, unsigned *b
 }
 
 /* The compact view is the folded one without its separator bytes: copy the
- * runs between them (cheaper than writing every character twice). */
+ * runs between them (cheaper than writing every character twice). A
+ * separator that ends a clause stays, as one space. */
 static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, const int with_src)
 {
     size_t from = 0;
     vc->len = 0;
     for (size_t k = 0; k <= nsep; k++) {
-        size_t to = k < nsep ? vf->mark[k] : vf->len;
+        uint32_t mk = k < nsep ? vf->mark[k] : 0;
+        size_t to = k < nsep ? (mk & ~MARK_BREAK) : vf->len;
         memcpy(vc->buf + vc->len, vf->buf + from, to - from);
         if (with_src)
             memcpy(vc->src + vc->len, vf->src + from, (to - from) * sizeof *vc->src);
         vc->len += to - from;
+        if (mk & MARK_BREAK) {
+            vc->buf[vc->len] = ' ';
+            if (with_src)
+                vc->src[vc->len] = vf->src[to];
+            vc->len++;
+        }
         from = to + 1;
     }
 }
@@ -195,7 +277,8 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
     joiner j = {0, 0, 0, NONE};
     unsigned bits = 0;
     size_t nsep = 0;      /* separator bytes of the folded view, at vf->mark[] */
-    int sep_pending = 0;
+    int sep_pending = 0, sep_clause = 0;   /* a separator run; it holds a clause mark */
+    uint32_t sep_break = 0;
     char sep_ch = ' ';
     uint32_t sep_from = 0;
 
@@ -239,8 +322,14 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                 sep_pending = 1;
                 sep_ch = ENT_LEN(e) ? *out : ' ';
                 sep_from = from;
+                sep_clause = 0;
+                sep_break = 0;
             } else
                 sep_ch = ' ';
+            if (ENT_CLAUSE(e) && !sep_clause) {   /* once per run */
+                sep_clause = 1;
+                sep_break = fe_clause_break(f, text, len, from) ? MARK_BREAK : 0;
+            }
             continue;
         }
         if (cls == FE_C_HAN) {
@@ -249,7 +338,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             bits |= FE_FOLD_HAS_HAN;
         }
         if (sep_pending) {
-            vf->mark[nsep++] = (uint32_t)vf->len;
+            vf->mark[nsep++] = (uint32_t)vf->len | sep_break;
             put(vf, &sep_ch, 1, sep_from, with_src);
             sep_pending = 0;
         }

@@ -8,7 +8,10 @@
  *   folded  - NFKC, case folded, T->S, homoglyphs and digit variants folded,
  *             invisibles dropped; each run of separators becomes one byte;
  *             runs of single letters ("f.u.c.k") are joined.
- *   compact - the same with every separator removed (for Chinese terms).
+ *   compact - the same with every separator removed (for Chinese terms),
+ *             but one that ends a clause, which stays as a space
+ *             (fe_clause_break: 被地域黑，同样地 is 被地域黑 同样地, while
+ *             法，轮，功 and 法·轮·功 are 法轮功).
  * The disguise views (issue 9) see through evasions; each is its own module
  * with a load-time table and a per-text pass (views.h):
  *   emoji    - the compact view with emoji read as the character they stand
@@ -90,6 +93,12 @@ void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text,
  * path folds this way and maps offsets only for texts that matched. */
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
                             fe_viewbuf views[FE_NVIEWS]);
+
+/* Whether the separators around text[at], a clause mark (ENT_CLAUSE: , . ! ?
+ * ; 、 。 … or a line break), end a clause: the characters on both sides of
+ * the run are Chinese, and not both stand alone between separators. Every
+ * view that skips separators asks this. */
+int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at);
 
 /* Class and FE_WHY_* bits of one code point. */
 int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);

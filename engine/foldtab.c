@@ -3,7 +3,8 @@
  * Every code point is run through ICU: NFKC with case folding, then
  * Traditional -> Simplified (one transliteration of every Han code point),
  * diacritics stripped and look-alike letters of Latin-like scripts folded
- * to Latin through the confusable skeletons, digit variants to ASCII digits,
+ * to Latin through the confusable skeletons (of the letter as written, so
+ * that capitals are compared with capitals), digit variants to ASCII digits,
  * invisible and format characters dropped. The result goes into the table of
  * foldtab.h, which the fold loop (fold.c) reads without calling ICU. Building
  * it takes about 0.1 s. */
@@ -163,6 +164,80 @@ static UChar32 fold_letter(const builder *b, UChar32 d, unsigned *why)
     return d;
 }
 
+/* The Latin letter that letter d of a Latin-like script looks like, as
+ * written (upper or lower case), or -1. The skeleton of Latin I is l, so a
+ * capital whose skeleton is l is an I. */
+static UChar32 skeleton_letter(const builder *b, UChar32 d, unsigned *why)
+{
+    UChar s[4], out[32];
+    int32_t n = 0, i = 0;
+    UErrorCode e = U_ZERO_ERROR;
+    unsigned w = FE_WHY_HOMOGLYPH;
+
+    if (d < 0x80 || !homoglyph_script(d) || !u_isalpha(d))
+        return -1;
+    int upper = u_isupper(d) || u_istitle(d);
+    U16_APPEND_UNSAFE(s, n, d);
+    int32_t m = unorm2_normalize(b->nfd, s, n, out, 32, &e);
+    UChar32 base = d;
+    if (U_SUCCESS(e) && m > 0) {
+        U16_NEXT(out, i, m, base);
+        if (i < m)
+            w |= FE_WHY_MARK;   /* the rest are combining marks */
+    }
+    if (base < 0x80)
+        return -1;   /* a Latin letter with marks: fold_general strips them */
+    char in[8], sk[32];
+    int il = fe_utf8_encode((uint32_t)base, in);
+    e = U_ZERO_ERROR;
+    int32_t sl = uspoof_getSkeletonUTF8(b->spoof, 0, in, il, sk, sizeof sk, &e);
+    char lower = (char)(sk[0] | 0x20);
+    if (U_FAILURE(e) || sl != 1 || lower < 'a' || lower > 'z')
+        return -1;
+    if (sk[0] <= 'Z' || upper)
+        w |= FE_WHY_CASE;
+    *why |= w;
+    return sk[0] == 'l' && upper ? 'i' : lower;
+}
+
+/* A letter that looks like a Latin one as written folds to it before case
+ * folding does: Greek Η Ν Κ Τ and Cyrillic Н В К М Т case-fold to η ν κ τ
+ * and н в к м т, which look like n, v or small capitals, and NFKC turns the
+ * lunate sigmas Ϲ ϲ (which look like C c) into Σ σ. Letters whose
+ * NFKC_Casefold is ASCII (full-width, mathematical, long s) keep that. The
+ * letter itself is tried, then its NFKC form (mathematical capitals). -1:
+ * not such a letter. */
+static UChar32 written_lookalike(const builder *b, UChar32 c, unsigned *why)
+{
+    UChar s[4], nf[64];
+    int32_t n = 0, i = 0;
+    UErrorCode e = U_ZERO_ERROR;
+    UChar32 d;
+
+    U16_APPEND_UNSAFE(s, n, c);
+    int32_t nn = unorm2_normalize(b->nfkc_cf, s, n, nf, 64, &e);
+    if (U_FAILURE(e) || nn < 1)
+        return -1;
+    U16_NEXT(nf, i, nn, d);
+    UChar nd[32];
+    int32_t dn = i == nn ? unorm2_normalize(b->nfd, nf, nn, nd, 32, &e) : 0;
+    if (U_SUCCESS(e) && dn > 0 && nd[0] < 0x80)
+        return -1;   /* ASCII after NFKC_Casefold, marks stripped (ｆ is f, ẛ is s) */
+    UChar32 r = skeleton_letter(b, c, why);
+    if (r >= 0)
+        return r;
+    e = U_ZERO_ERROR;
+    nn = unorm2_normalize(b->nfkc, s, n, nf, 64, &e);
+    if (U_FAILURE(e) || nn < 1)
+        return -1;
+    i = 0;
+    U16_NEXT(nf, i, nn, d);
+    if (i != nn || d == c || (r = skeleton_letter(b, d, why)) < 0)
+        return -1;
+    *why |= FE_WHY_COMPAT;
+    return r;
+}
+
 /* How one code point folds, before it becomes a table entry. */
 typedef struct folded {
     int cls;                  /* enum fe_class */
@@ -249,6 +324,13 @@ static int32_t normalise(const builder *b, UChar32 c, UChar nf[64], unsigned *wh
 static void fold_general(const builder *b, UChar32 c, folded *o)
 {
     UChar nf[64];
+    UChar32 look = written_lookalike(b, c, &o->why);
+    if (look >= 0) {
+        o->cls = FE_C_WORD;
+        o->out[0] = (char)look;
+        o->len = 1;
+        return;
+    }
     int32_t nn = normalise(b, c, nf, &o->why);
     int han = 0, words = 0;
     UChar32 sep = -1;
@@ -286,6 +368,23 @@ static void fold_general(const builder *b, UChar32 c, folded *o)
     o->self = (size_t)fe_utf8_encode((uint32_t)c, self) == o->len && !memcmp(self, o->out, o->len);
 }
 
+/* Punctuation that ends a clause or sentence, and line breaks (ENT_CLAUSE).
+ * Not the colon, which introduces what follows (微信：abc). */
+static int clause_mark(UChar32 c)
+{
+    switch (c) {
+    case ',': case '.': case '!': case '?': case ';': case '\n': case '\r': case 0x85:
+    case 0x2028: case 0x2029:                           /* line and paragraph separators */
+    case 0x3001: case 0x3002: case 0xff61: case 0xff64: /* 、 。 and their half widths */
+    case 0xff0c: case 0xff0e: case 0xff01: case 0xff1f: case 0xff1b:   /* ， ． ！ ？ ； */
+    case 0x2026: case 0x22ef: case 0x203c: case 0x2047: case 0x2048: case 0x2049:
+    case 0xfe50: case 0xfe51: case 0xfe52: case 0xfe54: case 0xfe56: case 0xfe57:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* The table entry of one code point; its output goes to the pool. */
 static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
 {
@@ -296,8 +395,9 @@ static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
         fold_ascii(c, &o);
     else if (!fold_by_category(c, &o))
         fold_general(b, c, &o);
+    ent_t clause = o.cls == FE_C_SEP && clause_mark(c) ? ENT_F_CLAUSE : 0;
     if (o.self) {
-        *ent = ENT(o.cls, 0, o.why, 0);
+        *ent = ENT(o.cls, 0, o.why, 0) | clause;
         return 0;
     }
     size_t inlen = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
@@ -308,7 +408,7 @@ static int fold_cp(fe_fold *f, const builder *b, UChar32 c, ent_t *ent)
     }
     if (pool_add(f, o.out, o.len, &off) < 0)
         return -1;
-    *ent = ENT(o.cls, o.len, o.why, off);
+    *ent = ENT(o.cls, o.len, o.why, off) | clause;
     return 0;
 }
 

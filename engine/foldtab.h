@@ -5,7 +5,8 @@
  * index; pages whose entries are all alike (unassigned planes, most of the
  * Han blocks, which map to themselves) are shared. An entry is
  *   bits 0-1 class, 2-7 output length (0 = the input bytes unchanged),
- *   8-15 FE_WHY_* bits, 32-63 offset of the output in the string pool. */
+ *   8-15 FE_WHY_* bits, 16 a clause mark (ENT_CLAUSE), 32-63 offset of the
+ *   output in the string pool. */
 #ifndef FE_FOLDTAB_H
 #define FE_FOLDTAB_H
 
@@ -30,6 +31,10 @@ typedef uint64_t ent_t;
 #define ENT_LEN(e) ((size_t)(((e) >> 2) & 63))
 #define ENT_WHY(e) ((unsigned)(((e) >> 8) & 0xff))
 #define ENT_OFF(e) ((size_t)((e) >> 32))
+/* A separator that ends a clause (, . ! ? ; 、 。 … and line breaks, in every
+ * width): fe_clause_break decides whether it does where it stands. */
+#define ENT_F_CLAUSE ((ent_t)1 << 16)
+#define ENT_CLAUSE(e) ((unsigned)((e) >> 16) & 1u)
 
 struct fe_fold {
     uint16_t index[NPAGES];

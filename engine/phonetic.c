@@ -5,7 +5,8 @@
  * ("falungong", "Fa Lun Gong", the "gong" of "fa轮gong"), a lone digit the
  * token of its Chinese name (4 -> si) and an emoji the readings of the
  * characters it stands for (⌚ -> biao). Separators are skipped, as in the
- * compact view; anything without a reading is a break. An entry becomes one
+ * compact view, but one that ends a clause is a break (fe_clause_break), as
+ * is anything without a reading. An entry becomes one
  * position per character, each matching any of the character's readings, so
  * an entry's polyphones match by any of their sounds.
  *
@@ -104,6 +105,7 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t emoji = 0;
+    int clause = 0;   /* this separator run's clause mark was seen */
     word w;
     w.n = 0;
     w.bad = 0;
@@ -124,6 +126,8 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
         i += (size_t)n;
         if (cls == FE_C_DROP)
             continue;
+        if (cls != FE_C_SEP)
+            clause = 0;
         if (cls == FE_C_WORD) {
             if ((olen ? olen : (size_t)n) != 1 || o[0] >= 0x80 || w.n == WORD_LETTERS)
                 w.bad = 1;
@@ -146,6 +150,10 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
         } else if (cp >= 0x2000 && (tok = fe_rd_token(r, cp))) {
             emit(out, tok, at, at, FE_PM_EMOJI);
             emoji++;
+        } else if (ENT_CLAUSE(e) && !clause) {   /* as in the compact view */
+            clause = 1;
+            if (fe_clause_break(f, text, len, at))
+                brk(out, at);
         }
     }
     flush(r, &w, out);

@@ -179,6 +179,8 @@ static int option(fe_entry *e, char *o, const char *where, fe_errors *err)
         e->flags &= (uint8_t)~FE_E_WORD;
     } else if (!strcmp(o, "re") && !v) {
         e->flags |= FE_E_RE;
+    } else if (!strcmp(o, "short") && !v) {
+        e->flags |= FE_E_SHORT;
     } else {
         fe_errors_add(err, "%s: unknown option '%s%s%s'", where, o, v ? "=" : "", v ? v : "");
         return -1;

@@ -10,8 +10,8 @@
  *   term                      one entry per line
  *   @sound @nosound ...       disguise views on or off for the entries that follow
  *   [opt,opt] term            action=, label=, word, noword, re, view=, check=,
- *                             sound, nosound, emoji, noemoji, initials, noinitials,
- *                             leet, noleet, nodisguise
+ *                             short, sound, nosound, emoji, noemoji, initials,
+ *                             noinitials, leet, noleet, nodisguise
  * A file named after a taxonomy label ("porn.txt") takes that label. */
 #ifndef FE_WORDLIST_H
 #define FE_WORDLIST_H
@@ -24,6 +24,7 @@
 #define FE_E_WORD  0x01u  /* whole word only */
 #define FE_E_RE    0x02u  /* a regular expression (Hyperscan syntax) */
 #define FE_E_ALLOW 0x04u  /* an allow-list entry */
+#define FE_E_SHORT 0x08u  /* meant to be this short once normalised ([short]) */
 
 enum fe_check { FE_CHECK_NONE, FE_CHECK_IDCARD };
 

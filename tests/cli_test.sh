@@ -36,6 +36,7 @@ EOF
 printf 'nolabel\n' > "$T/bad/misc.txt"
 printf '# none of these has a label\none\ntwo\nthree\n' > "$T/bad/more.txt"
 printf '@label porn\n[re] 炸[药弹\n' > "$T/bad/re.txt"
+printf '@label abuse\n**子\n' > "$T/bad/short.txt"
 cp "$T/lists/zh/ad.txt" "$T/conf/l/ad.txt"
 cat > "$T/conf/f.conf" <<'EOF'
 lists l
@@ -59,6 +60,8 @@ check "lint: a file without a label is one error, with the count" \
 check "lint: ... and its other lines are not repeated" lacks "$T/out" "more.txt:3"
 check "lint: regex error position in characters, the character shown" has "$T/out" \
     "re.txt:2: regex refused by Hyperscan: Unterminated character class starting at character 2 ('[')"
+check "lint: an entry that normalises to one character is refused (issue 10)" has "$T/out" \
+    "short.txt:2: '**子' normalises to one character, '子'"
 check "lint: every line is file:line: reason" \
     is "$(grep -c -v '^[^:][^:]*:[0-9][0-9]*: ' "$T/out")" 0
 check "lint: no OK line on failure" lacks "$T/out" "entries OK"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # eval_test.sh -- filterctl eval on tiny corpora: flag share, top entries, precision and
-# recall per topic, CSV quoting and BOM, JSON Lines, baseline changes; and the COLD sample
-# precision floor documented in wordlists/README.md.
+# recall per topic, per action and per label, CSV quoting and BOM, JSON Lines, baseline
+# changes; and the COLD sample precision floor documented in wordlists/README.md.
 #
 # Usage: sh tests/eval_test.sh BIN     (make unit-test runs it from the repo root)
 set -u
@@ -10,6 +10,7 @@ BIN=${1:?usage: sh tests/eval_test.sh path/to/filterctl}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 # precision floor of the default lists on tests/data/cold-dev-sample.csv (wordlists/README.md)
 COLD_SAMPLE_MIN_PRECISION=0.75
+COLD_SAMPLE_MIN_BLOCK_PRECISION=0.95   # measured 1.000 (20 texts blocked, all offensive)
 T=$(mktemp -d "${TMPDIR:-/tmp}/eval-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
@@ -34,6 +35,21 @@ check "csv: precision and recall" has "$T/out" "precision 0.500, recall 0.500 (t
 check "csv: topic race" has "$T/out" "topic race            2 texts, precision 0.500, recall 1.000"
 check "csv: topic gender" has "$T/out" "topic gender          2 texts, precision n/a, recall 0.000"
 check "csv: quoted newline kept in one field" has "$T/out" "| 他说\"毛片\" 真的"
+
+# block and flag apart, and per label (issue 10)
+mkdir -p "$T/act"
+printf '色情网站\n[action=flag] 毛片\n' > "$T/act/porn.txt"
+printf '[action=flag] 他妈的\n' > "$T/act/vulgar.txt"
+printf 'text,label\n色情网站,1\n毛片,1\n毛片和他妈的,0\n没有命中,1\n普通的话,0\n' > "$T/act.csv"
+"$BIN" eval --lists "$T/act" --labelled "$T/act.csv" > "$T/out" 2>&1
+check "per action: block and flag apart" has "$T/out" \
+    "by action: block precision 1.000, recall 0.333 (tp 1, fp 0); flag precision 0.500, recall 0.333 (tp 1, fp 1)"
+check "per label: porn" has "$T/out" "porn        precision 0.667, recall 0.667 (tp 2, fp 1)"
+check "per label: vulgar" has "$T/out" "vulgar      precision 0.000, recall 0.000 (tp 0, fp 1)"
+check "per label: labels that caught nothing are left out" lacks "$T/out" "abuse     "
+"$BIN" eval --lists "$T/act" --labelled "$T/act.csv" --json > "$T/out" 2>&1
+check "json per action" has "$T/out" '"block":{"tp":1,"fp":0,"precision":1,"recall":0.33'
+check "json per label" has "$T/out" '"labels":[{"tp":2,"fp":1,"precision":0.66'
 
 "$BIN" eval --lists "$T/new" --labelled "$T/lab.jsonl" --json > "$T/out" 2>&1
 check "jsonl: 2 texts, 1 skipped" has "$T/out" '"texts":2'
@@ -60,5 +76,9 @@ check "missing corpus: failure" [ $? -eq 1 ]
 p=$(sed -n 's/.*label-1 texts; precision \([0-9.]*\),.*/\1/p' "$T/out")
 check "cold sample precision $p >= $COLD_SAMPLE_MIN_PRECISION" \
     awk -v p="${p:-0}" -v m="$COLD_SAMPLE_MIN_PRECISION" 'BEGIN { exit !(p >= m) }'
+# ... and block, which acts without a person, stays near certain (issue 10)
+b=$(sed -n 's/.*by action: block precision \([0-9.]*\),.*/\1/p' "$T/out")
+check "cold sample block precision $b >= $COLD_SAMPLE_MIN_BLOCK_PRECISION" \
+    awk -v p="${b:-0}" -v m="$COLD_SAMPLE_MIN_BLOCK_PRECISION" 'BEGIN { exit !(p >= m) }'
 
 summary eval

@@ -300,6 +300,44 @@ static void test_load_errors(void **state)
     tu_rmdir(d);
 }
 
+/* Issue 10: an entry that normalises to one character, or keeps less than half of what
+ * is written, is refused with file:line unless it says [short]; an emoji with a reading
+ * keeps it (你🐴 is 你马), but only while the emoji view is on. */
+static void test_short_entries_refused(void **state)
+{
+    static const tu_file bad[] = {
+        {"abuse.txt", "**子\n你🦄\n你好😀😀😀😀😀\n[word] x\n你🐴\n[short] 子\n法·轮·功\n"
+                      "f.u.c.k\n傻逼😀\n"},
+        {NULL, NULL},
+    };
+    static const char *const no_emoji[] = {"view emoji off", NULL};
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    char *d = tu_listdir(bad);
+    assert_null(tu_load(d, NULL, &err));
+    assert_non_null(strstr(err.text, "abuse.txt:1: '**子' normalises to one character, '子'"));
+    assert_non_null(strstr(err.text, "abuse.txt:2: '你🦄' normalises to one character, '你'"));
+    assert_non_null(strstr(err.text, "abuse.txt:3: '你好😀😀😀😀😀' keeps 2 of its 7 characters"));
+    assert_non_null(strstr(err.text, "abuse.txt:4: 'x' normalises to one character"));
+    assert_int_equal(err.count, 4);   /* 你🐴, [short] 子, 法·轮·功 ... are fine */
+    fe_errors_clear(&err);
+    assert_null(tu_load(d, no_emoji, &err));
+    assert_non_null(strstr(err.text, "abuse.txt:5: '你🐴' normalises to one character, '你'"));
+    fe_errors_clear(&err);
+    tu_rmdir(d);
+
+    static const tu_file ok[] = {{"abuse.txt", "[short] 子\n你🐴\n"}, {NULL, NULL}};
+    d = tu_listdir(ok);
+    fe_ruleset *r = tu_load(d, NULL, &err);
+    assert_non_null(r);
+    assert_int_equal(tu_scan(r, "孔子曰", FE_S_COMMENT).decision, FE_FLAG);  /* as asked */
+    assert_int_equal(tu_scan(r, "你好", FE_S_COMMENT).decision, FE_ALLOW);
+    tu_scan_done();
+    fe_ruleset_free(r);
+    fe_errors_clear(&err);
+    tu_rmdir(d);
+}
+
 /* lint's messages: a file without a label is one error, not one per line;
  * a regex error's position is a character of the term, shown. */
 static void test_lint_messages(void **state)
@@ -453,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_duplicates_after_folding),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_lint_messages),
+        cmocka_unit_test(test_short_entries_refused),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_build_info),
         cmocka_unit_test(test_empty_regex_refused),

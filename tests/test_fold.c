@@ -80,6 +80,24 @@ static void test_homoglyphs(void **state)
     expect("fück", "fuck", "fuck");                            /* diacritic */
 }
 
+/* Issue 10: a capital is compared with Latin capitals before case folding (Η is H, its
+ * lower case η looks like n), and a letter NFKC would change (Ϲ, the lunate sigma) as
+ * written; upper and lower case of every Latin-like script the README names. */
+static void test_homoglyph_capitals(void **state)
+{
+    (void)state;
+    expect("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "abezhikmnoptyxc", "abezhikmnoptyxc");  /* Greek */
+    expect("ΒΙΤϹΗ ΗΕΝΤΑΙ", "bitch hentai", "bitchhentai");
+    expect("𝚩𝚶𝚳𝚩", "bomb", "bomb");                   /* mathematical Greek */
+    expect("АВЕКМНОРСТХУЅІЈ", "abekmhopctxysij", "abekmhopctxysij");  /* Cyrillic */
+    expect("аеорсхуѕіј", "aeopcxysij", "aeopcxysij");
+    expect("ϲο ιν ρ", "co iv p", "coivp");             /* Greek lower case */
+    expect("ՏՕ օս", "so ou", "soou");                  /* Armenian */
+    expect("ᎪᏴ", "ab", "ab");                          /* Cherokee */
+    expect("ΩΦΨ", "ωφψ", "ωφψ");                       /* no Latin look-alike */
+    expect("ſẛＫ", "ssk", "ssk");                      /* NFKC_Casefold wins */
+}
+
 static void test_digit_variants(void **state)
 {
     (void)state;
@@ -105,6 +123,27 @@ static void test_separators(void **state)
     expect("法*轮*功", "法*轮*功", "法轮功");
     expect("a  ,  bc", "a bc", "abc");
     expect("mail@ｑｑ．com", "mail@qq.com", "mailqqcom");
+}
+
+/* Issue 10: a clause mark between two clauses stays in the compact view as a space;
+ * between characters that stand alone, and any other separator, it does not. */
+static void test_clause_breaks(void **state)
+{
+    (void)state;
+    expect("被地域黑，同样地", "被地域黑,同样地", "被地域黑 同样地");
+    expect("这。。。黑起来", "这 黑起来", "这 黑起来");
+    expect("你的国男，男朋友", "你的国男,男朋友", "你的国男 男朋友");
+    expect("好！\n是的", "好 是的", "好 是的");
+    expect("法，轮，功", "法,轮,功", "法轮功");
+    expect("法·轮·功", "法 轮 功", "法轮功");
+    expect("发＊票代开", "发*票代开", "发票代开");
+    expect("出售 大麻", "出售 大麻", "出售大麻");           /* a space is no clause mark */
+    expect("微信：abc", "微信:abc", "微信abc");             /* nor a colon */
+    expect("你好,\xe2\x80\x8b,世界", "你好 世界", "你好 世界");   /* invisibles skipped */
+    expect("ok, go", "ok go", "okgo");                  /* Latin: the folded view's rule */
+    expect("我用QQ，微信", "我用qq,微信", "我用qq微信");
+    expect("1.5", "15", "15");                           /* single digits are joined */
+    expect("，你好。", ",你好", "你好");
 }
 
 static void test_single_letters(void **state)
@@ -153,10 +192,12 @@ int main(void)
         cmocka_unit_test(test_width_case_math_circled),
         cmocka_unit_test(test_traditional_to_simplified),
         cmocka_unit_test(test_homoglyphs),
+        cmocka_unit_test(test_homoglyph_capitals),
         cmocka_unit_test(test_digit_variants),
         cmocka_unit_test(test_invisibles_dropped),
         cmocka_unit_test(test_separators),
         cmocka_unit_test(test_single_letters),
+        cmocka_unit_test(test_clause_breaks),
         cmocka_unit_test(test_invalid_utf8_and_nul),
         cmocka_unit_test(test_why_bits),
     };

@@ -18,8 +18,8 @@
 /* Flag-rate ceilings on tests/data samples, percent of texts not allowed
  * (wordlists/README.md, "Regression ceilings"). */
 #define SONGCI_SAMPLE_MAX_PCT 0.25    /* measured 0.15: 0.05 + 2 texts by sound (issue 9) */
-#define TANG_SAMPLE_MAX_PCT 0.80      /* measured 0.60: 0.00 + 6 texts by sound (issue 9) */
-#define FORTUNES_SAMPLE_MAX_PCT 0.75  /* measured 0.50: profanity, links */
+#define TANG_SAMPLE_MAX_PCT 0.80      /* measured 0.00 (0.30 before the clause rule, issue 10) */
+#define FORTUNES_SAMPLE_MAX_PCT 0.75  /* measured 0.55: profanity, links */
 
 static fe_ruleset *rs;
 
@@ -182,13 +182,16 @@ static const example tm_pos[] = {
     {"微信小助手", FE_L_TRADEMARK},
     {"腾迅科技", FE_L_TRADEMARK},
     {"加威信号码", FE_L_TRADEMARK},
-    {"Tencent Games", FE_L_TRADEMARK},
+    {"Tencent Support", FE_L_TRADEMARK},
     {"tencet official", FE_L_TRADEMARK},
-    {"WeChat Pay shop", FE_L_TRADEMARK},
+    {"WeChat Official Team", FE_L_TRADEMARK},
     {"wecha helper", FE_L_TRADEMARK},
-    {"QQ飞车代练", FE_L_TRADEMARK},
-    {"ＷｅＣｈａｔ", FE_L_TRADEMARK},
-    {"tеncеnt", FE_L_TRADEMARK},     /* Cyrillic е */
+    {"QQ安全中心", FE_L_TRADEMARK},
+    {"ＷｅＣｈａｔ官方", FE_L_TRADEMARK},
+    {"tеncеnt official", FE_L_TRADEMARK},     /* Cyrillic е */
+    {"ΤΕΝCΕΝΤ admin", FE_L_TRADEMARK},        /* Greek capitals (issue 10) */
+    {"微信团队", FE_L_TRADEMARK},
+    {"腾讯客服小王", FE_L_TRADEMARK},
     {NULL, 0}};
 
 static void test_trademark_strict_scenes(void **state)
@@ -214,6 +217,21 @@ static void test_trademark_relaxed_in_comment(void **state)
     (void)state;
     expect_allowed(talk, FE_S_COMMENT);
     expect_caught(tm_pos, FE_S_FORUM);   /* no policy: the list's flag */
+}
+
+/* Mentioning a product is not impersonating it (issue 10): no scene flags or blocks a
+ * plain mention, the strict ones (profile, nickname) included. */
+static void test_trademark_mentions_pass_everywhere(void **state)
+{
+    static const char *const talk[] = {
+        "我用微信支付买了一杯咖啡", "腾讯今天发布了财报", "I chat with my family on WeChat",
+        "QQ音乐的歌单", "周末玩王者荣耀", "my qq is full of spam", "WeChat Pay works here",
+        "Tencent Games released a new title", "财付通到账了", NULL};
+    static const int scenes[] = {FE_S_PROFILE, FE_S_NICKNAME, FE_S_COMMENT, FE_S_FORUM,
+                                 FE_S_CHAT, FE_S_TITLE};
+    (void)state;
+    for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++)
+        expect_allowed(talk, scenes[i]);
 }
 
 static void test_trademark_negatives(void **state)
@@ -257,6 +275,57 @@ static void test_categories(void **state)
     (void)state;
     expect_caught(pos, FE_S_FORUM);
     expect_allowed(neg, FE_S_FORUM);
+}
+
+/* ---- the two deny actions (issue 10, wordlists/README.md "Block and flag") ---------- */
+
+/* Each text must get exactly this decision in scene forum (no policy for these labels). */
+static void expect_decision(const example *ex, fe_action want)
+{
+    for (; ex->text; ex++) {
+        fe_result r = tu_scan(rs, ex->text, FE_S_FORUM);
+        if (r.decision != want || !(r.labels & (1u << ex->label)))
+            fail_msg("'%s' should be %s as %s; got %s (%s by '%s')", ex->text,
+                     fe_action_name(want), fe_label_name(ex->label), fe_action_name(r.decision),
+                     r.label >= 0 ? fe_label_name(r.label) : "-", tu_decider_term(rs, &r));
+    }
+}
+
+/* block: unacceptable whatever the context: explicit insults, threats aimed at the
+ * reader, contraband offers. */
+static void test_block_is_certain(void **state)
+{
+    static const example pos[] = {
+        {"你就是个傻逼", FE_L_ABUSE},
+        {"日本鬼子滚出去", FE_L_ABUSE},
+        {"那个绿茶婊又来了", FE_L_ABUSE},
+        {"操你妈", FE_L_ABUSE},
+        {"我要强奸你", FE_L_VIOLENCE},
+        {"老子迟早把你轮奸", FE_L_VIOLENCE},
+        {"强奸你全家", FE_L_VIOLENCE},
+        {"出售大麻，量大从优", FE_L_CONTRABAND},
+        {NULL, 0}};
+    (void)state;
+    expect_decision(pos, FE_BLOCK);
+}
+
+/* flag: needs a person: topic words in news and discussion, vulgar intensifiers,
+ * ambiguous terms. The same topic word next to a threat or an offer blocks (above). */
+static void test_flag_needs_a_person(void **state)
+{
+    static const example pos[] = {
+        {"新闻说他因强奸罪被判刑", FE_L_VIOLENCE},
+        {"如果有人强奸你，要报警", FE_L_VIOLENCE},
+        {"大麻在一些国家合法", FE_L_CONTRABAND},
+        {"冰毒的危害很大", FE_L_CONTRABAND},
+        {"他吸毒被抓了", FE_L_CONTRABAND},
+        {"这个真牛逼", FE_L_VULGAR},
+        {"卧槽，这么贵", FE_L_VULGAR},
+        {"他妈的又下雨", FE_L_VULGAR},
+        {"so what nigga", FE_L_ABUSE},
+        {NULL, 0}};
+    (void)state;
+    expect_decision(pos, FE_FLAG);
 }
 
 /* ---- flag rate on the attributed samples ---------------------------------------------- */
@@ -310,8 +379,11 @@ int main(void)
         cmocka_unit_test(test_fraud),
         cmocka_unit_test(test_trademark_strict_scenes),
         cmocka_unit_test(test_trademark_relaxed_in_comment),
+        cmocka_unit_test(test_trademark_mentions_pass_everywhere),
         cmocka_unit_test(test_trademark_negatives),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_block_is_certain),
+        cmocka_unit_test(test_flag_needs_a_person),
         cmocka_unit_test(test_flag_rate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -276,6 +276,24 @@ static void test_leet_table(void **state)
     assert_true(pos >= 50 && neg >= 10);
 }
 
+/* Scan with the lists of dir (and the settings conf) until restore_lists(). */
+static fe_ruleset *kept;
+
+static void use_lists(const char *dir, const char *const *conf)
+{
+    fe_ruleset *t = tu_load_or_report(dir, conf);
+    assert_non_null(t);
+    kept = rs;
+    rs = t;
+}
+
+static void restore_lists(void)
+{
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    rs = kept;
+}
+
 /* The switches of the list format and the settings. */
 static void test_switches(void **state)
 {
@@ -288,11 +306,8 @@ static void test_switches(void **state)
     };
     static const char *const conf[] = {"view-action block abuse", NULL};
     char *dir = tu_listdir(files);
-    fe_ruleset *t = tu_load_or_report(dir, conf);
     (void)state;
-    assert_non_null(t);
-    fe_ruleset *keep = rs;
-    rs = t;
+    use_lists(dir, conf);
     static const vcase cases[] = {
         N("女全"),                                   /* [nosound] */
         {"表子", "婊子", P, 0, 6},                    /* [sound]: two characters */
@@ -309,13 +324,11 @@ static void test_switches(void **state)
     /* view-action block abuse: a match only the sound found is blocked */
     fe_result r = tu_scan(rs, "表子", FE_S_COMMENT);
     assert_int_equal(r.decision, FE_BLOCK);
-    rs = keep;
-    tu_scan_done();
-    fe_ruleset_free(t);
+    restore_lists();
 
     /* view phonetic off: the label loses the view, but an entry's own switch wins */
     static const char *const off[] = {"view phonetic off abuse", "view-action list", NULL};
-    t = tu_load_or_report(dir, off);
+    fe_ruleset *t = tu_load_or_report(dir, off);
     assert_non_null(t);
     r = tu_scan(t, "你妈4了", FE_S_COMMENT);
     assert_int_equal(r.decision, FE_ALLOW);
@@ -325,6 +338,40 @@ static void test_switches(void **state)
     assert_int_equal(r.decision, FE_FLAG);   /* view-action list: the list's flag */
     tu_scan_done();
     fe_ruleset_free(t);
+    tu_rmdir(dir);
+}
+
+/* Issue 10: a comma or full stop between two clauses is a break in every view that
+ * skips separators (compact, emoji, phonetic), while separators inside a term, or
+ * between characters that stand alone, are still seen through. */
+static void test_clause_breaks(void **state)
+{
+    static const tu_file files[] = {
+        {"abuse.txt", "黑同\n这黑\n男男\n[sound] 蝻人\n普信女\n"},
+        {"porn.txt", "色情\n"},
+        {"politics.txt", "法轮功\n"},
+        {"contraband.txt", "发票代开\n"},
+        {"views/emoji.tsv", "✉\t信\n👩\t女\n"},
+        {NULL, NULL},
+    };
+    char *dir = tu_listdir(files);
+    (void)state;
+    use_lists(dir, NULL);
+    static const vcase cases[] = {
+        N("被地域黑，同样地"), N("这。。。黑起来"), N("你的国男，男朋友"),   /* compact */
+        N("满园春色，情意绵绵"), N("好黑。\n同学"), N("天好黑!\n同学们"),
+        N("难难难。人成各"),                                  /* phonetic */
+        N("这叫普✉，👩人们都说"),                              /* emoji */
+        {"法·轮·功", "法轮功", FE_VIEW_COMPACT, 0, 13},        /* within a term */
+        {"法，轮，功", "法轮功", FE_VIEW_COMPACT, 0, 15},      /* characters alone */
+        {"发＊票代开", "发票代开", FE_VIEW_COMPACT, 0, 15},
+        {"黑，同", "黑同", FE_VIEW_COMPACT, 0, 9},
+        {"这 黑起来", "这黑", FE_VIEW_COMPACT, 0, 7},           /* a space is no clause mark */
+        {"难人", "蝻人", P, 0, 6},
+        {"某位普✉👩写的", "普信女", FE_VIEW_EMOJI, 6, 16},
+    };
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    restore_lists();
     tu_rmdir(dir);
 }
 
@@ -388,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
+        cmocka_unit_test(test_clause_breaks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

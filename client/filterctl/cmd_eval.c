@@ -7,7 +7,7 @@
  * blocked and the entries that fire most. Labelled corpora (CSV with a
  * header, or JSON Lines; columns text|content, label, topic found by name)
  * give precision and recall of "not allow" against label 1, overall and per
- * topic. With a baseline, every text is also scanned with the old lists and
+ * topic, and of block and flag apart, and per label. With a baseline, every text is also scanned with the old lists and
  * each change of decision is reported with the entries behind it.
  *
  * The hot loop scans with one scratch per list version and allocates only
@@ -173,6 +173,17 @@ static void count(counts *c, int decision, int label)
         caught ? c->tp++ : c->fn++;
     else
         caught ? c->fp++ : c->tn++;
+    if (caught)
+        label ? c->act[decision == FE_BLOCK ? ACT_BLOCK : ACT_FLAG].tp++
+              : c->act[decision == FE_BLOCK ? ACT_BLOCK : ACT_FLAG].fp++;
+}
+
+/* A labelled text not allowed: count it under each of its labels. */
+static void count_labels(tally *per_label, const fe_result *r, int label)
+{
+    for (int l = 0; l < FE_NLABELS; l++)
+        if (r->labels & (1u << l))
+            label ? per_label[l].tp++ : per_label[l].fp++;
 }
 
 /* The topic named name (added when new; past MAX_TOPICS: "(other)"). NULL if out of memory. */
@@ -297,6 +308,8 @@ int fc_eval_text(eval *ev, corpus *cp, const char *text, size_t len, int label,
         }
         dec[i] = rc == FE_OK ? (int)r[i].decision : -1;
         count(&cp->c[i], dec[i], label);
+        if (label >= 0 && (dec[i] == FE_FLAG || dec[i] == FE_BLOCK))
+            count_labels(cp->label[i], &r[i], label);
         if (t)
             count(&t->c[i], dec[i], label);
     }

@@ -33,10 +33,18 @@ typedef struct side {
     fe_scratch *sc;
 } side;
 
+enum { ACT_BLOCK, ACT_FLAG, NACTS };   /* the deny actions, as measured apart */
+
+/* Labelled texts one action or label caught: label 1 (tp) and label 0 (fp). */
+typedef struct tally {
+    unsigned long tp, fp;
+} tally;
+
 /* Decisions of one list version over a corpus (or one topic of it). */
 typedef struct counts {
     unsigned long texts, flag, block, too_large;
     unsigned long tp, fp, fn, tn;   /* labelled: "not allow" against label 1 */
+    tally act[NACTS];                /* labelled: per decision, block and flag */
 } counts;
 
 typedef struct topic {
@@ -73,6 +81,8 @@ typedef struct corpus {
     topic topics[MAX_TOPICS + 1];
     size_t ntopics;
     unsigned long unlabelled;        /* labelled rows without a readable label: skipped */
+    tally label[2][FE_NLABELS];      /* labelled, per list version: texts not allowed
+                                        with each label among their labels */
     hit *hits;                       /* per entry of the new lists */
     change *changes;
     size_t nchanges, chcap;

@@ -1,7 +1,8 @@
 /* eval_report.c -- filterctl eval's report: one JSON object (--json), or text for a terminal.
  *
  * Both show, per corpus, the share of texts not allowed, precision and
- * recall when labelled (overall and per topic), the entries of the new lists
+ * recall when labelled (overall, per action, per topic, per label: a text
+ * counts under each label it was caught with), the entries of the new lists
  * that fire most on clean texts with examples, and, with a baseline, every
  * changed decision with the entries behind it on each side. */
 #include <stdint.h>
@@ -75,6 +76,19 @@ static void add_ratio(cJSON *o, const char *key, unsigned long a, unsigned long 
         cJSON_AddNullToObject(o, key);
 }
 
+static const char *const act_names[NACTS] = {"block", "flag"};
+
+/* What one action or label caught, out of positives label-1 texts. */
+static cJSON *caught_json(const tally *k, unsigned long positives)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "tp", (double)k->tp);
+    cJSON_AddNumberToObject(o, "fp", (double)k->fp);
+    add_ratio(o, "precision", k->tp, k->tp + k->fp);
+    add_ratio(o, "recall", k->tp, positives);
+    return o;
+}
+
 static cJSON *counts_json(const counts *c, int labelled)
 {
     cJSON *o = cJSON_CreateObject();
@@ -94,7 +108,24 @@ static cJSON *counts_json(const counts *c, int labelled)
     cJSON_AddNumberToObject(o, "tn", (double)c->tn);
     add_ratio(o, "precision", c->tp, c->tp + c->fp);
     add_ratio(o, "recall", c->tp, c->tp + c->fn);
+    for (int a = 0; a < NACTS; a++)
+        cJSON_AddItemToObject(o, act_names[a], caught_json(&c->act[a], c->tp + c->fn));
     return o;
+}
+
+/* Per label, the labels that caught something, for one list version. */
+static cJSON *labels_json(const corpus *cp, int version)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int l = 0; l < FE_NLABELS; l++) {
+        const tally *k = &cp->label[version][l];
+        if (!k->tp && !k->fp)
+            continue;
+        cJSON *o = caught_json(k, cp->c[version].tp + cp->c[version].fn);
+        cJSON_AddStringToObject(o, "label", fe_label_name(l));
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
 }
 
 static cJSON *entry_json(const fe_ruleset *rs, uint32_t e)
@@ -189,13 +220,17 @@ static cJSON *corpus_json(const eval *ev, const corpus *cp)
     cJSON_AddStringToObject(o, "kind", cp->labelled ? "labelled" : "clean");
     if (cp->labelled) {
         cJSON_AddNumberToObject(o, "unlabelled", (double)cp->unlabelled);
+        cJSON_AddItemToObject(o, "labels", labels_json(cp, NEW));
         if (cp->has_topic)
             cJSON_AddItemToObject(o, "topics", topics_json(ev, cp));
     }
     cJSON_AddItemToObject(o, "top", top_json(ev, cp));
     cJSON_AddItemToObject(o, "disguise_views", fc_eval_views_json(ev, cp));
     if (ev->nsides > 1) {
-        cJSON_AddItemToObject(o, "baseline", counts_json(&cp->c[OLD], cp->labelled));
+        cJSON *b = counts_json(&cp->c[OLD], cp->labelled);
+        if (cp->labelled)
+            cJSON_AddItemToObject(b, "labels", labels_json(cp, OLD));
+        cJSON_AddItemToObject(o, "baseline", b);
         cJSON_AddItemToObject(o, "changes", changes_json(ev, cp));
     }
     return o;
@@ -311,15 +346,50 @@ static void put_metrics(FILE *f, const counts *c)
     fprintf(f, " (tp %lu, fp %lu, fn %lu, tn %lu)", c->tp, c->fp, c->fn, c->tn);
 }
 
+static void put_caught(FILE *f, const tally *k, unsigned long positives)
+{
+    fputs("precision ", f);
+    put_ratio(f, k->tp, k->tp + k->fp);
+    fputs(", recall ", f);
+    put_ratio(f, k->tp, positives);
+    fprintf(f, " (tp %lu, fp %lu)", k->tp, k->fp);
+}
+
+/* Block and flag apart: "    by action: block ...; flag ...". */
+static void put_actions(FILE *f, const char *what, const counts *c)
+{
+    fprintf(f, "    %s", what);
+    for (int a = 0; a < NACTS; a++) {
+        fprintf(f, "%s%s ", a ? "; " : "", act_names[a]);
+        put_caught(f, &c->act[a], c->tp + c->fn);
+    }
+    fputc('\n', f);
+}
+
+static void put_labels(FILE *f, const corpus *cp)
+{
+    fputs("    by label (a text counts under each label it was caught with):\n", f);
+    for (int l = 0; l < FE_NLABELS; l++) {
+        const tally *k = &cp->label[NEW][l];
+        if (!k->tp && !k->fp)
+            continue;
+        fprintf(f, "      %-11s ", fe_label_name(l));
+        put_caught(f, k, cp->c[NEW].tp + cp->c[NEW].fn);
+        fputc('\n', f);
+    }
+}
+
 static void put_labelled(FILE *f, const eval *ev, const corpus *cp)
 {
     fprintf(f, "    %lu label-1 texts; ", cp->c[NEW].tp + cp->c[NEW].fn);
     put_metrics(f, &cp->c[NEW]);
     fputc('\n', f);
+    put_actions(f, "by action: ", &cp->c[NEW]);
     if (ev->nsides > 1) {
         fputs("    baseline: ", f);
         put_metrics(f, &cp->c[OLD]);
         fputc('\n', f);
+        put_actions(f, "baseline by action: ", &cp->c[OLD]);
     }
     for (size_t i = 0; i < cp->ntopics; i++) {
         const counts *c = &cp->topics[i].c[NEW];
@@ -327,6 +397,7 @@ static void put_labelled(FILE *f, const eval *ev, const corpus *cp)
         put_metrics(f, c);
         fputc('\n', f);
     }
+    put_labels(f, cp);
     if (cp->unlabelled)
         fprintf(f, "    %lu rows without a text or a readable label were skipped\n",
                 cp->unlabelled);
