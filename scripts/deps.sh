@@ -12,6 +12,7 @@ set -eu
 # and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
+python3-zmq python3-msgpack python3-pytest \
 rime-data-luna-pinyin rime-essay rime-data-emoji"
 
 missing=""
@@ -20,6 +21,11 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
+
+# Node.js and npm for client/node (Debian's nodejs and npm, unless a node with
+# its npm is installed otherwise, e.g. NodeSource's nodejs package).
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 [ -z "$missing" ] && exit 0
 
