@@ -188,9 +188,23 @@ layout-test:
 PY ?= /usr/bin/python3
 PYTEST = PYTHONDONTWRITEBYTECODE=1 FILTERD=$(abspath $(BUILD)/filterd) \
          timeout -k 10 600 $(PY) -m pytest -q -p no:cacheprovider
+# client/node's npm dependencies, from its package-lock.json, into build/node (not the
+# source tree); their install scripts are not run: zeromq's addon comes prebuilt.
+NODE_DIR = $(BUILD)/node
+NODE_MODULES = $(NODE_DIR)/node_modules/.package-lock.json
+$(NODE_MODULES): client/node/package.json client/node/package-lock.json | deps
+	@mkdir -p $(NODE_DIR)
+	cp client/node/package.json client/node/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	ln -sfn $(abspath client/node) $(NODE_DIR)/node_modules/filterd-client
+	@touch $@
+
 # docs/protocol.md rule by rule against the real daemon, then the clients.
-client-test: deps $(BUILD)/filterd
+client-test: deps $(BUILD)/filterd $(NODE_MODULES)
 	cd tests && $(PYTEST) protocol_test.py
+	cd client/python && $(PYTEST) tests
+	FILTERD=$(abspath $(BUILD)/filterd) NODE_PATH=$(abspath $(NODE_DIR)/node_modules) \
+	    timeout -k 10 600 node --test client/node/test/*.test.js
 
 # make install into a staging tree, then the installed daemon, unit, man pages.
 install-test: all
