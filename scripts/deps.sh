@@ -12,7 +12,7 @@ set -eu
 # and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
-python3-zmq python3-msgpack python3-pytest \
+python3-zmq python3-msgpack python3-pytest python3-flask \
 rime-data-luna-pinyin rime-essay rime-data-emoji"
 
 missing=""
