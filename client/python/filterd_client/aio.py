@@ -12,6 +12,7 @@ import asyncio
 import zmq
 import zmq.asyncio
 
+from . import core
 from .base import Base
 
 TICK_MS = 20
@@ -22,6 +23,7 @@ class AsyncClient(Base):
         super().__init__(endpoints, context or zmq.asyncio.Context.instance(), options)
         self.task = None
         self.kick = asyncio.Event()
+        self.checked = 0.0        # when the pump last ended calls and looked for staleness
 
     async def check(self, text, **opts):
         return (await self._wait([self.calls.start({'text': text}, False, **opts)]))[0]
@@ -103,13 +105,16 @@ class AsyncClient(Base):
     async def _run(self):
         """The pump: while calls wait, send, read, expire and fail over."""
         while self.calls.pending:
-            self.calls.expire()
-            if self.calls.stale():
-                self._failover()
+            wait = TICK_MS
+            if core.now_ms() >= self.checked + TICK_MS / 2:
+                self.calls.expire()
+                if self.calls.stale():
+                    self._failover()
+                self.checked = core.now_ms()
+                wake = self.calls.wake_ms()
+                wait = TICK_MS if wake is None else min(TICK_MS, wake)
             await self._send()
             self.kick.clear()
-            wake = self.calls.wake_ms()
-            wait = TICK_MS if wake is None else min(TICK_MS, wake)
             # until a reply, a new call (kick) or the next tick
             poll = asyncio.ensure_future(self._socket().poll(wait, zmq.POLLIN))
             kick = asyncio.ensure_future(self.kick.wait())
