@@ -69,7 +69,7 @@ def section(r, md_table):
     if not c:
         return ''
     rows = []
-    for name, x in c.items():
+    for name, x in sorted(c.items(), key=lambda kv: int(kv[0].split()[-1])):   # by in flight
         base = c.get('C %s' % name.split()[-1])
         ratio = '%.2f' % (x['rps'] / base['rps']) if base and base['rps'] else '-'
         rows.append([name, '%.0f' % x['rps'], ratio, '%.3f' % x['p50'], '%.3f' % x['p99'],
