@@ -278,4 +278,4 @@ class Client {
   }
 }
 
-module.exports = { Client, FilterdError, DEFAULTS };
+module.exports = { Client, FilterdError, DEFAULTS, TRY_MARGIN_MS };

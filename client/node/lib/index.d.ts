@@ -95,6 +95,8 @@ export interface MsgSecCheckResult {
   degraded: CheckReply['degraded'];
 }
 
+/** A try lasts at least budget_ms + this (ms). */
+export const TRY_MARGIN_MS: 250;
 export const DEFAULTS: Required<Omit<ClientOptions, 'endpoints' | 'scene' | 'budgetMs'>>;
 export const LABEL_PASS: 100;
 export const LABEL_FALLBACK: 21000;

@@ -63,7 +63,7 @@ test('check: decision, labels, label code, deciding match, msgSecCheck shape', a
 });
 
 test('many calls in flight over one socket, each gets its own reply', async () => {
-  const c = new Client({ endpoints: [d.ep] });
+  const c = new Client({ endpoints: [d.ep], timeoutMs: 20000 }); // a loaded machine
   try {
     const labels = ['ad', 'porn', 'abuse', 'fraud'];
     const texts = Array.from({ length: 600 }, (_, i) => (i % 5 ? `t${i} ${term(labels[i % 4])}` : `t${i}`));
@@ -174,4 +174,26 @@ test('no stale request reaches filterd after an outage', async () => {
     c.close();
     await o.remove();
   }
+});
+
+test('the defaults are the ones docs/protocol.md states ("Writing a client")', () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { DEFAULTS, TRY_MARGIN_MS } = require('..');
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'protocol.md'), 'utf8')
+    .split('## Writing a client')[1].split('## Admin operations')[0].split(/\s+/).join(' ');
+  const rules = [
+    [/at least `budget_ms` \+ (\d+) ms/, TRY_MARGIN_MS],
+    [/ms, (\d+) ms by default\); a try/, DEFAULTS.tryMs],
+    [/`retries` tries \((\d+)\)/, DEFAULTS.retries],
+    [/the clients: (\d+) ms by default, per call/, DEFAULTS.timeoutMs],
+    [/a short wait \(the clients: (\d+) ms\)/, DEFAULTS.connectWaitMs],
+    [/Clients send at most (\d+) texts/, DEFAULTS.maxItems],
+  ];
+  for (const [re, value] of rules) {
+    const m = doc.match(re);
+    assert.ok(m, `docs/protocol.md no longer says ${re}`);
+    assert.equal(Number(m[1]), value, String(re));
+  }
+  assert.equal(doc.match(/the configured decision \(default `(\w+)`\)/)[1], DEFAULTS.fallback);
 });

@@ -4,6 +4,7 @@ Every behaviour is checked on both clients (the `client` fixture runs each test
 twice: `run` calls the blocking client directly, or the asyncio one in a loop)."""
 import asyncio
 import os
+import re
 import signal
 import time
 
@@ -103,7 +104,7 @@ def test_check_many_in_order_with_item_errors(d, make):
 
 
 def test_many_in_flight_async(d):
-    c = Async(d.ep)
+    c = Async(d.ep, timeout_ms=20000)       # a loaded machine
     try:
         labels = ['ad', 'porn', 'abuse', 'fraud']
         texts = ['t%d %s' % (i, term(labels[i % 4])) if i % 5 else 't%d' % i for i in range(600)]
@@ -174,3 +175,21 @@ def test_no_stale_request_after_outage(make):
         assert checked(o) == 1
     finally:
         o.kill()
+
+
+def test_defaults_are_the_documents():
+    """docs/protocol.md, "Writing a client", states the clients' defaults."""
+    from filterd_client import DEFAULTS, core
+    doc = open(os.path.join(fdproc.ROOT, 'docs', 'protocol.md'), encoding='utf-8').read()
+    doc = ' '.join(doc.split('## Writing a client')[1].split('## Admin operations')[0].split())
+    rules = {r'at least `budget_ms` \+ (\d+) ms': core.TRY_MARGIN_MS,
+             r'ms, (\d+) ms by default\); a try': DEFAULTS['try_ms'],
+             r'`retries` tries \((\d+)\)': DEFAULTS['retries'],
+             r'the clients: (\d+) ms by default, per call': DEFAULTS['timeout_ms'],
+             r'a short wait \(the clients: (\d+) ms\)': DEFAULTS['connect_wait_ms'],
+             r'Clients send at most (\d+) texts': DEFAULTS['max_items']}
+    for rule, value in rules.items():
+        m = re.search(rule, doc)
+        assert m, 'docs/protocol.md no longer says %r' % rule
+        assert int(m.group(1)) == value, rule
+    assert re.search(r'the configured decision \(default `(\w+)`\)', doc).group(1) == DEFAULTS['fallback']
