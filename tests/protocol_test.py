@@ -368,6 +368,14 @@ def test_labels_table_is_the_daemons(c):
     assert re.search(r'`100` is the code of an allowed text', doc_section('Labels'))
 
 
+def test_labels_table_is_wordlists_readmes():
+    """wordlists/README.md has the same table for moderators (labels sharing a row)."""
+    text = open(os.path.join(fdproc.ROOT, 'wordlists', 'README.md'), encoding='utf-8').read()
+    rows = re.findall(r'^\| ([a-z, ]+) \| (\d+) \| (block|flag) \|$', text, re.M)
+    theirs = {l.strip(): (int(code), action) for ls, code, action in rows for l in ls.split(',')}
+    assert theirs == doc_labels()
+
+
 def test_reply_keys_in_order(c):
     keys = doc_keys('Check reply')
     r = c.ask({'id': 'k', 'text': 'x'})
