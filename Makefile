@@ -3,6 +3,7 @@
 #   make              build everything (installs missing Debian packages as root)
 #   make run          build, then run filterd on config/filterd.conf and wordlists/
 #   make test         unit and integration tests, then again under ASan/UBSan
+#   make client-test  the protocol document and the Node.js and Python clients against filterd
 #   make bench-engine engine throughput against raw hs_scan
 #   make bench-service filterd against its echo baseline (closed and open loop)
 #   make bench        the whole benchmark suite and its report (bench-quick: ~2 min)
@@ -102,7 +103,7 @@ BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
            $(BUILD)/bench/linkbench
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service bench-soak layout-test install install-test FORCE
+        bench bench-quick bench-service bench-soak layout-test install install-test client-test FORCE
 all: deps $(BINS) $(DIST)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
@@ -182,6 +183,29 @@ integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 layout-test:
 	@python3 tests/layout_test.py
 
+# Debian's python3 (python3-zmq, python3-msgpack, python3-pytest): not a python3
+# of another installation that may come first on PATH.
+PY ?= /usr/bin/python3
+PYTEST = PYTHONDONTWRITEBYTECODE=1 FILTERD=$(abspath $(BUILD)/filterd) \
+         timeout -k 10 600 $(PY) -m pytest -q -p no:cacheprovider
+# client/node's npm dependencies, from its package-lock.json, into build/node (not the
+# source tree); their install scripts are not run: zeromq's addon comes prebuilt.
+NODE_DIR = $(BUILD)/node
+NODE_MODULES = $(NODE_DIR)/node_modules/.package-lock.json
+$(NODE_MODULES): client/node/package.json client/node/package-lock.json | deps
+	@mkdir -p $(NODE_DIR)
+	cp client/node/package.json client/node/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	ln -sfn $(abspath client/node) $(NODE_DIR)/node_modules/filterd-client
+	@touch $@
+
+# docs/protocol.md rule by rule against the real daemon, then the clients.
+client-test: deps $(BUILD)/filterd $(NODE_MODULES)
+	cd tests && $(PYTEST) protocol_test.py
+	cd client/python && $(PYTEST) tests
+	FILTERD=$(abspath $(BUILD)/filterd) NODE_PATH=$(abspath $(NODE_DIR)/node_modules) \
+	    timeout -k 10 600 node --test client/node/test/*.test.js
+
 # make install into a staging tree, then the installed daemon, unit, man pages.
 install-test: all
 	@sh tests/install_test.sh $(BUILD)
@@ -196,7 +220,7 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all layout-test unit-test integration-test install-test asan-test
+test: all layout-test unit-test integration-test install-test client-test asan-test
 
 # The big list (50,000+ terms) is generated, not committed: bench/mklist.sh.
 bench-engine: deps $(BUILD)/bench/bench_engine
@@ -208,7 +232,7 @@ bench-engine: deps $(BUILD)/bench/bench_engine
 # suite writes bench/results/<time>/.
 BENCH_BASE ?= 5db5c22
 BENCH_DEPS = deps $(BUILD)/filterd $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
-             $(BUILD)/bench/bench_engine $(BUILD)/bench/linkbench
+             $(BUILD)/bench/bench_engine $(BUILD)/bench/linkbench $(NODE_MODULES)
 bench-service: $(BENCH_DEPS)
 	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --service
 

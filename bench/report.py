@@ -8,6 +8,7 @@ import json, os, shutil, subprocess, sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 
+import clientbench                # noqa: E402  (the clients' table)
 from suite import (T_ECHO_RATIO, T_ECHOD_RATIO, T_BASE_RATIO, T_ONE_US, T_BULK_POSTS, T_P99_MS,
                    T_RAW_RATIO, T_MINT, T_PY, CLOSED_INFLIGHT, BULK_ITEMS, BULK_INFLIGHT)
 
@@ -450,7 +451,7 @@ def write(r, out_dir):
                         % '; '.join(m[0] for m in misses)),
             sec_service(r, plots), '\n', sec_transport(r), '\n', sec_engine(r), '\n',
             sec_peers(r, plots), '\n', sec_leet(r), '\n',
-            sec_scaling(r, plots), '\n', sec_notes(r)]
+            sec_scaling(r, plots), '\n', clientbench.section(r, md_table), '\n', sec_notes(r)]
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:
         f.write(''.join(body))
     with open(os.path.join(out_dir, 'summary.txt'), 'w') as f:

@@ -17,12 +17,16 @@ Parts (bench/README.md says what each figure means):
   peers    python3-ahocorasick, mint-filter, ripgrep -F -f, raw hs_scan and
            filterd's engine on the same posts and the same literal list,
            interleaved in rounds;
+  clients  the C, Node.js and Python clients on one filterd (clientbench.py);
 and writes bench/results/<timestamp>/ report.md, results.json, *.png.
 Every figure is a median of rounds run interleaved, so that the rounds share
 the shared machine's noise; ratios are taken within the same run."""
-import json, os, platform, re, shutil, signal, statistics, subprocess, sys, time
+import json, os, platform, re, shutil, statistics, subprocess, sys, time
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clientbench                                # noqa: E402  (the clients part)
+from servers import Server, sh                    # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, 'build')
@@ -76,13 +80,6 @@ def log(*a):
 
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ''
 
 
 def median(xs):
@@ -179,59 +176,6 @@ def baseline_filterd(rev=BASE_REV):
     except (OSError, subprocess.CalledProcessError) as e:
         log('baseline: not built (%s); the run goes on without it' % e)
         return None
-
-
-class Server:
-    """A filterd (scan or echo), the baseline filterd, or an echod, on an ipc
-    endpoint under WORK."""
-
-    def __init__(self, name, kind, lists=None, workers=2, binary=None):
-        self.name, self.kind = name, kind
-        self.ep = 'ipc://%s/%s.sock' % (WORK, name)
-        self.log = os.path.join(WORK, name + '.log')
-        self.proc = None
-        if kind == 'echod':
-            self.cmd = [os.path.join(BIN, 'echod'), self.ep]
-            return
-        conf = os.path.join(WORK, name + '.conf')
-        with open(conf, 'w') as f:
-            f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n'
-                    % (lists, os.path.join(WORK, 'cache'), os.path.join(WORK, 'run-' + name),
-                       workers, self.ep))
-        self.cmd = [binary or os.path.join(BUILD, 'filterd'), '--config', conf]
-        if kind == 'echo':
-            self.cmd.append('--echo')
-
-    def start(self, timeout=180):
-        if self.ep.startswith('ipc://') and os.path.exists(self.ep[6:]):
-            os.unlink(self.ep[6:])
-        self.proc = subprocess.Popen(self.cmd, stderr=open(self.log, 'w'),
-                                     stdout=subprocess.DEVNULL)
-        stop = time.time() + timeout
-        while time.time() < stop:
-            if 'event=ready' in open(self.log, errors='replace').read():
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError('%s exited before it was ready: see %s' % (self.name, self.log))
-            time.sleep(0.05)
-        raise RuntimeError('%s not ready after %d s: see %s' % (self.name, timeout, self.log))
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def pids(self):
-        """The server's process and its children (the workers, the broker)."""
-        if not self.proc:
-            return []
-        out = sh('pgrep -P %d' % self.proc.pid).split()
-        return [self.proc.pid] + [int(p) for p in out]
 
 
 def bench(server, m, open_rate=None, tag='', posts=None, secs=None, inflight=CLOSED_INFLIGHT,
@@ -597,11 +541,11 @@ def main():
         res['windows'] = part_windows(m, biglist)
         res['lists'] = part_lists(m)
         res['leet'] = part_leet()
+        res['clients'] = clientbench.part(m, biglist, Server, bench, log, median, POSTS200)
     res['machine']['load_after'] = os.getloadavg()
     res['elapsed_s'] = time.time() - t0
     with open(os.path.join(out_dir, 'results.json'), 'w') as f:
         json.dump(res, f, indent=1)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import report
     report.write(res, out_dir)
     print(open(os.path.join(out_dir, 'summary.txt')).read())

