@@ -16,7 +16,8 @@
 #   engine/          -> (nothing of ours)          libfilterengine.a
 #   wire/            -> (nothing of ours)          libfilterwire.a
 #   client/          -> wire                       libfilterclient.a
-#   filterd/         -> engine, wire               the daemon
+#   filterd/         -> engine, wire, client       the daemon (its HTTP front door is a
+#                                                  client of its broker: fclient.h)
 #   client/filterctl -> client, wire, engine, and filterd's settings.h and answer.h
 # tests/layout_test.py checks the arrows, the include graph and the size of every file.
 
@@ -33,13 +34,16 @@ CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(SAN) -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# libmicrohttpd: the daemon's HTTP front door only (filterd/http.c).
+HTTP_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+HTTP_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 # Include paths by folder (pattern-specific, so an object sees only its arrows).
 $(BUILD)/obj/engine/%.o:           INC = -Iengine
 $(BUILD)/obj/wire/%.o:             INC = -Iwire
 $(BUILD)/obj/client/%.o:           INC = -Iclient -Iwire
 $(BUILD)/obj/client/filterctl/%.o: INC = -Iclient/filterctl -Iclient -Iwire -Iengine -Ifilterd
-$(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire
+$(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire -Iclient $(HTTP_CFLAGS)
 $(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
 $(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
 
@@ -134,9 +138,9 @@ $(CLIENT_LIB): $(CLIENT_OBJ)
 	$(AR) rcs $@ $^
 
 # The daemon: supervisor, broker, workers and reload helper in one binary.
-$(BUILD)/filterd: $(DAEMON_OBJ) $(ENGINE_LIB) $(WIRE_LIB)
+$(BUILD)/filterd: $(DAEMON_OBJ) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
 	@if [ -d $@ ]; then rm -rf $@; fi  # objects of an older layout
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
 
 $(BUILD)/filterctl: $(CTL_OBJ) $(CTL_SHARED) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -182,6 +182,14 @@ int fc_check(fc_client *c, const char *text, size_t len, const char *scene, int 
     return 0;
 }
 
+int fc_pollfd(fc_client *c, int *wait_ms)
+{
+    int fd = -1;
+    size_t len = sizeof fd;
+    *wait_ms = fc_next_timer(c);
+    return zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0 ? -1 : fd;
+}
+
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen)
 {
     uint64_t id;

@@ -265,6 +265,17 @@ static long expired(const fc_client *c, int64_t now, int *lazy, int64_t *next)
     return -1;
 }
 
+int fc_next_timer(const fc_client *c)
+{
+    int64_t now = now_ms(), next;
+    int lazy;
+    if (!c->inflight)
+        return -1;
+    if (expired(c, now, &lazy, &next) >= 0 || lazy || next <= now)
+        return 0;
+    return next - now > INT32_MAX ? INT32_MAX : (int)(next - now);
+}
+
 /* Slot i's time is up: its fallback (a ping just ends: 1). */
 static int give_up(fc_client *c, long i, fc_done *d, char *err, size_t errlen)
 {

@@ -10,9 +10,11 @@ set -eu
 
 # rime-data-luna-pinyin, rime-essay, rime-data-emoji: character readings, real words
 # and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
+# libmicrohttpd-dev: the HTTP front door (filterd/http.c); curl and prometheus
+# (promtool check metrics): its integration test (tests/http_test.py).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
-rime-data-luna-pinyin rime-essay rime-data-emoji"
+rime-data-luna-pinyin rime-essay rime-data-emoji libmicrohttpd-dev curl prometheus"
 
 missing=""
 for p in $PKGS; do
