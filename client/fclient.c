@@ -186,8 +186,15 @@ int fc_pollfd(fc_client *c, int *wait_ms)
 {
     int fd = -1;
     size_t len = sizeof fd;
+    int ev = 0;
+    size_t evlen = sizeof ev;
     *wait_ms = fc_next_timer(c);
-    return zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0 ? -1 : fd;
+    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0 ||
+        zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
+        return -1;
+    if (ev & ZMQ_POLLIN)
+        *wait_ms = 0;             /* already queued: ZMQ_FD would not signal it */
+    return fd;
 }
 
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen)

@@ -127,8 +127,10 @@ int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
 
 /* For the caller's own event loop: the descriptor to poll for reading (the
  * socket's ZMQ_FD; it changes when the client reconnects, so ask again each
- * round) and, in *wait_ms, the msecs until the client's next timer (a try or
- * a call limit ends; -1: nothing in flight). When the descriptor is readable
+ * round, right before polling: the descriptor is edge-triggered, and a reply
+ * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
+ * client's next timer (a try or a call limit ends; -1: nothing in flight,
+ * 0: take what is there now). When the descriptor is readable
  * or the time is up, take completions with fc_recv_many(c, 0, ...) until it
  * returns -1 (which also resends or falls back what is due). -1 on error. */
 int fc_pollfd(fc_client *c, int *wait_ms);

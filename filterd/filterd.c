@@ -239,13 +239,13 @@ static void start_reload(const char *source)
     fe_errors e = FE_ERRORS_INIT;
     fd_config parsed;
 
+    if (S.http > 0)               /* the HTTP front door reads its token file again */
+        kill(S.http, SIGHUP);     /* (cheap, and apart from the lists: even mid-reload) */
     if (S.helper > 0) {
         fd_log(FD_INFO, "reload_pending", "source=%s", source);
         return;
     }
     fd_log(FD_INFO, "reload", "source=%s version=%s", source, S.ctx.version);
-    if (S.http > 0)
-        kill(S.http, SIGHUP);     /* the HTTP front door reads its token file again */
     if (S.ready)
         fd_notify("RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading (serving %s)",
                   (long long)(fd_now_ns() / 1000), S.ctx.version);

@@ -119,8 +119,8 @@ int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, 
 
 void fd_http_resume(fd_http *h, fd_hreq *r)
 {
-    (void)h;
     r->waiting = 0;
+    h->resumed = 1;
     MHD_resume_connection(r->conn->mc);
 }
 
@@ -447,6 +447,9 @@ static void loop(fd_http *h)
         int n = 2, t = timeout_ms(h, p, &n);
         if (h->stop_at && t > 50)
             t = 50;
+        if (h->resumed)
+            t = 0;                /* their responses go out in the next MHD_run */
+        h->resumed = 0;
         if (poll(p, (nfds_t)n, t) < 0 && errno != EINTR)
             return;
         if (p[0].revents & POLLIN)

@@ -134,6 +134,7 @@ struct fd_http {
     uint64_t cut, refused;        /* connections cut for time; over the limit */
     uint64_t trace;               /* msgSecCheck trace_id counter */
     uint32_t trace_seed;
+    int resumed;                  /* a connection was resumed: run libmicrohttpd again now */
     int stopping;
     int64_t stop_at;
 };

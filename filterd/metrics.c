@@ -130,8 +130,15 @@ int fd_metrics_fd(fd_http *h, int *wait_ms)
     int fd = -1;
     size_t len = sizeof fd;
     *wait_ms = -1;
-    if (!h->admin || zmq_getsockopt(h->admin, ZMQ_FD, &fd, &len) < 0)
+    int ev = 0;
+    size_t evlen = sizeof ev;
+    if (!h->admin || zmq_getsockopt(h->admin, ZMQ_FD, &fd, &len) < 0 ||
+        zmq_getsockopt(h->admin, ZMQ_EVENTS, &ev, &evlen) < 0)
         return -1;
+    if (ev & ZMQ_POLLIN) {        /* queued already: the edge-triggered fd would not say */
+        *wait_ms = 0;
+        return fd;
+    }
     if (h->stats_sent) {
         int64_t left = h->stats_sent + (int64_t)FD_HTTP_STATS_MS * FD_MS - fd_now_ns();
         *wait_ms = left > 0 ? (int)(left / FD_MS) + 1 : 0;

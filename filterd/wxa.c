@@ -5,7 +5,8 @@
  * field goes to the broker in one bulk check, each under its own scene:
  * content under the request's scene (1 profile, 2 comment, 3 forum, 4
  * social_log), title under "title", nickname under "nickname", signature
- * under "profile" (it is a profile's text, whatever the scene). The answer
+ * under "profile" (msgSecCheck reads it with scene 1 only, and so do we;
+ * content over 2,500 characters is 45002, as there). The answer
  * is WeChat's shape: {errcode, errmsg, trace_id, result {suggest, label},
  * detail [{strategy: "keyword", errcode, suggest, label, keyword, prob,
  * level}]}, with filterd's own facts added beside WeChat's fields, never in
@@ -24,6 +25,7 @@ static const char *const field_name[F_N] = {"content", "title", "nickname", "sig
 /* msgSecCheck's scenes 1-4, then the scene each optional field is checked under. */
 static const char *const wxa_scene[5] = {NULL, "profile", "comment", "forum", "social_log"};
 static const char *const field_scene[F_N] = {NULL, "title", "nickname", "profile"};
+#define WXA_CONTENT_MAX 2500      /* characters of content, as msgSecCheck */
 
 #define WXA_ERRMSG(code) ((code) == 40001 ? "invalid credential, access_token is invalid or not latest" \
     : (code) == 41001 ? "access_token missing" : (code) == 40003 ? "invalid openid"              \
@@ -40,6 +42,15 @@ void fd_wxa_error(fd_hreq *r, int status, int errcode, const char *detail)
     cJSON_AddNumberToObject(o, "errcode", errcode);
     cJSON_AddStringToObject(o, "errmsg", msg);
     fd_hreq_json(r, status, o);
+}
+
+/* Characters (code points) of valid UTF-8 s. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
 }
 
 static int refuse(fd_hreq *r, int errcode, const char *detail)
@@ -85,6 +96,7 @@ int fd_wxa_start(fd_http *h, fd_hreq *r)
     if (!cJSON_IsNumber(scene) || scene->valuedouble < 1 || scene->valuedouble > 4 ||
         scene->valuedouble != (double)(int)scene->valuedouble)
         return refuse(r, 40129, "scene must be 1, 2, 3 or 4");
+    int sc = (int)scene->valuedouble;
     r->nitems = 0;
     for (int f = 0; f < F_N; f++) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, field_name[f]);
@@ -94,10 +106,14 @@ int fd_wxa_start(fd_http *h, fd_hreq *r)
             snprintf(err, sizeof err, "%s must be a string", field_name[f]);
             return refuse(r, 47001, err);
         }
-        if (f != F_CONTENT && !t->valuestring[0])
-            continue;
+        if ((f != F_CONTENT && !t->valuestring[0]) || (f == F_SIGNATURE && sc != 1))
+            continue;             /* msgSecCheck reads a signature with scene 1 only */
+        if (f == F_CONTENT && utf8_chars(t->valuestring) > WXA_CONTENT_MAX) {
+            snprintf(err, sizeof err, "content is over %d characters", WXA_CONTENT_MAX);
+            return refuse(r, 45002, err);
+        }
         q[r->nitems] = (fc_query){.text = t->valuestring, .len = strlen(t->valuestring),
-                                  .scene = f ? field_scene[f] : wxa_scene[(int)scene->valuedouble]};
+                                  .scene = f ? field_scene[f] : wxa_scene[sc]};
         r->field[r->nitems++] = (unsigned char)f;
     }
     if (fd_http_send(h, r, q, (size_t)r->nitems, 1, 0) < 0)
