@@ -11,6 +11,8 @@ Parts (bench/README.md says what each figure means):
            open-loop sweep of rates up to saturation;
   transport the broker-to-worker hop alone (linkbench): ZeroMQ ipc against
            a unix socket, round trips of 1, 8 and 32 messages;
+  http     the HTTP front door (wrk) against the ZeroMQ path of the same
+           daemon, closed loop and at half load (httpbench.py);
   scaling  filterd requests/s with 1, 2, 4 workers and with worker-window
            1, 8, 32, 64 (single and bulk checks); engine MB/s, compile
            time, database size and memory against list size;
@@ -185,7 +187,7 @@ class Server:
     """A filterd (scan or echo), the baseline filterd, or an echod, on an ipc
     endpoint under WORK."""
 
-    def __init__(self, name, kind, lists=None, workers=2, binary=None):
+    def __init__(self, name, kind, lists=None, workers=2, binary=None, extra=''):
         self.name, self.kind = name, kind
         self.ep = 'ipc://%s/%s.sock' % (WORK, name)
         self.log = os.path.join(WORK, name + '.log')
@@ -195,9 +197,9 @@ class Server:
             return
         conf = os.path.join(WORK, name + '.conf')
         with open(conf, 'w') as f:
-            f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n'
+            f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n%s'
                     % (lists, os.path.join(WORK, 'cache'), os.path.join(WORK, 'run-' + name),
-                       workers, self.ep))
+                       workers, self.ep, extra))
         self.cmd = [binary or os.path.join(BUILD, 'filterd'), '--config', conf]
         if kind == 'echo':
             self.cmd.append('--echo')
@@ -582,6 +584,8 @@ def main():
     make_posts200()
     res['service'] = part_service(m, biglist)
     res['transport'] = part_transport(m)
+    import httpbench              # the HTTP front door against the ZeroMQ path (issue 13)
+    res['http'] = httpbench.part_http(m, biglist, Server, bench, log, WORK, POSTS200)
     if mode != 'service':
         res['engine'] = part_engine(m, biglist)
         res['peers'] = part_peers(m, biglist)
