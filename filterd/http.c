@@ -324,7 +324,7 @@ static int start_mhd(fd_http *h, char *err, size_t errlen)
     unsigned idle_s = (unsigned)(h->cfg->http_idle_ms + 999) / 1000;
     if ((h->listen_fd = fd_http_listen(h->cfg->http_listen, 0, err, errlen)) < 0)
         return -1;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_log, h,      /* first: it logs the others' errors */
         MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
