@@ -94,7 +94,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire
+           test_fclient test_rules test_wire test_http
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
@@ -167,6 +167,12 @@ $(BUILD)/bench/linkbench: $(call obj,bench/linkbench.c)
 # Unit tests: the engine's, the wire module's, the daemon's settings.
 $(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filterd/settings.c) \
                  $(ENGINE_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+
+# The HTTP front door's pure parts: JSON bodies, tokens, addresses (no daemon needed).
+$(BUILD)/tests/test_http: $(call obj,tests/test_http.c filterd/httpjson.c filterd/tokens.c) \
+                          $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 

@@ -2,7 +2,8 @@
  *
  *   http.c     the process: libmicrohttpd driven from our own poll loop, the
  *              connections and their time limits, the broker's answers
- *   httpreq.c  the route table, request bodies, JSON in and out, /v1/check
+ *   httpreq.c  the route table, request bodies, JSON out, /v1/check
+ *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
  *   metrics.c  the broker's stats over the admin endpoint: /metrics, /readyz
  *   tokens.c   the access-token file, compared in constant time; loopback
@@ -161,12 +162,13 @@ void fd_hreq_json(fd_hreq *r, int status, cJSON *o);
 void fd_hreq_text(fd_hreq *r, int status, const char *ctype, char *text, size_t len);
 /* {"error": {"code", "message"}} (id first when given) */
 void fd_hreq_error(fd_hreq *r, int status, const cJSON *id, const char *code, const char *msg);
-/* The body as one JSON value, valid UTF-8, without NUL: the value, or NULL
- * with why in err. */
-cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen);
 int fd_hreq_authorised(const fd_http *h, const fd_hreq *r, const char *token);  /* 1 or 0 */
 int fd_check_start(fd_http *h, fd_hreq *r);
 void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n);
+
+/* httpjson.c: the body as one JSON value, valid UTF-8, without NUL: the
+ * value, or NULL with why in err. */
+cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen);
 
 /* wxa.c */
 int fd_wxa_start(fd_http *h, fd_hreq *r);
