@@ -563,6 +563,26 @@ def test_supervision(d):
           d.get("/metrics")[2].decode())
 
 
+def test_broker_stalled(d):
+    """The broker stopped (SIGSTOP): /readyz and /metrics say so with 503
+    after their wait, /healthz answers meanwhile; all well after SIGCONT."""
+    broker = int(re.findall(r"proc=broker pid=(\d+)", d.read_log())[-1])
+    os.kill(broker, signal.SIGSTOP)
+    try:
+        st, _, body = d.get("/readyz")
+        o = json.loads(body)
+        check("broker stalled: readyz 503 with a reason", st == 503 and o["ready"] is False
+              and "broker" in o["reason"])
+        check("broker stalled: metrics 503", d.get("/metrics")[0] == 503)
+        check("broker stalled: healthz still 200", d.get("/healthz")[0] == 200)
+    finally:
+        os.kill(broker, signal.SIGCONT)
+    end, st = time.time() + 20, 0
+    while time.time() < end and st != 200:
+        st = d.get("/readyz")[0]
+    check("broker resumed: readyz 200 again", st == 200)
+
+
 def test_loopback_only():
     d = Daemon(tokens=False)
     try:
@@ -603,7 +623,8 @@ def main():
     d = Daemon()
     try:
         for t in (test_health, test_check, test_check_errors, test_wxa, test_keepalive_pipelining,
-                  test_metrics, test_hostile, test_log_has_no_text, test_supervision):
+                  test_metrics, test_hostile, test_log_has_no_text, test_supervision,
+                  test_broker_stalled):
             try:
                 t(d)
             except Exception as e:    # a crash in one test is a failure, the others run
