@@ -189,8 +189,11 @@ int fc_pollfd(fc_client *c, int *wait_ms)
     int ev = 0;
     size_t evlen = sizeof ev;
     *wait_ms = fc_next_timer(c);
-    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0 ||
-        zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
+    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
+        return -1;
+    if (c->drained)               /* a recv found nothing since the last send: the */
+        return fd;                /* descriptor signals the next reply (no syscalls) */
+    if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
         return -1;
     if (ev & ZMQ_POLLIN)
         *wait_ms = 0;             /* already queued: ZMQ_FD would not signal it */

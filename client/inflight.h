@@ -34,6 +34,8 @@ struct fc_client {
     size_t cap, nfree, inflight;
     size_t texts;           /* texts in flight (a bulk check counts its items) */
     char version[128];      /* the last version seen, for fallback results */
+    int drained;            /* the last use of sock was a recv that found nothing, so
+                             * its ZMQ_FD will signal the next reply (fc_pollfd) */
 };
 
 /* A completed request. r is a decision, an error, a pong or the fallback;
