@@ -2,9 +2,10 @@
  *
  * The request is WeChat's: ?access_token=T, and a JSON body {content,
  * version: 2, scene: 1-4, openid, title?, nickname?, signature?}. Every text
- * field goes to the broker in one bulk check, each under its own scene:
- * content under the request's scene (1 profile, 2 comment, 3 forum, 4
- * social_log), title under "title", nickname under "nickname", signature
+ * field goes to the broker in one check (a bulk check when there are
+ * several), each under its own scene: content under the request's scene
+ * (1 profile, 2 comment, 3 forum, 4 social_log), title under "title",
+ * nickname under "nickname", signature
  * under "profile" (msgSecCheck reads it with scene 1 only, and so do we;
  * content over 2,500 characters is 45002, as there). The answer
  * is WeChat's shape: {errcode, errmsg, trace_id, result {suggest, label},
@@ -116,7 +117,7 @@ int fd_wxa_start(fd_http *h, fd_hreq *r)
                                   .scene = f ? field_scene[f] : wxa_scene[sc]};
         r->field[r->nitems++] = (unsigned char)f;
     }
-    if (fd_http_send(h, r, q, (size_t)r->nitems, 1, 0) < 0)
+    if (fd_http_send(h, r, q, (size_t)r->nitems, r->nitems > 1, 0) < 0)
         return refuse(r, -1, "the broker cannot be reached");
     return 1;
 }
