@@ -17,7 +17,8 @@
 #   engine/          -> (nothing of ours)          libfilterengine.a
 #   wire/            -> (nothing of ours)          libfilterwire.a
 #   client/          -> wire                       libfilterclient.a
-#   filterd/         -> engine, wire               the daemon
+#   filterd/         -> engine, wire, client       the daemon (its HTTP front door is a
+#                                                  client of its broker: fclient.h)
 #   client/filterctl -> client, wire, engine, and filterd's settings.h and answer.h
 # tests/layout_test.py checks the arrows, the include graph and the size of every file.
 
@@ -34,13 +35,16 @@ CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(SAN) -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# libmicrohttpd: the daemon's HTTP front door only (filterd/http.c).
+HTTP_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+HTTP_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 # Include paths by folder (pattern-specific, so an object sees only its arrows).
 $(BUILD)/obj/engine/%.o:           INC = -Iengine
 $(BUILD)/obj/wire/%.o:             INC = -Iwire
 $(BUILD)/obj/client/%.o:           INC = -Iclient -Iwire
 $(BUILD)/obj/client/filterctl/%.o: INC = -Iclient/filterctl -Iclient -Iwire -Iengine -Ifilterd
-$(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire
+$(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire -Iclient $(HTTP_CFLAGS)
 $(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
 $(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
 
@@ -91,7 +95,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire
+           test_fclient test_rules test_wire test_http
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
@@ -135,9 +139,9 @@ $(CLIENT_LIB): $(CLIENT_OBJ)
 	$(AR) rcs $@ $^
 
 # The daemon: supervisor, broker, workers and reload helper in one binary.
-$(BUILD)/filterd: $(DAEMON_OBJ) $(ENGINE_LIB) $(WIRE_LIB)
+$(BUILD)/filterd: $(DAEMON_OBJ) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
 	@if [ -d $@ ]; then rm -rf $@; fi  # objects of an older layout
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
 
 $(BUILD)/filterctl: $(CTL_OBJ) $(CTL_SHARED) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -167,18 +171,26 @@ $(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filte
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
+# The HTTP front door's pure parts: JSON bodies, tokens, addresses (no daemon needed).
+$(BUILD)/tests/test_http: $(call obj,tests/test_http.c filterd/httpjson.c filterd/tokens.c) \
+                          $(WIRE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+
 # The client library against a scripted server (no daemon needed).
 $(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
-# The real daemon through the real client, in temporary run dirs (tests/integration_test.c).
+# The real daemon through the real client, in temporary run dirs (tests/integration_test.c),
+# and its HTTP front door through real HTTP clients (tests/http_test.py).
 $(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_LIB) $(WIRE_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
+	timeout -k 10 $(INTEG_TIMEOUT) python3 tests/http_test.py $(BUILD)/filterd $(BUILD)/filterctl
 
 layout-test:
 	@python3 tests/layout_test.py

@@ -9,6 +9,7 @@ import json, os, shutil, subprocess, sys
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 
 import clientbench                # noqa: E402  (the clients' table)
+import httpbench                  # noqa: E402  (the HTTP front door's table)
 from suite import (T_ECHO_RATIO, T_ECHOD_RATIO, T_BASE_RATIO, T_ONE_US, T_BULK_POSTS, T_P99_MS,
                    T_RAW_RATIO, T_MINT, T_PY, CLOSED_INFLIGHT, BULK_ITEMS, BULK_INFLIGHT)
 
@@ -46,6 +47,8 @@ def targets(r):
     out.append(('bulk checks of %d posts, posts/s' % s['bulk_items'],
                 '%.0f' % s['bulk_posts_s'], '>= %.0f' % T_BULK_POSTS,
                 verdict(s['bulk_posts_s'] >= T_BULK_POSTS)))
+    if 'http' in r:
+        out += httpbench.http_targets(r, verdict)
     if 'engine' in r:
         e = r['engine']
         out.append(('engine vs raw hs_scan, full normalisation (%d entries)' % e['entries'],
@@ -449,7 +452,8 @@ def write(r, out_dir):
             '\n%s\n' % ('Every target is met.' if not misses else
                         'Missed: %s. See the profile below each part, and the notes.'
                         % '; '.join(m[0] for m in misses)),
-            sec_service(r, plots), '\n', sec_transport(r), '\n', sec_engine(r), '\n',
+            sec_service(r, plots), '\n', httpbench.sec_http(r, md_table), '\n',
+            sec_transport(r), '\n', sec_engine(r), '\n',
             sec_peers(r, plots), '\n', sec_leet(r), '\n',
             sec_scaling(r, plots), '\n', clientbench.section(r, md_table), '\n', sec_notes(r)]
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:

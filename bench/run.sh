@@ -6,8 +6,8 @@
 #   --quick    every part, short runs, about a minute (make bench-quick)
 #   --full     every part, interleaved rounds (make bench)
 # Writes bench/results/<timestamp>[-mode]/report.md, results.json and PNG plots.
-# Installs, when missing and run as root: gnuplot-nox, python3-ahocorasick,
-# ripgrep, nodejs and npm (Debian), mint-filter and obscenity (npm, into
+# Installs, when missing and run as root: wrk (every mode: the HTTP part),
+# gnuplot-nox, python3-ahocorasick, ripgrep, nodejs and npm (Debian), mint-filter and obscenity (npm, into
 # build/bench/node: never into the source tree). The binaries come from make (the Makefile
 # targets build them first).
 set -eu
@@ -27,7 +27,9 @@ missing_debs() {
     for n in $NEEDS; do
         command -v "${n%%:*}" >/dev/null || printf ' %s' "${n#*:}"
     done
-    /usr/bin/python3 -c 'import ahocorasick' 2>/dev/null || printf ' python3-ahocorasick'
+    case "$NEEDS" in *ripgrep*)   # the peers' part only
+        /usr/bin/python3 -c 'import ahocorasick' 2>/dev/null || printf ' python3-ahocorasick' ;;
+    esac
 }
 
 install_debs() {
@@ -52,7 +54,11 @@ npm_peer() {
     (cd "$NODE_DIR" && npm install --no-audit --no-fund --silent "$2" >&2)
 }
 
-if [ "$MODE" != --service ]; then
+if [ "$MODE" = --service ]; then
+    NEEDS="wrk:wrk"               # the HTTP part (bench/httpbench.py) runs in every mode
+    install_debs
+else
+    NEEDS="$NEEDS wrk:wrk"
     install_debs
     npm_peer mint-filter "$MINT"
     npm_peer obscenity "$OBSCENITY"

@@ -22,7 +22,7 @@ class Server:
     """A filterd (scan or echo), the baseline filterd, or an echod, on an ipc
     endpoint under WORK."""
 
-    def __init__(self, name, kind, lists=None, workers=2, binary=None):
+    def __init__(self, name, kind, lists=None, workers=2, binary=None, extra=''):
         self.name, self.kind = name, kind
         self.ep = 'ipc://%s/%s.sock' % (WORK, name)
         self.log = os.path.join(WORK, name + '.log')
@@ -32,9 +32,9 @@ class Server:
             return
         conf = os.path.join(WORK, name + '.conf')
         with open(conf, 'w') as f:
-            f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n'
+            f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n%s'
                     % (lists, os.path.join(WORK, 'cache'), os.path.join(WORK, 'run-' + name),
-                       workers, self.ep))
+                       workers, self.ep, extra))
         self.cmd = [binary or os.path.join(BUILD, 'filterd'), '--config', conf]
         if kind == 'echo':
             self.cmd.append('--echo')

@@ -11,6 +11,8 @@ Parts (bench/README.md says what each figure means):
            open-loop sweep of rates up to saturation;
   transport the broker-to-worker hop alone (linkbench): ZeroMQ ipc against
            a unix socket, round trips of 1, 8 and 32 messages;
+  http     the HTTP front door (wrk) against the ZeroMQ path of the same
+           daemon, closed loop and at half load (httpbench.py);
   scaling  filterd requests/s with 1, 2, 4 workers and with worker-window
            1, 8, 32, 64 (single and bulk checks); engine MB/s, compile
            time, database size and memory against list size;
@@ -534,6 +536,8 @@ def main():
     make_posts200()
     res['service'] = part_service(m, biglist)
     res['transport'] = part_transport(m)
+    import httpbench              # the HTTP front door against the ZeroMQ path (issue 13)
+    res['http'] = httpbench.part_http(m, biglist, Server, bench, log, WORK, POSTS200)
     if mode != 'service':
         res['engine'] = part_engine(m, biglist)
         res['peers'] = part_peers(m, biglist)

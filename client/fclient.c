@@ -182,6 +182,24 @@ int fc_check(fc_client *c, const char *text, size_t len, const char *scene, int 
     return 0;
 }
 
+int fc_pollfd(fc_client *c, int *wait_ms)
+{
+    int fd = -1;
+    size_t len = sizeof fd;
+    int ev = 0;
+    size_t evlen = sizeof ev;
+    *wait_ms = fc_next_timer(c);
+    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
+        return -1;
+    if (c->drained)               /* a recv found nothing since the last send: the */
+        return fd;                /* descriptor signals the next reply (no syscalls) */
+    if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
+        return -1;
+    if (ev & ZMQ_POLLIN)
+        *wait_ms = 0;             /* already queued: ZMQ_FD would not signal it */
+    return fd;
+}
+
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen)
 {
     uint64_t id;

@@ -125,6 +125,16 @@ int fc_recv_many(fc_client *c, int timeout_ms, uint64_t *id, fc_result *out, siz
 int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
                   fc_result *out, char *err, size_t errlen);
 
+/* For the caller's own event loop: the descriptor to poll for reading (the
+ * socket's ZMQ_FD; it changes when the client reconnects, so ask again each
+ * round, right before polling: the descriptor is edge-triggered, and a reply
+ * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
+ * client's next timer (a try or a call limit ends; -1: nothing in flight,
+ * 0: take what is there now). When the descriptor is readable
+ * or the time is up, take completions with fc_recv_many(c, 0, ...) until it
+ * returns -1 (which also resends or falls back what is due). -1 on error. */
+int fc_pollfd(fc_client *c, int *wait_ms);
+
 /* Ping: 0 with the server's version copied into version (may be NULL). */
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);
 

@@ -128,6 +128,7 @@ int fc_queue(fc_client *c, int ping, const fw_request *base, const fw_request *i
     s->try_end = now + s->try_ms;
     c->inflight++;
     c->texts += n ? n : 1;
+    c->drained = 0;
     if (fc_sock_send(c->sock, s->body, s->len) < 0) {
         fc_seterr(err, errlen, "send: %s", zmq_strerror(errno));
         slot_put(c, idx);
@@ -142,6 +143,7 @@ int fc_queue(fc_client *c, int ping, const fw_request *base, const fw_request *i
 static int reconnect(fc_client *c, int64_t now, char *err, size_t errlen)
 {
     zmq_close(c->sock);
+    c->drained = 0;
     c->cur = (c->cur + 1) % c->neps;
     if (!(c->sock = fc_sock_open(c->ctx, ZMQ_DEALER, c->eps[c->cur], err, errlen)))
         return -1;
@@ -265,6 +267,17 @@ static long expired(const fc_client *c, int64_t now, int *lazy, int64_t *next)
     return -1;
 }
 
+int fc_next_timer(const fc_client *c)
+{
+    int64_t now = now_ms(), next;
+    int lazy;
+    if (!c->inflight)
+        return -1;
+    if (expired(c, now, &lazy, &next) >= 0 || lazy || next <= now)
+        return 0;
+    return next - now > INT32_MAX ? INT32_MAX : (int)(next - now);
+}
+
 /* Slot i's time is up: its fallback (a ping just ends: 1). */
 static int give_up(fc_client *c, long i, fc_done *d, char *err, size_t errlen)
 {
@@ -296,6 +309,7 @@ int fc_wait(fc_client *c, int timeout_ms, fc_done *d, char *err, size_t errlen)
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         int got = fc_sock_recv(c->sock, &msg), took = 0;
+        c->drained = got == 0;
         if (got == 1)
             took = take_reply(c, zmq_msg_data(&msg), zmq_msg_size(&msg), d);
         zmq_msg_close(&msg);

@@ -34,6 +34,8 @@ struct fc_client {
     size_t cap, nfree, inflight;
     size_t texts;           /* texts in flight (a bulk check counts its items) */
     char version[128];      /* the last version seen, for fallback results */
+    int drained;            /* the last use of sock was a recv that found nothing, so
+                             * its ZMQ_FD will signal the next reply (fc_pollfd) */
 };
 
 /* A completed request. r is a decision, an error, a pong or the fallback;
@@ -54,5 +56,8 @@ int fc_queue(fc_client *c, int ping, const fw_request *base, const fw_request *i
  * 1 for a ping nobody answered (err says so), -1 on timeout or error. */
 int fc_wait(fc_client *c, int timeout_ms, fc_done *d, char *err, size_t errlen);
 void fc_slots_free(fc_client *c);
+/* Msecs until the first try or call limit of c ends (0: one is due), -1
+ * when nothing is in flight. */
+int fc_next_timer(const fc_client *c);
 
 #endif

@@ -23,14 +23,45 @@ static uint64_t secs_since(int64_t t)
     return (uint64_t)((fd_now_ns() - t) / (1000 * FD_MS));
 }
 
+/* latency_hist: {le_us: [bounds], below: [values under each], count, sum_us},
+ * the cumulative histogram a Prometheus exporter needs. */
+static void hist(msgpack_packer *pk, const fd_hist *h)
+{
+    fw_enc_str(pk, "latency_hist");
+    msgpack_pack_map(pk, 4);
+    fw_enc_str(pk, "le_us");
+    msgpack_pack_array(pk, FD_HIST_FIXED);
+    for (int i = 0; i < FD_HIST_FIXED; i++)
+        msgpack_pack_uint64(pk, fd_hist_bound(i));
+    fw_enc_str(pk, "below");
+    msgpack_pack_array(pk, FD_HIST_FIXED);
+    for (int i = 0; i < FD_HIST_FIXED; i++)
+        msgpack_pack_uint64(pk, fd_hist_below(h, fd_hist_bound(i)));
+    fw_enc_kv_uint(pk, "count", h->n);
+    fw_enc_kv_uint(pk, "sum_us", h->sum);
+}
+
+/* {NAME: count} of counters from..n-1, zeros included (a series that
+ * appears late confuses rate()). */
+static void counts(msgpack_packer *pk, const char *key, const uint64_t *c, int from, int n,
+                   const char *(*name)(int))
+{
+    fw_enc_str(pk, key);
+    msgpack_pack_map(pk, (size_t)(n - from));
+    for (int i = from; i < n; i++)
+        fw_enc_kv_uint(pk, name(i), c[i]);
+}
+
 static void stats(fd_broker *b, msgpack_packer *pk)
 {
     const fd_stats *st = &b->st;
     static const double pct[] = {0.5, 0.9, 0.99, 0.999};
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
-    int busy, nw = fd_workers_count(b, &busy), nl = 0;
+    int busy, nw = fd_workers_count(b, &busy), nl = 0, serving = 0;
 
-    fw_enc_begin(pk, 20, NULL, 0);
+    for (int i = 0; i < b->nw; i++)
+        serving += b->w[i].state == FD_WS_READY && fd_worker_eligible(b, &b->w[i]);
+    fw_enc_begin(pk, 24, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -53,6 +84,9 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     for (int i = 0; i < 4; i++)
         fw_enc_kv_uint(pk, pname[i], fd_hist_pct(&st->latency, pct[i]));
     fw_enc_kv_uint(pk, "max", st->latency.max);
+    hist(pk, &st->latency);
+    counts(pk, "scenes", st->scenes, 0, FE_NSCENES, fe_scene_name);
+    counts(pk, "errors_by", st->errors_by, FW_E_BAD_REQUEST, FW_E_RELOAD_FAILED + 1, fw_err_name);
     fw_enc_kv_uint(pk, "deadline", st->degraded[FW_DEG_DEADLINE]);
     fw_enc_kv_uint(pk, "overload", st->degraded[FW_DEG_OVERLOAD]);
     fw_enc_kv_uint(pk, "dropped", st->dropped);
@@ -60,6 +94,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "reloads", st->reloads);
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);
+    fw_enc_kv_uint(pk, "serving", (uint64_t)serving);
     fw_enc_kv_uint(pk, "busy", (uint64_t)busy);
     fw_enc_kv_uint(pk, "held", (uint64_t)b->held);
     fw_enc_kv_uint(pk, "queue", (uint64_t)b->nqueued);

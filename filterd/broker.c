@@ -184,6 +184,8 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     for (int i = 0; i < cfg->nlisten; i++)
         if (zmq_bind(b->front, where = cfg->listen[i]) < 0)
             goto fail;
+    if (b->ctx->http_front[0] && zmq_bind(b->front, where = b->ctx->http_front) < 0)
+        goto fail;                /* the HTTP front door's own way in (http.c) */
     if (zmq_bind(b->admin, where = b->ctx->admin) < 0)
         goto fail;
     size_t len = sizeof b->front_fd;
@@ -196,15 +198,16 @@ fail:
     return -1;
 }
 
-/* The workers' unix socket must be usable by the unprivileged user only
- * (mode 0600), the admin ipc socket by its owner only, or also by the
- * admin-group (mode 0660). The mode is set before the owner, so root needs
- * no CAP_FOWNER for it. */
+/* The workers' unix socket and the HTTP front door's must be usable by the
+ * unprivileged user only (mode 0600), the admin ipc socket by its owner
+ * only, or also by the admin-group (mode 0660). The mode is set before the
+ * owner, so root needs no CAP_FOWNER for it. */
 static int secure_sockets(fd_broker *b, char *err, size_t errlen)
 {
     uid_t uid = (uid_t)-1;
     gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
-    const char *path[2] = {b->ctx->backend, b->ctx->admin};
+    const char *path[3] = {b->ctx->backend, b->ctx->admin,
+                           b->ctx->http_front[0] ? b->ctx->http_front + 6 : NULL};
     int drop = fd_privsep_user(&b->ctx->cfg, &uid, &gid, err, errlen);
     int group = fd_admin_group(&b->ctx->cfg, &admin_gid, err, errlen);
     if (drop < 0 || group < 0)
@@ -213,7 +216,7 @@ static int secure_sockets(fd_broker *b, char *err, size_t errlen)
         path[1] += 6;
     else
         path[1] = NULL;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (!path[i])
             continue;
         if (chmod(path[i], i == 1 && group ? 0660 : 0600) < 0) {

@@ -1,12 +1,14 @@
 /* daemon.h -- filterd's private header: the context, tunables and prototypes, grouped by file.
  *
- * The daemon is four kinds of process (proc.c has the table):
+ * The daemon is five kinds of process (proc.c has the table):
  *   filterd.c  supervisor: options, loads the rule set, forks and reaps the rest
  *   broker.c   the ZeroMQ broker (with front.c, replies.c, workers.c,
  *              dispatch.c, slots.c, admin.c; their private header is broker.h)
  *   worker.c   scans the texts the broker sends it, on the shared rule set
  *   link.c     the broker's link to each worker: frames on a unix socket
  *   helper.c   compiles new lists off the serving path for a reload
+ *   http.c     the HTTP front door, a client of the broker (with httpreq.c,
+ *              wxa.c, metrics.c, tokens.c; their private header is http.h)
  * with options.c (the command line), rundir.c (the run directory and its
  * files), notify.c (systemd's notify protocol), proc.c (the process table),
  * answer.c (an engine result in the wire's shape),
@@ -60,6 +62,8 @@ typedef struct fd_ctx {
     char version[32];
     char backend[FD_CONF_ENDPOINT_LEN + 32]; /* <run_dir>/workers.sock, a unix socket */
     char admin[FD_CONF_ENDPOINT_LEN + 32];
+    char http_front[FD_CONF_ENDPOINT_LEN + 32]; /* ipc://<run_dir>/http.sock: the HTTP
+                                                    front door's way in; "" without it */
     int64_t started_ns;       /* supervisor start, monotonic */
 } fd_ctx;
 
@@ -82,6 +86,9 @@ int fd_opts_parse(fd_opts *o, int argc, char **argv);
 /* The configuration o names: the file, then the command line's settings.
  * 0, or -1 with every "file:line: reason" in err. */
 int fd_opts_config(const fd_opts *o, fd_config *c, fe_errors *err);
+/* What the settings' table cannot check alone (mode, http-listen and
+ * http-tokens, admin-group): 0, or -1 with "file: reason" in err. */
+int fd_opts_check(const fd_opts *o, const fd_config *c, fe_errors *err);
 
 /* ---- notify.c: the service manager (systemd Type=notify) ------------------ */
 #define FD_RELOAD_LOG_MAX 100     /* error lines of one failed reload written to the log */
@@ -118,14 +125,22 @@ int64_t fd_now_ns(void);                 /* CLOCK_MONOTONIC */
 #define FD_HIST_SUB 16            /* sub-buckets per power of two */
 #define FD_HIST_BUCKETS (64 * FD_HIST_SUB)
 typedef struct fd_hist {
-    uint64_t n, max;
+    uint64_t n, max, sum;
     uint64_t b[FD_HIST_BUCKETS];
 } fd_hist;
 void fd_hist_add(fd_hist *h, uint64_t v);
 uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty */
+/* Fixed bounds for a cumulative histogram (Prometheus buckets): 25 us x 2^i,
+ * i < FD_HIST_FIXED (25 us .. 3.3 s). Each is a bucket edge of the log
+ * histogram, so the count of values below it is exact, not interpolated. */
+#define FD_HIST_FIXED 18
+uint64_t fd_hist_bound(int i);                     /* usecs */
+uint64_t fd_hist_below(const fd_hist *h, uint64_t bound);  /* values < bound */
 
 typedef struct fd_stats {
     uint64_t requests, errors;
+    uint64_t errors_by[FW_E_RELOAD_FAILED + 1]; /* by enum fw_err */
+    uint64_t scenes[FE_NSCENES];  /* texts admitted, by scene */
     uint64_t bulk;                /* bulk requests among them */
     uint64_t degraded[FW_NDEGRADED]; /* by enum fw_degraded: deadline, overload */
     uint64_t dropped;             /* replies whose client was gone or not reading */
@@ -134,9 +149,10 @@ typedef struct fd_stats {
     uint64_t worker_restarts, reloads, reload_failures;
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
+void fd_stats_error(fd_stats *st, int code);      /* one more error reply of code */
 
 /* ---- proc.c: the process table -------------------------------------------- */
-enum fd_proc { FD_PROC_BROKER, FD_PROC_WORKER, FD_PROC_HELPER, FD_NPROCS };
+enum fd_proc { FD_PROC_BROKER, FD_PROC_WORKER, FD_PROC_HELPER, FD_PROC_HTTP, FD_NPROCS };
 
 /* What a child process gets. */
 typedef struct fd_proc_arg {
@@ -154,6 +170,10 @@ typedef struct fd_proc_arg {
  * with a message in err. */
 pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t errlen);
 const char *fd_proc_name(enum fd_proc kind);
+/* The delay (msecs) before restarting a process that lived age_ms: 0 when
+ * it lived FD_YOUNG_MS or more, else *ms doubled from FD_RESTART_MIN_MS up
+ * to FD_RESTART_MAX_MS (kept in *ms for the next time). */
+int64_t fd_proc_backoff(int *ms, int64_t age_ms);
 /* 1 when running as root with a user to drop to (its ids in *uid, *gid),
  * 0 when there is nothing to drop, -1 for an unknown user (message in err). */
 int fd_privsep_user(const fd_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen);
@@ -169,6 +189,12 @@ int fd_broker_main(const fd_proc_arg *a);   /* broker.c */
 int fd_worker_main(const fd_proc_arg *a);   /* worker.c */
 int fd_helper_main(const fd_proc_arg *a);   /* helper.c: "ok VERSION\n" or
                                                "failed\n<errors>" up a->fd */
+int fd_http_main(const fd_proc_arg *a);     /* http.c: the HTTP front door */
+
+/* ---- http.c: what the supervisor needs of the HTTP front door ------------- */
+int fd_http_enabled(const fd_config *cfg);  /* http-listen is set (not "" or "off") */
+/* http-listen and http-tokens can be used: 0, or -1 with a message in err. */
+int fd_http_check(const fd_config *cfg, char *err, size_t errlen);
 
 /* ---- rundir.c: the run directory ------------------------------------------ */
 /* Create run-dir (and cache-dir), owned by the unprivileged user; refuse

@@ -6,6 +6,8 @@
  *   supervisor --fork--> broker        (broker.c; restarted if it dies)
  *              --fork--> worker x N    (worker.c; replaced at once when they die)
  *              --fork--> helper        (helper.c; one per reload)
+ *              --fork--> http          (http.c, with http-listen; restarted if it
+ *                                       dies, with backoff; SIGHUP at each reload)
  *
  * It never serves a request and holds no ZeroMQ context (ZeroMQ does not
  * survive fork). It talks to the broker over a SOCK_SEQPACKET socketpair
@@ -44,6 +46,9 @@ static struct supervisor {
     fd_opts opts;                 /* the command line */
     child w[MAX_CHILDREN];
     pid_t broker;
+    pid_t http;                   /* the HTTP front door, or 0 */
+    int64_t http_started, http_at;  /* its start; no restart before http_at */
+    int http_backoff_ms;
     int ctl;                      /* our end of the control socketpair */
     pid_t helper;
     int helper_fd;
@@ -129,6 +134,33 @@ static int spawn_broker(void)
     return 0;
 }
 
+/* The HTTP front door, when configured and not backing off. */
+static void spawn_http(void)
+{
+    char err[256];
+    if (S.http || S.stopping || !fd_http_enabled(&S.ctx.cfg) || fd_now_ns() < S.http_at)
+        return;
+    fd_proc_arg a = {&S.ctx, NULL, NULL, -1};
+    S.http = fd_proc_start(FD_PROC_HTTP, &a, err, sizeof err);
+    S.http_started = fd_now_ns();
+    if (S.http < 0) {
+        S.http = 0;
+        fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", err);
+    }
+}
+
+/* It exited: again at once, or after a doubling delay when it died young. */
+static void http_exited(int status)
+{
+    S.http = 0;
+    if (S.stopping)
+        return;
+    S.http_at = fd_now_ns() + fd_proc_backoff(&S.http_backoff_ms,
+                                              (fd_now_ns() - S.http_started) / FD_MS) * FD_MS;
+    fd_log(FD_ERROR, "http_exit", "%s=%d restart_in_ms=%d", WIFSIGNALED(status) ? "signal" : "status",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), S.http_backoff_ms);
+}
+
 /* The compile helper, with a pipe for its result. Its pid, or -1. */
 static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errlen)
 {
@@ -207,6 +239,8 @@ static void start_reload(const char *source)
     fe_errors e = FE_ERRORS_INIT;
     fd_config parsed;
 
+    if (S.http > 0)               /* the HTTP front door reads its token file again */
+        kill(S.http, SIGHUP);     /* (cheap, and apart from the lists: even mid-reload) */
     if (S.helper > 0) {
         fd_log(FD_INFO, "reload_pending", "source=%s", source);
         return;
@@ -306,13 +340,8 @@ static void worker_exited(int i, int status)
     if (S.broker > 0)
         fd_ctl_send(S.ctl, "dead %ld %d", (long)c->pid, replace);
     c->pid = 0;
-    if (replace && age_ms < FD_YOUNG_MS) {   /* dying young: back off */
-        S.backoff_ms = S.backoff_ms ? S.backoff_ms * 2 : FD_RESTART_MIN_MS;
-        if (S.backoff_ms > FD_RESTART_MAX_MS)
-            S.backoff_ms = FD_RESTART_MAX_MS;
-        S.restart_at = fd_now_ns() + (int64_t)S.backoff_ms * 1000000;
-    } else if (replace)
-        S.backoff_ms = 0;
+    if (replace)                  /* dying young: back off */
+        S.restart_at = fd_now_ns() + fd_proc_backoff(&S.backoff_ms, age_ms) * FD_MS;
 }
 
 static void reap(void)
@@ -329,6 +358,10 @@ static void reap(void)
                 spawn_broker();
             } else
                 S.stop_by = fd_now_ns() + (int64_t)FD_STOP_GRACE_MS * 1000000;
+            continue;
+        }
+        if (pid == S.http) {
+            http_exited(status);
             continue;
         }
         if (pid == S.helper) {
@@ -385,6 +418,8 @@ static void begin_stop(int sig)
     fd_rundir_unready(&S.ctx.cfg);
     if (S.helper > 0)
         kill(S.helper, SIGKILL);
+    if (S.http > 0)
+        kill(S.http, SIGTERM);    /* it answers what it holds, then exits */
     if (S.broker > 0)
         fd_ctl_send(S.ctl, "stop");
 }
@@ -421,7 +456,7 @@ static int supervise(void)
             fd_notify("WATCHDOG=1");
             next_wd = now + wd_ms * FD_MS;
         }
-        if (S.stopping && S.broker == 0 && alive_children() == 0)
+        if (S.stopping && S.broker == 0 && S.http == 0 && alive_children() == 0)
             return 0;
         if (S.stopping && now > S.stop_by) {
             fd_log(FD_WARN, "stop_timeout", "killing=%d", alive_children() + (S.broker > 0));
@@ -430,11 +465,15 @@ static int supervise(void)
                     kill(S.w[i].pid, SIGKILL);
             if (S.broker > 0)
                 kill(S.broker, SIGKILL);
+            if (S.http > 0)
+                kill(S.http, SIGKILL);
             S.stop_by = now + (int64_t)FD_STOP_GRACE_MS * 1000000;
         }
         int timeout = 1000;
         if (!S.stopping && current_workers() < S.ctx.nworkers && S.restart_at > now)
             timeout = (int)((S.restart_at - now) / 1000000) + 1;
+        if (!S.http && S.http_at > now && (S.http_at - now) / 1000000 + 1 < timeout)
+            timeout = (int)((S.http_at - now) / 1000000) + 1;
         if (wd_ms && timeout > wd_ms)
             timeout = (int)wd_ms;
         struct pollfd p[3] = {{S.sigpipe[0], POLLIN, 0}, {S.ctl, POLLIN, 0},
@@ -458,26 +497,11 @@ static int supervise(void)
         if (S.helper_fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)))
             read_helper();
         spawn_missing();
+        spawn_http();
     }
 }
 
 /* ---- startup -------------------------------------------------------------- */
-
-/* What the settings' table cannot check alone. */
-static int check_settings(const fd_config *c, fe_errors *err)
-{
-    char msg[256];
-    gid_t gid;
-    if (strcmp(c->mode, "scan") && strcmp(c->mode, "echo")) {
-        fe_errors_add(err, "%s: mode: expected scan or echo, got '%s'", S.opts.conf, c->mode);
-        return -1;
-    }
-    if (fd_admin_group(c, &gid, msg, sizeof msg) < 0) {
-        fe_errors_add(err, "%s: %s", S.opts.conf, msg);
-        return -1;
-    }
-    return 0;
-}
 
 static int start(fd_ctx *ctx)
 {
@@ -485,7 +509,7 @@ static int start(fd_ctx *ctx)
     char err[512];
     int rc = 1;
 
-    if (fd_opts_config(&S.opts, &ctx->cfg, &e) < 0 || check_settings(&ctx->cfg, &e) < 0)
+    if (fd_opts_config(&S.opts, &ctx->cfg, &e) < 0 || fd_opts_check(&S.opts, &ctx->cfg, &e) < 0)
         goto errors;
     int64_t t0 = fd_now_ns();
     if (!(S.rs = fe_load(&ctx->cfg.engine, &e)))
@@ -511,6 +535,9 @@ static int start(fd_ctx *ctx)
     snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
              ctx->cfg.run_dir);
     fd_conf_admin(&ctx->cfg, ctx->admin, sizeof ctx->admin);
+    if (fd_http_enabled(&ctx->cfg))
+        snprintf(ctx->http_front, sizeof ctx->http_front, "ipc://%.*s/http.sock", RUN_DIR_MAX,
+                 ctx->cfg.run_dir);
     if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
         fd_log(FD_ERROR, "start_failed", "message=\"%s\"", err);
         return 1;
@@ -556,6 +583,7 @@ int main(int argc, char **argv)
     if (spawn_broker() < 0)
         return 1;
     spawn_missing();
+    spawn_http();
     int rc = supervise();
     fd_rundir_remove(&S.ctx.cfg);
     fe_ruleset_free(S.rs);

@@ -39,7 +39,7 @@ static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request
     char id[160];
     fw_enc_error(fd_packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
     reply_packed(b, env, nenv);
-    b->st.errors++;
+    fd_stats_error(&b->st, code);
     fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=\"%s\"",
                    q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code), msg);
 }
@@ -79,7 +79,7 @@ static void bare_error(fd_broker *b, zmq_msg_t *f, const char *why)
     b->quiet &= ~FD_QUIET_FRONT;
     zmq_send(b->front, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
-    b->st.errors++;
+    fd_stats_error(&b->st, FW_E_BAD_REQUEST);
 }
 
 /* The request decoded and allowed on this endpoint: FW_E_OK, or a code and err. */
@@ -143,6 +143,8 @@ static int task(fd_broker *b, int s, uint32_t item, int scene, int flags, const 
     if (t < 0)
         return -1;
     fd_task *k = &b->task[t];
+    if (scene >= 0 && scene < FE_NSCENES)
+        b->st.scenes[scene]++;
     k->scene = scene;
     k->flags = flags;
     k->id = id;

@@ -126,3 +126,18 @@ int fd_opts_config(const fd_opts *o, fd_config *c, fe_errors *err)
             return -1;
     return 0;
 }
+
+int fd_opts_check(const fd_opts *o, const fd_config *c, fe_errors *err)
+{
+    char msg[256];
+    gid_t gid;
+    if (strcmp(c->mode, "scan") && strcmp(c->mode, "echo")) {
+        fe_errors_add(err, "%s: mode: expected scan or echo, got '%s'", o->conf, c->mode);
+        return -1;
+    }
+    if (fd_http_check(c, msg, sizeof msg) < 0 || fd_admin_group(c, &gid, msg, sizeof msg) < 0) {
+        fe_errors_add(err, "%s: %s", o->conf, msg);
+        return -1;
+    }
+    return 0;
+}

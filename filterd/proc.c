@@ -32,6 +32,8 @@ static const struct proc {
     [FD_PROC_BROKER] = {"broker", fd_broker_main, 1, 0},
     [FD_PROC_WORKER] = {"worker", fd_worker_main, 1, 1},
     [FD_PROC_HELPER] = {"helper", fd_helper_main, 0, 0},
+    /* binds its port, then drops privileges; SIGTERM: answers what it holds, exits */
+    [FD_PROC_HTTP] = {"http", fd_http_main, 0, 0},
 };
 
 static pid_t supervisor_pid;      /* the parent of every child, for the death check */
@@ -39,6 +41,14 @@ static pid_t supervisor_pid;      /* the parent of every child, for the death ch
 const char *fd_proc_name(enum fd_proc kind)
 {
     return (unsigned)kind < FD_NPROCS ? procs[kind].name : "?";
+}
+
+int64_t fd_proc_backoff(int *ms, int64_t age_ms)
+{
+    *ms = age_ms >= FD_YOUNG_MS ? 0 : *ms ? *ms * 2 : FD_RESTART_MIN_MS;
+    if (*ms > FD_RESTART_MAX_MS)
+        *ms = FD_RESTART_MAX_MS;
+    return *ms;
 }
 
 int fd_privsep_user(const fd_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen)

@@ -94,7 +94,7 @@ void fd_reply_answer(fd_broker *b, int s, uint32_t item, const fd_answer_msg *a,
     fd_slot *r = b->slot[s];
     r->worker = pid;
     if (a->error)
-        b->st.errors++;
+        fd_stats_error(&b->st, FW_E_INTERNAL);
     else
         count(b, r, a->decision, a->labels);
     if (r->bulk)
@@ -151,7 +151,7 @@ void fd_reply_item_error(fd_broker *b, int s, uint32_t item, const fw_item *it, 
                          const char *msg)
 {
     fd_slot *r = b->slot[s];
-    b->st.errors++;
+    fd_stats_error(&b->st, code);
     fw_enc_item_error(fd_packer(b), it->id, it->idlen, code, msg);
     keep(r, item, b->sb.data, b->sb.size);
     r->nleft--;                   /* no task: finished by the caller when nothing is left */

@@ -57,6 +57,12 @@ static const conf_row table[] = {
     {"log-text", T_BOOL, 0, 0, F(log_text), "no"},
     {"log-requests", T_BOOL, 0, 0, F(log_requests), "no"},
     {"mode", T_STR, 0, 0, F(mode), "scan"},
+    {"http-listen", T_STR, 0, 0, F(http_listen), ""},
+    {"http-tokens", T_PATH, 0, 0, F(http_tokens), ""},
+    {"http-max-body", T_SIZE, 1024, 64 << 20, F(http_max_body), "1048576"},
+    {"http-connections", T_INT, 1, 100000, F(http_connections), "256"},
+    {"http-timeout-ms", T_INT, 100, 600000, F(http_timeout_ms), "10000"},
+    {"http-idle-ms", T_INT, 100, 3600000, F(http_idle_ms), "30000"},
 };
 
 #define NROWS (sizeof table / sizeof table[0])

@@ -47,6 +47,13 @@ typedef struct fd_config {
     int log_text;               /* debug only: log user text */
     int log_requests;           /* one log line per answered request */
     char mode[16];              /* "scan", or "echo": answer allow without scanning */
+    /* the HTTP front door (filterd/http.c); http_listen "" = none */
+    char http_listen[FD_CONF_ENDPOINT_LEN]; /* HOST:PORT */
+    char http_tokens[PATH_MAX]; /* access tokens, one a line; "" = loopback only */
+    size_t http_max_body;       /* bytes of a request body; more is 413 */
+    int http_connections;       /* connections at once */
+    int http_timeout_ms;        /* a request's headers and body, a response's sending */
+    int http_idle_ms;           /* a kept-alive connection without a request */
 } fd_config;
 
 /* Fill c with the defaults of the table. */

@@ -4,7 +4,9 @@
  * cut into FD_HIST_SUB equal sub-buckets, so a bucket is at most 1/16 (about
  * 6%) wide relative to its values. 1024 counters cover all of uint64. A
  * percentile is reported as its bucket's upper bound (never optimistic),
- * clamped to the exact maximum. */
+ * clamped to the exact maximum. The fixed bounds 25 us x 2^i are bucket
+ * edges (25 x 2^i has 25 in [16, 32) as its top five bits), so the count
+ * below one is exact: what Prometheus buckets need. */
 #include "daemon.h"
 
 static int bucket(uint64_t v)
@@ -32,6 +34,7 @@ void fd_hist_add(fd_hist *h, uint64_t v)
         b = FD_HIST_BUCKETS - 1;
     h->b[b]++;
     h->n++;
+    h->sum += v;
     if (v > h->max)
         h->max = v;
 }
@@ -52,4 +55,24 @@ uint64_t fd_hist_pct(const fd_hist *h, double q)
         }
     }
     return h->max;
+}
+
+uint64_t fd_hist_bound(int i)
+{
+    return 25ull << i;
+}
+
+uint64_t fd_hist_below(const fd_hist *h, uint64_t bound)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < FD_HIST_BUCKETS && upper(b) < bound; b++)
+        n += h->b[b];
+    return n;
+}
+
+void fd_stats_error(fd_stats *st, int code)
+{
+    st->errors++;
+    if (code >= 0 && code <= FW_E_RELOAD_FAILED)
+        st->errors_by[code]++;
 }

