@@ -378,14 +378,17 @@ static int take_error(fw_mpr *r, fw_reply *out)
     return 0;
 }
 
-/* One top-level pair; *decision gets the decision's name when present. */
-static int take_pair(fw_mpr *r, fw_reply *out, const char **decision, int *pong)
+/* One top-level pair; *decision gets the decision's name when present. A
+ * field that comes twice makes the reply malformed (seen: the fields so far). */
+static int take_pair(fw_mpr *r, fw_reply *out, const char **decision, int *pong, unsigned *seen)
 {
     fw_mpv k;
     uint64_t x = 0;
     int f = take_key(r, fw_field_key, F_NFIELDS, &k);
-    if (f == -2)
+    if (f == -2 || (f >= 0 && (*seen & (1u << f))))
         return -1;
+    if (f >= 0)
+        *seen |= 1u << f;
     switch (f) {
     case F_DECISION: return take_str(r, decision);
     case F_LABEL: if (take_uint(r, &x, NULL) < 0) return -1; out->label = (int)x; return 0;
@@ -420,6 +423,7 @@ int fw_reply_decode(const void *buf, size_t len, fw_reply *out, char *err, size_
 {
     const char *decision = NULL;
     int pong = 0;
+    unsigned seen = 0;
     fw_mpr r;
     fw_mpv m;
 
@@ -428,7 +432,7 @@ int fw_reply_decode(const void *buf, size_t len, fw_reply *out, char *err, size_
     fw_mp_init(&r, buf, len);
     int bad = fw_mp_read(&r, &m) < 0 || m.type != FW_MP_MAP;
     for (uint32_t i = 0; !bad && i < m.len; i++)
-        bad = take_pair(&r, out, &decision, &pong) < 0;
+        bad = take_pair(&r, out, &decision, &pong, &seen) < 0;
     if (!bad && !out->error) {
         out->decision = decision ? fw_decision_lookup(decision) : -1;
         if (out->decision < 0 && !pong) {
