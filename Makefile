@@ -7,6 +7,7 @@
 #   make bench-service filterd against its echo baseline (closed and open loop)
 #   make bench        the whole benchmark suite and its report (bench-quick: ~1 min)
 #   make explain      the quick start: explain a sample text with the default lists
+#   make fuzz         each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 600)
 #
 # The folders are the architecture (docs/ARCHITECTURE.md), and each gets only
 # the include paths of what it may use:
@@ -37,6 +38,7 @@ $(BUILD)/obj/client/filterctl/%.o: INC = -Iclient/filterctl -Iclient -Iwire -Ien
 $(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire
 $(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
 $(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
+$(BUILD)/obj/tests/fuzz/%.o:       INC = -Iengine -Iwire -Iclient/filterctl -Ifilterd
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -63,7 +65,7 @@ BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
            $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service layout-test
+        bench bench-quick bench-service layout-test fuzz fuzz-smoke fuzz-bins
 all: deps $(BINS)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
@@ -140,7 +142,32 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all layout-test unit-test integration-test asan-test
+test: all layout-test unit-test integration-test asan-test fuzz-smoke
+
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
+# build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for
+# FUZZ_SMOKE seconds so that CI exercises them.
+FUZZ_TARGETS = request reply wordlist config scan jsonl csv
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE   ?= 10
+FUZZ_BUILD    = build-fuzz
+FUZZ_FLAGS    = BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+                SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
+
+$(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c filterd/settings.c client/filterctl/jsonl.c \
+                        client/filterctl/csv.c) $(ENGINE_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+fuzz-bins: deps $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_FLAGS) fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	$(MAKE) $(FUZZ_FLAGS) fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE) $(FUZZ_TARGETS)
 
 # The big list (50,000+ terms) is generated, not committed: bench/mklist.sh.
 bench-engine: deps $(BUILD)/bench/bench_engine
@@ -167,4 +194,4 @@ explain: all
 	$(BUILD)/filterctl explain --lists wordlists "加我微信 abc12345 领红包，發票代開，ｆ.u.c.k"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

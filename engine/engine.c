@@ -28,6 +28,7 @@ void fe_options_init(fe_options *o)
     memset(o, 0, sizeof *o);
     snprintf(o->lists, sizeof o->lists, "%s", FE_DEFAULT_LISTS);
     o->max_text_bytes = FE_DEFAULT_MAX_TEXT;
+    o->cache_keep = FE_DEFAULT_CACHE_KEEP;
     memset(o->policy, -1, sizeof o->policy);
 }
 

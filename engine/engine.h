@@ -35,12 +35,14 @@
 
 #define FE_DEFAULT_LISTS "wordlists"   /* list folder when none is given */
 #define FE_DEFAULT_MAX_TEXT 65536      /* bytes: longer texts are refused */
+#define FE_DEFAULT_CACHE_KEEP 3        /* compiled versions kept in the cache */
 
 /* What fe_load needs: where the lists are, how long a text may be, where
  * compiled databases are cached, and the scene policies. */
 typedef struct fe_options {
     char lists[PATH_MAX];       /* word-list folder */
     char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
+    int cache_keep;             /* versions kept there; older ones are removed */
     size_t max_text_bytes;      /* longer texts are refused, never truncated */
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
 } fe_options;

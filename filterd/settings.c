@@ -35,6 +35,7 @@ static const conf_row table[] = {
     {"admin", T_STR, 0, 0, F(admin), ""},
     {"run-dir", T_PATH, 0, 0, F(run_dir), "/tmp/filterd"},
     {"cache-dir", T_PATH, 0, 0, F(engine.cache_dir), ""},
+    {"cache-keep", T_INT, 1, 1000, F(engine.cache_keep), STR(FE_DEFAULT_CACHE_KEEP)},
     {"user", T_STR, 0, 0, F(user), "nobody"},
     {"workers", T_INT, 0, 256, F(workers), "0"},
     {"budget-ms", T_INT, 1, 60000, F(budget_ms), "50"},

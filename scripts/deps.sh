@@ -7,8 +7,10 @@
 # stops with a message naming them.
 set -eu
 
+# clang and its runtime (libFuzzer, the sanitizers) build the fuzzers of
+# tests/fuzz; Debian 12's clang is clang-14, whose runtime is libclang-rt-14-dev.
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
-libmsgpack-dev libcjson-dev libcmocka-dev python3"
+libmsgpack-dev libcjson-dev libcmocka-dev python3 clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
