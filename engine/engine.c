@@ -58,13 +58,15 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
         fe_compile(rs, 1, err);
         goto fail;
     }
-    if (o->cache_dir[0])
+    if (!o->cache_dir[0])
+        snprintf(rs->cache_note, sizeof rs->cache_note, "off");
+    else
         rs->cached = fe_cache_read(rs, o->cache_dir) == 0;
     if (!rs->cached) {
         if (fe_compile(rs, 0, err) < 0)
             goto fail;
         if (o->cache_dir[0])
-            fe_cache_write(rs, o->cache_dir);
+            fe_cache_write(rs, o->cache_dir, o->cache_keep);
     }
     snprintf(rs->version, sizeof rs->version, "wl-%016llx",
              (unsigned long long)fe_content_hash(rs));
@@ -95,6 +97,7 @@ void fe_ruleset_free(fe_ruleset *rs)
 
 const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
 int fe_ruleset_cached(const fe_ruleset *rs) { return rs->cached; }
+const char *fe_ruleset_cache_note(const fe_ruleset *rs) { return rs->cache_note; }
 const fe_errors *fe_ruleset_warnings(const fe_ruleset *rs) { return &rs->warnings; }
 size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
 double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }

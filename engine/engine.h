@@ -106,12 +106,20 @@ void fe_options_init(fe_options *o);
 /* Load o->lists and compile them. NULL on failure, with every
  * "file:line: reason" in err. Free with fe_ruleset_free(). With
  * o->cache_dir set, a database compiled before from the same lists on the
- * same platform is read from there instead, and a new compile is saved. */
+ * same platform is read from there instead, and a new compile is saved
+ * (the folder is created; the o->cache_keep latest versions are kept). A
+ * cached file is used only when the folder and the file can be written by
+ * this user alone and the file passes its checksum and every bound; else the
+ * lists are compiled, and fe_ruleset_cache_note() says why. */
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err);
 void fe_ruleset_free(fe_ruleset *rs);
 
 const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
 int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from the cache */
+/* What the cache did, for logs: "off", "hit", or what reading gave ("miss",
+ * "refused: why") then what writing did ("written", "not written: why"),
+ * as in "refused: checksum mismatch; written". */
+const char *fe_ruleset_cache_note(const fe_ruleset *rs);
 /* "file:line: ..." lines worth a moderator's look that are not errors, such
  * as entries that normalise to the same term as an earlier one. Empty when
  * the databases came from the cache. */
