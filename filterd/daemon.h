@@ -91,6 +91,10 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* Quote a value for a log line (escapes, cut at 64 bytes; binary as hex). */
 const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size);
+/* Quote a message for a log line: "..." with '"', '\\' and control bytes
+ * escaped, cut to fit buf. Every message that may hold what a client sent
+ * or a list file says (an unknown op, a term) goes through it. */
+const char *fd_log_msg(const char *msg, char *buf, size_t size);
 /* A msgpack-encoded id for a log line. */
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
 int fd_log_text_enabled(void);

@@ -214,9 +214,12 @@ static void finish_reload(void)
     S.ctx.cfg = S.next;
     S.ctx.gen++;
     snprintf(S.ctx.version, sizeof S.ctx.version, "%s", fe_ruleset_version(rs));
-    fd_log(FD_INFO, "loaded", "gen=%u version=%s previous=%s entries=%zu cached=%s ms=%lld",
-           S.ctx.gen, S.ctx.version, prev, fe_ruleset_entries(rs),
-           fe_ruleset_cached(rs) ? "yes" : "no", (long long)((fd_now_ns() - t0) / 1000000));
+    char note[400];
+    fd_log(FD_INFO, "loaded", "gen=%u version=%s previous=%s entries=%zu cached=%s cache=%s "
+           "ms=%lld", S.ctx.gen, S.ctx.version, prev, fe_ruleset_entries(rs),
+           fe_ruleset_cached(rs) ? "yes" : "no",
+           fd_log_msg(fe_ruleset_cache_note(rs), note, sizeof note),
+           (long long)((fd_now_ns() - t0) / 1000000));
     fd_ctl_send(S.ctl, "version %u %s %s", S.ctx.gen, S.ctx.version, prev);
     S.restart_at = 0;
     S.backoff_ms = 0;
@@ -445,14 +448,16 @@ static int start(fd_ctx *ctx)
     else
         snprintf(ctx->admin, sizeof ctx->admin, "ipc://%.*s/admin.sock", RUN_DIR_MAX,
                  ctx->cfg.run_dir);
+    char quoted[640];
     if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
-        fd_log(FD_ERROR, "start_failed", "message=\"%s\"", err);
+        fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(err, quoted, sizeof quoted));
         return 1;
     }
-    fd_log(FD_INFO, "start", "version=%s entries=%zu cached=%s load_ms=%lld workers=%d "
+    fd_log(FD_INFO, "start", "version=%s entries=%zu cached=%s cache=%s load_ms=%lld workers=%d "
            "config=%s mode=%s", ctx->version, fe_ruleset_entries(S.rs),
-           fe_ruleset_cached(S.rs) ? "yes" : "no", (long long)((fd_now_ns() - t0) / 1000000),
-           ctx->nworkers, S.opts.conf, ctx->cfg.mode);
+           fe_ruleset_cached(S.rs) ? "yes" : "no",
+           fd_log_msg(fe_ruleset_cache_note(S.rs), quoted, sizeof quoted),
+           (long long)((fd_now_ns() - t0) / 1000000), ctx->nworkers, S.opts.conf, ctx->cfg.mode);
     if (ctx->cfg.log_text)
         fd_log(FD_WARN, "log_text", "message=\"user text is written to the log (log-text yes)\"");
     return 0;
@@ -462,8 +467,11 @@ errors:
         int len = nl ? (int)(nl - p) : (int)strlen(p);
         if (S.opts.check)
             fprintf(stderr, "%.*s\n", len, p);
-        else
-            fd_log(FD_ERROR, "config_error", "message=\"%.*s\"", len, p);
+        else {
+            char line[1024], msg[1200];
+            snprintf(line, sizeof line, "%.*s", len, p);
+            fd_log(FD_ERROR, "config_error", "message=%s", fd_log_msg(line, msg, sizeof msg));
+        }
         p += len + (nl != NULL);
     }
     if (e.count > FE_ERRORS_MAX)

@@ -68,12 +68,13 @@ void fd_front_fallback(fd_broker *b, int s, int why, const char *warning)
 static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request *q, int code,
                         const char *msg)
 {
-    char id[160];
+    char id[160], quoted[320];
     fw_enc_error(fd_packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
     reply_packed(b, env, nenv);
     b->st.errors++;
-    fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=\"%s\"",
-                   q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code), msg);
+    fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=%s",
+                   q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code),
+                   fd_log_msg(msg, quoted, sizeof quoted));
 }
 
 /* Split a client message into routing frames and body. -1: drop it. */

@@ -135,7 +135,8 @@ pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t e
     child_init(p, a->fd);
     fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);
     if (p->drop_first && fd_drop_privileges(a->ctx ? &a->ctx->cfg : a->cfg, msg, sizeof msg) < 0) {
-        fd_log(FD_ERROR, "start_failed", "message=\"%s\"", msg);
+        char quoted[320];
+        fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(msg, quoted, sizeof quoted));
         _exit(1);
     }
     _exit(p->main(a));

@@ -21,7 +21,8 @@
  * with file:line while the old version serves; SIGHUP; SIGKILL of workers
  * under load; expired budget and a full queue (fallback, degraded); SIGTERM
  * with a request in flight; the client's Lazy Pirate and its own fallback;
- * filterctl check/--jsonl (same lines as scan)/ping/stats/reload. */
+ * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; a client's
+ * quotes cannot forge log fields. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -1484,6 +1485,60 @@ static void test_cli(void **state)
     free(s);
 }
 
+/* ---- hardening (issue 12) ---- */
+
+/* How many times key= starts a field of the log line, outside quoted values. */
+static int fields_named(const char *line, const char *key)
+{
+    int n = 0, quoted = 0;
+    size_t kl = strlen(key);
+    for (const char *p = line; *p && *p != '\n'; p++) {
+        if (quoted && *p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && (p == line || p[-1] == ' ') && !strncmp(p, key, kl))
+            n++;
+    }
+    return n;
+}
+
+/* Issue 12: an op like 'x" event=forged' reached the log unescaped, so a
+ * client could add fields of its own to a line. */
+static void test_log_injection(void **state)
+{
+    const fdproc *d = *state;
+    raw r;
+    tu_mp m;
+    raw_open(&r, d->ep);
+    tu_mp_begin(&m, 3);
+    tu_mp_kv(&m, "id", "inj\" event=forged_id");
+    tu_mp_kv(&m, "op", "x\" event=forged level=e");
+    tu_mp_kv(&m, "text", "zqadx");
+    mp_send(&r, &m);
+    cJSON *j = raw_recv(&r, REPLY_TIMEOUT_MS);
+    assert_non_null(j);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    assert_non_null(e);
+    assert_string_equal(jstr(e, "code"), "unknown_op");
+    cJSON_Delete(j);
+    raw_close(&r);
+    char *log = NULL, *line = NULL;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; !line && now_ms() < end;
+         sleep_ms(POLL_STEP_MS)) {
+        free(log);
+        log = read_file(d->log);
+        line = log ? strstr(log, "event=bad_request") : NULL;
+    }
+    assert_non_null(line);
+    while (line > log && line[-1] != '\n')
+        line--;
+    if (fields_named(line, "event=") != 1 || fields_named(line, "level=") != 1 ||
+        !strstr(line, "forged"))
+        fail_msg("a client's value escaped its quotes: %.*s", (int)strcspn(line, "\n"), line);
+    free(log);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1516,6 +1571,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_sigterm_drains, setup_one_worker, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_log_injection, setup_default, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));
