@@ -154,8 +154,9 @@ int fd_helper_main(const fd_proc_arg *a);   /* helper.c: "ok VERSION\n" or
                                                "failed\n<errors>" up a->fd */
 
 /* ---- rundir.c: the run directory ------------------------------------------ */
-/* Create run-dir (and cache-dir), owned by the unprivileged user; refuse
- * when another live filterd's pid file is there; write ours. */
+/* Create run-dir and make it ours alone (searchable by the unprivileged
+ * user, writable by no one else); refuse when another live filterd's pid
+ * file is there; write ours. */
 int fd_rundir_prepare(const fd_config *cfg, char *err, size_t errlen);
 void fd_rundir_ready(const fd_config *cfg, const char *version);  /* filterd.ready */
 void fd_rundir_unready(const fd_config *cfg);

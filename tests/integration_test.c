@@ -22,13 +22,16 @@
  * under load; expired budget and a full queue (fallback, degraded); SIGTERM
  * with a request in flight; the client's Lazy Pirate and its own fallback;
  * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; a client's
- * quotes cannot forge log fields. */
+ * quotes cannot forge log fields; symlinks the unprivileged user planted in
+ * the run dir are never followed by root. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1539,6 +1542,108 @@ static void test_log_injection(void **state)
     free(log);
 }
 
+/* Paths for the run-dir case: a root-only file, and the run dir. */
+static char secret_dir[64], secret[96], planted_run[64];
+
+/* Run fn(arg) as the user nobody in a child; its exit status (0: fn gave 0). */
+static int as_nobody(int (*fn)(void *), void *arg)
+{
+    struct passwd *pw = getpwnam("nobody");
+    pid_t pid;
+    int status;
+    if (!pw || (pid = fork()) < 0)
+        return -1;
+    if (pid == 0)
+        _exit(setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0
+                  ? 2 : fn(arg));
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* As nobody: symlinks to the secret where root writes its pid and ready
+ * files. 0 when both were planted. */
+static int plant(void *arg)
+{
+    const char *dir = arg;
+    const char *names[] = {"filterd.pid", "filterd.ready"};
+    int planted = 0;
+    for (int i = 0; i < 2; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+        planted += symlink(secret, path) == 0;
+    }
+    return planted == 2 ? 0 : 1;
+}
+
+/* The run dir as an older filterd left it (owned by nobody) with nobody's
+ * symlinks in it; filterd starts as root, dropping to nobody. */
+static int setup_planted_run_dir(void **state)
+{
+    struct passwd *pw = getpwnam("nobody");
+    char extra[256];
+    if (geteuid() != 0 || !pw) {
+        print_message("run-dir case skipped: needs root and the user nobody\n");
+        return setup(state, "workers 1\n", 0);
+    }
+    snprintf(secret_dir, sizeof secret_dir, "/tmp/fdsecret.XXXXXX");
+    snprintf(planted_run, sizeof planted_run, "/tmp/fdrun.XXXXXX");
+    if (!mkdtemp(secret_dir) || !mkdtemp(planted_run))
+        return -1;
+    snprintf(secret, sizeof secret, "%s/secret", secret_dir);
+    if (write_file(secret, "root only\n") < 0 || chmod(secret, 0600) < 0 ||
+        chown(planted_run, pw->pw_uid, pw->pw_gid) < 0 || chmod(planted_run, 0755) < 0 ||
+        as_nobody(plant, planted_run) != 0)
+        return -1;
+    snprintf(extra, sizeof extra, "workers 1\nuser nobody\nrun-dir %s\n", planted_run);
+    return setup(state, extra, 0);
+}
+
+static int teardown_planted_run_dir(void **state)
+{
+    int rc = teardown(state);
+    rm_tree(planted_run);
+    rm_tree(secret_dir);
+    planted_run[0] = secret_dir[0] = '\0';
+    return rc;
+}
+
+/* Issue 12: root followed a symlink that the unprivileged user planted in
+ * the run dir (which it owned) and overwrote a root-only file. */
+static void test_run_dir_symlinks(void **state)
+{
+    const fdproc *d = *state;
+    struct stat st;
+    char path[128];
+    if (!planted_run[0])
+        skip();
+    char *text = read_file(secret);
+    assert_non_null(text);
+    assert_string_equal(text, "root only\n");          /* untouched */
+    free(text);
+    assert_int_equal(lstat(planted_run, &st), 0);        /* root's own now */
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    snprintf(path, sizeof path, "%s/filterd.pid", planted_run);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));                    /* a file, not the symlink */
+    text = read_file(path);
+    assert_non_null(text);
+    assert_int_equal(atol(text), d->pid);
+    free(text);
+    snprintf(path, sizeof path, "%s/filterd.ready", planted_run);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && st.st_uid == 0);
+    assert_int_not_equal(as_nobody(plant, planted_run), 0);   /* nobody can plant no more */
+    fc_client *c = client(d, 0);                         /* and the workers (nobody) serve */
+    fc_result res;
+    char err[256];
+    assert_int_equal(fc_check(c, "zqadx", 5, "comment", 0, &res, err, sizeof err), 0);
+    assert_int_equal(res.decision, FC_FLAG);
+    fc_result_free(&res);
+    fc_close(c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1572,6 +1677,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_log_injection, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_run_dir_symlinks, setup_planted_run_dir,
+                                        teardown_planted_run_dir),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));
