@@ -179,8 +179,8 @@ static void start_reload(const char *source)
     S.next = S.ctx.cfg;
     S.next.engine = parsed.engine;
     if (memcmp(&S.next, &parsed, sizeof parsed))
-        fd_log(FD_WARN, "restart_needed", "message=\"settings other than lists, policy and "
-               "cache-dir take effect at the next start\"");
+        fd_log(FD_WARN, "restart_needed", "message=\"settings other than lists, policy, "
+               "cache-dir and cache-keep take effect at the next start\"");
     S.helper_len = 0;
     S.helper = spawn_helper(&S.next, &S.helper_fd, err, sizeof err);
     if (S.helper < 0) {

@@ -153,6 +153,19 @@ static void reference(char *sig, size_t n)
     fe_ruleset_free(rs);
 }
 
+/* The reference decisions into want, then the lists compiled into cache: its
+ * one file's path, bytes (caller frees), length and number of entries. */
+static uint8_t *a_cached_file(const char *cache, char *want, size_t wantlen, char *file,
+                              size_t *len, size_t *entries)
+{
+    reference(want, wantlen);
+    fe_ruleset *rs = load(dir, cache, 3);
+    *entries = fe_ruleset_entries(rs);
+    fe_ruleset_free(rs);
+    assert_int_equal(fdb_files(cache, file, 256), 1);
+    return slurp(file, len);
+}
+
 /* Issue 12: the first start wrote no cache (a one-level mkdir before the
  * folders existed). Now every folder is made, the last one private. */
 static void test_first_start_creates_the_folders(void **state)
@@ -182,16 +195,12 @@ static void test_first_start_creates_the_folders(void **state)
 static void test_damage_never_changes_a_decision(void **state)
 {
     char *cache = new_cache(), file[256], want[8192];
-    size_t len;
+    size_t len, entries;
     (void)state;
-    reference(want, sizeof want);
-    fe_ruleset *rs = load(dir, cache, 3);
-    size_t rules_end = HEADER + RULE * fe_ruleset_entries(rs);
-    fe_ruleset_free(rs);
-    assert_int_equal(fdb_files(cache, file, sizeof file), 1);
-    uint8_t *good = slurp(file, &len), *bad = malloc(len);
+    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries);
+    uint8_t *bad = malloc(len);
+    size_t rules_end = HEADER + RULE * entries, at[40], n = 0;
     assert_non_null(bad);
-    size_t at[40], n = 0;
     for (size_t p = 0; p < rules_end; p += 3)            /* header and rules */
         if (n < 20)
             at[n++] = p;
@@ -217,14 +226,10 @@ static void test_damage_never_changes_a_decision(void **state)
 static void test_planted_rules_are_refused(void **state)
 {
     char *cache = new_cache(), file[256], want[8192];
-    size_t len;
+    size_t len, entries;
     (void)state;
-    reference(want, sizeof want);
-    fe_ruleset *rs = load(dir, cache, 3);
-    size_t entries = fe_ruleset_entries(rs);
-    fe_ruleset_free(rs);
-    assert_int_equal(fdb_files(cache, file, sizeof file), 1);
-    uint8_t *good = slurp(file, &len), *bad = malloc(len);
+    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries);
+    uint8_t *bad = malloc(len);
     assert_non_null(bad);
     for (int variant = 0; variant < 3; variant++) {
         memcpy(bad, good, len);
