@@ -10,8 +10,8 @@
  * must not be able to put a symlink where root is about to write (issue 12:
  * a planted filterd.ready -> /etc/shadow made root overwrite it). A directory
  * left by an older filterd, owned by that user, is taken back (through a
- * descriptor, checked to still be the same directory); one of anyone else is
- * refused. The folders above it must not be writable by another user either
+ * descriptor, checked to still be the same directory); one of anyone else,
+ * or one of ours that others can write (run-dir /tmp), is refused. The folders above it must not be writable by another user either
  * (a sticky one such as /tmp may be). Files are still written to a new
  * temporary name (O_EXCL, O_NOFOLLOW) and renamed, so a reader never sees
  * half a file and nothing already there is ever followed. */
@@ -107,11 +107,14 @@ static int own_dir(const fd_config *c, int drop, uid_t user, char *err, size_t e
             close(fd);
         return -1;
     }
-    int rc = -1;
-    if (st.st_uid != geteuid() && !(drop && st.st_uid == user))
+    int rc = -1, ours = st.st_uid == geteuid();
+    if (!ours && !(drop && st.st_uid == user))
         snprintf(err, errlen, "run-dir %.200s belongs to uid %ld: remove it or set another "
                  "run-dir (filterd writes there as root)", c->run_dir, (long)st.st_uid);
-    else if ((st.st_uid != geteuid() && fchown(fd, geteuid(), getegid()) < 0) ||
+    else if (ours && (st.st_mode & 022))   /* /tmp itself, say: never made 0755 */
+        snprintf(err, errlen, "run-dir %.200s can be written by other users: set a folder "
+                 "of filterd's own", c->run_dir);
+    else if ((!ours && fchown(fd, geteuid(), getegid()) < 0) ||
              fchmod(fd, drop ? 0755 : (st.st_mode & 0755)) < 0)
         snprintf(err, errlen, "securing run-dir %.200s: %s", c->run_dir, strerror(errno));
     else if (lstat(c->run_dir, &again) < 0 || again.st_dev != st.st_dev ||

@@ -1644,6 +1644,38 @@ static void test_run_dir_symlinks(void **state)
     fc_close(c);
 }
 
+/* A run dir that other users can write (run-dir /tmp, say) is refused at
+ * start, and left as it was: before, root chowned it to the unprivileged
+ * user (and would now have made it 0755). */
+static void test_shared_run_dir_refused(void **state)
+{
+    char dir[] = "/tmp/fdshared.XXXXXX", conf[128], cmd[512], text[512];
+    struct stat st;
+    int status;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 01777), 0);
+    snprintf(conf, sizeof conf, "%s/filterd.conf", dir);
+    snprintf(text, sizeof text, "lists %s/none\nrun-dir %s\nlisten ipc://%s/req.sock\n",
+             dir, dir, dir);
+    assert_int_equal(write_file(conf, text), 0);
+    snprintf(text, sizeof text, "%s/none", dir);
+    assert_int_equal(mkdir(text, 0755), 0);
+    snprintf(text, sizeof text, "%s/none/ad.txt", dir);
+    assert_int_equal(write_file(text, "zqadx\n"), 0);
+    snprintf(cmd, sizeof cmd, "{ timeout 60 %s --config %s 2>&1; }", filterd_bin, conf);
+    char *out = run(cmd, &status);
+    assert_non_null(out);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+        !strstr(out, "can be written by other users"))
+        fail_msg("filterd on a shared run dir: status 0x%x, output: %s", status, out);
+    free(out);
+    assert_int_equal(lstat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 01777);
+    assert_int_equal(st.st_uid, geteuid());
+    rm_tree(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1679,6 +1711,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_log_injection, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_run_dir_symlinks, setup_planted_run_dir,
                                         teardown_planted_run_dir),
+        cmocka_unit_test(test_shared_run_dir_refused),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));
