@@ -15,6 +15,8 @@ shift 2
 here=$(dirname "$0")
 mkdir -p "$build/fuzz/crashes"
 
+# A unit that runs 60 s is a hang (-timeout): far above any real input (milliseconds),
+# so that a machine busy with other work never fails a run with a false one.
 # Longest input per target, in bytes: past a few kB inputs only slow a target down.
 max_len() {
     case $1 in
@@ -33,7 +35,7 @@ for t in "$@"; do
     dict=
     [ -f "$here/$t.dict" ] && dict=-dict=$here/$t.dict
     # shellcheck disable=SC2086
-    if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+    if "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
         -print_final_stats=1 -artifact_prefix="$build/fuzz/crashes/$t-" $dict \
         "$corpus" "$here/corpus/$t" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
