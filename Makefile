@@ -5,9 +5,12 @@
 #   make test         unit and integration tests, then again under ASan/UBSan
 #   make bench-engine engine throughput against raw hs_scan
 #   make bench-service filterd against its echo baseline (closed and open loop)
-#   make bench        the whole benchmark suite and its report (bench-quick: ~1 min)
+#   make bench        the whole benchmark suite and its report (bench-quick: ~2 min)
+#   make bench-soak   a minute of load while the lists reload and workers are killed
 #   make explain      the quick start: explain a sample text with the default lists
 #   make fuzz         each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 600)
+#   make install      binaries, libraries, headers, lists, config, unit, man pages;
+#                     PREFIX (/usr/local), DESTDIR (staging), SYSCONFDIR (/etc), ...
 #
 # The folders are the architecture (docs/ARCHITECTURE.md), and each gets only
 # the include paths of what it may use:
@@ -19,6 +22,7 @@
 # tests/layout_test.py checks the arrows, the include graph and the size of every file.
 
 BUILD    ?= build
+VERSION  := $(shell cat VERSION)
 CC       ?= cc
 OPT      ?= -O2 -g
 SAN      ?=
@@ -26,6 +30,7 @@ PKGS      = libhs icu-uc icu-i18n libzmq msgpack libcjson
 WARN      = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(SAN) -MMD -MP \
+            -DFILTERD_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -40,6 +45,39 @@ $(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
 $(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
 $(BUILD)/obj/tests/fuzz/%.o:       INC = -Iengine -Iwire -Iclient/filterctl -Ifilterd
 
+# ---- where make install puts things -------------------------------------------
+# The Debian way: programs and data under PREFIX, the configuration in
+# SYSCONFDIR/filterd, a 'filterd' system user and a 'filterd-admin' group
+# (sysusers.d), /var/lib/filterd/wordlists seeded from the default lists and
+# /var/cache/filterd (tmpfiles.d), /run/filterd (the unit's RuntimeDirectory).
+# With DESTDIR empty, make install also creates the user and the folders and
+# tells systemd; with DESTDIR set it only writes the staging tree.
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+SBINDIR       ?= $(PREFIX)/sbin
+LIBDIR        ?= $(PREFIX)/lib
+INCLUDEDIR    ?= $(PREFIX)/include
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+RUNSTATEDIR   ?= /run
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
+PKGCONFIGDIR  ?= $(LIBDIR)/pkgconfig
+
+# The files made from templates: @NAME@ replaced by the paths above.
+DIST = $(BUILD)/dist/filterd.service $(BUILD)/dist/filterd.tmpfiles $(BUILD)/dist/filterd.pc \
+       $(BUILD)/dist/filterd-engine.pc \
+       $(BUILD)/dist/filterd.conf $(BUILD)/man/filterd.8 $(BUILD)/man/filterctl.1 \
+       $(BUILD)/man/filterd.conf.5
+SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+        -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+        -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' \
+        -e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g'
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 ENGINE_LIB = $(BUILD)/libfilterengine.a
@@ -53,7 +91,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 # filterctl's offline commands run the daemon's own settings and answer code.
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
-UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust \
+UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
            test_fclient test_rules test_wire test_cache
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
@@ -62,11 +100,13 @@ INTEG_BIN = $(BUILD)/tests/integration_test
 INTEG_TIMEOUT = 600
 
 BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
-           $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod
+           $(BUILD)/bench/bench_engine $(UNIT_BIN) $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
+           $(BUILD)/bench/linkbench
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service layout-test fuzz fuzz-smoke fuzz-bins
-all: deps $(BINS)
+        bench bench-quick bench-service bench-soak layout-test install install-test FORCE \
+        fuzz fuzz-smoke fuzz-bins
+all: deps $(BINS) $(DIST)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
 .SECONDARY:
@@ -75,9 +115,17 @@ all: deps $(BINS)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c | deps
+$(BUILD)/obj/%.o: %.c VERSION | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INC) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(DEFS) -c $< -o $@
+
+# Where filterd and filterctl look for the installed configuration (settings.h):
+# compiled in, and rebuilt when SYSCONFDIR changes.
+$(BUILD)/obj/filterd/settings.o: DEFS = -DFD_SYSCONFDIR='"$(SYSCONFDIR)"'
+$(BUILD)/obj/filterd/settings.o: $(BUILD)/sysconfdir
+$(BUILD)/sysconfdir: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -110,6 +158,11 @@ $(BUILD)/bench/echod: $(call obj,bench/echod.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The broker-to-worker hop alone: ZeroMQ ipc against a unix socket.
+$(BUILD)/bench/linkbench: $(call obj,bench/linkbench.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 # Unit tests: the engine's, the wire module's, the daemon's settings.
 $(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filterd/settings.c) \
                  $(ENGINE_LIB) $(WIRE_LIB)
@@ -132,6 +185,10 @@ integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 layout-test:
 	@python3 tests/layout_test.py
 
+# make install into a staging tree, then the installed daemon, unit, man pages.
+install-test: all
+	@sh tests/install_test.sh $(BUILD)
+
 # Unit tests run from the repository root (they read tests/data, wordlists).
 unit-test: deps $(UNIT_BIN) $(BUILD)/filterctl
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -142,7 +199,7 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all layout-test unit-test integration-test asan-test fuzz-smoke
+test: all layout-test unit-test integration-test install-test asan-test fuzz-smoke
 
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
 # build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for
@@ -174,17 +231,24 @@ bench-engine: deps $(BUILD)/bench/bench_engine
 	sh bench/mklist.sh $(BUILD)/biglist
 	$(BUILD)/bench/bench_engine --lists $(BUILD)/biglist bench/data/posts.txt
 
-# filterd vs filterd --echo, interleaved; the suite writes bench/results/<time>/.
+# filterd vs filterd --echo, echod and the baseline filterd of commit BENCH_BASE
+# (built into build/bench/base-<rev>; BENCH_BASE= skips it), interleaved; the
+# suite writes bench/results/<time>/.
+BENCH_BASE ?= 5db5c22
 BENCH_DEPS = deps $(BUILD)/filterd $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
-             $(BUILD)/bench/bench_engine
+             $(BUILD)/bench/bench_engine $(BUILD)/bench/linkbench
 bench-service: $(BENCH_DEPS)
-	sh bench/run.sh --service
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --service
 
 bench: $(BENCH_DEPS)
-	sh bench/run.sh --full
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --full
 
 bench-quick: $(BENCH_DEPS)
-	sh bench/run.sh --quick
+	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --quick
+
+# 60 s at 80% of the maximum, a reload every 5 s, a worker killed every 10 s.
+bench-soak: $(BENCH_DEPS) $(BUILD)/filterctl
+	python3 bench/soak.py
 
 # The quick start: the daemon in the foreground on the default config and lists.
 run: all
@@ -195,3 +259,61 @@ explain: all
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- install ---------------------------------------------------------------
+# The paths are baked into these files: rebuild them when one changes.
+PATHS = $(VERSION) $(PREFIX) $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(DATADIR) \
+        $(SYSCONFDIR) $(LOCALSTATEDIR) $(RUNSTATEDIR)
+$(BUILD)/paths: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PATHS)' | cmp -s - $@ || echo '$(PATHS)' > $@
+
+$(BUILD)/dist/%: dist/%.in $(BUILD)/paths
+	@mkdir -p $(dir $@)
+	$(SUBST) $< > $@
+$(BUILD)/man/%: man/%.in $(BUILD)/paths
+	@mkdir -p $(dir $@)
+	$(SUBST) $< > $@
+# filterd.conf(5): the page's frame, and every setting as config/filterd.conf documents it.
+$(BUILD)/man/filterd.conf.5: man/filterd.conf.5.in config/filterd.conf scripts/conf2man.awk \
+                             $(BUILD)/paths
+	@mkdir -p $(dir $@)
+	$(SUBST) man/filterd.conf.5.in | awk -f scripts/conf2man.awk config/filterd.conf - > $@
+# The installed configuration: the repository's, with the installed paths.
+$(BUILD)/dist/filterd.conf: config/filterd.conf scripts/install-conf.sh $(BUILD)/paths
+	@mkdir -p $(dir $@)
+	sh scripts/install-conf.sh config/filterd.conf $(LOCALSTATEDIR) $(RUNSTATEDIR) > $@
+
+HEADERS = engine/engine.h engine/errors.h engine/fold.h engine/taxonomy.h wire/wire.h \
+          client/fclient.h
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCLUDEDIR)/filterd $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/filterd \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/filterd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(BUILD)/filterd $(DESTDIR)$(SBINDIR)/filterd
+	install -m 755 $(BUILD)/filterctl $(DESTDIR)$(BINDIR)/filterctl
+	install -m 644 $(ENGINE_LIB) $(WIRE_LIB) $(CLIENT_LIB) $(DESTDIR)$(LIBDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/filterd
+	install -m 644 $(BUILD)/dist/filterd.pc $(BUILD)/dist/filterd-engine.pc $(DESTDIR)$(PKGCONFIGDIR)
+	rm -rf $(DESTDIR)$(DATADIR)/filterd/wordlists
+	cp -R wordlists $(DESTDIR)$(DATADIR)/filterd/wordlists
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/filterd/wordlists
+	install -m 644 $(BUILD)/man/filterctl.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(BUILD)/man/filterd.conf.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(BUILD)/man/filterd.8 $(DESTDIR)$(MANDIR)/man8
+	@# an operator's edited configuration is kept; the new one goes beside it
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/filterd/filterd.conf ]; then \
+	    install -m 644 $(BUILD)/dist/filterd.conf $(DESTDIR)$(SYSCONFDIR)/filterd/filterd.conf.new; \
+	else install -m 644 $(BUILD)/dist/filterd.conf $(DESTDIR)$(SYSCONFDIR)/filterd/filterd.conf; fi
+	install -m 644 $(BUILD)/dist/filterd.service $(DESTDIR)$(UNITDIR)/filterd.service
+	install -m 644 dist/filterd.sysusers $(DESTDIR)$(SYSUSERSDIR)/filterd.conf
+	install -m 644 $(BUILD)/dist/filterd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/filterd.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "systemd-sysusers, systemd-tmpfiles: the filterd user and its folders"; \
+	    systemd-sysusers $(SYSUSERSDIR)/filterd.conf && \
+	    systemd-tmpfiles --create $(TMPFILESDIR)/filterd.conf && \
+	    if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi

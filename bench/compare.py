@@ -18,6 +18,10 @@ def figures(r):
             ('service echo req/s', s['closed']['echo']['rps'], 0),
             ('service echod req/s', s['closed']['echod']['rps'], 0),
             ('service filterd/echo', s['echo_ratio'], 0),
+            ('service filterd/echod', s.get('echod_ratio', 0), 0),
+            ('service one-in-flight p50 ms', s.get('one', {}).get('filterd', {}).get(
+                'latency_ms', {}).get('p50', 0), 1),
+            ('service bulk posts/s', s.get('bulk_posts_s', 0), 0),
             ('service p50 ms at half max', s['open_half']['filterd']['latency_ms']['p50'], 1),
             ('service p99 ms at half max', s['p99_half_ms'], 1),
             ('service p99.9 ms at half max', s['open_half']['filterd']['latency_ms']['p999'], 1)]

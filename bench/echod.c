@@ -128,8 +128,12 @@ int main(int argc, char **argv)
     zmq_msg_t f[ED_MAX_FRAMES];
     msgpack_sbuffer sb;
 
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("echod %s\n", FILTERD_VERSION);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: echod EP\n");
+        fprintf(stderr, "usage: echod EP | --version\n");
         return 2;
     }
     signal(SIGTERM, on_signal);

@@ -46,6 +46,7 @@ static void usage(int rc)
         "  --warmup S          unrecorded time before it (default %.0f)\n"
         "  --scenes MIX        scene or mix, e.g. comment:70,chat:20,nickname:10\n"
         "  --budget-ms MS      budget_ms of every request (default: the server's)\n"
+        "  --bulk N            N posts per request: bulk checks (default 1: single checks)\n"
         "  --tag NAME          name of this run in the output\n"
         "  --json              one JSON object on stdout\n",
         FB_INFLIGHT, FB_SECONDS, FB_WARMUP);
@@ -80,13 +81,17 @@ static void parse_args(int argc, char **argv, fb_opts *o)
     memset(o, 0, sizeof *o);
     o->endpoint = FB_DEFAULT_EP;
     o->daemon_log = "/tmp/filterbench-daemon.log";
-    o->conns = 1, o->inflight = FB_INFLIGHT;
+    o->conns = 1, o->inflight = FB_INFLIGHT, o->bulk = 1;
     o->seconds = FB_SECONDS, o->warmup = FB_WARMUP;
     o->tag = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             usage(0);
+        else if (!strcmp(a, "--version")) {
+            printf("filterbench %s (protocol %d)\n", FILTERD_VERSION, FW_VERSION);
+            exit(0);
+        }
         else if (arg_is(a, "--endpoint", i, argc))
             o->endpoint = argv[++i], o->endpoint_given = 1;
         else if (arg_is(a, "--start", i, argc))
@@ -113,6 +118,8 @@ static void parse_args(int argc, char **argv, fb_opts *o)
             parse_scenes(o, argv[++i]);
         else if (arg_is(a, "--budget-ms", i, argc))
             o->budget_ms = atoi(argv[++i]);
+        else if (arg_is(a, "--bulk", i, argc))
+            o->bulk = atoi(argv[++i]);
         else if (arg_is(a, "--tag", i, argc))
             o->tag = argv[++i];
         else if (!strcmp(a, "--json"))
@@ -123,6 +130,7 @@ static void parse_args(int argc, char **argv, fb_opts *o)
             o->posts = a;
     }
     if (!o->posts || o->conns < 1 || o->conns > FB_MAX_CONN || o->inflight < 1 ||
+        o->bulk < 1 || o->bulk > FB_MAX_BULK ||
         o->seconds <= 0 || o->warmup < 0 || (o->mode == FB_OPEN && o->rate <= 0) ||
         (o->config && !o->start_bin))
         usage(2);
@@ -150,6 +158,9 @@ static void print_text(const fb_run *run, const fb_tally *a)
            p->n, (double)p->bytes / (double)p->n, o->seconds, o->warmup);
     printf("  throughput  %.0f req/s (%" PRIu64 " replies in the window; %" PRIu64 " sent)\n",
            (double)a->in_window / o->seconds, a->in_window, a->sent);
+    if (o->bulk > 1)
+        printf("  posts       %.0f posts/s (%d per request)\n",
+               (double)a->texts_in_window / o->seconds, o->bulk);
     printf("  latency ms ");
     for (size_t i = 0; i < FB_NQ; i++)
         printf(" %s %.3f", fb_qnames[i], ms(fb_hist_quantile(&a->hist, fb_quantiles[i])));
@@ -179,9 +190,9 @@ static void print_json(const fb_run *run, const fb_tally *a)
            o->tag, o->mode == FB_OPEN ? "open" : "closed", o->endpoint, o->conns,
            o->mode == FB_OPEN ? 0 : o->inflight, o->mode == FB_OPEN ? o->rate : 0.0, o->seconds,
            o->warmup, run->posts->n, (double)run->posts->bytes / (double)run->posts->n);
-    printf("\"rps\":%.1f,\"sent\":%" PRIu64 ",\"replies\":%" PRIu64 ",\"samples\":%" PRIu64
-           ",\"latency_ms\":{", (double)a->in_window / o->seconds, a->sent, a->done,
-           a->hist.count);
+    printf("\"rps\":%.1f,\"bulk\":%d,\"texts_s\":%.1f,\"sent\":%" PRIu64 ",\"replies\":%" PRIu64
+           ",\"samples\":%" PRIu64 ",\"latency_ms\":{", (double)a->in_window / o->seconds, o->bulk,
+           (double)a->texts_in_window / o->seconds, a->sent, a->done, a->hist.count);
     for (size_t i = 0; i < FB_NQ; i++)
         printf("\"%s\":%.4f,", fb_qnames[i], ms(fb_hist_quantile(&a->hist, fb_quantiles[i])));
     printf("\"max\":%.4f,\"mean\":%.4f},\"send_lag_ms\":{\"p50\":%.4f,\"p99\":%.4f,"

@@ -13,7 +13,9 @@
  *                 latency grows without bound, as it would for real users.
  * The first --warmup seconds are not recorded; requests sent in the measured
  * window are waited for (up to FB_DRAIN_S) after it ends, so slow ones count.
- * Throughput is replies received inside the window divided by its length. */
+ * Throughput is replies received inside the window divided by its length.
+ * With --bulk N each request is a bulk check of N posts (fc_send_many): the
+ * latency is the request's, the tallies count every result. */
 #define _DEFAULT_SOURCE           /* clock_nanosleep, prctl constants */
 #include <errno.h>
 #include <pthread.h>
@@ -82,13 +84,28 @@ static int track(fb_conn *k, uint64_t id, int64_t due)
     return 0;
 }
 
-static int send_one(fb_conn *k, int64_t due)
+/* One request: a post, or --bulk posts in one bulk check. */
+static int send_req(fb_conn *k, uint64_t *id)
 {
     const fb_posts *p = k->run->posts;
-    size_t i = k->cursor++ % p->n;
+    const fb_opts *o = k->run->o;
+    if (o->bulk == 1) {
+        size_t i = k->cursor++ % p->n;
+        return fc_send(k->c, p->text + p->off[i], p->len[i], pick_scene(k), o->budget_ms,
+                       FB_CALL_TIMEOUT_MS, id, k->err, sizeof k->err);
+    }
+    for (int b = 0; b < o->bulk; b++) {
+        size_t i = k->cursor++ % p->n;
+        k->q[b] = (fc_query){p->text + p->off[i], p->len[i], pick_scene(k), o->budget_ms};
+    }
+    return fc_send_many(k->c, k->q, (size_t)o->bulk, FB_CALL_TIMEOUT_MS, id, k->err,
+                        sizeof k->err);
+}
+
+static int send_one(fb_conn *k, int64_t due)
+{
     uint64_t id;
-    if (fc_send(k->c, p->text + p->off[i], p->len[i], pick_scene(k), k->run->o->budget_ms,
-                FB_CALL_TIMEOUT_MS, &id, k->err, sizeof k->err) < 0 || track(k, id, due) < 0) {
+    if (send_req(k, &id) < 0 || track(k, id, due) < 0) {
         k->t.errors++;
         return -1;
     }
@@ -125,16 +142,9 @@ static void count_degraded(fb_tally *t, const char *d)
     t->degraded[k]++;
 }
 
-/* A completed request: latency from its due time, tallies. */
-static void record(fb_conn *k, uint64_t id, fc_result *r)
+/* One result's tallies. */
+static void record_result(fb_tally *t, const fc_result *r)
 {
-    int64_t now = fb_now_ns(), due = k->due[(uint32_t)id];
-    fb_tally *t = &k->t;
-    t->done++;
-    if (now >= k->run->win_start && now < k->run->win_end)
-        t->in_window++;
-    if (due >= k->run->win_start && due < k->run->win_end)
-        fb_hist_add(&t->hist, (uint64_t)(now - due));
     if (r->error) {
         if (!t->errors++)
             snprintf(t->first_error, sizeof t->first_error, "%s: %s", r->error,
@@ -149,17 +159,33 @@ static void record(fb_conn *k, uint64_t id, fc_result *r)
         count_label(t, r->labels[i], 1);
 }
 
+/* A completed request of n results: latency from its due time, tallies. */
+static void record(fb_conn *k, uint64_t id, const fc_result *r, size_t n)
+{
+    int64_t now = fb_now_ns(), due = k->due[(uint32_t)id];
+    fb_tally *t = &k->t;
+    t->done++;
+    if (now >= k->run->win_start && now < k->run->win_end) {
+        t->in_window++;
+        t->texts_in_window += n;
+    }
+    if (due >= k->run->win_start && due < k->run->win_end)
+        fb_hist_add(&t->hist, (uint64_t)(now - due));
+    for (size_t i = 0; i < n; i++)
+        record_result(t, &r[i]);
+}
+
 /* Take one reply, waiting up to timeout_ms. 1: got one, 0: none. */
 static int take_one(fb_conn *k, int timeout_ms)
 {
-    fc_result r;
     uint64_t id;
-    if (fc_recv(k->c, timeout_ms, &id, &r, k->err, sizeof k->err) < 0) {
-        fc_result_free(&r);
+    size_t n;
+    if (fc_recv_many(k->c, timeout_ms, &id, k->res, (size_t)k->run->o->bulk, &n, k->err,
+                     sizeof k->err) < 0 || !n)
         return 0;
-    }
-    record(k, id, &r);
-    fc_result_free(&r);
+    record(k, id, k->res, n);
+    for (size_t i = 0; i < n; i++)
+        fc_result_free(&k->res[i]);
     return 1;
 }
 
@@ -247,6 +273,12 @@ static int conns_open(fb_run *run, char *err)
         k->cursor = run->posts->n * (size_t)i / (size_t)run->o->conns;
         fb_hist_init(&k->t.hist);
         fb_hist_init(&k->t.lag);
+        k->q = calloc((size_t)run->o->bulk, sizeof *k->q);
+        k->res = calloc((size_t)run->o->bulk, sizeof *k->res);
+        if (!k->q || !k->res) {
+            snprintf(err, FB_ERRLEN, "out of memory");
+            return -1;
+        }
         if (!(k->c = fc_connect(ep, 1, &opt, err, FB_ERRLEN)))
             return -1;
     }
@@ -268,6 +300,8 @@ void fb_conns_close(fb_run *run)
         if (run->conn[i].c)
             fc_close(run->conn[i].c);
         free(run->conn[i].due);
+        free(run->conn[i].q);
+        free(run->conn[i].res);
     }
 }
 
@@ -294,6 +328,7 @@ void fb_merge(fb_tally *all, const fb_tally *t)
     fb_hist_merge(&all->hist, &t->hist);
     fb_hist_merge(&all->lag, &t->lag);
     all->sent += t->sent, all->done += t->done, all->in_window += t->in_window;
+    all->texts_in_window += t->texts_in_window;
     if (!all->first_error[0])
         memcpy(all->first_error, t->first_error, sizeof all->first_error);
     all->errors += t->errors, all->late += t->late;

@@ -18,6 +18,7 @@
 #define FB_MAX_SCENES 8
 #define FB_MAX_LABELS 32
 #define FB_MAX_ARGS 32
+#define FB_MAX_BULK 1024          /* posts per bulk request */
 #define FB_NS 1000000000LL        /* ns per s */
 #define FB_ERRLEN 512
 
@@ -37,6 +38,7 @@ typedef struct fb_opts {
     int ndaemon_args, endpoint_given;
     enum fb_mode mode;
     int conns, inflight, budget_ms, json;
+    int bulk;                     /* posts per request; 1: single checks */
     double rate, seconds, warmup;
     const char *scenes[FB_MAX_SCENES];
     int weights[FB_MAX_SCENES], nscenes, wsum;
@@ -52,6 +54,7 @@ typedef struct fb_tally {
     fb_hist hist;                 /* ns, requests sent in the window */
     fb_hist lag;                  /* ns, open loop: actual send - intended send */
     uint64_t sent, done, in_window, errors, late, decisions[3], degraded[FB_NDEG];
+    uint64_t texts_in_window;     /* results (a bulk reply has several) inside the window */
     fb_label labels[FB_MAX_LABELS];
     int nlabels;
     char first_error[160];        /* the first error reply, to show what went wrong */
@@ -67,6 +70,8 @@ typedef struct fb_conn {
     int64_t *due;                 /* ns: intended send time, by the client's slot index */
     size_t ndue;
     size_t cursor;                /* next post */
+    fc_query *q;                  /* bulk: the posts of one request */
+    fc_result *res;               /* bulk: the results of one reply */
     uint64_t rng;
     fb_tally t;
     char err[FB_ERRLEN];

@@ -7,8 +7,8 @@
 #   --full     every part, interleaved rounds (make bench)
 # Writes bench/results/<timestamp>[-mode]/report.md, results.json and PNG plots.
 # Installs, when missing and run as root: gnuplot-nox, python3-ahocorasick,
-# ripgrep, nodejs and npm (Debian), mint-filter (npm, into build/bench/node:
-# never into the source tree). The binaries come from make (the Makefile
+# ripgrep, nodejs and npm (Debian), mint-filter and obscenity (npm, into
+# build/bench/node: never into the source tree). The binaries come from make (the Makefile
 # targets build them first).
 set -eu
 
@@ -21,6 +21,7 @@ case "$MODE" in --service|--quick|--full) ;; *) sed -n 3,12p "$0" >&2; exit 2 ;;
 NEEDS="gnuplot:gnuplot-nox rg:ripgrep node:nodejs npm:npm perf:linux-perf"
 NODE_DIR=build/bench/node
 MINT=mint-filter@4
+OBSCENITY=obscenity@0.4   # the Latin-disguise comparison (bench/leet.py)
 
 missing_debs() {
     for n in $NEEDS; do
@@ -43,15 +44,17 @@ install_debs() {
     apt-get install -y -qq --no-install-recommends $miss >&2 || true
 }
 
-install_mint() {
-    [ -f "$NODE_DIR/node_modules/mint-filter/package.json" ] && return 0
-    command -v npm >/dev/null || { echo "bench: npm missing, no mint-filter" >&2; return 0; }
+# npm_peer DIR PACKAGE@VERSION: install one npm peer into build/bench/node when missing.
+npm_peer() {
+    [ -f "$NODE_DIR/node_modules/$1/package.json" ] && return 0
+    command -v npm >/dev/null || { echo "bench: npm missing, no $1" >&2; return 0; }
     mkdir -p "$NODE_DIR"
-    (cd "$NODE_DIR" && npm install --no-audit --no-fund --silent "$MINT" >&2)
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --silent "$2" >&2)
 }
 
 if [ "$MODE" != --service ]; then
     install_debs
-    install_mint
+    npm_peer mint-filter "$MINT"
+    npm_peer obscenity "$OBSCENITY"
 fi
 exec python3 bench/suite.py "$MODE"

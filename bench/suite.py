@@ -4,10 +4,15 @@
 Usage: bench/suite.py --service | --quick | --full   (bench/run.sh installs what it needs first)
 
 Parts (bench/README.md says what each figure means):
-  service  filterd vs filterd --echo vs echod (no broker), closed loop in
-           interleaved rounds, open loop at half of filterd's maximum, and
-           an open-loop sweep of rates up to saturation;
-  scaling  filterd requests/s with 1, 2, 4 workers; engine MB/s, compile
+  service  filterd vs filterd --echo vs echod (no broker) vs the baseline
+           filterd (built from BENCH_BASE, today's main before issue 11),
+           closed loop in interleaved rounds, one request in flight, open
+           loop at half of filterd's maximum, bulk checks of 32 posts, and an
+           open-loop sweep of rates up to saturation;
+  transport the broker-to-worker hop alone (linkbench): ZeroMQ ipc against
+           a unix socket, round trips of 1, 8 and 32 messages;
+  scaling  filterd requests/s with 1, 2, 4 workers and with worker-window
+           1, 8, 32, 64 (single and bulk checks); engine MB/s, compile
            time, database size and memory against list size;
   peers    python3-ahocorasick, mint-filter, ripgrep -F -f, raw hs_scan and
            filterd's engine on the same posts and the same literal list,
@@ -29,27 +34,39 @@ NODE_MODULES = os.path.join(BUILD, 'bench', 'node', 'node_modules')
 DEBIAN_PY = '/usr/bin/python3'                   # python3-ahocorasick lives there
 POST_BYTES = 200                                 # service corpus: every post this long
 
-# Targets (issue 3 "Benchmark", issue 5 section 3).
+# Targets (issue 3 "Benchmark", issue 5 section 3, issue 11).
 T_ECHO_RATIO = 0.70        # filterd req/s / echo req/s, at least
+T_ECHOD_RATIO = 0.35       # filterd req/s / echod req/s, closed loop, at least (issue 11)
+T_BASE_RATIO = 4.0         # filterd req/s / the baseline's, same run, at least (issue 11)
+T_ONE_US = 80              # one in flight: filterd p50 - echod p50, at most, us (issue 11)
+T_BULK_POSTS = 150000      # bulk checks of BULK_ITEMS posts: posts/s, at least (issue 11)
 T_P99_MS = 1.0             # p99 at half of the maximum throughput, below
-T_RAW_RATIO = 0.60         # engine (full normalisation) / raw hs_scan, at least
+T_RAW_RATIO = 0.40         # engine (full normalisation, every view) / raw hs_scan of every view, at least (issue 9)
 T_MINT = 5.0               # engine posts/s / mint-filter posts/s, at least
 T_PY = 25.0                # engine posts/s / python3-ahocorasick posts/s, at least
 
 # Run sizes per mode: seconds measured per run, warm-up, interleaved rounds.
 MODES = {
     'quick':   dict(secs=1.0, warm=0.3, rounds=1, sweep=[0.25, 0.5, 0.9, 1.2], sweep_secs=1.0,
-                    sizes=[1000, 10000], workers=[1, 2, 4], peer_secs=1.0, peer_rounds=1,
-                    engine_secs=1.0, lists_secs=1.0, profile=False),
+                    sizes=[1000, 10000], workers=[1, 2, 4], windows=[1, 32], peer_secs=1.0,
+                    peer_rounds=1, engine_secs=1.0, lists_secs=1.0, link_rounds=5000,
+                    profile=False),
     'service': dict(secs=5.0, warm=1.0, rounds=3, sweep=[], sweep_secs=0, sizes=[], workers=[],
-                    peer_secs=0, peer_rounds=0, engine_secs=0, lists_secs=0, profile=True),
+                    windows=[], peer_secs=0, peer_rounds=0, engine_secs=0, lists_secs=0,
+                    link_rounds=20000, profile=True),
     'full':    dict(secs=5.0, warm=1.0, rounds=3,
                     sweep=[0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.2], sweep_secs=3.0,
-                    sizes=[1000, 10000, 50000, 100000], workers=[1, 2, 4], peer_secs=3.0,
-                    peer_rounds=3, engine_secs=3.0, lists_secs=3.0, profile=True),
+                    sizes=[1000, 10000, 50000, 100000], workers=[1, 2, 4],
+                    windows=[1, 8, 32, 64], peer_secs=3.0, peer_rounds=3, engine_secs=3.0,
+                    lists_secs=3.0, link_rounds=20000, profile=True),
 }
 CLOSED_INFLIGHT = 16       # requests in flight per connection, closed loop
 CLOSED_CONNS = 1           # the load generator shares the 2 cores: keep it one thread
+BULK_ITEMS = 32            # posts per bulk check
+BULK_INFLIGHT = 8          # bulk checks in flight (256 posts)
+# The baseline: filterd as it was before the batched request path (issue 11),
+# built from this commit into build/bench/base-<rev>; BENCH_BASE= (empty) skips it.
+BASE_REV = os.environ.get('BENCH_BASE', '5db5c22')
 LIST_TERMS = 60000         # the service and peers list (bench/mklist.sh default)
 
 
@@ -144,10 +161,31 @@ def make_literal_list(list_dir, out):
 
 # ---- servers ---------------------------------------------------------------
 
-class Server:
-    """A filterd (scan or echo) or an echod, on an ipc endpoint under WORK."""
+def baseline_filterd(rev=BASE_REV):
+    """The filterd of commit rev (git archive, then make build/filterd there),
+    or None when it cannot be had (no rev, a shallow clone, a failed build)."""
+    if not rev:
+        return None
+    d = os.path.join(BUILD, 'bench', 'base-' + rev)
+    binp = os.path.join(d, 'build', 'filterd')
+    if os.path.exists(binp):
+        return binp
+    log('baseline: building filterd of %s in %s' % (rev, os.path.relpath(d, ROOT)))
+    try:
+        os.makedirs(d, exist_ok=True)
+        run(['sh', '-c', 'git -C "$0" archive "$1" | tar -x -C "$2"', ROOT, rev, d])
+        run(['make', '-C', d, '-j2', 'build/filterd'])
+        return binp
+    except (OSError, subprocess.CalledProcessError) as e:
+        log('baseline: not built (%s); the run goes on without it' % e)
+        return None
 
-    def __init__(self, name, kind, lists=None, workers=2):
+
+class Server:
+    """A filterd (scan or echo), the baseline filterd, or an echod, on an ipc
+    endpoint under WORK."""
+
+    def __init__(self, name, kind, lists=None, workers=2, binary=None):
         self.name, self.kind = name, kind
         self.ep = 'ipc://%s/%s.sock' % (WORK, name)
         self.log = os.path.join(WORK, name + '.log')
@@ -160,7 +198,7 @@ class Server:
             f.write('lists %s\ncache-dir %s\nrun-dir %s\nuser\nworkers %d\nlisten %s\n'
                     % (lists, os.path.join(WORK, 'cache'), os.path.join(WORK, 'run-' + name),
                        workers, self.ep))
-        self.cmd = [os.path.join(BUILD, 'filterd'), '--config', conf]
+        self.cmd = [binary or os.path.join(BUILD, 'filterd'), '--config', conf]
         if kind == 'echo':
             self.cmd.append('--echo')
 
@@ -196,13 +234,15 @@ class Server:
         return [self.proc.pid] + [int(p) for p in out]
 
 
-def bench(server, m, open_rate=None, tag='', posts=None, secs=None):
+def bench(server, m, open_rate=None, tag='', posts=None, secs=None, inflight=CLOSED_INFLIGHT,
+          bulk=1):
     cmd = [os.path.join(BIN, 'filterbench'), '--endpoint', server.ep, '--json',
-           '--seconds', str(secs or m['secs']), '--warmup', str(m['warm']), '--tag', tag or server.name]
+           '--seconds', str(secs or m['secs']), '--warmup', str(m['warm']), '--tag', tag or server.name,
+           '--bulk', str(bulk)]
     if open_rate:
         cmd += ['--open', '%.0f' % open_rate]
     else:
-        cmd += ['--conns', str(CLOSED_CONNS), '--inflight', str(CLOSED_INFLIGHT)]
+        cmd += ['--conns', str(CLOSED_CONNS), '--inflight', str(inflight)]
     r = json.loads(run(cmd + [posts or POSTS200]))
     r['server'] = server.name
     return r
@@ -212,6 +252,7 @@ def summarise(runs):
     """Median over rounds of each figure of interest."""
     keys = ['p50', 'p90', 'p99', 'p999', 'max', 'mean']
     return {'rps': median([r['rps'] for r in runs]),
+            'texts_s': median([r.get('texts_s', r['rps']) for r in runs]),
             'latency_ms': {k: median([r['latency_ms'][k] for r in runs]) for k in keys},
             'errors': sum(r['errors'] for r in runs),
             'unanswered': sum(r['unanswered'] for r in runs),
@@ -267,28 +308,39 @@ def profile_cmd(cmd):
 
 # ---- the parts -------------------------------------------------------------
 
+def rounds_of(servers, names, m, what, **kw):
+    """Interleaved rounds of one kind of run over the named servers: medians."""
+    runs = {n: [] for n in names}
+    for r in range(m['rounds']):
+        for n in names:
+            log('service %s round %d: %s' % (what, r + 1, n))
+            runs[n].append(bench(servers[n], m, **kw))
+    return {n: summarise(v) for n, v in runs.items()}
+
+
 def part_service(m, lists):
-    servers = {n: Server(n, k, lists) for n, k in
-               (('filterd', 'scan'), ('echo', 'echo'), ('echod', 'echod'))}
-    res = {'post_bytes': POST_BYTES, 'inflight': CLOSED_INFLIGHT, 'conns': CLOSED_CONNS}
+    kinds = [('filterd', 'scan', None), ('echo', 'echo', None), ('echod', 'echod', None)]
+    base = baseline_filterd()
+    if base:
+        kinds.append(('base', 'scan', base))
+    servers = {n: Server(n, k, lists, binary=b) for n, k, b in kinds}
+    res = {'post_bytes': POST_BYTES, 'inflight': CLOSED_INFLIGHT, 'conns': CLOSED_CONNS,
+           'base_rev': BASE_REV if base else None, 'bulk_items': BULK_ITEMS,
+           'bulk_inflight': BULK_INFLIGHT}
     try:
         for s in servers.values():
             s.start()
-        closed = {n: [] for n in servers}
-        for r in range(m['rounds']):
-            for n, s in servers.items():
-                log('service closed loop round %d: %s' % (r + 1, n))
-                closed[n].append(bench(s, m))
-        res['closed'] = {n: summarise(v) for n, v in closed.items()}
+        res['closed'] = rounds_of(servers, list(servers), m, 'closed loop')
+        one = [n for n in ('filterd', 'echod', 'base') if n in servers]
+        res['one'] = rounds_of(servers, one, m, 'one in flight', inflight=1)
         top = res['closed']['filterd']['rps']
         half = top / 2
         res['half_rate'] = half
-        openl = {n: [] for n in ('filterd', 'echo')}
-        for r in range(m['rounds']):
-            for n in openl:
-                log('service open loop at %.0f req/s round %d: %s' % (half, r + 1, n))
-                openl[n].append(bench(servers[n], m, open_rate=half))
-        res['open_half'] = {n: summarise(v) for n, v in openl.items()}
+        res['open_half'] = rounds_of(servers, ['filterd', 'echo'], m,
+                                     'open loop at %.0f req/s' % half, open_rate=half)
+        bulk = [n for n in ('filterd', 'echo') if n in servers]
+        res['bulk'] = rounds_of(servers, bulk, m, 'bulk checks of %d' % BULK_ITEMS,
+                                inflight=BULK_INFLIGHT, bulk=BULK_ITEMS)
         res['sweep'] = sweep(servers, m, top)
         if m['profile']:
             log('service profile (perf record) under closed loop on filterd')
@@ -298,8 +350,14 @@ def part_service(m, lists):
         for s in servers.values():
             s.stop()
     c = res['closed']
-    res['echo_ratio'] = c['filterd']['rps'] / c['echo']['rps'] if c['echo']['rps'] else 0
-    res['broker_ratio'] = c['echo']['rps'] / c['echod']['rps'] if c['echod']['rps'] else 0
+    ratio = lambda a, b: a / b if b else 0
+    res['echo_ratio'] = ratio(c['filterd']['rps'], c['echo']['rps'])
+    res['broker_ratio'] = ratio(c['echo']['rps'], c['echod']['rps'])
+    res['echod_ratio'] = ratio(c['filterd']['rps'], c['echod']['rps'])
+    res['base_ratio'] = ratio(c['filterd']['rps'], c['base']['rps']) if 'base' in c else None
+    o = res['one']
+    res['one_extra_us'] = 1000 * (o['filterd']['latency_ms']['p50'] - o['echod']['latency_ms']['p50'])
+    res['bulk_posts_s'] = res['bulk']['filterd']['texts_s']
     res['p99_half_ms'] = res['open_half']['filterd']['latency_ms']['p99']
     return res
 
@@ -336,6 +394,47 @@ def part_workers(m, lists):
                         'p99_ms': median([r['latency_ms']['p99'] for r in runs])})
         finally:
             s.stop()
+    return res
+
+
+def part_windows(m, lists):
+    """filterd with each worker-window (credit) side by side: closed loop of
+    single checks and of bulk checks, interleaved rounds, medians."""
+    if not m['windows']:
+        return []
+    servers = {w: Server('filterd-win%d' % w, 'scan', lists) for w in m['windows']}
+    for w, s in servers.items():
+        with open(s.cmd[2], 'a') as f:
+            f.write('worker-window %d\n' % w)
+    runs = {}
+    try:
+        for s in servers.values():
+            s.start()
+        for r in range(m['rounds']):
+            for w, s in servers.items():
+                log('scaling: worker-window %d, round %d' % (w, r + 1))
+                runs.setdefault((w, 'one'), []).append(bench(s, m))
+                runs.setdefault((w, 'bulk'), []).append(
+                    bench(s, m, inflight=BULK_INFLIGHT, bulk=BULK_ITEMS))
+    finally:
+        for s in servers.values():
+            s.stop()
+    return [{'window': w, 'rps': median([x['rps'] for x in runs[(w, 'one')]]),
+             'p99_ms': median([x['latency_ms']['p99'] for x in runs[(w, 'one')]]),
+             'bulk_posts_s': median([x['texts_s'] for x in runs[(w, 'bulk')]])}
+            for w in m['windows']]
+
+
+def part_transport(m):
+    """linkbench: the broker-to-worker hop alone, ZeroMQ ipc against a unix socket."""
+    res = []
+    for batch in (1, 8, 32):
+        log('transport: round trips of %d message(s)' % batch)
+        try:
+            res.append(json.loads(run([os.path.join(BIN, 'linkbench'), '--json', '--rounds',
+                                       str(m['link_rounds']), '--batch', str(batch), WORK])))
+        except (OSError, subprocess.CalledProcessError, ValueError) as e:
+            log('transport: linkbench failed (%s)' % e)
     return res
 
 
@@ -436,6 +535,14 @@ def part_engine(m, list_dir):
 
 # ---- machine ---------------------------------------------------------------
 
+def part_leet():
+    """Latin disguises, filterd against obscenity (bench/leet.py; issue 9)."""
+    log('leet: filterd and obscenity on tests/data/leet-spellings.tsv and clean English')
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import leet
+    return leet.compare()
+
+
 def machine():
     cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
     pkgs = {}
@@ -474,11 +581,14 @@ def main():
     biglist = make_list(LIST_TERMS, os.path.join(WORK, 'list-%d' % LIST_TERMS))
     make_posts200()
     res['service'] = part_service(m, biglist)
+    res['transport'] = part_transport(m)
     if mode != 'service':
         res['engine'] = part_engine(m, biglist)
         res['peers'] = part_peers(m, biglist)
         res['workers'] = part_workers(m, biglist)
+        res['windows'] = part_windows(m, biglist)
         res['lists'] = part_lists(m)
+        res['leet'] = part_leet()
     res['machine']['load_after'] = os.getloadavg()
     res['elapsed_s'] = time.time() - t0
     with open(os.path.join(out_dir, 'results.json'), 'w') as f:

@@ -9,7 +9,9 @@
  *
  * A client holds one DEALER socket, connected to one endpoint at a time, and
  * may keep many requests in flight on it (fc_send / fc_recv, fc_check_many);
- * replies are matched by id. A request that gets no reply within its try time
+ * replies are matched by id. Several texts can go in one bulk check (one
+ * request, one reply with a result per text, in order): fc_send_many /
+ * fc_recv_many, and fc_check_many, which sends its texts that way. A request that gets no reply within its try time
  * is sent again on a fresh socket to the next endpoint (the Guide's Lazy
  * Pirate: close the socket, reopen it, resend), as long as its call timeout
  * and its tries allow; when none answers, the call still ends with a result:
@@ -38,8 +40,11 @@
 #define FC_TRY_MS 1000          /* msecs: default wait for one try before Lazy Pirate */
 #define FC_TRY_SLACK_MS 250     /* msecs: a try waits at least budget_ms plus this */
 #define FC_RETRIES 3            /* default tries per request, 1-10 is reasonable */
-#define FC_WINDOW 256           /* default requests in flight in fc_check_many */
+#define FC_WINDOW 128           /* default texts in flight in fc_check_many */
+#define FC_BULK_ITEMS 32        /* texts per bulk check in fc_check_many (the server's
+                                   max-items is at least this by default) */
 #define FC_ADMIN_TIMEOUT_MS 30000 /* msecs: default wait for an admin reply (reload compiles) */
+#define FC_PROBE_MS 500         /* msecs: wait for a TCP connect before an admin call */
 #define FC_MAX_ENDPOINTS 16
 #define FC_LABEL_PASS FW_CODE_PASS         /* msgSecCheck label code of an allowed text */
 #define FC_LABEL_FALLBACK FW_CODE_FALLBACK /* label code of a fallback flag or block */
@@ -99,11 +104,24 @@ int fc_send(fc_client *c, const char *text, size_t len, const char *scene, int b
             int timeout_ms, uint64_t *id, char *err, size_t errlen);
 int fc_recv(fc_client *c, int timeout_ms, uint64_t *id, fc_result *out, char *err,
             size_t errlen);
-size_t fc_inflight(const fc_client *c);
+size_t fc_inflight(const fc_client *c);   /* requests (a bulk check is one) */
 
-/* n requests with at most window (0: FC_WINDOW) in flight; out[i] answers
- * reqs[i]. 0 when each out[i] holds a decision or a server error; -1 on a
- * local failure (message in err). The caller frees each out[i]. */
+/* Asynchronous bulk check: fc_send_many queues one request carrying q[0..n)
+ * (n at most the server's max-items; its budget is the largest budget_ms of
+ * q, for all its texts). fc_recv_many hands back one completed request of
+ * either kind: 0 with *id, and *n results in out[0..*n) -- 1 for fc_send, n
+ * in the order sent for fc_send_many; each a decision (the server's, or the
+ * fallback) or an error. -1 when none completed, or when they would not fit
+ * in cap (they are dropped). fc_recv takes only one-result completions. */
+int fc_send_many(fc_client *c, const fc_query *q, size_t n, int timeout_ms, uint64_t *id,
+                 char *err, size_t errlen);
+int fc_recv_many(fc_client *c, int timeout_ms, uint64_t *id, fc_result *out, size_t cap,
+                 size_t *n, char *err, size_t errlen);
+
+/* n texts in bulk checks of up to FC_BULK_ITEMS, with at most window (0:
+ * FC_WINDOW) texts in flight; out[i] answers reqs[i]. 0 when each out[i]
+ * holds a decision or a server error; -1 on a local failure (message in
+ * err). The caller frees each out[i]. */
 int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
                   fc_result *out, char *err, size_t errlen);
 
@@ -112,9 +130,15 @@ int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);
 
 /* One admin operation ("reload", "stats", "workers", ...) on the admin
  * endpoint over a REQ socket, waiting up to timeout_ms (0:
- * FC_ADMIN_TIMEOUT_MS). Returns the reply as a cJSON object that the caller
- * frees with cJSON_Delete(), or NULL with a message in err. */
+ * FC_ADMIN_TIMEOUT_MS). Fails at once (fc_probe) when nothing listens there
+ * or the socket is not ours to use. Returns the reply as a cJSON object that
+ * the caller frees with cJSON_Delete(), or NULL with a message in err. */
 cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err, size_t errlen);
+
+/* Whether anything accepts a connection at an ipc:// or tcp:// endpoint
+ * (TCP: within timeout_ms): 0, or -1 with why in err ("no filterd at EP: no
+ * such socket", "... permission denied ..."). 0 for other transports. */
+int fc_probe(const char *endpoint, int timeout_ms, char *err, size_t errlen);
 
 void fc_result_free(fc_result *r);
 const char *fc_decision_name(int decision);   /* block, flag, allow */

@@ -92,6 +92,11 @@ cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err,
     }
     fw_request_encode(&pk, &q, 0);
     zmq_msg_init(&msg);
+    if (fc_probe(endpoint, FC_PROBE_MS, err, errlen) < 0) {
+        msgpack_sbuffer_destroy(&sb);
+        zmq_msg_close(&msg);
+        return NULL;
+    }
     if (!(ctx = zmq_ctx_new())) {
         fc_seterr(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto out;

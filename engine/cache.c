@@ -1,9 +1,10 @@
 /* cache.c -- the compiled-database cache on disk: written, validated, pruned.
  *
- * <cache-dir>/<key>.fdb holds the serialised databases and the per-entry
- * rules of one compile. The key hashes the lists' content, the engine build,
- * the Hyperscan and ICU versions and the CPU platform Hyperscan tuned for, so
- * a hit is always a database this process could have compiled itself.
+ * <cache-dir>/<key>.fdb holds the serialised databases and the rules (one
+ * per compiled pattern, ruleset.h) of one compile. The key hashes the lists'
+ * content, the options that shape the databases, the engine build, the
+ * Hyperscan and ICU versions and the CPU platform Hyperscan tuned for, so a
+ * hit is always a database this process could have compiled itself.
  *
  * A file is trusted only as far as it is checked, because a cache that
  * changed a decision would do it silently:
@@ -11,17 +12,20 @@
  *     this user (or root), and the file must be this user's own regular file
  *     (opened without following a symlink): another user cannot plant one;
  *   - a checksum over the whole file catches damage; then, field by field:
- *     magic, key, entry and database counts, every rule's view and length
- *     within what its entry allows, database sizes that add up to the file.
+ *     magic, key, entry, rule and database counts (no more rules than the
+ *     lists can produce), every rule against its entry (the entry's own rule
+ *     first, then disguise rules of entries that get that view, each within
+ *     its view's number of variants), lengths within what the entry allows,
+ *     sizes that add up to the file.
  * Anything wrong and the lists are compiled instead (the note says why).
  * Files are written to a temporary name (O_EXCL) and renamed, so readers
  * never see half a file; after a write the oldest versions beyond cache_keep
  * are removed. A hit touches its file, so versions in use stay.
  *
  * Layout (host byte order; the key pins the platform):
- *   "FDB3" | key u64 | entries u64 | databases u32 | 0 u32
- *   per entry: vlen u32, view u8
- *   per database: size u64, the serialised database
+ *   "FDB4" | databases u32 | key u64 | entries u64 | rules u64
+ *   per rule: vlen u32, entry u32, view u8, word u8, views u8, 0 u8
+ *   per database (enum fe_db): size u64, the serialised database
  *   FNV-1a u64 of everything before it */
 #define _XOPEN_SOURCE 700         /* realpath, S_ISVTX */
 #include <dirent.h>
@@ -38,18 +42,30 @@
 
 #include "foldtab.h"
 #include "ruleset.h"
+#include "views.h"
 
-#define CACHE_MAGIC "FDB3"
-#define CACHE_HEADER 32                 /* bytes: magic, key, entries, databases, 0 */
+#define CACHE_MAGIC "FDB4"              /* 4: rules per pattern (issue 9), validated (issue 12) */
+#define CACHE_HEADER 32                 /* bytes: magic, databases, key, entries, rules */
+#define CACHE_RULE 12                   /* bytes of a rule in the file */
 #define CACHE_MAX_FILE (1ull << 33)     /* bytes: larger files are not ours */
 #define CACHE_TMP_AGE 3600              /* secs: a temporary file older is a dead writer's */
 #define CACHE_MAX_FILES 4096            /* files looked at when pruning */
 
-_Static_assert(sizeof(rule) == 8, "cache.c writes struct rule field by field: update it");
+_Static_assert(sizeof(rule) == 12, "cache.c writes struct rule field by field: update it");
+
+/* What compile.c can make of one entry: its own pattern, then at most these
+ * disguise patterns per view (views.h); other views have none of their own. */
+static int variants(int view)
+{
+    return view == FE_VIEW_LEET ? FE_LEET_VARIANTS : view == FE_VIEW_PHONETIC ? FE_SOUND_VARIANTS
+         : view == FE_VIEW_INITIALS ? 1 : 0;
+}
+#define RULES_PER_ENTRY (1 + FE_LEET_VARIANTS + FE_SOUND_VARIANTS + 1)
 
 uint64_t fe_content_hash(const fe_ruleset *rs)
 {
     uint64_t h = fe_hash(rs->wl.hash, FE_ENGINE_BUILD, strlen(FE_ENGINE_BUILD));
+    h = fe_hash(h, &rs->opt_hash, sizeof rs->opt_hash);
     h = fe_hash(h, hs_version(), strlen(hs_version()));
     return fe_hash(h, U_ICU_VERSION, strlen(U_ICU_VERSION));
 }
@@ -141,15 +157,61 @@ static int get(cursor *c, void *out, size_t n)
     return 0;
 }
 
-/* A rule read from the file, against what its entry allows. */
-static int rule_ok(const fe_ruleset *rs, size_t i, uint32_t vlen, uint8_t view)
+/* A literal's length in a view, against what its entry's term allows. */
+static int length_ok(const fe_entry *e, uint32_t vlen)
 {
-    const fe_entry *e = &rs->wl.entries[i];
-    if (view >= FE_NVIEWS || (e->view >= 0 && view != e->view))
-        return 0;
-    if (e->flags & FE_E_RE)
-        return vlen == 0 && (e->view >= 0 || view == FE_VIEW_FOLDED);
     return vlen >= 1 && vlen <= strlen(e->term) * OUT_RATIO + 16;
+}
+
+/* Rule i read from the file, against what compile.c makes of its entry:
+ * rules 0..n-1 are the entries' own (in a base view), later ones disguise
+ * patterns in a view their entry gets; count[entry][view] is how many the
+ * entry has had so far. */
+static int rule_ok(const fe_ruleset *rs, size_t i, const rule *r, uint8_t (*count)[FE_NVIEWS])
+{
+    if (r->entry >= rs->wl.n || r->view >= FE_NVIEWS || r->word > 1 || r->pad)
+        return 0;
+    const fe_entry *e = &rs->wl.entries[r->entry];
+    unsigned views = fe_entry_views(rs, r->entry);
+    if (i < rs->wl.n) {   /* the entry's own pattern */
+        if (r->entry != i || r->view >= FE_NBASE_VIEWS || r->word || (r->views & ~views))
+            return 0;
+        if (e->flags & FE_E_RE)
+            return r->vlen == 0 && r->view == (e->view >= 0 ? e->view : FE_VIEW_FOLDED);
+        /* an entry written with an emoji is matched in compact whatever its view */
+        return (e->view < 0 || r->view == e->view || r->view == FE_VIEW_COMPACT) &&
+               length_ok(e, r->vlen);
+    }
+    if (r->views || !(views & FE_VIEW_BIT(r->view)) || (e->flags & FE_E_RE) || e->check ||
+        count[r->entry][r->view]++ >= variants(r->view))
+        return 0;
+    if (r->view != FE_VIEW_LEET && (!rs->readings || (e->flags & FE_E_ALLOW)))
+        return 0;
+    return length_ok(e, r->vlen);
+}
+
+/* The rules at c into rs (replacing what it held), each checked. 0 or -1. */
+static int read_rules(fe_ruleset *rs, cursor *c, uint64_t nrules)
+{
+    rule *rules = calloc(nrules ? nrules : 1, sizeof *rules);
+    uint8_t (*count)[FE_NVIEWS] = calloc(rs->wl.n ? rs->wl.n : 1, sizeof *count);
+    int ok = rules && count;
+    for (size_t i = 0; ok && i < nrules; i++) {
+        rule *r = &rules[i];
+        ok = !get(c, &r->vlen, 4) && !get(c, &r->entry, 4) && !get(c, &r->view, 1) &&
+             !get(c, &r->word, 1) && !get(c, &r->views, 1) && !get(c, &r->pad, 1) &&
+             rule_ok(rs, i, r, count);
+    }
+    free(count);
+    if (!ok) {
+        free(rules);
+        return -1;
+    }
+    free(rs->rules);
+    rs->rules = rules;
+    rs->nrules = nrules;
+    rs->rcap = nrules ? nrules : 1;
+    return 0;
 }
 
 /* Parse a whole, checksummed file into rs. 0, or -1 with the reason in rs. */
@@ -157,21 +219,17 @@ static int parse(fe_ruleset *rs, const uint8_t *buf, size_t len, uint64_t key)
 {
     cursor c = {buf, buf + len - 8};
     char magic[4];
-    uint64_t k, n, size;
-    uint32_t ndb, zero;
+    uint64_t k, n, nrules, size;
+    uint32_t ndb;
 
-    if (get(&c, magic, 4) || memcmp(magic, CACHE_MAGIC, 4) || get(&c, &k, 8) || k != key ||
-        get(&c, &n, 8) || n != rs->wl.n || get(&c, &ndb, 4) || ndb != NDB ||
-        get(&c, &zero, 4) || zero)
+    if (get(&c, magic, 4) || memcmp(magic, CACHE_MAGIC, 4) || get(&c, &ndb, 4) || ndb != NDB ||
+        get(&c, &k, 8) || k != key || get(&c, &n, 8) || n != rs->wl.n || get(&c, &nrules, 8) ||
+        nrules < n || nrules > n * RULES_PER_ENTRY)
         return note(rs, "refused: %s", "header (magic, key or counts)"), -1;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t vlen = 0;
-        uint8_t view = 0;
-        if (get(&c, &vlen, 4) || get(&c, &view, 1) || !rule_ok(rs, i, vlen, view))
-            return note(rs, "refused: %s", "a rule out of bounds"), -1;
-        rs->rules[i].vlen = vlen;
-        rs->rules[i].view = view;
-    }
+    if ((uint64_t)(c.end - c.p) < nrules * CACHE_RULE + NDB * 8)
+        return note(rs, "refused: %s", "rules beyond the file"), -1;
+    if (read_rules(rs, &c, nrules) < 0)
+        return note(rs, "refused: %s", "a rule out of bounds"), -1;
     for (int d = 0; d < NDB; d++) {
         if (get(&c, &size, 8) || size > (size_t)(c.end - c.p))
             return note(rs, "refused: %s", "a database size beyond the file"), -1;
@@ -229,11 +287,14 @@ int fe_cache_read(fe_ruleset *rs, const char *dir)
 out:
     free(buf);
     close(fd);
-    if (rc < 0)
+    if (rc < 0) {   /* compile.c gets the zeroed rules fe_load made, whatever was read */
         for (int d = 0; d < NDB; d++) {
             hs_free_database(rs->db[d]);
             rs->db[d] = NULL;
         }
+        memset(rs->rules, 0, rs->rcap * sizeof *rs->rules);
+        rs->nrules = 0;
+    }
     return rc;
 }
 
@@ -261,12 +322,16 @@ static void put(writer *w, const void *p, size_t n)
 static int write_file(const fe_ruleset *rs, int fd, uint64_t key)
 {
     writer w = {fd, 1, FE_HASH_INIT};
-    uint64_t n = rs->wl.n;
-    uint32_t ndb = NDB, zero = 0;
+    uint64_t n = rs->wl.n, nrules = rs->nrules;
+    uint32_t ndb = NDB;
 
-    put(&w, CACHE_MAGIC, 4), put(&w, &key, 8), put(&w, &n, 8), put(&w, &ndb, 4), put(&w, &zero, 4);
-    for (size_t i = 0; i < n; i++)
-        put(&w, &rs->rules[i].vlen, 4), put(&w, &rs->rules[i].view, 1);
+    put(&w, CACHE_MAGIC, 4), put(&w, &ndb, 4), put(&w, &key, 8), put(&w, &n, 8);
+    put(&w, &nrules, 8);
+    for (size_t i = 0; i < nrules; i++) {
+        const rule *r = &rs->rules[i];
+        put(&w, &r->vlen, 4), put(&w, &r->entry, 4), put(&w, &r->view, 1), put(&w, &r->word, 1);
+        put(&w, &r->views, 1), put(&w, &r->pad, 1);
+    }
     for (int d = 0; d < NDB && w.ok; d++) {
         char *buf = NULL;
         size_t len = 0;

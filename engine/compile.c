@@ -1,5 +1,11 @@
 /* compile.c -- word-list entries into Hyperscan databases, one per view.
  *
+ * Each entry also gets a pattern in every disguise view it qualifies for
+ * (views.h): phonetic, leet, initials (in the folded database); the emoji
+ * view is scanned with the compact database. Which views an entry
+ * gets: its own switches ([sound], [noleet] ...), else its label's default
+ * (fe_options.views_off), within each view's limits.
+ *
  * Each entry is matched in one view (folded or compact, see fold.h). Literal
  * terms are folded like a text and compiled as exact byte sequences (their
  * start is end - length); regexes go into their view's database as a
@@ -11,14 +17,54 @@
 #include <string.h>
 
 #include "ruleset.h"
+#include "views.h"
 
 #define TERM_MAX 4096     /* longest list term, bytes (lines are shorter) */
+#define LEET_SHORT 3      /* lint: a leet pattern shorter than this, not [word] */
+#define INITIALS_SHORT 4  /* lint: initials shorter than this (asked for) */
 
 typedef struct patset {
     char **expr;
     unsigned *flags, *ids;
-    size_t n;
+    size_t *lens;         /* the phonetic and leet sets: literals of these lengths */
+    size_t n, cap;
 } patset;
+
+/* The databases whose patterns are plain literals (hs_compile_lit_multi). */
+static int literal_db(int db)
+{
+    return db == DB_PHONETIC || db == DB_LEET;
+}
+
+/* Room for one more pattern in p and one more rule in rs. 0 or -1. */
+static int grow(fe_ruleset *rs, patset *p)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        char **e = realloc(p->expr, cap * sizeof *e);
+        if (e)
+            p->expr = e;
+        unsigned *fl = e ? realloc(p->flags, cap * sizeof *fl) : NULL;
+        if (fl)
+            p->flags = fl;
+        unsigned *id = fl ? realloc(p->ids, cap * sizeof *id) : NULL;
+        if (id)
+            p->ids = id;
+        size_t *ln = id ? realloc(p->lens, cap * sizeof *ln) : NULL;
+        if (!ln)
+            return -1;
+        p->lens = ln;
+        p->cap = cap;
+    }
+    if (rs->nrules == rs->rcap) {
+        rule *r = realloc(rs->rules, rs->rcap * 2 * sizeof *r);
+        if (!r)
+            return -1;
+        rs->rules = r;
+        rs->rcap *= 2;
+    }
+    return 0;
+}
 
 int fe_is_alnum(unsigned char c)
 {
@@ -48,6 +94,34 @@ void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n)
     snprintf(buf, n, "%s:%u", wl->files[wl->entries[i].file], wl->entries[i].line);
 }
 
+/* Hyperscan's message about a regex, with its "index N" (a byte offset into
+ * the expression) told as a person counts: "character 3 ('[')". */
+static const char *regex_message(const char *re, const char *msg, char *out, size_t size)
+{
+    const char *at = strstr(msg, "index ");
+    char *end;
+    if (!at || at[6] < '0' || at[6] > '9')
+        return msg;
+    unsigned long byte = strtoul(at + 6, &end, 10);
+    size_t len = strlen(re), chars = 1;
+    if (byte > len)
+        return msg;
+    for (size_t i = 0; i < byte; chars++) {
+        uint32_t cp;
+        int k = fe_utf8_decode((const unsigned char *)re + i, len - i, &cp);
+        i += k > 0 ? (size_t)k : 1;
+    }
+    uint32_t cp;
+    int k = byte < len ? fe_utf8_decode((const unsigned char *)re + byte, len - byte, &cp) : 0;
+    if (k > 0)
+        snprintf(out, size, "%.*scharacter %zu ('%.*s')%s", (int)(at - msg), msg, chars, k,
+                 re + byte, end);
+    else
+        snprintf(out, size, "%.*scharacter %zu (%s)%s", (int)(at - msg), msg, chars,
+                 byte < len ? "an invalid byte" : "the end of the expression", end);
+    return out;
+}
+
 /* The pattern of a regex entry, for its main database (as a prefilter) and
  * its SOM database. NULL on error (reported). */
 static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *flags,
@@ -60,7 +134,9 @@ static char *regex_pattern(fe_ruleset *rs, size_t i, patset ps[NDB], unsigned *f
 
     *flags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
     if (hs_expression_info(e->term, *flags | HS_FLAG_SOM_LEFTMOST, &info, &ce) != HS_SUCCESS) {
-        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at, ce->message);
+        char msg[512];
+        fe_errors_add(err, "%s: regex refused by Hyperscan: %s", at,
+                      regex_message(e->term, ce->message, msg, sizeof msg));
         hs_free_compile_error(ce);
         return NULL;
     }
@@ -92,6 +168,13 @@ static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], c
     }
     unsigned bits = fe_fold_text(rs->fold, e->term, n, tv);
     int view = e->view >= 0 ? e->view : (bits & FE_FOLD_HAS_HAN) ? FE_VIEW_COMPACT : FE_VIEW_FOLDED;
+    /* an entry written with an emoji (你🐴) keeps what the emoji stands for */
+    if (rs->readings && (fe_entry_views(rs, i) & FE_VIEW_BIT(FE_VIEW_EMOJI)) &&
+        fe_emoji_view(rs->fold, rs->readings, e->term, n, &tv[FE_VIEW_EMOJI]) > 0) {
+        view = FE_VIEW_COMPACT;
+        tv[FE_VIEW_COMPACT].len = tv[FE_VIEW_EMOJI].len;
+        memcpy(tv[FE_VIEW_COMPACT].buf, tv[FE_VIEW_EMOJI].buf, tv[FE_VIEW_EMOJI].len);
+    }
     if (tv[view].len == 0) {
         fe_errors_add(err, "%s: term folds to nothing (only separators or invisible "
                       "characters)", at);
@@ -100,6 +183,69 @@ static char *literal_entry(fe_ruleset *rs, size_t i, fe_viewbuf tv[FE_NVIEWS], c
     rs->rules[i].view = (uint8_t)view;
     rs->rules[i].vlen = (uint32_t)tv[view].len;
     return literal_pattern(&tv[view], view);
+}
+
+unsigned fe_entry_views(const fe_ruleset *rs, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    unsigned off = e->label >= 0 ? rs->views_off[e->label] : 0;
+    if (e->flags & FE_E_RE)
+        return 0;
+    return (e->views_on | (FE_DISGUISE_VIEWS & ~off & ~e->views_off)) & FE_DISGUISE_VIEWS;
+}
+
+/* A disguise pattern of entry i into database db, reported as view (expr is
+ * taken over, freed when it cannot be added). */
+static int add_rule(fe_ruleset *rs, patset *ps, int db, char *expr, size_t i, int view,
+                    uint32_t vlen, int word)
+{
+    patset *p = &ps[db];
+    if (grow(rs, p) < 0) {
+        free(expr);
+        return -1;
+    }
+    rule *r = &rs->rules[rs->nrules];
+    *r = (rule){vlen, (uint32_t)i, (uint8_t)view, (uint8_t)word, 0, 0};
+    p->expr[p->n] = expr;
+    p->lens[p->n] = vlen;
+    p->flags[p->n] = 0;
+    p->ids[p->n++] = (unsigned)rs->nrules++;
+    return 0;
+}
+
+/* Entry i's patterns in the disguise views it gets and qualifies for. */
+static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    unsigned views = fe_entry_views(rs, i);
+    uint32_t vlen = 0, lens[FE_LEET_VARIANTS];
+    char *x, *leet[FE_LEET_VARIANTS], *sound[FE_SOUND_VARIANTS];
+    rs->rules[i].views = (uint8_t)views;
+    if ((e->flags & FE_E_RE) || e->check)
+        return;
+    char at[4200];
+    fe_entry_where(&rs->wl, i, at, sizeof at);
+    int nl = views & FE_VIEW_BIT(FE_VIEW_LEET) ? fe_leet_patterns(rs->fold, e->term, leet, lens) : 0;
+    if (nl && lens[0] < LEET_SHORT && !(e->flags & FE_E_WORD))
+        fe_errors_add(&rs->warnings, "%s: '%s' is %u letters in the leet view (doubled letters "
+                      "once): [word] keeps it from matching inside words", at, e->term, lens[0]);
+    for (int k = 0; k < nl; k++)
+        add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, lens[k], !!(e->flags & FE_E_WORD));
+    if (!rs->readings || (e->flags & FE_E_ALLOW))
+        return;
+    int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC)
+                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, rs->sound_fuzzy, sound,
+                                        &vlen) : 0;
+    for (int k = 0; k < np; k++)
+        add_rule(rs, ps, DB_PHONETIC, sound[k], i, FE_VIEW_PHONETIC, vlen, 0);
+    if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&
+        (x = fe_initials_pattern(rs->fold, rs->readings, e->term,
+                                 !!(e->views_on & FE_VIEW_BIT(FE_VIEW_INITIALS)), &vlen))) {
+        if (vlen < INITIALS_SHORT)
+            fe_errors_add(&rs->warnings, "%s: '%s' has %u-letter initials: English "
+                          "abbreviations may be read as it", at, e->term, vlen);
+        add_rule(rs, ps, DB_FOLDED, x, i, FE_VIEW_INITIALS, vlen, 1);
+    }
 }
 
 /* Entries that normalise to the same pattern: the first one is compiled,
@@ -136,7 +282,7 @@ static int dup_of(fe_ruleset *rs, dupset *d, const char *expr, size_t i)
 }
 
 /* Turn every entry into a pattern of the view it is matched in. */
-static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
+static int make_patterns(fe_ruleset *rs, patset ps[NDB], int report_only, fe_errors *err)
 {
     fe_viewbuf tv[FE_NVIEWS] = {{0}};
     dupset dups = {NULL, 16};
@@ -160,6 +306,7 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
         char *expr;
         int before = err->count;
         fe_entry_where(&rs->wl, i, at, sizeof at);
+        rs->rules[i].entry = (uint32_t)i;
         if (e->flags & FE_E_RE) {
             rs->rules[i].view = (uint8_t)(e->view >= 0 ? e->view : FE_VIEW_FOLDED);
             expr = regex_pattern(rs, i, ps, &flags, at, err);
@@ -176,9 +323,17 @@ static int make_patterns(fe_ruleset *rs, patset ps[NDB], fe_errors *err)
             continue;
         }
         patset *p = &ps[rs->rules[i].view];
+        if (grow(rs, p) < 0) {
+            free(expr);
+            fe_errors_add(err, "out of memory");
+            rc = -1;
+            break;
+        }
         p->expr[p->n] = expr;
         p->flags[p->n] = flags;
         p->ids[p->n++] = (unsigned)i;
+        if (!report_only)
+            disguise_patterns(rs, ps, i);
     }
 out:
     free(dups.slot);
@@ -186,6 +341,9 @@ out:
         fe_viewbuf_free(&tv[v]);
     return rc;
 }
+
+static const char *const db_names[NDB] = {"folded", "compact", "phonetic", "leet",
+                                          "folded regex", "compact regex"};
 
 static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
 {
@@ -195,15 +353,22 @@ static int compile_db(fe_ruleset *rs, patset *p, int db, fe_errors *err)
     if (p->n == 0)
         return 0;
     unsigned mode = HS_MODE_BLOCK;  /* SOM needs no horizon flag in block mode */
-    if (hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
-                         NULL, &rs->db[db], &ce) == HS_SUCCESS)
+    hs_error_t he = literal_db(db)
+        ? hs_compile_lit_multi((const char *const *)p->expr, p->flags, p->ids, p->lens,
+                               (unsigned)p->n, mode, NULL, &rs->db[db], &ce)
+        : hs_compile_multi((const char *const *)p->expr, p->flags, p->ids, (unsigned)p->n, mode,
+                           NULL, &rs->db[db], &ce);
+    if (he == HS_SUCCESS)
         return 0;
     if (ce->expression >= 0) {
+        const fe_entry *e = &rs->wl.entries[p->ids[ce->expression]];
+        char msg[512];
         fe_entry_where(&rs->wl, p->ids[ce->expression], at, sizeof at);
-        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, ce->message);
+        fe_errors_add(err, "%s: refused by Hyperscan: %s", at, e->flags & FE_E_RE ?
+                      regex_message(e->term, ce->message, msg, sizeof msg) : ce->message);
     } else
-        fe_errors_add(err, "%s view: Hyperscan compile failed: %s",
-                      fe_view_name(db % FE_NVIEWS), ce->message);
+        fe_errors_add(err, "%s database: Hyperscan compile failed: %s", db_names[db],
+                      ce->message);
     hs_free_compile_error(ce);
     return -1;
 }
@@ -215,6 +380,7 @@ static void patset_free(patset *p)
     free(p->expr);
     free(p->flags);
     free(p->ids);
+    free(p->lens);
 }
 
 int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
@@ -222,16 +388,19 @@ int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err)
     patset ps[NDB] = {{0}};
     int rc = -1;
 
-    for (int v = 0; v < NDB; v++) {
-        ps[v].expr = calloc(rs->wl.n + 1, sizeof *ps[v].expr);
-        ps[v].flags = calloc(rs->wl.n + 1, sizeof *ps[v].flags);
-        ps[v].ids = calloc(rs->wl.n + 1, sizeof *ps[v].ids);
-        if (!ps[v].expr || !ps[v].flags || !ps[v].ids) {
+    for (int v = 0; v < NDB; v++) {   /* entries; disguise patterns grow them */
+        ps[v].cap = rs->wl.n + 1;
+        ps[v].expr = calloc(ps[v].cap, sizeof *ps[v].expr);
+        ps[v].flags = calloc(ps[v].cap, sizeof *ps[v].flags);
+        ps[v].ids = calloc(ps[v].cap, sizeof *ps[v].ids);
+        ps[v].lens = calloc(ps[v].cap, sizeof *ps[v].lens);
+        if (!ps[v].expr || !ps[v].flags || !ps[v].ids || !ps[v].lens) {
             fe_errors_add(err, "out of memory");
             goto out;
         }
     }
-    if (make_patterns(rs, ps, err) < 0 || report_only)
+    rs->nrules = rs->wl.n;
+    if (make_patterns(rs, ps, report_only, err) < 0 || report_only)
         goto out;
     for (int d = 0; d < NDB; d++)
         if (compile_db(rs, &ps[d], d, err) < 0)

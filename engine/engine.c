@@ -13,7 +13,9 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <unicode/uversion.h>
 
+#include "readings.h"
 #include "ruleset.h"
 
 static double now(void)
@@ -27,9 +29,44 @@ void fe_options_init(fe_options *o)
 {
     memset(o, 0, sizeof *o);
     snprintf(o->lists, sizeof o->lists, "%s", FE_DEFAULT_LISTS);
+    snprintf(o->sound_data, sizeof o->sound_data, "%s", FE_DEFAULT_SOUND_DATA);
     o->max_text_bytes = FE_DEFAULT_MAX_TEXT;
     o->cache_keep = FE_DEFAULT_CACHE_KEEP;
     memset(o->policy, -1, sizeof o->policy);
+    memset(o->view_action, FE_DEFAULT_VIEW_ACTION, sizeof o->view_action);
+}
+
+/* The readings are needed when some label or some entry has a view that reads
+ * sound or emoji. */
+static int need_readings(const fe_ruleset *rs)
+{
+    const unsigned sound = FE_VIEW_BIT(FE_VIEW_PHONETIC) | FE_VIEW_BIT(FE_VIEW_INITIALS) |
+                           FE_VIEW_BIT(FE_VIEW_EMOJI);
+    for (int l = 0; l < FE_NLABELS; l++)
+        if ((sound & ~rs->views_off[l]) != 0)
+            return 1;
+    for (size_t i = 0; i < rs->wl.n; i++)
+        if (rs->wl.entries[i].views_on & sound)
+            return 1;
+    return 0;
+}
+
+/* The readings (when needed) and the hash of what, besides the lists, shapes
+ * the databases. 0, or -1 with the file that could not be read in err. */
+static int load_readings(fe_ruleset *rs, const fe_options *o, fe_errors *err)
+{
+    char msg[600];
+    rs->opt_hash = fe_hash(FE_HASH_INIT, rs->views_off, sizeof rs->views_off);
+    rs->opt_hash = fe_hash(rs->opt_hash, &rs->sound_fuzzy, sizeof rs->sound_fuzzy);
+    if (!need_readings(rs))
+        return 0;
+    if (!(rs->readings = fe_readings_load(o->sound_data, o->lists, rs->fold, msg, sizeof msg))) {
+        fe_errors_add(err, "%s", msg);
+        return -1;
+    }
+    uint64_t h = fe_rd_hash(rs->readings);
+    rs->opt_hash = fe_hash(rs->opt_hash, &h, sizeof h);
+    return 0;
 }
 
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
@@ -44,13 +81,20 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
         return NULL;
     }
     memcpy(rs->policy, o->policy, sizeof rs->policy);
+    memcpy(rs->views_off, o->views_off, sizeof rs->views_off);
+    memcpy(rs->view_action, o->view_action, sizeof rs->view_action);
+    rs->sound_fuzzy = !!o->sound_fuzzy;
     rs->max_text = o->max_text_bytes;
     int bad = fe_wl_load_dir(&rs->wl, o->lists, err) < 0;
     if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {
         fe_errors_add(err, "normalisation tables: %s", msg);
         goto fail;
     }
-    if (!(rs->rules = calloc(rs->wl.n ? rs->wl.n : 1, sizeof *rs->rules))) {
+    if (load_readings(rs, o, err) < 0)
+        goto fail;
+    /* each entry's pattern; compile.c grows it for the disguise patterns */
+    rs->rcap = rs->wl.n ? 2 * rs->wl.n : 1;
+    if (!(rs->rules = calloc(rs->rcap, sizeof *rs->rules))) {
         fe_errors_add(err, "out of memory");
         goto fail;
     }
@@ -89,6 +133,7 @@ void fe_ruleset_free(fe_ruleset *rs)
     for (int d = 0; d < NDB; d++)
         hs_free_database(rs->db[d]);
     fe_fold_free(rs->fold);
+    fe_readings_free(rs->readings);
     fe_wl_free(&rs->wl);
     fe_errors_clear(&rs->warnings);
     free(rs->rules);
@@ -105,7 +150,13 @@ const fe_fold *fe_ruleset_fold(const fe_ruleset *rs) { return rs->fold; }
 
 struct hs_database *fe_ruleset_hs_db(const fe_ruleset *rs, int view)
 {
-    return view >= 0 && view < FE_NVIEWS ? rs->db[view] : NULL;
+    switch (view) {
+    case FE_VIEW_FOLDED: case FE_VIEW_COMPACT: return rs->db[view];
+    case FE_VIEW_EMOJI: return rs->readings ? rs->db[DB_COMPACT] : NULL;
+    case FE_VIEW_PHONETIC: return rs->db[DB_PHONETIC];
+    case FE_VIEW_LEET: return rs->db[DB_LEET];
+    default: return NULL;
+    }
 }
 
 size_t fe_ruleset_db_size(const fe_ruleset *rs)
@@ -120,7 +171,9 @@ size_t fe_ruleset_db_size(const fe_ruleset *rs)
 size_t fe_ruleset_memory(const fe_ruleset *rs)
 {
     size_t m = sizeof *rs + fe_ruleset_db_size(rs) + fe_fold_memory(rs->fold);
-    m += rs->wl.n * (sizeof(fe_entry) + sizeof(rule));
+    m += rs->wl.n * sizeof(fe_entry) + rs->rcap * sizeof(rule);
+    if (rs->readings)
+        m += fe_readings_memory(rs->readings);
     for (size_t i = 0; i < rs->wl.n; i++)
         m += strlen(rs->wl.entries[i].term) + 1;
     return m;
@@ -137,10 +190,20 @@ int fe_entry_get(const fe_ruleset *rs, uint32_t i, fe_entry_info *out)
     out->label = e->label;
     out->action = (fe_action)e->action;
     out->view = rs->rules[i].view;
+    out->views = rs->rules[i].views;
     out->regex = !!(e->flags & FE_E_RE);
     out->word = !!(e->flags & FE_E_WORD);
     out->allow = !!(e->flags & FE_E_ALLOW);
     return FE_OK;
+}
+
+const char *fe_build_info(void)
+{
+    static char info[128];
+    if (!info[0])
+        snprintf(info, sizeof info, "engine %s, Hyperscan %s, ICU %s", FE_ENGINE_BUILD,
+                 hs_version(), U_ICU_VERSION);
+    return info;
 }
 
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed)

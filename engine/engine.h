@@ -36,15 +36,23 @@
 #define FE_DEFAULT_LISTS "wordlists"   /* list folder when none is given */
 #define FE_DEFAULT_MAX_TEXT 65536      /* bytes: longer texts are refused */
 #define FE_DEFAULT_CACHE_KEEP 3        /* compiled versions kept in the cache */
+#define FE_DEFAULT_SOUND_DATA "/usr/share/rime-data" /* Debian's rime-data-* packages */
+#define FE_DEFAULT_VIEW_ACTION FE_FLAG /* a match found only through a disguise view */
 
 /* What fe_load needs: where the lists are, how long a text may be, where
- * compiled databases are cached, and the scene policies. */
+ * compiled databases are cached, the scene policies, and the disguise views
+ * (fold.h): where their readings are, which labels have which views, and
+ * the action of a match that only a disguise view found. */
 typedef struct fe_options {
     char lists[PATH_MAX];       /* word-list folder */
     char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
     int cache_keep;             /* versions kept there; older ones are removed */
+    char sound_data[PATH_MAX];  /* rime data: luna_pinyin.dict.yaml, essay.txt, opencc/emoji_word.txt */
     size_t max_text_bytes;      /* longer texts are refused, never truncated */
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
+    uint8_t views_off[FE_NLABELS];      /* per label: disguise views off (FE_VIEW_BIT) */
+    signed char view_action[FE_NLABELS]; /* per label: action of a disguise-only match; -1: the list's */
+    int sound_fuzzy;            /* 1: entries also sound with fuzzy syllables (z/zh, n/l, an/ang ...) */
 } fe_options;
 
 typedef struct fe_ruleset fe_ruleset;
@@ -55,7 +63,8 @@ typedef struct fe_match {
     uint32_t entry;       /* the list entry: fe_entry_get() */
     int8_t label;         /* enum fe_label; -1 for an allow-list match */
     uint8_t action;       /* after the scene policy */
-    uint8_t view;         /* enum fe_view that matched */
+    uint8_t view;         /* enum fe_view that matched ("via"); a disguise view only
+                             when no base view matched the entry there */
     uint8_t allow;        /* 1: an allow-list match */
     int32_t allowed_by;   /* index of the allow-list match that suppresses it, or -1 */
 } fe_match;
@@ -96,7 +105,8 @@ typedef struct fe_entry_info {
     unsigned line;
     int label;            /* -1 for allow-list entries */
     fe_action action;     /* before scene policy */
-    int view;             /* the view it is matched in */
+    int view;             /* the base view it is matched in */
+    unsigned views;       /* the disguise views it is matched in (FE_VIEW_BIT) */
     int regex, word, allow;
 } fe_entry_info;
 
@@ -132,6 +142,19 @@ const fe_fold *fe_ruleset_fold(const fe_ruleset *rs);
 int fe_entry_get(const fe_ruleset *rs, uint32_t entry, fe_entry_info *out);
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed);
 
+/* Entries of cur that old does not have (added) and of old that cur does
+ * not (removed), per label; index FE_NLABELS counts allow-list entries. An
+ * entry is its term, label, action and options, not its file or line.
+ * FE_OK, or FE_ERR when out of memory. */
+typedef struct fe_diff {
+    size_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
+} fe_diff;
+int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out);
+
+/* What the engine is built from, for --version: "engine filterd-engine-1,
+ * Hyperscan 5.4.0 2023-..., ICU 72.1". A static string. */
+const char *fe_build_info(void);
+
 /* The compiled Hyperscan database of a view (NULL when it has no
  * patterns), for benchmarks that measure raw hs_scan as a ceiling. */
 struct hs_database;
@@ -148,5 +171,14 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
 
 /* The normalised views of the last scanned text (for explanations). */
 const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view);
+/* A view of the last scanned text for people (the phonetic view as
+ * syllables); "" when the view was not built. Returns buf. */
+const char *fe_view_text(const fe_ruleset *rs, const fe_scratch *sc, int view, char *buf,
+                         size_t n);
+/* How a match of the last scan was found, for people: for a disguise view
+ * the chain from the text to the entry ("女全 -> nv quan = 女拳"), "" for
+ * the base views. Returns buf. */
+const char *fe_match_chain(const fe_ruleset *rs, const fe_scratch *sc, const char *text,
+                           size_t len, const fe_match *m, char *buf, size_t n);
 
 #endif

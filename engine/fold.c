@@ -10,7 +10,8 @@
 
 #include "foldtab.h"
 
-static const char *view_names[FE_NVIEWS] = {"folded", "compact"};
+static const char *view_names[FE_NVIEWS] = {"folded", "compact", "emoji", "phonetic",
+                                             "initials", "leet"};
 
 const char *fe_view_name(int v) { return v >= 0 && v < FE_NVIEWS ? view_names[v] : "?"; }
 
@@ -25,6 +26,30 @@ int fe_view_lookup(const char *name)
 int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     return fe_utf8_decode_inline(s, n, cp);
+}
+
+int fe_utf8_encode(uint32_t c, char *o)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xc0 | c >> 6);
+        o[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xe0 | c >> 12);
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | c >> 18);
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
 }
 
 /* ---- the fold ------------------------------------------------------------ */

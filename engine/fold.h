@@ -3,19 +3,34 @@
  *
  * A view is a normalised copy of the text plus, for each of its bytes, the
  * input offset of the character it came from, so a match in any view maps
- * back to character boundaries of the text as sent (fe_view_span). Views today:
+ * back to character boundaries of the text as sent (fe_view_span). The two
+ * base views, built here:
  *   folded  - NFKC, case folded, T->S, homoglyphs and digit variants folded,
  *             invisibles dropped; each run of separators becomes one byte;
  *             runs of single letters ("f.u.c.k") are joined.
  *   compact - the same with every separator removed (for Chinese terms).
- * A later view (phonetic) adds a row to enum fe_view and a pass here. */
+ * The disguise views (issue 9) see through evasions; each is its own module
+ * with a load-time table and a per-text pass (views.h):
+ *   emoji    - the compact view with emoji read as the character they stand
+ *              for (吃💩 -> 吃屎), scanned with the compact patterns;
+ *   phonetic - every character, typed pinyin syllable, single digit and
+ *              emoji as its Mandarin readings (phonetic.c);
+ *   initials - pinyin initials of long entries (nmsl), matched in folded;
+ *   leet     - Latin letters read past leetspeak, masks and stretching (leet.c). */
 #ifndef FE_FOLD_H
 #define FE_FOLD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum fe_view { FE_VIEW_FOLDED, FE_VIEW_COMPACT, FE_NVIEWS };
+enum fe_view {
+    FE_VIEW_FOLDED, FE_VIEW_COMPACT,          /* the base views */
+    FE_VIEW_EMOJI, FE_VIEW_PHONETIC, FE_VIEW_INITIALS, FE_VIEW_LEET,
+    FE_NVIEWS
+};
+#define FE_NBASE_VIEWS 2            /* folded and compact; the rest are disguise views */
+#define FE_VIEW_BIT(v) (1u << (v))
+#define FE_DISGUISE_VIEWS 0x3cu     /* the bits of every disguise view */
 
 /* Character classes after folding. */
 enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };
@@ -77,6 +92,9 @@ int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);
 /* Decode one UTF-8 character at s[0..n). Returns its length (>= 1) and sets
  * *cp, or returns -1 for an invalid byte (consume 1 byte). */
 int fe_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Encode code point c as UTF-8 into o (room for 4 bytes); returns its length. */
+int fe_utf8_encode(uint32_t c, char *o);
 
 const char *fe_view_name(int view);
 int fe_view_lookup(const char *name);

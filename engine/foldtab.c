@@ -28,30 +28,6 @@ typedef struct builder {
     uint32_t *t2s;           /* Han code point -> simplified, 0 = unchanged */
 } builder;
 
-static int utf8_encode(uint32_t c, char *o)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xc0 | c >> 6);
-        o[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xe0 | c >> 12);
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | c >> 18);
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 /* ---- building the table ------------------------------------------------ */
 
 static int is_han_like(UChar32 c)
@@ -176,7 +152,7 @@ static UChar32 fold_letter(const builder *b, UChar32 d, unsigned *why)
         return d;
     char sk[32];
     char in[8];
-    int il = utf8_encode((uint32_t)d, in);
+    int il = fe_utf8_encode((uint32_t)d, in);
     in[il] = '\0';
     e = U_ZERO_ERROR;
     int32_t sl = uspoof_getSkeletonUTF8(b->spoof, 0, in, il, sk, sizeof sk, &e);
@@ -298,7 +274,7 @@ static void fold_general(const builder *b, UChar32 c, folded *o)
             d = fold_letter(b, d, &o->why);
         if (o->len + 4 > OUT_MAX)
             break;
-        o->len += (size_t)utf8_encode((uint32_t)d, o->out + o->len);
+        o->len += (size_t)fe_utf8_encode((uint32_t)d, o->out + o->len);
         words++;
     }
     if (!words) {
@@ -307,7 +283,7 @@ static void fold_general(const builder *b, UChar32 c, folded *o)
     }
     char self[4];
     o->cls = han ? FE_C_HAN : FE_C_WORD;
-    o->self = (size_t)utf8_encode((uint32_t)c, self) == o->len && !memcmp(self, o->out, o->len);
+    o->self = (size_t)fe_utf8_encode((uint32_t)c, self) == o->len && !memcmp(self, o->out, o->len);
 }
 
 /* The table entry of one code point; its output goes to the pool. */

@@ -9,26 +9,43 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-1"
+#define FE_ENGINE_BUILD "filterd-engine-2"   /* 2: disguise views (issue 9) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is
  * scanned only when the prefilter saw a regex hit. SOM makes Hyperscan's
  * automata several times slower, and most texts hit no regex at all. */
-#define NDB (2 * FE_NVIEWS)
-#define SOM_DB(view) (FE_NVIEWS + (view))
+enum fe_db {
+    DB_FOLDED, DB_COMPACT,          /* every entry in its base view (+ initials in folded) */
+    DB_PHONETIC, DB_LEET,           /* the disguise views with patterns of their own */
+    DB_SOM_FOLDED, DB_SOM_COMPACT,  /* regexes again, with start of match */
+    NDB
+};
+#define SOM_DB(view) (DB_SOM_FOLDED + (view))
 
+/* One compiled pattern (its Hyperscan id is its index): entries 0..n-1 are
+ * each entry's pattern in its base view; later ones are disguise patterns. */
 typedef struct rule {
     uint32_t vlen;        /* literal: its length in the view; regex: 0 */
-    uint8_t view;
+    uint32_t entry;       /* the list entry */
+    uint8_t view;         /* enum fe_view it reports as ("via") */
+    uint8_t word;         /* whole word only (initials) */
+    uint8_t views;        /* entry patterns: the disguise views on for the entry */
+    uint8_t pad;
 } rule;
 
 struct fe_ruleset {
     fe_fold *fold;
+    struct fe_readings *readings;   /* NULL when no view needs them */
     fe_wordlists wl;
     rule *rules;
-    hs_database_t *db[NDB];   /* per view: every entry; then per view: regexes with SOM */
+    size_t nrules, rcap;
+    hs_database_t *db[NDB];
     signed char policy[FE_NSCENES][FE_NLABELS];
+    uint8_t views_off[FE_NLABELS];      /* fe_options.views_off */
+    signed char view_action[FE_NLABELS];
+    int sound_fuzzy;                    /* fe_options.sound_fuzzy */
+    uint64_t opt_hash;                  /* what besides the lists shapes the databases */
     size_t max_text;
     char version[32];
     double compile_s;
@@ -37,13 +54,15 @@ struct fe_ruleset {
     char cache_note[320]; /* what the cache did: off, hit, miss, written, refused: why */
 };
 
-/* compile.c: every entry into a pattern of its view, then one database per
- * view (rs->rules and rs->db filled). With report_only, only check the
+/* compile.c: every entry into a pattern of its view and of each disguise
+ * view it qualifies for, then one database per fe_db (rs->rules and rs->db filled). With report_only, only check the
  * entries (every error into err) and return -1. 0 or -1. */
 int fe_compile(fe_ruleset *rs, int report_only, fe_errors *err);
 /* "file:line" of entry i. */
 void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n);
 int fe_is_alnum(unsigned char c);   /* an ASCII letter or digit of a view */
+/* The disguise views (FE_VIEW_BIT) entry i gets: its switches, else its label's default. */
+unsigned fe_entry_views(const fe_ruleset *rs, size_t i);
 
 /* cache.c: the lists' content and what turns it into databases (the version
  * hashes this); reading <dir>/<key>.fdb after checking it, and writing it

@@ -1,15 +1,20 @@
 /* scan.c -- scan a text with a rule set and decide.
  *
- * A scan is one fold pass (without offset maps) plus one hs_scan per view.
- * The callback checks whole-word and validators on the view and keeps the
- * match in view offsets; a text that matched is folded again with the offset
- * maps to turn those into input offsets. The decision is made afterwards:
+ * A scan is one fold pass (without offset maps), the passes of the disguise
+ * views the rule set has (views.h; they write their offset maps as they go),
+ * and one hs_scan per view. The callback checks whole-word, validators and
+ * each disguise view's own test on the view and keeps the match in view
+ * offsets; a text that matched is folded again with the offset maps to turn
+ * those into input offsets. A disguise match of an entry that a base view
+ * matched at the same place is dropped; the others are the disguise-only
+ * matches, with the configured action. The decision is made afterwards:
  * allow-lists first, then the strongest action. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ruleset.h"
+#include "views.h"
 #include "validate.h"
 
 struct fe_scratch {
@@ -33,8 +38,8 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
             fe_scratch_free(sc);
             return NULL;
         }
-    for (int v = 0; v < FE_NVIEWS; v++) {
-        if (fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
+    for (int v = 0; v < FE_NVIEWS; v++) {   /* initials are read in the folded view */
+        if (v != FE_VIEW_INITIALS && fe_viewbuf_alloc(rs->fold, &sc->views[v], rs->max_text) < 0)
             goto oom;
     }
     if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
@@ -59,6 +64,8 @@ void fe_scratch_free(fe_scratch *sc)
 
 const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view)
 {
+    if (view == FE_VIEW_INITIALS)
+        view = FE_VIEW_FOLDED;
     return view >= 0 && view < FE_NVIEWS ? &sc->views[view] : NULL;
 }
 
@@ -68,17 +75,38 @@ typedef struct scan_ctx {
     int view, scene;
     int som_pass;        /* 0: main database; 1: the SOM rescan */
     int regex_hit;       /* the main pass saw a regex: rescan with SOM */
+    const char *text;    /* the input, for the disguise views' tests */
+    size_t len;
 } scan_ctx;
+
+/* A disguise view's own test of a match at view bytes [start, end). */
+static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, size_t start,
+                       size_t end)
+{
+    const fe_ruleset *rs = c->sc->rs;
+    switch (c->view) {
+    case FE_VIEW_EMOJI:
+        return (r->views & FE_VIEW_BIT(c->view)) != 0;
+    case FE_VIEW_PHONETIC:
+        return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
+                                  e->term, !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
+    case FE_VIEW_LEET:
+        return fe_leet_accept(rs->fold, c->v, start, end, e->term);
+    default:
+        return 1;
+    }
+}
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
                     unsigned flags, void *arg)
 {
     scan_ctx *c = arg;
     const fe_ruleset *rs = c->sc->rs;
-    const fe_entry *e = &rs->wl.entries[id];
+    const rule *r = &rs->rules[id];
+    const fe_entry *e = &rs->wl.entries[r->entry];
     const fe_viewbuf *v = c->v;
     size_t end = (size_t)to;
-    size_t start = rs->rules[id].vlen ? end - rs->rules[id].vlen : (size_t)from;
+    size_t start = r->vlen ? end - r->vlen : (size_t)from;
     (void)flags;
 
     if ((e->flags & FE_E_RE) && !c->som_pass) {
@@ -87,11 +115,13 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     }
     if (start >= end)
         return 0;
-    if ((e->flags & FE_E_WORD) &&
+    if (((e->flags & FE_E_WORD) || r->word) && c->view != FE_VIEW_PHONETIC &&
         ((start > 0 && fe_is_alnum((unsigned char)v->buf[start - 1])) ||
          (end < v->len && fe_is_alnum((unsigned char)v->buf[end]))))
         return 0;
     if (e->check == FE_CHECK_IDCARD && !fe_check_idcard(v->buf + start, end - start))
+        return 0;
+    if (c->view >= FE_NBASE_VIEWS && !disguise_ok(c, r, e, start, end))
         return 0;
     if (c->sc->n == FE_MAX_MATCHES) {
         c->sc->warn |= FE_WARN_TRUNCATED;
@@ -100,12 +130,12 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     fe_match *m = &c->sc->m[c->sc->n++];
     m->start = (uint32_t)start;   /* view offsets until map_offsets() */
     m->end = (uint32_t)end;
-    m->entry = id;
+    m->entry = r->entry;
     m->label = e->label;
     m->allow = !!(e->flags & FE_E_ALLOW);
     m->action = (uint8_t)(m->allow ? FE_ALLOW
                                    : fe_policy_action(rs, c->scene, e->label, (fe_action)e->action));
-    m->view = (uint8_t)c->view;
+    m->view = (uint8_t)(c->view == FE_VIEW_FOLDED ? r->view : c->view);
     m->allowed_by = -1;
     return 0;
 }
@@ -117,7 +147,12 @@ static void map_offsets(const fe_ruleset *rs, fe_scratch *sc, const char *text, 
     fe_fold_text(rs->fold, text, len, sc->views);
     for (size_t i = 0; i < sc->n; i++) {
         fe_match *m = &sc->m[i];
-        fe_view_span(&sc->views[m->view], m->start, m->end, text, len, &m->start, &m->end);
+        if (m->view == FE_VIEW_LEET)
+            fe_leet_span(&sc->views[FE_VIEW_LEET], m->start, m->end, text, len, &m->start,
+                         &m->end);
+        else
+            fe_view_span(fe_scratch_view(sc, m->view), m->start, m->end, text, len, &m->start,
+                         &m->end);
     }
 }
 
@@ -139,6 +174,34 @@ static void dedupe(fe_scratch *sc)
     for (size_t i = 0; i < sc->n; i++)
         if (k == 0 || sc->m[i].entry != sc->m[k - 1].entry || sc->m[i].start != sc->m[k - 1].start)
             sc->m[k++] = sc->m[i];
+    sc->n = k;
+}
+
+/* A disguise match of an entry that a base view (or an earlier disguise view)
+ * matched at an overlapping place adds nothing: drop it; so does one of the
+ * same span, view and label as an earlier one (spelling variants of a term
+ * sound alike). The rest were found only through a disguise view and take
+ * the configured action. */
+static void disguise_only(const fe_ruleset *rs, fe_scratch *sc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        fe_match *m = &sc->m[i];
+        int dup = 0;
+        for (size_t j = 0; j < sc->n && !dup && m->view >= FE_NBASE_VIEWS; j++) {
+            const fe_match *o = &sc->m[j];
+            dup = j != i && ((o->entry == m->entry && o->view < m->view && o->start < m->end &&
+                              m->start < o->end) ||   /* a base view found it there */
+                             (j < i && o->view == m->view && o->label == m->label &&
+                              o->start == m->start && o->end == m->end)); /* 法轮功, 法伦功 */
+        }
+        if (dup)
+            continue;
+        if (m->view >= FE_NBASE_VIEWS && !m->allow && m->action != FE_ALLOW && m->label >= 0 &&
+            rs->view_action[m->label] >= 0)
+            m->action = (uint8_t)rs->view_action[m->label];
+        sc->m[k++] = *m;
+    }
     sc->n = k;
 }
 
@@ -174,6 +237,30 @@ static void decide(fe_scratch *sc, fe_result *r)
     r->label = r->decider < 0 ? -1 : sc->m[r->decider].label;
 }
 
+/* Which buffer each view scans, with which database (initials are patterns
+ * of the folded database; the emoji view uses the compact one). */
+static const struct {
+    int view, db;
+} scans[] = {
+    {FE_VIEW_FOLDED, DB_FOLDED}, {FE_VIEW_COMPACT, DB_COMPACT},
+    {FE_VIEW_EMOJI, DB_COMPACT}, {FE_VIEW_PHONETIC, DB_PHONETIC},
+    {FE_VIEW_LEET, DB_LEET},
+};
+
+/* The disguise views' passes, each only when the rule set uses its view; the
+ * emoji view only when the text has an emoji we read. */
+static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
+{
+    size_t emoji = 1;   /* unknown without the phonetic pass */
+    if (rs->db[DB_PHONETIC])
+        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+    if (emoji && rs->readings && rs->db[DB_COMPACT] &&
+        fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
+        sc->views[FE_VIEW_EMOJI].len = 0;
+    if (rs->db[DB_LEET])
+        fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
+}
+
 int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, int scene,
             fe_result *out, char *err, size_t errlen)
 {
@@ -188,21 +275,27 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
         return FE_ERR;
     }
     unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
-    if (!len)
-        for (int v = 0; v < FE_NVIEWS; v++)
+    for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
+        if (v != FE_VIEW_INITIALS)
             sc->views[v].len = 0;
+    if (!len)
+        for (int v = 0; v < FE_NBASE_VIEWS; v++)
+            sc->views[v].len = 0;
+    else
+        disguise_passes(rs, sc, text, len);
     sc->n = 0;
     sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
-    for (int v = 0; v < FE_NVIEWS; v++) {
-        if (!rs->db[v] || !sc->views[v].len)
+    for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
+        int v = scans[k].view, db = scans[k].db;
+        if (!rs->db[db] || !sc->views[v].len)
             continue;
-        scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0};
-        hs_error_t he = hs_scan(rs->db[v], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+        scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
+        hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
                                 sc->hs, on_match, &c);
-        if (he == HS_SUCCESS && c.regex_hit && rs->db[SOM_DB(v)]) {
+        if (he == HS_SUCCESS && c.regex_hit && db < DB_PHONETIC && rs->db[SOM_DB(db)]) {
             c.som_pass = 1;
-            he = hs_scan(rs->db[SOM_DB(v)], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
+            he = hs_scan(rs->db[SOM_DB(db)], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
                          sc->hs, on_match, &c);
         }
         if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED) {
@@ -214,6 +307,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
         map_offsets(rs, sc, text, len);
     qsort(sc->m, sc->n, sizeof *sc->m, cmp_match);
     dedupe(sc);
+    disguise_only(rs, sc);
     decide(sc, out);
     out->warnings = sc->warn;
     out->matches = sc->m;

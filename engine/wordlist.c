@@ -26,11 +26,45 @@ uint64_t fe_hash(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* File-level defaults, changed by @ directives. */
+/* File-level defaults, changed by @ directives, and what the file's end reports. */
 typedef struct defaults {
     int label, action;   /* -1: none / the label's default */
     int word, allow, view;
+    unsigned unlabelled; /* entries without a label: one error per file, at its end */
+    unsigned unlabelled_line;  /* the first of them */
+    unsigned views_on, views_off;
 } defaults;
+
+static const struct {
+    const char *name;
+    int view;
+} switches[] = {
+    {"sound", FE_VIEW_PHONETIC}, {"emoji", FE_VIEW_EMOJI}, {"initials", FE_VIEW_INITIALS},
+    {"leet", FE_VIEW_LEET},
+};
+
+unsigned fe_wl_switch(const char *name, int *off)
+{
+    *off = !strncmp(name, "no", 2);
+    if (!strcmp(name, "nodisguise"))
+        return FE_DISGUISE_VIEWS;
+    for (size_t i = 0; i < sizeof switches / sizeof switches[0]; i++)
+        if (!strcmp(name + (*off ? 2 : 0), switches[i].name))
+            return FE_VIEW_BIT(switches[i].view);
+    return 0;
+}
+
+/* Turn the views of a switch on or off in (on, off). */
+static void apply_switch(unsigned bits, int off, unsigned *on, unsigned *offs)
+{
+    if (off) {
+        *offs |= bits;
+        *on &= ~bits;
+    } else {
+        *on |= bits;
+        *offs &= ~bits;
+    }
+}
 
 static int valid_utf8(const char *s)
 {
@@ -67,7 +101,11 @@ static int directive(defaults *d, char *s, const char *where, fe_errors *err)
     if (*arg)
         *arg++ = '\0';
     arg = fe_trim(arg);
-    if (!strcmp(s, "@label")) {
+    int off;
+    unsigned bits = !*arg ? fe_wl_switch(s + 1, &off) : 0;
+    if (bits) {
+        apply_switch(bits, off, &d->views_on, &d->views_off);
+    } else if (!strcmp(s, "@label")) {
         if ((d->label = fe_label_lookup(arg)) < 0)
             goto bad_label;
     } else if (!strcmp(s, "@action")) {
@@ -78,12 +116,13 @@ static int directive(defaults *d, char *s, const char *where, fe_errors *err)
     } else if (!strcmp(s, "@allow") && !*arg) {
         d->allow = 1;
     } else if (!strcmp(s, "@view")) {
-        if ((d->view = fe_view_lookup(arg)) < 0) {
+        if ((d->view = fe_view_lookup(arg)) < 0 || d->view >= FE_NBASE_VIEWS) {
             fe_errors_add(err, "%s: unknown view '%s' (folded or compact)", where, arg);
             return -1;
         }
     } else {
-        fe_errors_add(err, "%s: unknown directive '%s' (@label, @action, @word, @view, @allow)",
+        fe_errors_add(err, "%s: unknown directive '%s' (@label, @action, @word, @view, @allow, "
+                      "@sound, @emoji, @initials, @leet, their @no forms, @nodisguise)",
                       where, s);
         return -1;
     }
@@ -103,8 +142,14 @@ static int option(fe_entry *e, char *o, const char *where, fe_errors *err)
     if (v)
         *v++ = '\0', v = fe_trim(v);
     o = fe_trim(o);
-    int x;
-    if (!strcmp(o, "action") && v) {
+    int x, off;
+    unsigned bits = v ? 0 : fe_wl_switch(o, &off);
+    if (bits) {
+        unsigned on = e->views_on, offs = e->views_off;
+        apply_switch(bits, off, &on, &offs);
+        e->views_on = (uint8_t)on;
+        e->views_off = (uint8_t)offs;
+    } else if (!strcmp(o, "action") && v) {
         if ((x = fe_action_lookup(v)) < 0) {
             fe_errors_add(err, "%s: unknown action '%s' (block, flag or allow)", where, v);
             return -1;
@@ -117,7 +162,7 @@ static int option(fe_entry *e, char *o, const char *where, fe_errors *err)
         }
         e->label = (int8_t)x;
     } else if (!strcmp(o, "view") && v) {
-        if ((x = fe_view_lookup(v)) < 0) {
+        if ((x = fe_view_lookup(v)) < 0 || x >= FE_NBASE_VIEWS) {
             fe_errors_add(err, "%s: unknown view '%s' (folded or compact)", where, v);
             return -1;
         }
@@ -156,7 +201,7 @@ static int push(fe_wordlists *wl, const fe_entry *e)
 }
 
 /* One entry line (options and term). */
-static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
+static int entry(fe_wordlists *wl, defaults *d, char *s, unsigned line,
                  const char *where, fe_errors *err)
 {
     fe_entry e = {0};
@@ -168,6 +213,8 @@ static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
     e.action = 0xff;   /* not given: the file's @action, else the label's default */
     e.flags = (uint8_t)((d->word ? FE_E_WORD : 0) | (d->allow ? FE_E_ALLOW : 0));
     e.view = (int8_t)d->view;
+    e.views_on = (uint8_t)d->views_on;
+    e.views_off = (uint8_t)d->views_off;
     if (*s == '[') {
         char *close = strchr(s, ']'), *save = NULL;
         if (!close) {
@@ -194,9 +241,9 @@ static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
         return -1;
     }
     if (!(e.flags & FE_E_ALLOW) && e.label < 0) {
-        fe_errors_add(err, "%s: no label: name the file after a label (porn.txt) or add "
-                      "'@label NAME'", where);
-        return -1;
+        if (!d->unlabelled++)
+            d->unlabelled_line = line;
+        return -1;        /* reported once, for the whole file, by fe_wl_parse */
     }
     if (e.flags & FE_E_ALLOW)
         e.label = -1, e.action = FE_ALLOW;
@@ -211,7 +258,7 @@ static int entry(fe_wordlists *wl, const defaults *d, char *s, unsigned line,
 int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len,
                 fe_errors *err)
 {
-    defaults d = {label_of_name(name), -1, 0, 0, -1};
+    defaults d = {label_of_name(name), -1, 0, 0, -1, 0, 0};
     char where[4200];
     int before = err->count;
 
@@ -259,6 +306,13 @@ int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len
         }
         i = j + 1;
     }
+    if (d.unlabelled == 1)
+        fe_errors_add(err, "%s:%u: no label: name the file after a label (porn.txt) or add "
+                      "'@label NAME' above the entry", name, d.unlabelled_line);
+    else if (d.unlabelled)
+        fe_errors_add(err, "%s:%u: no label for %u entries, from this line on: name the file "
+                      "after a label (porn.txt) or add '@label NAME' above them", name,
+                      d.unlabelled_line, d.unlabelled);
     return err->count > before ? -1 : 0;
 }
 

@@ -8,7 +8,10 @@
  *   @view folded|compact
  *   @allow                    the file is an allow-list
  *   term                      one entry per line
- *   [opt,opt] term            action=, label=, word, noword, re, view=, check=
+ *   @sound @nosound ...       disguise views on or off for the entries that follow
+ *   [opt,opt] term            action=, label=, word, noword, re, view=, check=,
+ *                             sound, nosound, emoji, noemoji, initials, noinitials,
+ *                             leet, noleet, nodisguise
  * A file named after a taxonomy label ("porn.txt") takes that label. */
 #ifndef FE_WORDLIST_H
 #define FE_WORDLIST_H
@@ -33,6 +36,8 @@ typedef struct fe_entry {
     uint8_t flags;       /* FE_E_* */
     int8_t view;         /* enum fe_view, or -1: chosen from the term */
     uint8_t check;       /* enum fe_check */
+    uint8_t views_on;    /* disguise views asked for ([sound], @leet ...): FE_VIEW_BIT()s */
+    uint8_t views_off;   /* disguise views turned off ([nosound], @noleet ...) */
 } fe_entry;
 
 typedef struct fe_wordlists {
@@ -49,6 +54,11 @@ typedef struct fe_wordlists {
  * and report every error at once. Free with fe_wl_free() in both cases. */
 int fe_wl_load_dir(fe_wordlists *wl, const char *dir, fe_errors *err);
 /* Parse one file's text; name is the path shown in messages. */
+/* The disguise view a switch names ("sound" -> phonetic, "leet" ...), with
+ * *off set for its "no" form ("nosound"); "nodisguise" is every view off
+ * (returns FE_DISGUISE_VIEWS). 0 when name is no switch. */
+unsigned fe_wl_switch(const char *name, int *off);
+
 int fe_wl_parse(fe_wordlists *wl, const char *name, const char *text, size_t len,
                 fe_errors *err);
 void fe_wl_free(fe_wordlists *wl);

@@ -2,9 +2,10 @@
  *
  * Callers are REQ sockets ([id][""][map]); each gets one map back. A reload
  * is asked of the supervisor over the control socket and answered only once
- * it finished: when a worker of the new generation said hello (ok) or when
- * the compile failed (every "file:line: reason"). Reloads asked while one
- * runs wait for that one's result. */
+ * it finished: when a worker of the new generation said hello (ok, with the
+ * entries added and removed per label) or when the compile failed (every
+ * "file:line: reason"). Reloads asked while one runs wait for that one's
+ * result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 static void reply(fd_broker *b, zmq_msg_t *ident)
 {
+    b->quiet &= ~FD_QUIET_ADMIN;
     fd_route(b->admin, ident, 1, b->sb.data, b->sb.size);
 }
 
@@ -28,11 +30,12 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = fd_workers_count(b, &busy), nl = 0;
 
-    fw_enc_begin(pk, 18, NULL, 0);
+    fw_enc_begin(pk, 20, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
     fw_enc_kv_uint(pk, "requests", st->requests);
+    fw_enc_kv_uint(pk, "bulk", st->bulk);
     fw_enc_kv_uint(pk, "errors", st->errors);
     fw_enc_str(pk, "decisions");
     msgpack_pack_map(pk, 3);
@@ -58,6 +61,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);
     fw_enc_kv_uint(pk, "busy", (uint64_t)busy);
+    fw_enc_kv_uint(pk, "held", (uint64_t)b->held);
     fw_enc_kv_uint(pk, "queue", (uint64_t)b->nqueued);
 }
 
@@ -69,12 +73,12 @@ static void workers(fd_broker *b, msgpack_packer *pk)
     msgpack_pack_array(pk, (size_t)nw);
     for (int i = 0; i < b->nw; i++) {
         const fd_worker *w = &b->w[i];
-        if (w->state == FD_WS_FREE)
+        if (w->state != FD_WS_READY)
             continue;
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         fw_enc_kv_uint(pk, "pid", (uint64_t)w->pid);
-        fw_enc_kv_str(pk, "state", w->retiring ? "retiring"
-                                   : w->state == FD_WS_BUSY ? "busy" : "idle");
+        fw_enc_kv_str(pk, "state", w->retiring ? "retiring" : w->held ? "busy" : "idle");
+        fw_enc_kv_uint(pk, "held", (uint64_t)w->held);
         fw_enc_kv_str(pk, "version", w->version);
         fw_enc_kv_uint(pk, "gen", w->gen);
         fw_enc_kv_uint(pk, "served", w->served);
@@ -175,17 +179,63 @@ static void enc_failed(fd_broker *b, msgpack_packer *pk, int code, const char *e
     }
 }
 
+void fd_admin_changes(fd_broker *b, const char *text)
+{
+    fd_changes *c = &b->changes;
+    char name[32];
+    unsigned long long entries, added, removed;
+    int n;
+    memset(c, 0, sizeof *c);
+    if (sscanf(text, "%llu%n", &entries, &n) != 1)
+        return;
+    c->entries = entries;
+    for (text += n; sscanf(text, " %31[a-z_]:+%llu:-%llu%n", name, &added, &removed, &n) == 3;
+         text += n) {
+        int l = strcmp(name, "allow") ? fe_label_lookup(name) : FE_NLABELS;
+        if (l >= 0)
+            c->added[l] = added, c->removed[l] = removed;
+    }
+    c->known = 1;
+}
+
+/* {LABEL: count} of the labels with a count (allow-list entries as "allow"). */
+static void enc_counts(msgpack_packer *pk, const char *key, const uint64_t *count)
+{
+    size_t n = 0;
+    for (int l = 0; l <= FE_NLABELS; l++)
+        n += count[l] > 0;
+    fw_enc_str(pk, key);
+    msgpack_pack_map(pk, n);
+    for (int l = 0; l <= FE_NLABELS; l++)
+        if (count[l])
+            fw_enc_kv_uint(pk, l < FE_NLABELS ? fe_label_name(l) : "allow", count[l]);
+}
+
+/* {v, ok:true, version, previous[, entries, added:{...}, removed:{...}]} */
+static void enc_reloaded(fd_broker *b, msgpack_packer *pk)
+{
+    const fd_changes *c = &b->changes;
+    fw_enc_begin(pk, c->known ? 7 : 4, NULL, 0);
+    fw_enc_str(pk, "ok");
+    msgpack_pack_true(pk);
+    fw_enc_kv_str(pk, "version", b->version);
+    fw_enc_kv_str(pk, "previous", b->previous);
+    if (c->known) {
+        fw_enc_kv_uint(pk, "entries", c->entries);
+        enc_counts(pk, "added", c->added);
+        enc_counts(pk, "removed", c->removed);
+    }
+}
+
 void fd_admin_reloaded(fd_broker *b, int ok, const char *errors)
 {
     msgpack_packer *pk = fd_packer(b);
     if (ok > 0) {
-        fw_enc_begin(pk, 4, NULL, 0);
-        fw_enc_str(pk, "ok");
-        msgpack_pack_true(pk);
-        fw_enc_kv_str(pk, "version", b->version);
-        fw_enc_kv_str(pk, "previous", b->previous);
+        enc_reloaded(b, pk);
+        b->changes.known = 0;
         fd_log(FD_INFO, "reloaded", "version=%s previous=%s waiters=%d", b->version,
                b->previous, b->nwaiters);
+        fd_ctl_send(b->ctl, "serving %s", b->version);
     } else {
         enc_failed(b, pk, ok == 0 ? FW_E_RELOAD_FAILED : FW_E_INTERNAL, errors ? errors : "");
         if (ok == 0)

@@ -63,7 +63,7 @@ const fw_reply *fd_answer_make(fd_answer *a, const fe_ruleset *rs, const fe_scra
     r->version = fe_ruleset_version(rs);
     if (explain) {
         r->views = a->views;
-        for (int v = 0; v < FE_NVIEWS; v++) {
+        for (int v = 0; v < FE_NBASE_VIEWS; v++) {   /* the protocol's views */
             const fe_viewbuf *vb = fe_scratch_view(sc, v);
             a->views[r->nviews++] = (fw_view){fe_view_name(v), vb->buf ? vb->buf : "", vb->len};
         }

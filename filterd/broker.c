@@ -1,24 +1,30 @@
-/* broker.c -- the broker process: the ZeroMQ Guide's load-balancing broker, plus deadlines.
+/* broker.c -- the broker process: clients' requests to workers with credit, plus deadlines.
  *
- *   clients (REQ / DEALER)          broker                      workers (DEALER)
- *   [id][""][request] --> ROUTER front      ROUTER back <-- [H][pid,gen][version]
- *                         queue, deadlines  --> [Q][seq][request]
- *   [id][""][reply]   <--                   <-- [A][seq][summary][reply]
+ *   clients (REQ / DEALER)          broker                      workers (unix stream, link.h)
+ *   [id][""][request] --> ROUTER front      workers.sock <-- H [pid,gen][version]
+ *                         queue, deadlines  --> Q [seq][scene,flags][id][text]  (x credit)
+ *   [id][""][reply]   <--                   <-- A [seq][summary][reply]
  *
- * This file holds the sockets and the loop: one zmq_poll over the front,
- * back and admin sockets and the control socket to the supervisor. What
- * happens to a client's request is front.c; the worker table is workers.c;
- * requests live in slots.c. Every live request sits in a min-heap by
- * deadline; when its deadline passes the broker answers it with the fallback
- * (degraded "deadline") and a late worker answer for it is dropped by its
- * sequence number. Single-threaded. */
+ * This file holds the sockets and the loop: one zmq_poll over the front
+ * and admin sockets, the workers' listening socket and links, and the
+ * control socket to the supervisor. Each round reads everything ready --
+ * every worker's answers, up to FD_FRONT_BATCH client messages -- then
+ * pours the queue into the workers' credit and writes each worker's share
+ * in one go. What happens to a client's request is front.c; its answers
+ * and reply are replies.c; the worker table is workers.c; dispatch.c moves
+ * texts; requests and texts live in slots.c. Every live request sits in a
+ * min-heap by deadline; when its deadline passes the broker answers it with
+ * the fallback (degraded "deadline") and a late worker answer for it is
+ * dropped by its sequence number. Single-threaded. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -58,10 +64,12 @@ msgpack_packer *fd_packer(fd_broker *b)
     return &b->pk;
 }
 
-/* Read up to FD_BATCH messages from a ROUTER; handle each with fn. */
-static void drain(fd_broker *b, void *sock, void (*fn)(fd_broker *, zmq_msg_t *, int, int))
+/* Read up to max messages from a ROUTER; handle each with fn. 1 when it
+ * read the socket dry (its ZMQ_FD is armed again), 0 when it stopped at max. */
+static int drain(fd_broker *b, void *sock, int max,
+                 void (*fn)(fd_broker *, zmq_msg_t *, int, int))
 {
-    for (int k = 0; k < FD_BATCH; k++) {
+    for (int k = 0; k < max; k++) {
         zmq_msg_t f[FD_MAX_ENV + 3];
         int n = 0, more = 1, truncated = 0;
         while (more) {
@@ -80,11 +88,12 @@ static void drain(fd_broker *b, void *sock, void (*fn)(fd_broker *, zmq_msg_t *,
             }
         }
         if (!n)
-            return;
+            return 1;
         fn(b, f, n, truncated);
         for (int i = 0; i < n; i++)
             zmq_msg_close(&f[i]);
     }
+    return 0;
 }
 
 static void admin_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
@@ -118,6 +127,8 @@ static void control(fd_broker *b)
         fd_workers_dead(b, (pid_t)pid);
         if (replaced)
             b->st.worker_restarts++;
+    } else if (!strncmp(buf, "changes ", 8)) {
+        fd_admin_changes(b, buf + 8);
     } else if (sscanf(buf, "version %u %31s %31s", &gen, ver, prev) == 3) {
         b->st.reloads++;
         fd_workers_generation(b, gen, ver, prev);
@@ -134,6 +145,21 @@ static void control(fd_broker *b)
 
 /* ---- setup and the loop --------------------------------------------------- */
 
+/* The unix socket workers connect to (a stale one from an earlier broker is replaced). */
+static int listen_workers(fd_broker *b, char *err, size_t errlen)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%.100s", b->ctx->backend);
+    unlink(a.sun_path);
+    b->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (b->listen < 0 || bind(b->listen, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(b->listen, FD_MAX_WORKERS) < 0) {
+        snprintf(err, errlen, "listen %s: %s", a.sun_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
     const fd_config *cfg = &b->ctx->cfg;
@@ -142,15 +168,13 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     const char *where;
 
     b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
-    b->back = zmq_socket(b->zctx, ZMQ_ROUTER);
     b->admin = zmq_socket(b->zctx, ZMQ_ROUTER);
-    if (!b->front || !b->back || !b->admin) {
+    if (!b->front || !b->admin) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
         return -1;
     }
     zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
-    zmq_setsockopt(b->back, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     /* Replies wait in a client's pipe up to FD_FRONT_HWM; past it (a client
      * that does not read) a send fails instead of dropping in silence. */
     zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
@@ -160,71 +184,127 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     for (int i = 0; i < cfg->nlisten; i++)
         if (zmq_bind(b->front, where = cfg->listen[i]) < 0)
             goto fail;
-    if (zmq_bind(b->back, where = b->ctx->backend) < 0 ||
-        zmq_bind(b->admin, where = b->ctx->admin) < 0)
+    if (zmq_bind(b->admin, where = b->ctx->admin) < 0)
         goto fail;
-    return 0;
+    size_t len = sizeof b->front_fd;
+    zmq_getsockopt(b->front, ZMQ_FD, &b->front_fd, &len);
+    len = sizeof b->admin_fd;
+    zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
+    return listen_workers(b, err, errlen);
 fail:
     snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
     return -1;
 }
 
-/* ipc sockets: the workers' must be usable by the unprivileged user, the
- * admin one by its owner only. */
+/* The workers' unix socket must be usable by the unprivileged user only
+ * (mode 0600), the admin ipc socket by its owner only, or also by the
+ * admin-group (mode 0660). The mode is set before the owner, so root needs
+ * no CAP_FOWNER for it. */
 static int secure_sockets(fd_broker *b, char *err, size_t errlen)
 {
-    uid_t uid;
-    gid_t gid;
-    const char *ipc[2] = {b->ctx->backend, b->ctx->admin};
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
+    const char *path[2] = {b->ctx->backend, b->ctx->admin};
     int drop = fd_privsep_user(&b->ctx->cfg, &uid, &gid, err, errlen);
-    if (drop < 0)
+    int group = fd_admin_group(&b->ctx->cfg, &admin_gid, err, errlen);
+    if (drop < 0 || group < 0)
         return -1;
+    if (!strncmp(path[1], "ipc://", 6))
+        path[1] += 6;
+    else
+        path[1] = NULL;
     for (int i = 0; i < 2; i++) {
-        if (strncmp(ipc[i], "ipc://", 6))
+        if (!path[i])
             continue;
-        const char *path = ipc[i] + 6;
-        if (drop && chown(path, uid, gid) < 0) {
-            snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+        if (chmod(path[i], i == 1 && group ? 0660 : 0600) < 0) {
+            snprintf(err, errlen, "chmod %s: %s", path[i], strerror(errno));
             return -1;
         }
-        if (i == 1 && chmod(path, 0600) < 0) {
-            snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+        gid_t g = i == 1 && group ? admin_gid : drop ? gid : (gid_t)-1;
+        if ((drop || g != (gid_t)-1) && chown(path[i], drop ? uid : (uid_t)-1, g) < 0) {
+            snprintf(err, errlen, "chown %s: %s", path[i], strerror(errno));
             return -1;
         }
     }
     return 0;
 }
 
+/* A ZeroMQ socket has a message waiting (ZMQ_EVENTS; this also takes the
+ * socket's pending commands, which re-arms its ZMQ_FD). */
+static int zmq_ready(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+/* The poll set: control, admin, front (unless stopping), the listening
+ * socket, then every worker's link (also for writing when it has bytes
+ * waiting). The ZeroMQ sockets are polled through their ZMQ_FD, which only
+ * says "look again": one poll() a round, where zmq_poll makes up to two and
+ * asks every socket for its events twice. A socket read dry and not used
+ * since (b->quiet) needs no asking: a new message will signal its ZMQ_FD;
+ * one that sent since may have taken that signal, so it is asked
+ * (ZMQ_EVENTS) before the round sleeps. Its size. */
+static int poll_set(fd_broker *b)
+{
+    struct pollfd *p = b->pfd;
+    int n = 0;
+    p[n++] = (struct pollfd){b->ctl, POLLIN, 0};
+    p[n++] = (struct pollfd){b->admin_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){b->stopping ? -1 : b->front_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){b->listen, POLLIN, 0};
+    for (int i = 0; i < b->nw; i++)
+        if (b->w[i].state != FD_WS_FREE) {
+            b->pfd_worker[n] = i;
+            p[n++] = (struct pollfd){b->w[i].link.fd,
+                                     (short)(POLLIN | (fd_link_pending(&b->w[i].link) ? POLLOUT : 0)),
+                                     0};
+        }
+    return n;
+}
+
+static int timeout_ms(fd_broker *b, int64_t next_hb)
+{
+    int64_t now = fd_now_ns(), wake = next_hb;
+    int first = fd_deadline_first(b);
+    if (first >= 0 && b->slot[first]->deadline < wake)
+        wake = b->slot[first]->deadline;
+    return wake > now ? (int)((wake - now + FD_MS - 1) / FD_MS) : 0;
+}
+
 static void broker_loop(fd_broker *b)
 {
     int64_t hb = (int64_t)b->ctx->cfg.heartbeat_ms * FD_MS, next_hb = fd_now_ns() + hb;
     while (!b->ctl_lost && !(b->stopping && b->nheap == 0)) {
-        int64_t now = fd_now_ns(), wake = next_hb;
-        int first = fd_deadline_first(b);
-        if (first >= 0 && b->slot[first]->deadline < wake)
-            wake = b->slot[first]->deadline;
-        long timeout = wake > now ? (long)((wake - now + FD_MS - 1) / FD_MS) : 0;
-        zmq_pollitem_t it[4] = {
-            {b->back, 0, ZMQ_POLLIN, 0}, {NULL, b->ctl, ZMQ_POLLIN, 0},
-            {b->admin, 0, ZMQ_POLLIN, 0}, {b->front, 0, ZMQ_POLLIN, 0}};
-        int nit = b->stopping ? 3 : 4;
-        if (zmq_poll(it, nit, timeout) < 0 && errno != EINTR)
+        int front = !b->stopping && !(b->quiet & FD_QUIET_FRONT) && zmq_ready(b->front);
+        int admin = !(b->quiet & FD_QUIET_ADMIN) && zmq_ready(b->admin);
+        int n = poll_set(b);
+        struct pollfd *p = b->pfd;
+        if (poll(p, (nfds_t)n, front || admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
-        if (it[0].revents & ZMQ_POLLIN)
-            for (int k = 0; k < FD_BATCH; k++)
-                fd_workers_msg(b);
-        if (it[1].revents & ZMQ_POLLIN)
+        for (int k = 4; k < n; k++) {
+            int i = b->pfd_worker[k];
+            if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != p[k].fd)
+                continue;         /* lost while handling an earlier one */
+            if (p[k].revents & (POLLIN | POLLERR | POLLHUP))
+                fd_workers_read(b, i);
+        }
+        if (p[0].revents & (POLLIN | POLLHUP))
             control(b);
-        if (it[2].revents & ZMQ_POLLIN)
-            drain(b, b->admin, admin_request);
-        if (nit == 4 && (it[3].revents & ZMQ_POLLIN))
-            drain(b, b->front, fd_front_request);
-        fd_front_expire(b);
+        if ((admin || (p[1].revents & POLLIN)) && drain(b, b->admin, FD_FRONT_BATCH, admin_request))
+            b->quiet |= FD_QUIET_ADMIN;
+        if (!b->stopping && (front || (p[2].revents & POLLIN)) &&
+            drain(b, b->front, FD_FRONT_BATCH, fd_front_request))
+            b->quiet |= FD_QUIET_FRONT;
+        if (p[3].revents & POLLIN)
+            fd_workers_accept(b);
+        fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
             fd_workers_heartbeats(b);
             next_hb = fd_now_ns() + hb;
         }
-        fd_workers_dispatch(b);
+        fd_dispatch(b);
     }
 }
 
@@ -234,9 +314,13 @@ static void broker_init(fd_broker *b, const fd_ctx *ctx, int ctl)
     memset(b, 0, sizeof *b);
     b->ctx = ctx;
     b->ctl = ctl;
+    b->listen = -1;
     b->qhead = b->qtail = -1;
+    for (int i = 0; i < FD_MAX_WORKERS; i++)
+        b->w[i].link.fd = -1;
     b->gen = ctx->gen;
     fd_answer_limits(&b->limits, ctx->cfg.engine.max_text_bytes);
+    b->limits.max_items = (uint32_t)ctx->cfg.max_items;
     snprintf(b->version, sizeof b->version, "%s", ctx->version);
     snprintf(b->pending, sizeof b->pending, "%s", ctx->version);
     b->started = ctx->started_ns;
@@ -253,6 +337,12 @@ int fd_broker_main(const fd_proc_arg *a)
     int rc = 1;
 
     broker_init(&b, ctx, a->fd);
+    b.pfd = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd);
+    b.pfd_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd_worker);
+    if (!b.pfd || !b.pfd_worker) {
+        snprintf(err, sizeof err, "out of memory");
+        goto out;
+    }
     if (!(b.zctx = zmq_ctx_new())) {
         snprintf(err, sizeof err, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto out;
@@ -273,13 +363,15 @@ out:
         fd_log(FD_ERROR, "broker_failed", "message=\"%s\"", err);
     if (b.front)
         zmq_close(b.front);
-    if (b.back)
-        zmq_close(b.back);
+    if (b.listen >= 0)
+        close(b.listen);
     if (b.admin)
         zmq_close(b.admin);
     if (b.zctx)
         zmq_ctx_term(b.zctx);
     fd_slots_release(&b);
     msgpack_sbuffer_destroy(&b.sb);
+    free(b.pfd);
+    free(b.pfd_worker);
     return rc;
 }

@@ -1,50 +1,85 @@
 /* broker.h -- the broker process's private header: its state, and its files' prototypes.
  *
  *   broker.c   sockets, the poll loop, control messages from the supervisor
- *   front.c    client requests: envelope, decoding, admission, answers, fallbacks
- *   workers.c  the worker table: hellos, answers, dispatch, heartbeats, generations
- *   slots.c    request slots, the queue and the deadline heap
+ *   front.c    a client's message: envelope, decoding, admission (checks and bulk checks)
+ *   replies.c  a request's answers and fallbacks, and the one reply its client gets
+ *   workers.c  the worker table: links, hellos, heartbeats, generations, deaths
+ *   dispatch.c texts to workers under their credit, answers back to requests
+ *   slots.c    request slots, tasks (one per text), the queue and the deadline heap
  *   admin.c    the admin endpoint
- * Single-threaded: everything here runs in the broker's one loop. */
+ * Single-threaded: everything here runs in the broker's one loop.
+ *
+ * A request (a slot) holds one text or, for a bulk check, many; each text
+ * is a task. Tasks wait in one FIFO queue and go to workers, several per
+ * worker (its credit, worker-window), so that a worker never idles while
+ * texts wait. The request is answered when its last text is, or at its
+ * deadline with the fallback for the texts still out. */
 #ifndef FD_BROKER_H
 #define FD_BROKER_H
+
+#include <poll.h>
 
 #include <zmq.h>
 
 #include "daemon.h"
+#include "link.h"
 
 #define FD_MAX_ENV 4              /* routing frames before the empty delimiter */
 #define FD_FRAME_SLACK (16 << 20) /* bytes: frames up to max-text-bytes + this get a
                                      too_large reply; larger ones are cut by ZeroMQ */
-#define FD_BATCH 64               /* messages read from one socket per poll round */
+#define FD_FRONT_BATCH 256        /* client messages read per poll round */
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
 #define FD_FRONT_HWM 100000       /* replies queued to one client before sends fail */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
+#define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
+#define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
 
-enum fd_wstate { FD_WS_FREE, FD_WS_IDLE, FD_WS_BUSY };
+enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
+enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
+
+/* What a reload changed, from the supervisor's "changes" message, for the
+ * admin reply. Index FE_NLABELS counts allow-list entries. */
+typedef struct fd_changes {
+    int known;                    /* 0: no "changes" came for this reload */
+    uint64_t entries;             /* in the new version */
+    uint64_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
+} fd_changes;
 
 typedef struct fd_worker {
     int state;                    /* enum fd_wstate */
-    int retiring;                 /* old generation: no new requests, exits when idle */
-    int told;                     /* FW_B_RETIRE sent */
-    uint8_t ident[256];           /* ZeroMQ routing id */
-    size_t identlen;
-    pid_t pid;
+    int retiring;                 /* old generation: no new texts, exits when it holds none */
+    int told;                     /* retire frame sent */
+    fd_link link;
+    pid_t pid, peer;              /* from its hello; from the socket (SO_PEERCRED) */
     uint32_t gen;
     char version[32];
-    int slot;                     /* busy: the request slot, or -1 once it was answered */
-    uint64_t seq;                 /* busy: the request's sequence number */
-    int64_t last_seen, since, busy_since;
+    int held;                     /* tasks sent to it and not answered yet */
+    int64_t last_seen, since;
     uint64_t served;
 } fd_worker;
 
-/* A request inside the broker, from its arrival to its answer: queued, or
- * in a worker. Its frames live in the slot (slots are allocated once and
- * reused, so a request costs no allocation). */
-typedef struct fd_slot {
+/* One text to check, from admission to its answer. seq = gen << 32 | index:
+ * an answer finds its task in O(1), and a late one finds a newer gen. */
+typedef struct fd_task {
+    uint32_t gen;
     int live;
-    int queued;
-    uint64_t seq;
+    int slot;                     /* its request, or -1 once that was answered without it */
+    uint32_t item;                /* its place in the request */
+    int worker;                   /* the worker holding it, or -1 */
+    int queued, prev, next;       /* FIFO links while queued */
+    int tries;
+    int scene, flags;             /* FD_TASK_* */
+    const char *id;               /* msgpack bytes of its id (the request's, or the item's) */
+    size_t idlen;
+    const char *text;             /* in the request's body */
+    size_t textlen;
+} fd_task;
+
+/* A request inside the broker, from its arrival to its reply. Its frames
+ * and arrays live in the slot (slots are allocated once and reused, so a
+ * request costs no allocation once the broker has seen one that large). */
+typedef struct fd_slot {
+    int live, bulk;
     zmq_msg_t env[FD_MAX_ENV];    /* routing frames, delimiter excluded */
     int nenv;
     zmq_msg_t body;
@@ -53,25 +88,36 @@ typedef struct fd_slot {
     size_t idlen;
     int64_t arrival, deadline;
     int heap;                     /* position in the deadline heap */
-    int prev, next;               /* FIFO links while queued */
-    int tries;
+    uint32_t nitems, nleft;       /* texts, and those not answered yet */
+    uint32_t cap;                 /* room in the arrays below */
+    int *task;                    /* per text: its task, or -1 once answered */
+    uint32_t *roff, *rlen;        /* bulk: per text, its result's bytes in res */
+    msgpack_sbuffer res;          /* bulk: the item results, as they come */
+    uint32_t counts[3];           /* decisions by fe_action, for the request log */
+    pid_t worker;                 /* the last worker that answered, for the log */
 } fd_slot;
 
 typedef struct fd_broker {
     const fd_ctx *ctx;
     fw_limits limits;             /* what a request may be */
-    void *zctx, *front, *back, *admin;
+    void *zctx, *front, *admin;
+    int front_fd, admin_fd;       /* their ZMQ_FD, for poll() */
+    int quiet;                    /* FD_QUIET_*: read dry and not used since */
+    int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
     int ctl_lost;                 /* the supervisor is gone: leave the loop */
     fd_worker w[FD_MAX_WORKERS];
     int nw;                       /* highest used index + 1 */
-    int rr;                       /* where the next dispatch starts looking */
+    struct pollfd *pfd;           /* the poll set, rebuilt each round */
+    int *pfd_worker;              /* poll set entry -> worker index */
     fd_slot **slot;               /* grown on demand, never shrunk */
     int nslot, *freelist, nfree;
     int *heap, nheap;             /* live slots by deadline */
-    int qhead, qtail, nqueued;
-    uint64_t seq;
+    fd_task *task;                /* grown on demand, never shrunk */
+    int ntask, *taskfree, ntaskfree;
+    int qhead, qtail, nqueued;    /* the queue of tasks */
+    int held;                     /* tasks in workers */
     uint32_t gen;                 /* generation requests go to */
     int switched;                 /* a worker of gen has said hello */
     char version[32], previous[32], pending[32], pending_prev[32];
@@ -79,6 +125,7 @@ typedef struct fd_broker {
     int ready_sent;
     zmq_msg_t waiter[FD_MAX_WAITERS]; /* admin reload callers' routing ids */
     int nwaiters, reloading;
+    fd_changes changes;           /* of the reload about to take over */
     fd_stats st;
     msgpack_sbuffer sb;           /* replies the broker writes itself */
     msgpack_packer pk;
@@ -92,36 +139,60 @@ msgpack_packer *fd_packer(fd_broker *b);   /* b->pk on an empty buffer */
 
 /* front.c: the request endpoint */
 void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated);
-/* Answer slot s with the fallback decision (why: FW_DEG_*) and free it. */
-void fd_front_fallback(fd_broker *b, int s, int why, const char *warning);
-/* A reply to the client of slot s (or to env); undeliverable ones are counted. */
+/* A reply to env; undeliverable ones are counted and logged. */
 void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len);
-void fd_front_count(fd_broker *b, int action, uint32_t labels, uint64_t us);
-void fd_front_expire(fd_broker *b);        /* fall back every request past its deadline */
+
+/* replies.c: what a request's texts get, and its reply */
+/* Text item of request s answered by a worker (a: its A frame). */
+void fd_reply_answer(fd_broker *b, int s, uint32_t item, const fd_answer_msg *a, pid_t pid);
+/* Text item of s gets the fallback (why: FW_DEG_*, warning or NULL). */
+void fd_reply_fallback(fd_broker *b, int s, uint32_t item, int why, const char *warning);
+/* Bulk: text item of s was refused at admission (its own error). */
+void fd_reply_item_error(fd_broker *b, int s, uint32_t item, const fw_item *it, int code,
+                         const char *msg);
+/* Every text of s still out gets the fallback; the reply goes, s is freed. */
+void fd_reply_all_fallback(fd_broker *b, int s, int why);
+/* s is answered when no text is left: send its reply and free it. */
+void fd_reply_finish(fd_broker *b, int s);
+void fd_reply_expire(fd_broker *b);      /* fall back every request past its deadline */
 
 /* workers.c: the worker table */
-void fd_workers_msg(fd_broker *b);         /* one message on the backend socket */
-void fd_workers_dispatch(fd_broker *b);    /* queued requests to idle workers */
+void fd_workers_accept(fd_broker *b);      /* new connections on the listening socket */
+void fd_workers_read(fd_broker *b, int i); /* frames from worker i */
+void fd_workers_lost(fd_broker *b, int i, const char *why);   /* its tasks retried */
 void fd_workers_heartbeats(fd_broker *b);  /* kill the silent ones */
 void fd_workers_dead(fd_broker *b, pid_t pid);
 void fd_workers_generation(fd_broker *b, uint32_t gen, const char *version,
                            const char *previous);
 void fd_workers_retire_all(fd_broker *b);  /* at shutdown */
 int fd_workers_count(const fd_broker *b, int *busy);
+int fd_worker_eligible(const fd_broker *b, const fd_worker *w);  /* may get new texts */
+void fd_worker_retire(fd_worker *w);
 
-/* slots.c: a request's slot from arrival to answer, the queue, the deadlines. */
-int fd_slot_new(fd_broker *b);                 /* a zeroed live slot, or -1 */
-void fd_slot_free(fd_broker *b, int s);        /* out of queue and heap, frames closed */
+/* dispatch.c: queued texts to workers, answers to requests */
+void fd_dispatch(fd_broker *b);            /* the queue into workers' credit, then flush */
+void fd_dispatch_answer(fd_broker *b, int i, const fd_answer_msg *a);
+void fd_dispatch_requeue(fd_broker *b, int i);   /* worker i is gone: its tasks again */
+
+/* slots.c: requests, their tasks, the queue, the deadlines. */
+int fd_slot_new(fd_broker *b, uint32_t nitems);  /* a live slot for n texts, or -1 */
+void fd_slot_free(fd_broker *b, int s);        /* its tasks let go, frames closed */
 void fd_slots_release(fd_broker *b);           /* everything, at exit */
-void fd_enqueue(fd_broker *b, int s, int front); /* front: a retried request */
-void fd_unqueue(fd_broker *b, int s);
+int fd_task_new(fd_broker *b, int s, uint32_t item);   /* a task of s, or -1 */
+void fd_task_free(fd_broker *b, int t);
+void fd_task_release(fd_broker *b, int t);     /* its request is done: free or orphan it */
+void fd_enqueue(fd_broker *b, int t, int front); /* front: a retried task */
+void fd_unqueue(fd_broker *b, int t);
 void fd_deadline_add(fd_broker *b, int s);     /* after slot[s]->deadline is set */
 int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, or -1 */
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);
 /* The supervisor's answer to a reload: ok (the new version is serving) or
- * the errors ("file:line: reason" lines). Answers every waiting caller. */
+ * the errors ("file:line: reason" lines). Answers every waiting caller; on
+ * ok, also tells the supervisor which version serves now. */
 void fd_admin_reloaded(fd_broker *b, int ok, const char *errors);
+/* The supervisor's "changes ENTRIES LABEL:+A:-R ..." (text after "changes "). */
+void fd_admin_changes(fd_broker *b, const char *text);
 
 #endif

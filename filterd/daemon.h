@@ -2,12 +2,14 @@
  *
  * The daemon is four kinds of process (proc.c has the table):
  *   filterd.c  supervisor: options, loads the rule set, forks and reaps the rest
- *   broker.c   the ZeroMQ load-balancing broker (with front.c, workers.c,
- *              slots.c, admin.c; their private header is broker.h)
- *   worker.c   scans, one request at a time, on the shared rule set
+ *   broker.c   the ZeroMQ broker (with front.c, replies.c, workers.c,
+ *              dispatch.c, slots.c, admin.c; their private header is broker.h)
+ *   worker.c   scans the texts the broker sends it, on the shared rule set
+ *   link.c     the broker's link to each worker: frames on a unix socket
  *   helper.c   compiles new lists off the serving path for a reload
  * with options.c (the command line), rundir.c (the run directory and its
- * files), proc.c (the process table), answer.c (an engine result in the wire's shape),
+ * files), notify.c (systemd's notify protocol), proc.c (the process table),
+ * answer.c (an engine result in the wire's shape),
  * settings.c (filterd.conf), stats.c (the latency histogram) and log.c
  * (structured logs). The wire format is ../wire; the engine is ../engine.
  * Supervisor and broker talk over a SOCK_SEQPACKET socketpair, one text
@@ -40,8 +42,11 @@
  *   broker -> supervisor  "reload"        an admin asked for a reload
  *                         "kill PID"      the worker missed its heartbeats
  *                         "ready"         every first worker said hello
+ *                         "serving VERSION"  a reload's first new worker took over
  *                         "stopped"       the broker drained and is exiting
- *   supervisor -> broker  "version GEN VERSION PREVIOUS"   a new rule set is live
+ *   supervisor -> broker  "changes ENTRIES LABEL:+ADDED:-REMOVED ..."  what the
+ *                                         reload below changes (sent just before it)
+ *                         "version GEN VERSION PREVIOUS"   a new rule set is live
  *                         "failed VERSION\nfile:line: reason\n..."
  *                         "dead PID REPLACED"               a worker was reaped
  *                         "stop"          drain and exit */
@@ -53,28 +58,37 @@ typedef struct fd_ctx {
     int nworkers;
     uint32_t gen;             /* generation of the rule set */
     char version[32];
-    char backend[FD_CONF_ENDPOINT_LEN + 32]; /* ipc://<run_dir>/workers.sock */
+    char backend[FD_CONF_ENDPOINT_LEN + 32]; /* <run_dir>/workers.sock, a unix socket */
     char admin[FD_CONF_ENDPOINT_LEN + 32];
     int64_t started_ns;       /* supervisor start, monotonic */
 } fd_ctx;
 
 /* ---- options.c: the command line ----------------------------------------- */
-#define FD_DEFAULT_CONFIG "config/filterd.conf"
 #define FD_MAX_OVERRIDES 16       /* settings given on the command line */
+#ifndef FILTERD_VERSION
+#define FILTERD_VERSION "unknown" /* the Makefile passes the VERSION file's */
+#endif
 
 typedef struct fd_opts {
-    char conf[PATH_MAX];          /* the configuration file */
+    char conf[PATH_MAX];          /* the configuration file (--config, else fd_conf_find) */
     char over[FD_MAX_OVERRIDES][FD_CONF_ENDPOINT_LEN * (FD_CONF_MAX_ENDPOINTS + 1)];
     int nover;                    /* settings lines applied after the file */
     int check;                    /* --check-config */
 } fd_opts;
 
-/* Parse argv into o; --help prints the usage and exits 0. 0, or -1 after a
- * message and the usage on stderr. */
+/* Parse argv into o; --help and --version print and exit 0. 0, or -1 after
+ * a message (and the usage) on stderr, also when no configuration is found. */
 int fd_opts_parse(fd_opts *o, int argc, char **argv);
 /* The configuration o names: the file, then the command line's settings.
  * 0, or -1 with every "file:line: reason" in err. */
 int fd_opts_config(const fd_opts *o, fd_config *c, fe_errors *err);
+
+/* ---- notify.c: the service manager (systemd Type=notify) ------------------ */
+#define FD_RELOAD_LOG_MAX 100     /* error lines of one failed reload written to the log */
+int fd_notify_init(void);         /* from $NOTIFY_SOCKET; 0 also when there is none */
+/* One datagram of "KEY=VALUE" lines; a no-op without $NOTIFY_SOCKET. */
+void fd_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int64_t fd_notify_watchdog_ms(void);  /* how often to send WATCHDOG=1 (msecs); 0: never */
 
 /* ---- log.c ---------------------------------------------------------------- */
 enum fd_level { FD_DEBUG, FD_INFO, FD_WARN, FD_ERROR };
@@ -92,8 +106,10 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
 /* Quote a value for a log line (escapes, cut at 64 bytes; binary as hex). */
 const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size);
 /* Quote a message for a log line: "..." with '"', '\\' and control bytes
- * escaped, cut to fit buf. Every message that may hold what a client sent
- * or a list file says (an unknown op, a term) goes through it. */
+ * escaped, not shortened (only to fit buf). Every message that may hold what
+ * a client sent or a list file says (an unknown op, a list's "file:line:
+ * reason") goes through one of them: s[0..n), or the string msg. */
+const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size);
 const char *fd_log_msg(const char *msg, char *buf, size_t size);
 /* A msgpack-encoded id for a log line. */
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
@@ -113,6 +129,7 @@ uint64_t fd_hist_pct(const fd_hist *h, double q);  /* q in [0,1]; 0 when empty *
 
 typedef struct fd_stats {
     uint64_t requests, errors;
+    uint64_t bulk;                /* bulk requests among them */
     uint64_t degraded[FW_NDEGRADED]; /* by enum fw_degraded: deadline, overload */
     uint64_t dropped;             /* replies whose client was gone or not reading */
     uint64_t decisions[3];        /* by fe_action */
@@ -143,6 +160,9 @@ const char *fd_proc_name(enum fd_proc kind);
 /* 1 when running as root with a user to drop to (its ids in *uid, *gid),
  * 0 when there is nothing to drop, -1 for an unknown user (message in err). */
 int fd_privsep_user(const fd_config *cfg, uid_t *uid, gid_t *gid, char *err, size_t errlen);
+/* 1 with the id of cfg->admin_group in *gid, 0 when it is "", -1 when the
+ * group does not exist or this process may not give a file to it (message). */
+int fd_admin_group(const fd_config *cfg, gid_t *gid, char *err, size_t errlen);
 /* Drop to cfg->user when root (no-op otherwise or when user is ""); the
  * parent-death signal is set again afterwards (setuid clears it). */
 int fd_drop_privileges(const fd_config *cfg, char *err, size_t errlen);

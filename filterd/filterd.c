@@ -10,7 +10,10 @@
  * It never serves a request and holds no ZeroMQ context (ZeroMQ does not
  * survive fork). It talks to the broker over a SOCK_SEQPACKET socketpair
  * (daemon.h). Signals only write a byte to a self-pipe; everything happens
- * in the poll loop: SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT drain. */
+ * in the poll loop: SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT drain.
+ * It tells the service manager (notify.c) when it is ready, reloading,
+ * ready again (the reload's new workers serve, or it failed) and stopping,
+ * and rewrites filterd.ready with the version that serves. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -48,6 +51,7 @@ static struct supervisor {
     size_t helper_len;
     fd_config next;               /* the configuration being reloaded */
     int stopping;
+    int ready;                    /* READY=1 was sent: every first worker said hello */
     int64_t stop_by;
     int64_t restart_at;
     int backoff_ms;
@@ -148,6 +152,25 @@ static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errle
 
 /* ---- reload --------------------------------------------------------------- */
 
+/* Every "file:line: reason" of a failed reload into the log, up to
+ * FD_RELOAD_LOG_MAX of them; the count of errors. */
+static int log_errors(const char *errors)
+{
+    char q[1024];
+    int n = 0;
+    for (const char *p = errors; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len && n++ < FD_RELOAD_LOG_MAX)
+            fd_log(FD_WARN, "reload_error", "message=%s",
+                   fd_log_quote_all(p, len, q, sizeof q));
+        p += len + (nl != NULL);
+    }
+    if (n > FD_RELOAD_LOG_MAX)
+        fd_log(FD_WARN, "reload_errors_not_logged", "count=%d", n - FD_RELOAD_LOG_MAX);
+    return n;
+}
+
 static void reload_failed(const char *errors)
 {
     char msg[FD_CTL_MAX];
@@ -156,7 +179,26 @@ static void reload_failed(const char *errors)
         n = sizeof msg - 1;
     if (send(S.ctl, msg, (size_t)n, MSG_NOSIGNAL) < 0)
         fd_log(FD_ERROR, "control_failed", "message=\"%s\"", strerror(errno));
-    fd_log(FD_WARN, "reload_failed", "version=%s", S.ctx.version);
+    int count = log_errors(errors);
+    fd_log(FD_WARN, "reload_failed", "errors=%d version=%s", count, S.ctx.version);
+    if (S.ready)
+        fd_notify("READY=1\nSTATUS=reload failed (%d error%s, see the log); still serving %s",
+                  count, count == 1 ? "" : "s", S.ctx.version);
+}
+
+/* "changes ENTRIES LABEL:+ADDED:-REMOVED ..." for the broker's reload reply. */
+static void send_changes(const fe_ruleset *old, const fe_ruleset *rs)
+{
+    char msg[512];
+    fe_diff d;
+    if (fe_ruleset_diff(old, rs, &d) != FE_OK)
+        return;                       /* out of memory: the reply says only the versions */
+    int n = snprintf(msg, sizeof msg, "changes %zu", fe_ruleset_entries(rs));
+    for (int l = 0; l <= FE_NLABELS && n > 0 && (size_t)n < sizeof msg; l++)
+        if (d.added[l] || d.removed[l])
+            n += snprintf(msg + n, sizeof msg - (size_t)n, " %s:+%zu:-%zu",
+                          l < FE_NLABELS ? fe_label_name(l) : "allow", d.added[l], d.removed[l]);
+    fd_ctl_send(S.ctl, "%s", msg);
 }
 
 static void start_reload(const char *source)
@@ -170,6 +212,9 @@ static void start_reload(const char *source)
         return;
     }
     fd_log(FD_INFO, "reload", "source=%s version=%s", source, S.ctx.version);
+    if (S.ready)
+        fd_notify("RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading (serving %s)",
+                  (long long)(fd_now_ns() / 1000), S.ctx.version);
     if (fd_opts_config(&S.opts, &parsed, &e) < 0) {
         reload_failed(e.text ? e.text : "configuration error");
         fe_errors_clear(&e);
@@ -220,6 +265,7 @@ static void finish_reload(void)
            fe_ruleset_cached(rs) ? "yes" : "no",
            fd_log_msg(fe_ruleset_cache_note(rs), note, sizeof note),
            (long long)((fd_now_ns() - t0) / 1000000));
+    send_changes(old, rs);
     fd_ctl_send(S.ctl, "version %u %s %s", S.ctx.gen, S.ctx.version, prev);
     S.restart_at = 0;
     S.backoff_ms = 0;
@@ -319,6 +365,15 @@ static void control(void)
         fd_log(FD_INFO, "ready", "version=%s workers=%d listen=%s admin=%s mode=%s",
                S.ctx.version, S.ctx.nworkers, S.ctx.cfg.listen[0], S.ctx.admin,
                S.ctx.echo ? "echo" : "scan");
+        S.ready = 1;
+        fd_notify("READY=1\nSTATUS=serving %s (%zu entries, %d workers)", S.ctx.version,
+                  fe_ruleset_entries(S.rs), S.ctx.nworkers);
+    } else if (!strncmp(buf, "serving ", 8) && !S.stopping) {
+        /* a reload's new workers took over: readiness follows the version */
+        fd_rundir_ready(&S.ctx.cfg, buf + 8);
+        if (S.ready)
+            fd_notify("READY=1\nSTATUS=serving %s (%zu entries, %d workers)", buf + 8,
+                      fe_ruleset_entries(S.rs), S.ctx.nworkers);
     }
 }
 
@@ -329,6 +384,7 @@ static void begin_stop(int sig)
     S.stopping = 1;
     S.stop_by = fd_now_ns() + ((int64_t)S.ctx.cfg.max_budget_ms + FD_STOP_GRACE_MS) * 1000000;
     fd_log(FD_INFO, "stopping", "signal=%d", sig);
+    fd_notify("STOPPING=1\nSTATUS=stopping: answering the requests in flight");
     fd_rundir_unready(&S.ctx.cfg);
     if (S.helper > 0)
         kill(S.helper, SIGKILL);
@@ -361,8 +417,13 @@ static void signals(void)
 
 static int supervise(void)
 {
+    int64_t wd_ms = fd_notify_watchdog_ms(), next_wd = 0;
     for (;;) {
         int64_t now = fd_now_ns();
+        if (wd_ms && now >= next_wd) {    /* the supervisor's loop is alive */
+            fd_notify("WATCHDOG=1");
+            next_wd = now + wd_ms * FD_MS;
+        }
         if (S.stopping && S.broker == 0 && alive_children() == 0)
             return 0;
         if (S.stopping && now > S.stop_by) {
@@ -377,6 +438,8 @@ static int supervise(void)
         int timeout = 1000;
         if (!S.stopping && current_workers() < S.ctx.nworkers && S.restart_at > now)
             timeout = (int)((S.restart_at - now) / 1000000) + 1;
+        if (wd_ms && timeout > wd_ms)
+            timeout = (int)wd_ms;
         struct pollfd p[3] = {{S.sigpipe[0], POLLIN, 0}, {S.ctl, POLLIN, 0},
                               {S.helper_fd, POLLIN, 0}};
         if (poll(p, S.helper_fd >= 0 ? 3 : 2, timeout) < 0 && errno != EINTR)
@@ -403,10 +466,17 @@ static int supervise(void)
 
 /* ---- startup -------------------------------------------------------------- */
 
-static int check_mode(const fd_config *c, fe_errors *err)
+/* What the settings' table cannot check alone. */
+static int check_settings(const fd_config *c, fe_errors *err)
 {
+    char msg[256];
+    gid_t gid;
     if (strcmp(c->mode, "scan") && strcmp(c->mode, "echo")) {
         fe_errors_add(err, "%s: mode: expected scan or echo, got '%s'", S.opts.conf, c->mode);
+        return -1;
+    }
+    if (fd_admin_group(c, &gid, msg, sizeof msg) < 0) {
+        fe_errors_add(err, "%s: %s", S.opts.conf, msg);
         return -1;
     }
     return 0;
@@ -418,7 +488,7 @@ static int start(fd_ctx *ctx)
     char err[512];
     int rc = 1;
 
-    if (fd_opts_config(&S.opts, &ctx->cfg, &e) < 0 || check_mode(&ctx->cfg, &e) < 0)
+    if (fd_opts_config(&S.opts, &ctx->cfg, &e) < 0 || check_settings(&ctx->cfg, &e) < 0)
         goto errors;
     int64_t t0 = fd_now_ns();
     if (!(S.rs = fe_load(&ctx->cfg.engine, &e)))
@@ -441,13 +511,9 @@ static int start(fd_ctx *ctx)
                "socket paths are limited)\"", RUN_DIR_MAX);
         return 1;
     }
-    snprintf(ctx->backend, sizeof ctx->backend, "ipc://%.*s/workers.sock", RUN_DIR_MAX,
+    snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
              ctx->cfg.run_dir);
-    if (ctx->cfg.admin[0])
-        snprintf(ctx->admin, sizeof ctx->admin, "%s", ctx->cfg.admin);
-    else
-        snprintf(ctx->admin, sizeof ctx->admin, "ipc://%.*s/admin.sock", RUN_DIR_MAX,
-                 ctx->cfg.run_dir);
+    fd_conf_admin(&ctx->cfg, ctx->admin, sizeof ctx->admin);
     char quoted[640];
     if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
         fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(err, quoted, sizeof quoted));
@@ -489,6 +555,7 @@ int main(int argc, char **argv)
     if (start(&S.ctx) != 0)
         return 1;
     fd_log_init("supervisor", S.ctx.cfg.log_text);
+    fd_notify_init();
     if (pipe(S.sigpipe) < 0)
         return 1;
     fcntl(S.sigpipe[0], F_SETFL, O_NONBLOCK);

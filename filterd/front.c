@@ -1,13 +1,16 @@
 /* front.c -- the broker's request endpoint: what happens to a client's message.
  *
- *   [id...][""][body]  -> envelope -> decode -> admission -> slot, queue
+ *   [id...][""][body]  -> envelope -> decode -> admission -> slot, tasks, queue
  *                         (bad: error reply)    (ping: pong; budget 0, stopping:
  *                                                deadline fallback; queue full:
  *                                                overload fallback)
  *
  * The envelope and the body are checked here, so bad requests are answered
- * without costing a worker. An admitted request gets a slot, a deadline in
- * the heap and a place in the queue; workers.c takes it from there. */
+ * without costing a worker. An admitted request gets a slot and a deadline
+ * in the heap, and each of its texts a task in the queue (a bulk check's
+ * bad items get their own error at once); dispatch.c takes them from there.
+ * The queue holds at most queue-max texts: a request whose texts do not all
+ * fit is shed whole. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 
 void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len)
 {
+    b->quiet &= ~FD_QUIET_FRONT;
     if (fd_route(b->front, env, nenv, data, len) == 0)
         return;
     b->st.dropped++;
@@ -27,42 +31,6 @@ void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, si
 static void reply_packed(fd_broker *b, zmq_msg_t *env, int nenv)
 {
     fd_front_reply(b, env, nenv, b->sb.data, b->sb.size);
-}
-
-void fd_front_count(fd_broker *b, int action, uint32_t labels, uint64_t us)
-{
-    b->st.decisions[action & 3]++;
-    for (int l = 0; l < FE_NLABELS; l++)
-        if (labels & (1u << l))
-            b->st.labels[l]++;
-    fd_hist_add(&b->st.latency, us);
-}
-
-void fd_front_fallback(fd_broker *b, int s, int why, const char *warning)
-{
-    fd_slot *r = b->slot[s];
-    char id[160];
-    uint64_t us = (uint64_t)(fd_now_ns() - r->arrival) / 1000;
-    int action = b->ctx->cfg.on_deadline;
-    const char *warned[1] = {warning};
-    fw_reply plain;
-
-    fw_fallback(&plain, action, b->version, why);
-    if (warning) {
-        plain.warnings = warned;
-        plain.nwarnings = 1;
-    }
-    plain.elapsed_us = us;
-    fw_enc_decision(fd_packer(b), r->id, r->idlen, &plain);
-    reply_packed(b, r->env, r->nenv);
-    fd_front_count(b, action, 0, us);
-    b->st.degraded[why]++;
-    fd_log_limited(why == FW_DEG_OVERLOAD ? FD_LK_OVERLOAD : FD_LK_DEADLINE,
-                   fw_degraded_name(why), "id=%s decision=%s elapsed_us=%llu queue=%d%s%s",
-                   fd_log_id(r->id, r->idlen, id, sizeof id), fe_action_name((fe_action)action),
-                   (unsigned long long)us, b->nqueued, warning ? " warning=" : "",
-                   warning ? warning : "");
-    fd_slot_free(b, s);
 }
 
 static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request *q, int code,
@@ -105,6 +73,7 @@ static int envelope(zmq_msg_t *f, int n, int *nenv, int *body, const char **why)
 static void bare_error(fd_broker *b, zmq_msg_t *ident, const char *why)
 {
     fw_enc_error(fd_packer(b), NULL, 0, FW_E_BAD_REQUEST, why);
+    b->quiet &= ~FD_QUIET_FRONT;
     zmq_send(b->front, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
     b->st.errors++;
@@ -123,13 +92,27 @@ static int decode(fd_broker *b, zmq_msg_t *body, fw_request *q, char *err, size_
     return code;
 }
 
-/* A slot for the request: its frames moved in, its deadline set. -1: none. */
-static int admit(fd_broker *b, zmq_msg_t *f, int nenv, int body, const fw_request *q)
+/* q's pointers into a body that moved from from to to. A small body lives
+ * inside its zmq_msg_t (ZeroMQ's very small messages), so moving the frame
+ * into the slot moves its bytes too. */
+static void rebase(fw_request *q, const void *from, const void *to)
 {
-    int s = fd_slot_new(b);
-    if (s < 0)
-        return -1;
+    uintptr_t d = (uintptr_t)to - (uintptr_t)from;
+    if (!d)
+        return;
+    if (q->idlen)
+        q->id = (const char *)((uintptr_t)q->id + d);
+    if (q->has_text)
+        q->text = (const char *)((uintptr_t)q->text + d);
+    if (q->bulk)
+        q->items = (const uint8_t *)((uintptr_t)q->items + d);
+}
+
+/* The request's deadline, and its frames moved into slot s (q follows its body). */
+static void admit(fd_broker *b, int s, zmq_msg_t *f, int nenv, int body, fw_request *q)
+{
     fd_slot *r = b->slot[s];
+    const void *from = zmq_msg_data(&f[body]);
     const fd_config *cfg = &b->ctx->cfg;
     int64_t budget = q->budget_ms < 0 ? cfg->budget_ms : q->budget_ms;
     if (budget > cfg->max_budget_ms)
@@ -146,7 +129,51 @@ static int admit(fd_broker *b, zmq_msg_t *f, int nenv, int body, const fw_reques
     zmq_msg_init(&r->body);
     zmq_msg_move(&r->body, &f[body]);
     r->has_body = 1;
-    return s;
+    rebase(q, from, zmq_msg_data(&r->body));
+}
+
+/* A task for text item of s. -1: out of memory. */
+static int task(fd_broker *b, int s, uint32_t item, int scene, int flags, const char *id,
+                size_t idlen, const char *text, size_t textlen)
+{
+    int t = fd_task_new(b, s, item);
+    if (t < 0)
+        return -1;
+    fd_task *k = &b->task[t];
+    k->scene = scene;
+    k->flags = flags;
+    k->id = id;
+    k->idlen = idlen;
+    k->text = text;
+    k->textlen = textlen;
+    return 0;
+}
+
+/* The texts of s as tasks (a bulk's refused items answered at once). The
+ * number of tasks, or -1 when out of memory. The body lives in the slot now,
+ * so q's pointers into it stay good. */
+static int tasks(fd_broker *b, int s, const fw_request *q)
+{
+    char err[256];
+    fw_items it;
+    fw_item item;
+    int flags = q->explain ? FD_TASK_EXPLAIN : 0, n = 0, code;
+
+    if (!q->bulk)
+        return task(b, s, 0, q->scene, flags, q->id, q->idlen, q->text, q->textlen) < 0 ? -1 : 1;
+    b->slot[s]->bulk = 1;
+    fw_items_begin(&it, q);
+    for (uint32_t i = 0; (code = fw_items_next(&it, &b->limits, q, &item, err, sizeof err)) >= 0;
+         i++) {
+        if (code != FW_E_OK)
+            fd_reply_item_error(b, s, i, &item, code, err);
+        else if (task(b, s, i, item.scene, flags | FD_TASK_ITEM, item.id, item.idlen, item.text,
+                      item.textlen) < 0)
+            return -1;
+        else
+            n++;
+    }
+    return n;
 }
 
 void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
@@ -177,24 +204,28 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
         reply_packed(b, f, nenv);
         return;
     }
-    int s = admit(b, f, nenv, body, &q);
-    if (s < 0)
+    int s = fd_slot_new(b, q.bulk ? q.nitems : 1);
+    if (s < 0) {
         error_reply(b, f, nenv, &q, FW_E_INTERNAL, "out of memory");
-    else if (b->slot[s]->deadline == b->slot[s]->arrival || b->stopping)
-        fd_front_fallback(b, s, FW_DEG_DEADLINE, NULL);
-    else if (b->nqueued >= b->ctx->cfg.queue_max)
-        fd_front_fallback(b, s, FW_DEG_OVERLOAD, NULL);
+        return;
+    }
+    admit(b, s, f, nenv, body, &q);
+    fd_slot *r = b->slot[s];
+    b->st.bulk += q.bulk;
+    int k = tasks(b, s, &q);
+    if (k < 0) {
+        error_reply(b, r->env, r->nenv, NULL, FW_E_INTERNAL, "out of memory");
+        fd_slot_free(b, s);
+    } else if (r->deadline == r->arrival || b->stopping)
+        fd_reply_all_fallback(b, s, FW_DEG_DEADLINE);
+    else if (b->nqueued + k > b->ctx->cfg.queue_max)
+        fd_reply_all_fallback(b, s, FW_DEG_OVERLOAD);
     else {
         fd_deadline_add(b, s);
-        fd_enqueue(b, s, 0);
-        fd_workers_dispatch(b);
+        for (uint32_t i = 0; i < r->nitems; i++)
+            if (r->task[i] >= 0)
+                fd_enqueue(b, r->task[i], 0);
+        if (!r->nleft)             /* a bulk of refused items only, or none */
+            fd_reply_finish(b, s);
     }
-}
-
-void fd_front_expire(fd_broker *b)
-{
-    int64_t now = fd_now_ns();
-    int s;
-    while ((s = fd_deadline_first(b)) >= 0 && b->slot[s]->deadline <= now)
-        fd_front_fallback(b, s, FW_DEG_DEADLINE, NULL);
 }

@@ -3,9 +3,9 @@
  * Every line starts "ts=<UTC, ms> level=<level> proc=<process> pid=<pid> event=<event>".
  * Values that come from clients (ids, and text only when log-text is on) go
  * through fd_log_quote, which escapes and shortens them, and messages (which
- * may quote what a client sent, such as an unknown op) through fd_log_msg,
- * so that a line is always one line and a client can never add a key=value
- * of its own. Each line is written with one write() so processes do not mix. */
+ * may quote what a client sent, such as an unknown op) through fd_log_msg or
+ * fd_log_quote_all, so that a line is always one line and a client can never
+ * add a key=value of its own. Each line is written with one write() so processes do not mix. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,9 +136,14 @@ const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
     return quote(p, n, QUOTE_MAX, buf, size);
 }
 
+const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size)
+{
+    return quote(s, n, n, buf, size);
+}
+
 const char *fd_log_msg(const char *msg, char *buf, size_t size)
 {
-    return quote(msg, strlen(msg), size, buf, size);
+    return fd_log_quote_all(msg, strlen(msg), buf, size);
 }
 
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)

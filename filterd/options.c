@@ -16,8 +16,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: filterd [--config FILE] [--check-config] [--foreground] [--echo]\n"
                "               [--workers N] [--listen EP]... [--admin EP] [--run-dir DIR]\n"
-               "               [--set 'SETTING VALUE']...\n"
-               "  --config FILE     configuration (default " FD_DEFAULT_CONFIG ")\n"
+               "               [--set 'SETTING VALUE']... | --version | --help\n"
+               "  --config FILE     configuration (default: ./" FD_CONF_LOCAL " in a source\n"
+               "                    tree, else " FD_CONF_SYSTEM ")\n"
                "  --check-config    check the configuration and load the lists, then exit\n"
                "  --foreground      stay in the foreground (the default; logs go to stderr)\n"
                "  --echo            answer allow without scanning (benchmark baseline)\n"
@@ -25,7 +26,13 @@ static void usage(FILE *f)
                "  --listen EP       request endpoint; repeat for several\n"
                "  --admin EP        admin endpoint (default ipc://RUN_DIR/admin.sock)\n"
                "  --run-dir DIR     sockets, pid and ready files\n"
-               "  --set LINE        any configuration line, after the file\n");
+               "  --set LINE        any configuration line, after the file\n"
+               "  --version         the version of filterd and of what it is built with\n");
+}
+
+static void version(void)
+{
+    printf("filterd %s (%s; protocol %d)\n", FILTERD_VERSION, fe_build_info(), FW_VERSION);
 }
 
 static int add_override(fd_opts *o, const char *fmt, const char *v)
@@ -57,7 +64,6 @@ int fd_opts_parse(fd_opts *o, int argc, char **argv)
     char listen[sizeof o->over[0]] = "listen", path[sizeof o->over[0] - 16];
     const char *badarg = "";
     memset(o, 0, sizeof *o);
-    snprintf(o->conf, sizeof o->conf, "%s", FD_DEFAULT_CONFIG);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
@@ -70,6 +76,9 @@ int fd_opts_parse(fd_opts *o, int argc, char **argv)
             takes = 0, add_override(o, "%s", "mode echo");
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            version();
             exit(0);
         } else if (!v)
             goto bad;
@@ -92,6 +101,15 @@ int fd_opts_parse(fd_opts *o, int argc, char **argv)
     }
     if (strcmp(listen, "listen"))
         add_override(o, "%s", listen);
+    if (o->conf[0])
+        return 0;
+    const char *conf = fd_conf_find(NULL);
+    if (!conf) {
+        fprintf(stderr, "filterd: no configuration: neither ./" FD_CONF_LOCAL " nor "
+                FD_CONF_SYSTEM " exists (give --config FILE)\n");
+        return -1;
+    }
+    snprintf(o->conf, sizeof o->conf, "%s", conf);
     return 0;
 bad:
     fprintf(stderr, "filterd: bad option or missing value: '%s'\n", badarg);

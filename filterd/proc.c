@@ -56,6 +56,29 @@ int fd_privsep_user(const fd_config *cfg, uid_t *uid, gid_t *gid, char *err, siz
     return 1;
 }
 
+int fd_admin_group(const fd_config *cfg, gid_t *gid, char *err, size_t errlen)
+{
+    gid_t groups[256];
+    if (!cfg->admin_group[0])
+        return 0;
+    struct group *gr = getgrnam(cfg->admin_group);
+    if (!gr) {
+        snprintf(err, errlen, "admin-group '%s' does not exist (addgroup --system %s, or set "
+                 "admin-group to \"\")", cfg->admin_group, cfg->admin_group);
+        return -1;
+    }
+    *gid = gr->gr_gid;
+    if (geteuid() == 0 || getegid() == gr->gr_gid)
+        return 1;
+    int n = getgroups(256, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gr->gr_gid)
+            return 1;
+    snprintf(err, errlen, "admin-group '%s': filterd runs neither as root nor in that group, "
+             "so it cannot give the admin socket to it", cfg->admin_group);
+    return -1;
+}
+
 /* Die with the supervisor: SIGKILL when it goes, and at once if it is gone. */
 static void die_with_parent(void)
 {

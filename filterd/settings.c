@@ -4,16 +4,19 @@
  * its default as text. Defaults go through the same parser as the file, so a
  * default can never be something the file could not say; the engine's
  * defaults are the engine's own constants, spelled as text here. */
+#define _DEFAULT_SOURCE           /* realpath */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "settings.h"
 
-enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY };
+enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY,
+                 T_VIEW, T_VIEW_ACTION };
 
 typedef struct conf_row {
     const char *name;
@@ -31,8 +34,13 @@ static const conf_row table[] = {
     {"lists", T_PATH, 0, 0, F(engine.lists), FE_DEFAULT_LISTS},
     {"max-text-bytes", T_SIZE, 16, 16 << 20, F(engine.max_text_bytes), STR(FE_DEFAULT_MAX_TEXT)},
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
+    {"sound-data", T_PATH, 0, 0, F(engine.sound_data), FE_DEFAULT_SOUND_DATA},
+    {"sound-fuzzy", T_BOOL, 0, 0, F(engine.sound_fuzzy), "no"},
+    {"view", T_VIEW, 0, 0, 0, 0, NULL},
+    {"view-action", T_VIEW_ACTION, 0, 0, 0, 0, "flag"},
     {"listen", T_ENDPOINTS, 0, 0, F(listen), "tcp://127.0.0.1:7700"},
     {"admin", T_STR, 0, 0, F(admin), ""},
+    {"admin-group", T_STR, 0, 0, F(admin_group), ""},
     {"run-dir", T_PATH, 0, 0, F(run_dir), "/tmp/filterd"},
     {"cache-dir", T_PATH, 0, 0, F(engine.cache_dir), ""},
     {"cache-keep", T_INT, 1, 1000, F(engine.cache_keep), STR(FE_DEFAULT_CACHE_KEEP)},
@@ -42,6 +50,8 @@ static const conf_row table[] = {
     {"max-budget-ms", T_INT, 1, 600000, F(max_budget_ms), "2000"},
     {"on-deadline", T_ACTION, 0, 0, F(on_deadline), "flag"},
     {"queue-max", T_INT, 1, 1000000, F(queue_max), "10000"},
+    {"max-items", T_INT, 1, 10000, F(max_items), "256"},
+    {"worker-window", T_INT, 1, 1024, F(worker_window), "32"},
     {"heartbeat-ms", T_INT, 10, 60000, F(heartbeat_ms), "500"},
     {"heartbeat-liveness", T_INT, 2, 100, F(heartbeat_liveness), "4"},
     {"log-text", T_BOOL, 0, 0, F(log_text), "no"},
@@ -98,12 +108,63 @@ static int set_path(fd_config *c, char *dst, size_t size, const char *v)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* The labels named by argv[0..argc) into *mask (none: every label). 0 or -1. */
+static int label_mask(int argc, char **argv, uint32_t *mask, const char *where, fe_errors *err)
+{
+    *mask = argc ? 0 : (1u << FE_NLABELS) - 1;
+    for (int i = 0; i < argc; i++) {
+        int l = fe_label_lookup(argv[i]);
+        if (l < 0) {
+            fe_errors_add(err, "%s: unknown label '%s'", where, argv[i]);
+            return -1;
+        }
+        *mask |= 1u << l;
+    }
+    return 0;
+}
+
+/* "view VIEW on|off [LABEL...]" and "view-action ACTION|list [LABEL...]". */
+static int apply_view(fd_config *c, const conf_row *r, int argc, char **argv,
+                      const char *where, fe_errors *err)
+{
+    uint32_t mask;
+    int v = argc ? fe_view_lookup(argv[0]) : -1, on = 0, a = -1;
+    if (r->type == T_VIEW) {
+        if (argc < 2 || v < FE_NBASE_VIEWS || (strcmp(argv[1], "on") && strcmp(argv[1], "off"))) {
+            fe_errors_add(err, "%s: view needs a disguise view (emoji, phonetic, initials, "
+                          "leet), on or off, and optionally labels", where);
+            return -1;
+        }
+        on = !strcmp(argv[1], "on");
+    } else if (argc < 1 || (strcmp(argv[0], "list") && (a = fe_action_lookup(argv[0])) < 0)) {
+        fe_errors_add(err, "%s: view-action needs block, flag, allow or list, and optionally "
+                      "labels", where);
+        return -1;
+    }
+    int skip = r->type == T_VIEW ? 2 : 1;
+    if (label_mask(argc - skip, argv + skip, &mask, where, err) < 0)
+        return -1;
+    for (int l = 0; l < FE_NLABELS; l++) {
+        if (!(mask & (1u << l)))
+            continue;
+        if (r->type == T_VIEW_ACTION)
+            c->engine.view_action[l] = (signed char)a;
+        else if (on)
+            c->engine.views_off[l] &= (uint8_t)~FE_VIEW_BIT(v);
+        else
+            c->engine.views_off[l] |= (uint8_t)FE_VIEW_BIT(v);
+    }
+    return 0;
+}
+
 static int apply(fd_config *c, const conf_row *r, int argc, char **argv,
                  const char *where, fe_errors *err)
 {
     char *field = (char *)c + r->off;
     long long x;
 
+    if (r->type == T_VIEW || r->type == T_VIEW_ACTION)
+        return apply_view(c, r, argc, argv, where, err);
     if (r->type == T_POLICY) {
         if (argc != 3) {
             fe_errors_add(err, "%s: policy needs SCENE LABEL ACTION", where);
@@ -194,13 +255,13 @@ range:
 
 int fd_conf_set(fd_config *c, const char *line, const char *where, fe_errors *err)
 {
-    char buf[4096], *argv[FD_CONF_MAX_ENDPOINTS + 2];
+    char buf[4096], *argv[FD_CONF_MAX_ENDPOINTS + FE_NLABELS + 2];
     if (strlen(line) >= sizeof buf) {
         fe_errors_add(err, "%s: line too long", where);
         return -1;
     }
     strcpy(buf, line);
-    int argc = split(buf, argv, FD_CONF_MAX_ENDPOINTS + 2);
+    int argc = split(buf, argv, (int)(sizeof argv / sizeof argv[0]));
     if (!argc || argv[0][0] == '#')
         return 0;
     for (size_t i = 0; i < NROWS; i++)
@@ -255,4 +316,24 @@ int fd_conf_load(fd_config *c, const char *path, fe_errors *err)
     }
     fclose(f);
     return err->count > before ? -1 : 0;
+}
+
+const char *fd_conf_find(const char *given)
+{
+    static char local[PATH_MAX];
+    if (given)
+        return given;
+    if (access(FD_CONF_LOCAL, F_OK) == 0)
+        return realpath(FD_CONF_LOCAL, local) ? local : FD_CONF_LOCAL;
+    if (access(FD_CONF_SYSTEM, F_OK) == 0)
+        return FD_CONF_SYSTEM;
+    return NULL;
+}
+
+void fd_conf_admin(const fd_config *c, char *buf, size_t size)
+{
+    if (c->admin[0])
+        snprintf(buf, size, "%s", c->admin);
+    else
+        snprintf(buf, size, "ipc://%s/admin.sock", c->run_dir);
 }

@@ -17,19 +17,31 @@
 #define FD_CONF_MAX_ENDPOINTS 8
 #define FD_CONF_ENDPOINT_LEN 256
 
+/* Where the configuration is looked for when none is named (filterd and
+ * filterctl alike): ./config/filterd.conf (a source tree), then the
+ * installed one. make SYSCONFDIR=DIR changes the latter. */
+#ifndef FD_SYSCONFDIR
+#define FD_SYSCONFDIR "/etc"
+#endif
+#define FD_CONF_LOCAL "config/filterd.conf"
+#define FD_CONF_SYSTEM FD_SYSCONFDIR "/filterd/filterd.conf"
+
 typedef struct fd_config {
     char path[PATH_MAX];        /* the file read; "" when only defaults */
     fe_options engine;          /* lists, max-text-bytes, cache-dir, policy */
     char listen[FD_CONF_MAX_ENDPOINTS][FD_CONF_ENDPOINT_LEN];
     int nlisten;
     char admin[FD_CONF_ENDPOINT_LEN]; /* "" = ipc://<run_dir>/admin.sock */
+    char admin_group[64];       /* "": the admin socket is 0600; else 0660 and this group */
     char run_dir[PATH_MAX];
     char user[64];              /* drop privileges to this user when root */
     int workers;                /* 0 = one per core */
     int budget_ms;              /* default per-request budget */
     int max_budget_ms;          /* cap on a request's budget_ms */
     int on_deadline;            /* fallback decision (enum fe_action) */
-    int queue_max;              /* requests waiting in the broker */
+    int queue_max;              /* texts waiting in the broker */
+    int max_items;              /* texts in one bulk request */
+    int worker_window;          /* texts a worker may hold at once (its credit) */
     int heartbeat_ms;
     int heartbeat_liveness;     /* missed heartbeats before a worker is hung */
     int log_text;               /* debug only: log user text */
@@ -43,5 +55,12 @@ void fd_conf_defaults(fd_config *c);
 int fd_conf_load(fd_config *c, const char *path, fe_errors *err);
 /* Apply one "name value..." line (as in the file); for command-line overrides. */
 int fd_conf_set(fd_config *c, const char *line, const char *where, fe_errors *err);
+
+/* The configuration file to read: given when not NULL; else the first of
+ * FD_CONF_LOCAL (as an absolute path) and FD_CONF_SYSTEM that exists; NULL
+ * when neither does. The string is given or static. */
+const char *fd_conf_find(const char *given);
+/* The admin endpoint of c: its admin setting, or ipc://<run-dir>/admin.sock. */
+void fd_conf_admin(const fd_config *c, char *buf, size_t size);
 
 #endif

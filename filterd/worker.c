@@ -1,212 +1,223 @@
-/* worker.c -- a worker process: one request at a time from the broker, scanned on the shared rule set.
+/* worker.c -- a worker process: texts from the broker in batches, scanned on the shared rule set.
  *
  * The rule set was loaded by the supervisor before fork(), so every worker
  * of a generation reads the same pages (copy-on-write, never written); only
- * the scratch is the worker's own. The worker is the Guide's ppworker: a
- * DEALER that says hello with its pid, generation and version, then again
- * every heartbeat while idle; while it scans it is silent, which is how the
- * broker tells a hung worker from a busy one. Frames: see wire.h.
+ * the scratch is the worker's own. The worker connects to the broker's
+ * unix socket (link.h), says hello with its pid, generation and version,
+ * then again every heartbeat while idle. The broker keeps up to
+ * worker-window texts in it (credit-based flow control), so the next text
+ * is already here when one is done: each wake-up reads every frame that
+ * arrived, answers them in order and writes the answers back together
+ * (every FD_WORKER_BATCH answers, and when the input runs dry). While it
+ * scans it is silent, which is how the broker tells a hung worker from a
+ * busy one. No ZeroMQ here: one socket, one thread, blocking writes.
  *
- *   broker -> worker  [Q][seq][request]        -> worker -> broker [A][seq][summary][reply]
- *   broker -> worker  [X]                       -> exit 0 */
+ *   broker -> worker  Q tasks          -> worker -> broker  A answers (replies encoded here)
+ *   broker -> worker  X                -> exit 0 (after the tasks before it)
+ * When the broker goes away (it is restarted), the worker connects again. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <zmq.h>
 
 #include "answer.h"
 #include "daemon.h"
+#include "link.h"
+
+#ifndef FD_WORKER_BATCH
+#define FD_WORKER_BATCH 8         /* answers written together at most (then flushed) */
+#endif
+#define FD_RECONNECT_MS 50        /* msecs: between tries to reach the broker */
 
 typedef struct worker {
     const fd_ctx *ctx;
     const fe_ruleset *rs;
     fe_scratch *sc;
     fd_answer answer;
-    fw_limits limits;
-    void *zctx, *sock;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
+    fd_link link;
+    msgpack_packer pk;            /* writes into the frame being built */
     int64_t last_sent;
-    uint8_t summary[FW_SUMMARY_LEN];
+    int retire;
 } worker;
 
-static int send_hello(worker *w)
+static void sleep_ms(int ms)
 {
-    uint32_t hello[2] = {(uint32_t)getpid(), w->ctx->gen};
-    char type = FW_W_HELLO;
-    w->last_sent = fd_now_ns();
-    if (zmq_send(w->sock, &type, 1, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, hello, sizeof hello, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, w->ctx->version, strlen(w->ctx->version), 0) < 0)
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Connect to the broker and say hello. 0, or -1 (try again later). */
+static int link_up(worker *w)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%.100s", w->ctx->backend);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return -1;
+    }
+    /* Reads wait at most a heartbeat: an idle worker then says hello. */
+    struct timeval hb = {w->ctx->cfg.heartbeat_ms / 1000, (w->ctx->cfg.heartbeat_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hb, sizeof hb);
+    fd_link_init(&w->link, fd);
+    msgpack_packer_init(&w->pk, &w->link, fd_link_write);
+    w->last_sent = fd_now_ns();
+    if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->version) < 0 ||
+        fd_link_flush(&w->link) != 0) {
+        fd_link_close(&w->link);
+        return -1;
+    }
     return 0;
 }
 
-static void set_summary(worker *w, int decision, int error, uint32_t labels)
-{
-    w->summary[0] = (uint8_t)decision;
-    w->summary[1] = (uint8_t)error;
-    memcpy(w->summary + 2, &labels, 4);
-}
-
-static void log_text(const fw_request *q, const fe_result *res)
+static void log_text(const fd_task_msg *t, const fe_result *res)
 {
     char id[160], text[160];
     fd_log(FD_DEBUG, "text", "id=%s decision=%s label=%s text=%s",
-           fd_log_id(q->id, q->idlen, id, sizeof id), fe_action_name(res->decision),
+           fd_log_id(t->id, t->idlen, id, sizeof id), fe_action_name(res->decision),
            res->label >= 0 ? fe_label_name(res->label) : "-",
-           fd_log_quote(q->text, q->textlen, text, sizeof text));
+           fd_log_quote(t->text, t->textlen, text, sizeof text));
 }
 
-/* Answer one request body into w->sb and w->summary. */
-static void handle(worker *w, const void *body, size_t len)
+/* The A frame's head: the task's seq and the summary the broker counts. */
+static void answer_begin(worker *w, uint64_t seq, int decision, int error, uint32_t labels)
+{
+    uint8_t head[FD_ANSWER_HEAD];
+    memcpy(head, &seq, 8);
+    head[8] = (uint8_t)decision;
+    head[9] = (uint8_t)error;
+    memcpy(head + 10, &labels, 4);
+    fd_link_begin(&w->link, FD_LINK_ANSWER);
+    fd_link_add(&w->link, head, sizeof head);
+}
+
+static void answer_decision(worker *w, const fd_task_msg *t, int decision, uint32_t labels,
+                            const fw_reply *r)
+{
+    answer_begin(w, t->seq, decision, 0, labels);
+    if (t->flags & FD_TASK_ITEM)
+        fw_enc_item(&w->pk, t->id, t->idlen, r);
+    else
+        fw_enc_decision(&w->pk, t->id, t->idlen, r);
+    fd_link_end(&w->link);
+}
+
+/* Answer one text into the link's out buffer. */
+static void handle(worker *w, const fd_task_msg *t)
 {
     char err[256];
-    fw_request q;
     fe_result res;
     fw_reply plain;
 
-    msgpack_sbuffer_clear(&w->sb);
-    int code = fw_request_decode(body, len, &w->limits, &q, err, sizeof err);
-    if (code == FW_E_OK && q.op != FW_OP_CHECK) {
-        code = FW_E_INTERNAL;
-        snprintf(err, sizeof err, "a worker only checks");
-    }
-    if (code == FW_E_OK && w->ctx->echo) {
+    if (w->ctx->echo) {
         fw_fallback(&plain, FW_ALLOW, w->ctx->version, FW_DEG_NONE);
-        fw_enc_decision(&w->pk, q.id, q.idlen, &plain);
-        set_summary(w, FE_ALLOW, 0, 0);
+        answer_decision(w, t, FE_ALLOW, 0, &plain);
         return;
     }
-    if (code == FW_E_OK) {
-        int rc = fe_scan(w->rs, w->sc, q.text, q.textlen, q.scene, &res, err, sizeof err);
-        code = rc == FE_OK ? FW_E_OK : rc == FE_ETOOLARGE ? FW_E_TOO_LARGE : FW_E_INTERNAL;
-    }
-    if (code != FW_E_OK) {
+    int rc = fe_scan(w->rs, w->sc, t->text, t->textlen, t->scene, &res, err, sizeof err);
+    if (rc != FE_OK) {
+        int code = rc == FE_ETOOLARGE ? FW_E_TOO_LARGE : FW_E_INTERNAL;
         if (code == FW_E_INTERNAL)
             fd_log(FD_ERROR, "scan_failed", "message=\"%s\"", err);
-        fw_enc_error(&w->pk, q.id, q.idlen, code, err);
-        set_summary(w, 0, 1, 0);
+        answer_begin(w, t->seq, 0, 1, 0);
+        if (t->flags & FD_TASK_ITEM)
+            fw_enc_item_error(&w->pk, t->id, t->idlen, code, err);
+        else
+            fw_enc_error(&w->pk, t->id, t->idlen, code, err);
+        fd_link_end(&w->link);
         return;
     }
-    fw_enc_decision(&w->pk, q.id, q.idlen, fd_answer_make(&w->answer, w->rs, w->sc, &res, q.explain));
-    set_summary(w, res.decision, 0, res.labels);
+    answer_decision(w, t, res.decision, res.labels,
+                    fd_answer_make(&w->answer, w->rs, w->sc, &res, t->flags & FD_TASK_EXPLAIN));
     if (fd_log_text_enabled())
-        log_text(&q, &res);
+        log_text(t, &res);
 }
 
-static int send_answer(worker *w, const void *seq)
+/* Answer every complete frame that came, flushing every FD_WORKER_BATCH
+ * answers and at the end. 0, or -1 when the link broke. */
+static int serve(worker *w)
 {
-    char type = FW_W_ANSWER;
-    w->last_sent = fd_now_ns();
-    if (zmq_send(w->sock, &type, 1, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, seq, 8, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, w->summary, FW_SUMMARY_LEN, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, w->sb.data, w->sb.size, 0) < 0)
+    fd_frame f;
+    fd_task_msg t;
+    int rc, n = 0;
+    while ((rc = fd_link_next(&w->link, &f)) == 1) {
+        if (f.type == FD_LINK_RETIRE)
+            w->retire = 1;
+        else if (fd_link_get_task(&f, &t) == 0) {
+            handle(w, &t);
+            if (++n % FD_WORKER_BATCH == 0 && fd_link_flush(&w->link) != 0)
+                return -1;
+        }
+    }
+    if (rc < 0 || fd_link_flush(&w->link) != 0)
         return -1;
+    if (n)
+        w->last_sent = fd_now_ns();
     return 0;
-}
-
-/* Read one message from the broker: 1 to go on, 0 when retired, -1 on error. */
-static int serve_one(worker *w)
-{
-    zmq_msg_t f[3];
-    int n = 0, more = 1, rc = 1;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, w->sock, 0) < 0) {
-            zmq_msg_close(&m);
-            rc = errno == EINTR ? 1 : -1;
-            goto out;
-        }
-        more = zmq_msg_more(&m);
-        if (n < 3)
-            f[n++] = m;
-        else
-            zmq_msg_close(&m);
-    }
-    if (n >= 1 && zmq_msg_size(&f[0]) == 1) {
-        char type = *(char *)zmq_msg_data(&f[0]);
-        if (type == FW_B_RETIRE)
-            rc = 0;
-        else if (type == FW_B_REQUEST && n == 3 && zmq_msg_size(&f[1]) == 8) {
-            handle(w, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
-            if (send_answer(w, zmq_msg_data(&f[1])) < 0)
-                rc = -1;
-        }
-    }
-out:
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
-    return rc;
 }
 
 static int worker_open(worker *w, char *err, size_t errlen)
 {
-    int zero = 0;
-    fd_answer_limits(&w->limits, w->ctx->cfg.engine.max_text_bytes);
     if (!w->ctx->echo && !(w->sc = fe_scratch_new(w->rs, err, errlen)))
         return -1;
     if (fd_answer_init(&w->answer) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!(w->zctx = zmq_ctx_new()) || !(w->sock = zmq_socket(w->zctx, ZMQ_DEALER))) {
-        snprintf(err, errlen, "zmq: %s", zmq_strerror(errno));
-        return -1;
+    fd_link_init(&w->link, -1);
+    return 0;
+}
+
+/* One round: wait for frames (a blocking read, at most a heartbeat), answer
+ * them. 1 to go on, 0 when retired. */
+static int worker_round(worker *w)
+{
+    int64_t hb = (int64_t)w->ctx->cfg.heartbeat_ms * FD_MS;
+    if (w->link.fd < 0) {
+        if (link_up(w) < 0)
+            sleep_ms(FD_RECONNECT_MS);
+        return 1;
     }
-    zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(w->sock, w->ctx->backend) < 0) {
-        snprintf(err, errlen, "connect %.200s: %s", w->ctx->backend, zmq_strerror(errno));
-        return -1;
+    int got = fd_link_fill(&w->link);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        got = 2;                      /* a heartbeat passed in silence */
+    if (got <= 0 || (got == 1 && serve(w) < 0)) {
+        if (got < 0)
+            fd_log(FD_WARN, "link_lost", "message=\"%s\"", strerror(errno));
+        fd_link_close(&w->link);       /* the broker is gone: connect again */
+        return 1;
     }
-    msgpack_sbuffer_init(&w->sb);
-    msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
-    return send_hello(w);
+    if (w->retire)
+        return 0;
+    if (fd_now_ns() - w->last_sent >= hb) {
+        w->last_sent = fd_now_ns();
+        if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->version) < 0 ||
+            fd_link_flush(&w->link) != 0)
+            fd_link_close(&w->link);
+    }
+    return 1;
 }
 
 int fd_worker_main(const fd_proc_arg *a)
 {
-    const fd_ctx *ctx = a->ctx;
     char err[256];
-    worker w = {ctx, a->rs};
+    worker w = {a->ctx, a->rs};
     int rc = 1;
 
-    if (worker_open(&w, err, sizeof err) < 0) {
+    if (worker_open(&w, err, sizeof err) < 0)
         fd_log(FD_ERROR, "worker_failed", "message=\"%s\"", err);
-        goto out;
+    else {
+        while (worker_round(&w))
+            ;
+        rc = !w.retire;
     }
-    for (;;) {
-        int64_t hb = (int64_t)ctx->cfg.heartbeat_ms * FD_MS;
-        int64_t wait = w.last_sent + hb - fd_now_ns();
-        zmq_pollitem_t it = {w.sock, 0, ZMQ_POLLIN, 0};
-        if (wait > 0 && zmq_poll(&it, 1, (long)(wait / FD_MS) + 1) < 0 && errno != EINTR)
-            break;
-        while (it.revents & ZMQ_POLLIN) {
-            int r = serve_one(&w);
-            if (r <= 0) {
-                rc = r < 0;
-                goto out;
-            }
-            int ev = 0;
-            size_t evlen = sizeof ev;
-            zmq_getsockopt(w.sock, ZMQ_EVENTS, &ev, &evlen);
-            it.revents = (short)(ev & ZMQ_POLLIN);
-        }
-        if (fd_now_ns() - w.last_sent >= hb && send_hello(&w) < 0)
-            break;
-    }
-out:
-    if (w.sb.data)
-        msgpack_sbuffer_destroy(&w.sb);
-    if (w.sock)
-        zmq_close(w.sock);
-    if (w.zctx)
-        zmq_ctx_term(w.zctx);
+    fd_link_close(&w.link);
     fe_scratch_free(w.sc);
     fd_answer_free(&w.answer);
     return rc;

@@ -4,13 +4,17 @@
 # Usage: scripts/deps.sh [--check]
 # With --check it only reports what is missing (exit 1 if anything is).
 # Run as root it installs the missing packages with apt-get; otherwise it
-# stops with a message naming them.
+# stops with a message naming them. systemd and man-db are for the install
+# test (systemd-analyze verify, systemd-sysusers, systemd-tmpfiles, man -l).
 set -eu
 
+# rime-data-luna-pinyin, rime-essay, rime-data-emoji: character readings, real words
+# and emoji for the disguise views (engine/readings.c), read from /usr/share/rime-data.
 # clang and its runtime (libFuzzer, the sanitizers) build the fuzzers of
 # tests/fuzz; Debian 12's clang is clang-14, whose runtime is libclang-rt-14-dev.
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
-libmsgpack-dev libcjson-dev libcmocka-dev python3 clang libclang-rt-14-dev"
+libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
+rime-data-luna-pinyin rime-essay rime-data-emoji clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

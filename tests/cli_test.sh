@@ -11,25 +11,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/filterctl-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 
-passed=0
-failed=0
-
-# check DESCRIPTION COMMAND...: one test; the command's status decides.
-check() {
-    desc=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $desc" >&2
-    fi
-}
-
-has() { grep -q -F -e "$2" "$1"; }          # FILE holds the fixed string
-lacks() { ! grep -q -F -e "$2" "$1"; }
-line_has() { sed -n "$2p" "$1" | grep -q -F -e "$3"; }   # FILE LINE STRING
-is() { [ "$1" = "$2" ]; }
+. "$(dirname "$0")/testlib.sh"
 
 # ---- fixtures ---------------------------------------------------------------
 
@@ -52,6 +34,8 @@ fine
 @action maybe
 EOF
 printf 'nolabel\n' > "$T/bad/misc.txt"
+printf '# none of these has a label\none\ntwo\nthree\n' > "$T/bad/more.txt"
+printf '@label porn\n[re] 炸[药弹\n' > "$T/bad/re.txt"
 cp "$T/lists/zh/ad.txt" "$T/conf/l/ad.txt"
 cat > "$T/conf/f.conf" <<'EOF'
 lists l
@@ -70,6 +54,11 @@ check "lint: broken lists exit 1" is $? 1
 check "lint: unknown option reported at file:line" has "$T/out" "zh/porn.txt:2: unknown option 'bogus'"
 check "lint: unknown action reported at file:line" has "$T/out" "zh/porn.txt:3: unknown action 'maybe'"
 check "lint: missing label reported at file:line" has "$T/out" "misc.txt:1: no label"
+check "lint: a file without a label is one error, with the count" \
+    has "$T/out" "more.txt:2: no label for 3 entries, from this line on"
+check "lint: ... and its other lines are not repeated" lacks "$T/out" "more.txt:3"
+check "lint: regex error position in characters, the character shown" has "$T/out" \
+    "re.txt:2: regex refused by Hyperscan: Unterminated character class starting at character 2 ('[')"
 check "lint: every line is file:line: reason" \
     is "$(grep -c -v '^[^:][^:]*:[0-9][0-9]*: ' "$T/out")" 0
 check "lint: no OK line on failure" lacks "$T/out" "entries OK"
@@ -128,16 +117,18 @@ check "scan: whole-word term inside a word does not match" line_has "$T/out" 14 
 check "scan: CRLF line, case folded" line_has "$T/out" 15 \
     '{"id":15,"decision":"block","suggest":"risky","label":20002,"labels":["porn"],"matches":[{"start":0,"end":4,'
 check "scan: no warnings member when none" lacks "$T/out" '"id":1,"decision":"allow","suggest":"pass","label":100,"labels":[],"matches":[],"warnings"'
-check "scan: nothing on stderr" is "$(sed -n '$=' "$T/err")" ""
+check "scan: stderr says only which config and lists" is "$(sed -n '$=' "$T/err")" 1
+check "scan: the source tree's config, found as filterd finds it" \
+    has "$T/err" "filterctl scan: config $(pwd)/config/filterd.conf; lists $T/lists (wl-"
 
 printf '{"id":1,"text":"加微信"}\n{"id":2,"text":"加微信","scene":"nickname"}\n{"id":3,"text":"01234567890123456789"}\n' > "$T/in"
-"$BIN" scan --config "$T/conf/f.conf" < "$T/in" > "$T/out" 2>&1
+"$BIN" scan --config "$T/conf/f.conf" < "$T/in" > "$T/out" 2> "$T/err"
 check "scan --config: exit 0" is $? 0
 check "scan --config: lists from the config's folder" line_has "$T/out" 1 '"decision":"flag"'
 check "scan --config: scene policy" line_has "$T/out" 2 \
     '"decision":"block","suggest":"risky","label":10001,"labels":["ad"],"matches":[{"start":0,"end":9,"term":"加微信","label":"ad","action":"block"'
 check "scan --config: text over max-text-bytes" line_has "$T/out" 3 '{"id":3,"error":"text is 20 bytes'
-"$BIN" scan --config "$T/conf/f.conf" --scene nickname --lists "$T/lists" < "$T/in" > "$T/out" 2>&1
+"$BIN" scan --config "$T/conf/f.conf" --scene nickname --lists "$T/lists" < "$T/in" > "$T/out" 2> "$T/err"
 check "scan: --lists overrides the config, --scene sets the default" line_has "$T/out" 1 \
     '"action":"block","list":"zh/ad.txt","line":1,'
 
@@ -171,7 +162,55 @@ check "explain: suppressed match marked" has "$T/out" 'SUPPRESSED by the allow-l
 check "explain: scene policy noted" has "$T/out" "action block (scene 'nickname' policy; the list says flag)"
 check "explain: compact view skips separators" has "$T/out" "separators skipped"
 
+# ---- the daemon's configuration, found as filterd finds it ---------------------
+
+# From the source tree: config/filterd.conf and its scene policies (a trademark
+# in a profile is blocked there; the list alone says flag).
+"$BIN" explain --scene profile "tencent官方客服" > "$T/out" 2>&1
+check "explain: exit 0 with the tree's config" is $? 0
+check "explain: the config's scene policy applies" has "$T/out" "decision: block: trademark"
+check "explain: says which config" has "$T/out" "config:   $(pwd)/config/filterd.conf"
+check "explain: says which lists" has "$T/out" "lists:    $(pwd)/config/../wordlists (wl-"
+"$BIN" explain --config '' --lists wordlists --scene profile "tencent官方客服" > "$T/out" 2>&1
+check "explain --config '': the built-in defaults, no policy" has "$T/out" "decision: flag: trademark"
+check "explain --config '': says so" has "$T/out" "config:   none (built-in defaults"
+# Elsewhere: the installed config, when there is one (this machine may have none).
+if [ ! -e /etc/filterd/filterd.conf ]; then
+    (cd "$T" && "$BIN" explain --lists "$T/lists" "x") > "$T/out" 2>&1
+    check "explain outside a tree, nothing installed: built-in defaults" \
+        has "$T/out" "config:   none (built-in defaults"
+fi
+"$BIN" eval --lists "$T/lists" --clean "$T/in" > "$T/out" 2>&1
+check "eval: says which config" has "$T/out" "config $(pwd)/config/filterd.conf"
+
+# ---- disguise views (issue 9) ---------------------------------------------------
+
+mkdir -p "$T/dis"
+printf '@sound\n@action block\n女拳\n你妈死了\n' > "$T/dis/abuse.txt"
+printf 'shit\n' > "$T/dis/vulgar.txt"
+printf '{"id":1,"text":"怼女全的角度"}\n{"id":2,"text":"5h1t"}\n{"id":3,"text":"nmsl"}\n' |
+    "$BIN" scan --lists "$T/dis" > "$T/out" 2> "$T/err"
+check "scan: via phonetic" line_has "$T/out" 1 '"via":"phonetic"'
+check "scan: sound match spans the disguise" line_has "$T/out" 1 '"start":3,"end":9'
+check "scan: via leet" line_has "$T/out" 2 '"via":"leet"'
+check "scan: via initials" line_has "$T/out" 3 '"via":"initials"'
+"$BIN" explain --lists "$T/dis" "怼女全的角度" > "$T/out" 2>&1
+check "explain: phonetic view as syllables" has "$T/out" "phonetic  dui nv quan de jiao du"
+check "explain: the chain" has "$T/out" "disguise: 女全 -> nv quan = 女拳 (read by sound)"
+check "explain: view-action noted" has "$T/out" "view-action: found only in the phonetic view"
+printf '怼女全的角度\n今天天气很好\n' > "$T/dis-clean.txt"
+"$BIN" eval --lists "$T/dis" --clean "$T/dis-clean.txt" > "$T/out" 2>&1
+check "eval: what the disguise views alone add" has "$T/out" "disguise views alone: 1  texts (50.00%)"
+check "eval: the entry behind it" has "$T/out" "abuse.txt:3 女拳 | 怼女全的角度"
+
 # ---- the command table --------------------------------------------------------
+
+"$BIN" --version > "$T/out" 2>&1
+check "--version: exit 0" is $? 0
+check "--version: names the version, engine, Hyperscan and ICU" \
+    has "$T/out" "filterctl $(cat VERSION) (engine filterd-engine-"
+check "--version: ... Hyperscan and ICU" grep -q 'Hyperscan [0-9].*ICU [0-9]' "$T/out"
+
 
 "$BIN" help > "$T/out" 2>&1
 check "help: exit 0" is $? 0
@@ -182,5 +221,4 @@ check "unknown command exits 2" is $? 2
 "$BIN" > /dev/null 2>&1
 check "no command exits 2" is $? 2
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cli

@@ -13,15 +13,7 @@ COLD_SAMPLE_MIN_PRECISION=0.75
 T=$(mktemp -d "${TMPDIR:-/tmp}/eval-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-passed=0
-failed=0
-check() {
-    desc=$1
-    shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $desc" >&2; fi
-}
-has() { grep -q -F -e "$2" "$1"; }
-lacks() { ! grep -q -F -e "$2" "$1"; }
+. "$(dirname "$0")/testlib.sh"
 
 mkdir -p "$T/new" "$T/old"
 printf '色情网站\n[action=block] 炸学校\n' > "$T/old/porn.txt"
@@ -69,5 +61,4 @@ p=$(sed -n 's/.*label-1 texts; precision \([0-9.]*\),.*/\1/p' "$T/out")
 check "cold sample precision $p >= $COLD_SAMPLE_MIN_PRECISION" \
     awk -v p="${p:-0}" -v m="$COLD_SAMPLE_MIN_PRECISION" 'BEGIN { exit !(p >= m) }'
 
-echo "eval: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary eval

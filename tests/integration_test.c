@@ -21,9 +21,17 @@
  * with file:line while the old version serves; SIGHUP; SIGKILL of workers
  * under load; expired budget and a full queue (fallback, degraded); SIGTERM
  * with a request in flight; the client's Lazy Pirate and its own fallback;
- * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; a client's
- * quotes cannot forge log fields; symlinks the unprivileged user planted in
- * the run dir are never followed by root. */
+ * bulk checks mixing good and bad items; a worker dying while it holds texts
+ * of several requests; a deadline passing inside a bulk check; bulk checks
+ * through a reload; workers serving after dropping privileges (as root);
+ * filterctl check/--jsonl (same lines as scan)/ping/stats/reload; the
+ * notify protocol (a socket of ours as $NOTIFY_SOCKET: READY, RELOADING,
+ * READY after a failed and a good reload, STOPPING, WATCHDOG; filterd.ready
+ * following the version); filterctl reload's report (old -> new, entries per
+ * label; every error and "still serving"); filterctl finding the daemon from
+ * the configuration and failing at once when none listens; admin-group; a
+ * client's quotes cannot forge log fields; symlinks the unprivileged user
+ * planted in the run dir are never followed by root. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -44,8 +52,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -395,11 +405,25 @@ static int setup_tcp_policy(void **state)
 }
 
 /* One worker that heartbeats rarely, so a stopped worker stays "busy" and
- * is neither replaced nor detected while the test needs it stopped. */
+ * is neither replaced nor detected while the test needs it stopped. It
+ * holds one text at a time, so that the queue fills behind it. */
 static int setup_one_worker(void **state)
 {
     return setup(state, "workers 1\nheartbeat-ms 60000\nheartbeat-liveness 100\n"
-                        "on-deadline block\nqueue-max 2\n", 0);
+                        "on-deadline block\nqueue-max 2\nworker-window 1\n", 0);
+}
+
+/* Started as root, the broker and workers drop to nobody (skipped otherwise). */
+static int setup_nobody(void **state)
+{
+    return setup(state, "workers 2\nuser nobody\n", 0);
+}
+
+/* Two such workers, each holding up to 8 texts; bulk checks of up to 6. */
+static int setup_two_slow_hb(void **state)
+{
+    return setup(state, "workers 2\nheartbeat-ms 60000\nheartbeat-liveness 100\n"
+                        "worker-window 8\nmax-items 6\npolicy chat ad allow\n", 0);
 }
 
 static int teardown(void **state)
@@ -1393,6 +1417,363 @@ static void test_lazy_pirate(void **state)
     fc_close(c);
 }
 
+/* ---- bulk checks and the batched path ---- */
+
+/* {id, items: [...]} with the REQ envelope; items written by fn. */
+static cJSON *bulk_raw(const fdproc *d, const char *id, uint32_t n,
+                       void (*fn)(tu_mp *m, uint32_t i))
+{
+    raw r;
+    tu_mp m;
+    raw_open(&r, d->ep);
+    tu_mp_begin(&m, 3);
+    tu_mp_kv(&m, "id", id);
+    tu_mp_kv(&m, "scene", "forum");
+    tu_mp_str(&m, "items");
+    msgpack_pack_array(&m.pk, n);
+    for (uint32_t i = 0; i < n; i++)
+        fn(&m, i);
+    mp_send(&r, &m);
+    cJSON *j = raw_recv(&r, REPLY_TIMEOUT_MS);
+    raw_close(&r);
+    return j;
+}
+
+/* Good and bad items, mixed: 0 porn, 1 no text, 2 allowed (own id), 3 too
+ * large, 4 not a map, 5 ad in the chat scene (allowed there). */
+static void mixed_item(tu_mp *m, uint32_t i)
+{
+    char big[MAX_TEXT + 10];
+    switch (i) {
+    case 0: msgpack_pack_map(&m->pk, 1), tu_mp_kv(m, "text", "zqpornx"); break;
+    case 1: msgpack_pack_map(&m->pk, 1), tu_mp_kv(m, "id", "no-text"); break;
+    case 2: msgpack_pack_map(&m->pk, 2), tu_mp_kv(m, "id", "fine"), tu_mp_kv(m, "text", "ok");
+            break;
+    case 3:
+        memset(big, 'z', sizeof big);
+        msgpack_pack_map(&m->pk, 1), tu_mp_str(m, "text");
+        msgpack_pack_str_with_body(&m->pk, big, sizeof big);
+        break;
+    case 4: msgpack_pack_true(&m->pk); break;
+    default: msgpack_pack_map(&m->pk, 2), tu_mp_kv(m, "text", "zqadx"), tu_mp_kv(m, "scene", "chat");
+    }
+}
+
+static void plain_item(tu_mp *m, uint32_t i)
+{
+    (void)i;
+    msgpack_pack_map(&m->pk, 1);
+    tu_mp_kv(m, "text", "zqadx");
+}
+
+static const char *item_error(const cJSON *res, int i)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, i), "error");
+    return e ? jstr(e, "code") : NULL;
+}
+
+static void test_bulk(void **state)
+{
+    const fdproc *d = *state;
+    cJSON *j = bulk_raw(d, "mix", 6, mixed_item);
+    assert_non_null(j);
+    assert_string_equal(jstr(j, "id"), "mix");
+    assert_true(jnum(j, "elapsed_us") >= 0);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "results");
+    assert_int_equal(cJSON_GetArraySize(res), 6);
+    const cJSON *r0 = cJSON_GetArrayItem(res, 0), *r2 = cJSON_GetArrayItem(res, 2);
+    assert_string_equal(jstr(r0, "decision"), "block");
+    assert_string_equal(jstr(r0, "version"), d->version);
+    assert_null(cJSON_GetObjectItemCaseSensitive(r0, "id"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(r0, "elapsed_us"));
+    assert_string_equal(item_error(res, 1), "bad_request");
+    assert_string_equal(jstr(cJSON_GetArrayItem(res, 1), "id"), "no-text");
+    assert_string_equal(jstr(r2, "decision"), "allow");
+    assert_string_equal(jstr(r2, "id"), "fine");
+    assert_string_equal(item_error(res, 3), "too_large");
+    assert_string_equal(item_error(res, 4), "bad_request");
+    assert_string_equal(jstr(cJSON_GetArrayItem(res, 5), "decision"), "allow");  /* chat: ad allowed */
+    cJSON_Delete(j);
+
+    /* over max-items: one error for the request */
+    j = bulk_raw(d, "many", 7, plain_item);
+    assert_non_null(j);
+    assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(j, "error"), "code"), "too_large");
+    assert_string_equal(jstr(j, "id"), "many");
+    cJSON_Delete(j);
+    /* no items: no results */
+    j = bulk_raw(d, "none", 0, plain_item);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "results")), 0);
+    cJSON_Delete(j);
+
+    /* the client library's bulk check, and the counters */
+    fc_client *c = client(d, 1);
+    fc_query q[40];
+    fc_result out[40];
+    char texts[40][80], err[256];
+    for (int i = 0; i < 40; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), "forum", 0};
+    }
+    assert_int_equal(fc_check_many(c, q, 40, 5, out, err, sizeof err), 0);   /* bulks of 5 */
+    for (int i = 0; i < 40; i++) {
+        assert_null(out[i].error);
+        assert_int_equal(out[i].decision, expected(i % FE_NLABELS));
+        assert_string_equal(out[i].labels[0], fe_label_name(i % FE_NLABELS));
+        fc_result_free(&out[i]);
+    }
+    fc_close(c);
+    cJSON *st = admin(d, "stats");
+    assert_int_equal((int)jnum(st, "bulk"), 2 + 40 / 5);   /* "many" was refused whole */
+    assert_int_equal((int)jnum(st, "queue"), 0);
+    assert_int_equal((int)jnum(st, "held"), 0);
+    cJSON_Delete(st);
+}
+
+/* The texts worker pid holds, once it holds at least n (waiting for that). */
+static int holds(const fdproc *d, int pid, int n)
+{
+    int held = 0;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; held < n && now_ms() < end;
+         sleep_ms(POLL_STEP_MS)) {
+        cJSON *w = admin(d, "workers"), *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(w, "workers"))
+            if ((int)jnum(x, "pid") == pid)
+                held = (int)jnum(x, "held");
+        cJSON_Delete(w);
+    }
+    return held;
+}
+
+/* A worker dies holding several texts (of single and bulk checks): every
+ * one is retried on the other worker and answered, none lost or degraded. */
+static void test_worker_dies_holding_many(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[12][80];
+    int pids[2];
+    uint64_t id[6];
+    fc_query q[12];
+    fc_result r[12];
+    size_t n;
+    fc_client *c = client(d, 1);
+
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < 12; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 10000};
+    }
+    /* 6 requests: 3 single checks and 3 bulk checks of 3 texts */
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(k % 2 ? fc_send_many(c, &q[k / 2 * 3], 3, 0, &id[k], err, sizeof err)
+                               : fc_send(c, texts[k], strlen(texts[k]), NULL, 10000, 0, &id[k],
+                                         err, sizeof err), 0);
+    int held = holds(d, pids[0], 3);   /* at least one text of each bulk check */
+    kill(pids[0], SIGKILL);
+    kill(pids[0], SIGCONT);
+    if (held < 3)
+        fail_msg("the stopped worker holds %d texts, want at least 3", held);
+    int answered = 0;
+    for (int k = 0; k < 6; k++) {
+        uint64_t got;
+        assert_int_equal(fc_recv_many(c, REPLY_TIMEOUT_MS * 2, &got, r, 12, &n, err, sizeof err), 0);
+        int which = -1;
+        for (int x = 0; x < 6; x++)
+            which = id[x] == got ? x : which;
+        assert_true(which >= 0);
+        assert_int_equal(n, which % 2 ? 3 : 1);
+        for (size_t i = 0; i < n; i++) {
+            int label = which % 2 ? (int)((which / 2 * 3 + i) % FE_NLABELS) : which % FE_NLABELS;
+            assert_null(r[i].error);
+            if (r[i].degraded)
+                fail_msg("request %d text %zu: degraded %s", which, i, r[i].degraded);
+            assert_int_equal(r[i].decision, expected(label));
+            fc_result_free(&r[i]);
+            answered++;
+        }
+    }
+    assert_int_equal(answered, 12);
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), 0);
+    cJSON_Delete(s);
+}
+
+/* A bulk check's deadline passes while part of it is in a stopped worker:
+ * the texts answered keep their answers, the rest get the fallback, in one
+ * reply at the deadline; the worker's late answers are dropped. */
+static void test_deadline_inside_a_batch(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[6][80];
+    int pids[2];
+    fc_query q[6];
+    fc_result r[6];
+    fc_client *c = client(d, 1);
+
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < 6; i++) {
+        text_of(FE_L_PORN, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 300};
+    }
+    assert_int_equal(fc_check_many(c, q, 6, 6, r, err, sizeof err), 0);
+    int good = 0, late = 0;
+    for (int i = 0; i < 6; i++) {
+        assert_null(r[i].error);
+        if (r[i].degraded) {
+            assert_string_equal(r[i].degraded, "deadline");
+            assert_int_equal(r[i].decision, FC_FLAG);
+            late++;
+        } else {
+            assert_int_equal(r[i].decision, FC_BLOCK);
+            good++;
+        }
+        fc_result_free(&r[i]);
+    }
+    kill(pids[0], SIGCONT);
+    if (!good || !late)
+        fail_msg("%d answered and %d past the deadline: want some of each", good, late);
+    /* the late answers come back and are dropped; the worker serves again */
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS;; sleep_ms(POLL_STEP_MS)) {
+        cJSON *s = admin(d, "stats");
+        int held = (int)jnum(s, "held");
+        cJSON_Delete(s);
+        if (!held)
+            break;
+        if (now_ms() > end)
+            fail_msg("the stopped worker still holds %d texts", held);
+    }
+    assert_int_equal(fc_check_many(c, q, 6, 6, r, err, sizeof err), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_null(r[i].degraded);
+        fc_result_free(&r[i]);
+    }
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), late);
+    cJSON_Delete(s);
+}
+
+/* Bulk checks keep going while the lists reload: no error, no fallback, and
+ * every bulk sent after the switch is answered by the new lists only. */
+typedef struct bulk_arg {
+    const fdproc *d;
+    atomic_int *stop, *switched;
+    const char *newversion;
+    long batches, after, bad;
+    char why[256];
+} bulk_arg;
+
+static void *bulk_thread(void *p)
+{
+    bulk_arg *a = p;
+    char err[256], texts[16][80];
+    fc_query q[16];
+    fc_result r[16];
+    fc_client *c = client(a->d, 1);
+    for (int i = 0; i < 16; i++) {
+        if (i == 15)
+            snprintf(texts[i], sizeof texts[i], "a zqbrandnewx here");
+        else
+            text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 0};
+    }
+    while (!atomic_load(a->stop)) {
+        int after = atomic_load(a->switched);
+        if (fc_check_many(c, q, 16, 16, r, err, sizeof err) < 0) {
+            snprintf(a->why, sizeof a->why, "%s", err);
+            a->bad++;
+            break;
+        }
+        for (int i = 0; i < 16; i++) {
+            int want = i == 15 ? (after ? FC_FLAG : -1) : expected(i % FE_NLABELS);
+            if (r[i].error || r[i].degraded || (want >= 0 && r[i].decision != want) ||
+                (after && strcmp(r[i].version, a->newversion))) {
+                snprintf(a->why, sizeof a->why, "text %d: %s %s decision %d version %s", i,
+                         r[i].error ? r[i].error : "", r[i].degraded ? r[i].degraded : "",
+                         r[i].decision, r[i].version ? r[i].version : "");
+                a->bad++;
+            }
+            fc_result_free(&r[i]);
+        }
+        a->batches++;
+        a->after += after;
+    }
+    fc_close(c);
+    return NULL;
+}
+
+static void test_reload_between_batches(void **state)
+{
+    fdproc *d = *state;
+    pthread_t t[2];
+    bulk_arg a[2];
+    atomic_int stop = 0, switched = 0;
+    char newversion[128] = "", path[PATH_MAX];
+
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 2; i++) {
+        a[i] = (bulk_arg){d, &stop, &switched, newversion, 0, 0, 0, ""};
+        assert_int_equal(pthread_create(&t[i], NULL, bulk_thread, &a[i]), 0);
+    }
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS))
+        if (a[0].batches > 20 && a[1].batches > 20)
+            break;
+    snprintf(path, sizeof path, "%s/other.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqotherx\nzqbrandnewx\n"), 0);
+    cJSON *j = admin(d, "reload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+    snprintf(newversion, sizeof newversion, "%s", jstr(j, "version"));
+    cJSON_Delete(j);
+    atomic_store(&switched, 1);
+    long base = a[0].batches + a[1].batches;
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS))
+        if (a[0].batches + a[1].batches > base + 40)
+            break;
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (a[i].bad || !a[i].after)
+            fail_msg("client %d: %ld batches, %ld after the switch, %ld bad; last: %s", i,
+                     a[i].batches, a[i].after, a[i].bad, a[i].why);
+    snprintf(d->version, sizeof d->version, "%s", newversion);
+}
+
+/* ---- privilege separation ---- */
+
+static long uid_of(int pid)
+{
+    char path[64], line[256];
+    long uid = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4))
+            uid = strtol(line + 4, NULL, 10);
+    if (f)
+        fclose(f);
+    return uid;
+}
+
+/* The workers reach the broker's socket after dropping privileges, and serve. */
+static void test_privilege_drop(void **state)
+{
+    const fdproc *d = *state;
+    int pids[2];
+    if (geteuid() != 0)
+        skip();
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    for (int i = 0; i < 2; i++)
+        assert_true(uid_of(pids[i]) > 0);
+    fc_client *c = client(d, 1);
+    check_label(c, d, FE_L_PORN);
+    fc_close(c);
+}
+
 /* ---- filterctl ---- */
 
 static char *run(const char *cmd, int *status)
@@ -1450,8 +1831,8 @@ static void test_cli(void **state)
              "sed 's/\"version\":\"[^\"]*\"//'", filterctl_bin, d->ep, in);
     char *online = run(cmd, &st);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    snprintf(cmd, sizeof cmd, "%s scan --lists %s < %s | sed 's/\"version\":\"[^\"]*\"//'",
-             filterctl_bin, d->lists, in);
+    snprintf(cmd, sizeof cmd, "%s scan --config %s < %s | sed 's/\"version\":\"[^\"]*\"//'",
+             filterctl_bin, d->conf, in);
     char *offline = run(cmd, &st);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_non_null(online);
@@ -1676,6 +2057,380 @@ static void test_shared_run_dir_refused(void **state)
     rm_tree(dir);
 }
 
+/* ---- the service manager, filterctl finding the daemon, the admin group ---- */
+
+static void expect_has(const char *out, const char *want)
+{
+    if (!out || !strstr(out, want))
+        fail_msg("expected '%s' in:\n%s", want, out ? out : "(nothing)");
+}
+
+/* The test's $NOTIFY_SOCKET, read all the time by a thread, as systemd reads
+ * it: the messages kept in order, WATCHDOG=1 only counted. */
+#define NOTIFY_KEEP 256
+static struct {
+    int fd;
+    pthread_t thread;
+    atomic_int stop, watchdogs;
+    pthread_mutex_t mu;
+    char msg[NOTIFY_KEEP][1024];
+    int n, next;                  /* kept; handed to the test */
+} nt = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *notify_reader(void *p)
+{
+    char buf[1024];
+    (void)p;
+    while (!atomic_load(&nt.stop)) {
+        struct pollfd q = {nt.fd, POLLIN, 0};
+        if (poll(&q, 1, POLL_STEP_MS * 5) <= 0)
+            continue;
+        ssize_t n = recv(nt.fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            continue;
+        buf[n] = '\0';
+        if (!strcmp(buf, "WATCHDOG=1")) {
+            atomic_fetch_add(&nt.watchdogs, 1);
+            continue;
+        }
+        pthread_mutex_lock(&nt.mu);
+        if (nt.n < NOTIFY_KEEP)
+            memcpy(nt.msg[nt.n++], buf, (size_t)n + 1);
+        pthread_mutex_unlock(&nt.mu);
+    }
+    return NULL;
+}
+
+/* A daemon whose $NOTIFY_SOCKET is a datagram socket of ours (an abstract
+ * name, as systemd may give), with a fast watchdog asked for; read by the
+ * thread, or by nobody. */
+static int notify_setup(void **state, int read, const char *watchdog_usec)
+{
+    char name[64];
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int n = snprintf(name, sizeof name, "@fdit-notify-%d", (int)getpid());
+    memcpy(a.sun_path, name, (size_t)n);
+    a.sun_path[0] = '\0';
+    nt.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    atomic_store(&nt.stop, 0);
+    if (nt.fd < 0 || bind(nt.fd, (struct sockaddr *)&a,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0 ||
+        (read && pthread_create(&nt.thread, NULL, notify_reader, NULL) != 0)) {
+        perror("notify socket");
+        return -1;
+    }
+    setenv("NOTIFY_SOCKET", name, 1);
+    setenv("WATCHDOG_USEC", watchdog_usec, 1);
+    int rc = setup(state, "workers 2\n", 0);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    return rc;
+}
+
+static int setup_notify(void **state) { return notify_setup(state, 1, "200000"); }
+/* WATCHDOG=1 every millisecond fills any queue soon */
+static int setup_notify_unread(void **state) { return notify_setup(state, 0, "2000"); }
+
+static int teardown_notify(void **state)
+{
+    int rc = teardown(state);
+    atomic_store(&nt.stop, 1);
+    pthread_join(nt.thread, NULL);
+    close(nt.fd);
+    return rc;
+}
+
+static int teardown_notify_unread(void **state)
+{
+    int rc = teardown(state);
+    close(nt.fd);
+    return rc;
+}
+
+/* The next notify message that is not WATCHDOG=1, into buf; fails the test
+ * when none comes within REPLY_TIMEOUT_MS. */
+static const char *next_notify(char *buf, size_t size)
+{
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; now_ms() < end; sleep_ms(POLL_STEP_MS)) {
+        pthread_mutex_lock(&nt.mu);
+        int got = nt.next < nt.n;
+        if (got)
+            snprintf(buf, size, "%s", nt.msg[nt.next++]);
+        pthread_mutex_unlock(&nt.mu);
+        if (got)
+            return buf;
+    }
+    fail_msg("no notify message within %d ms", REPLY_TIMEOUT_MS);
+    return NULL;
+}
+
+static void expect_notify(const char *want1, const char *want2)
+{
+    char buf[2048];
+    const char *m = next_notify(buf, sizeof buf);
+    if (!strstr(m, want1) || (want2 && !strstr(m, want2)))
+        fail_msg("notify: expected '%s'%s%s, got '%s'", want1, want2 ? " and " : "",
+                 want2 ? want2 : "", m);
+}
+
+static void expect_ready_file(const fdproc *d, const char *version)
+{
+    char path[PATH_MAX], want[256];
+    snprintf(path, sizeof path, "%s/filterd.ready", d->dir);
+    snprintf(want, sizeof want, "%ld %s\n", (long)d->pid, version);
+    char *s = read_file(path);
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* READY=1, RELOADING=1 with MONOTONIC_USEC, READY=1 again after a failed and
+ * after a good reload (with the version that serves in STATUS and in
+ * filterd.ready), STOPPING=1, and WATCHDOG=1 meanwhile; in that order. */
+static void test_notify(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], buf[2048];
+    fc_result r;
+    char err[256];
+
+    expect_notify("READY=1", d->version);
+    expect_ready_file(d, d->version);
+
+    /* a broken list, SIGHUP: the reload fails, the old version still serves, and
+     * the log has every file:line: reason */
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\n[nosuchoption] zqbrokenx\n[re] a(b\n"), 0);
+    int64_t t0 = now_ms();
+    kill(d->pid, SIGHUP);
+    const char *m = next_notify(buf, sizeof buf);
+    int64_t t1 = now_ms();
+    const char *mono = strstr(m, "MONOTONIC_USEC=");
+    if (strncmp(m, "RELOADING=1\n", 12) || !mono)
+        fail_msg("expected RELOADING=1 with MONOTONIC_USEC, got '%s'", m);
+    long long us = atoll(mono + 15);
+    assert_true(us / 1000 >= t0 - 1 && us / 1000 <= t1 + 1);  /* the same clock, in between */
+    m = next_notify(buf, sizeof buf);
+    if (strncmp(m, "READY=1\n", 8) || !strstr(m, "still serving") || !strstr(m, d->version))
+        fail_msg("expected READY=1 still serving %s, got '%s'", d->version, m);
+    expect_ready_file(d, d->version);
+    char *log = read_file(d->log);
+    assert_non_null(log);
+    expect_has(log, "event=reload_error message=\"porn.txt:2: unknown option 'nosuchoption'\"");
+    expect_has(log, "event=reload_error message=\"porn.txt:3: regex refused by Hyperscan: "
+                    "Missing close parenthesis for group started at character 2 ('(').\"");
+    expect_has(log, "event=reload_failed errors=2");
+    free(log);
+
+    /* fixed, and SIGHUP: the new version serves, and readiness says so */
+    assert_int_equal(write_file(path, "zqpornx\nzqfixedx\n"), 0);
+    kill(d->pid, SIGHUP);
+    expect_notify("RELOADING=1\nMONOTONIC_USEC=", NULL);
+    m = next_notify(buf, sizeof buf);
+    if (strncmp(m, "READY=1\nSTATUS=serving wl-", 26) || strstr(m, d->version))
+        fail_msg("expected READY=1 with a new version, got '%s'", m);
+    char newversion[64];
+    snprintf(newversion, sizeof newversion, "%.19s", m + 23);
+    expect_ready_file(d, newversion);
+    fc_client *c = client(d, 1);
+    assert_int_equal(fc_check(c, "zqfixedx", 8, NULL, 0, &r, err, sizeof err), 0);
+    assert_string_equal(r.version, newversion);
+    fc_result_free(&r);
+    fc_close(c);
+
+    kill(d->pid, SIGTERM);
+    expect_notify("STOPPING=1", NULL);
+    assert_true(atomic_load(&nt.watchdogs) > 0);
+}
+
+/* A $NOTIFY_SOCKET nobody reads (its queue full of WATCHDOG=1) never blocks
+ * the supervisor: reloads and the stop still work. */
+static void test_notify_unread(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], err[256];
+    fc_result r;
+
+    /* the queue holds net.unix.max_dgram_qlen datagrams: wait until it is full */
+    char *q = read_file("/proc/sys/net/unix/max_dgram_qlen");
+    int qlen = q ? atoi(q) : 512;
+    free(q);
+    sleep_ms(500 + 3 * (qlen > 0 ? qlen : 512));
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\nzqunreadx\n"), 0);
+    cJSON *j = admin(d, "reload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+    cJSON_Delete(j);
+    fc_client *c = client(d, 1);
+    assert_int_equal(fc_check(c, "zqunreadx", 9, NULL, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.decision, FC_BLOCK);
+    fc_result_free(&r);
+    fc_close(c);
+    char *log = read_file(d->log);
+    expect_has(log, "event=notify_failed");   /* RELOADING=1: no room, dropped */
+    free(log);
+}
+
+/* A shell command's output, stdout and stderr, in a string the caller frees. */
+static char *run_all(int *status, const char *fmt, ...)
+{
+    char cmd[PATH_MAX * 4], out[64], full[PATH_MAX * 4 + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(out, sizeof out, "/tmp/fdit-cli.%d.all", (int)getpid());
+    snprintf(full, sizeof full, "%s > %s 2>&1", cmd, out);
+    *status = system(full);
+    char *s = read_file(out);
+    unlink(out);
+    return s;
+}
+
+#define ctl(status, fmt, ...) run_all(status, "%s " fmt, filterctl_bin, __VA_ARGS__)
+
+#define EXITED(st, code) (WIFEXITED(st) && WEXITSTATUS(st) == (code))
+
+/* filterctl reload: old -> new version with the entries added and removed
+ * per label; on failure every error and the version that still serves. */
+static void test_cli_reload(void **state)
+{
+    fdproc *d = *state;
+    char path[PATH_MAX], want[256];
+    int st;
+
+    if (!filterctl_bin)
+        skip();
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqpornx\nzqmorepornx\n"), 0);
+    snprintf(path, sizeof path, "%s/ad.txt", d->lists);
+    assert_int_equal(write_file(path, "# test list\n# term on line 3\nzqotheradx\n"), 0);
+    char *s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 0));
+    cJSON *v = admin(d, "version");
+    char newversion[64];
+    snprintf(newversion, sizeof newversion, "%s", jstr(v, "version"));
+    cJSON_Delete(v);
+    snprintf(want, sizeof want, "%s \u2192 %s: %d entries (+2 \u22121)\n", d->version, newversion,
+             FE_NLABELS + 1);
+    expect_has(s, want);
+    expect_has(s, "\n  porn         +1\n");
+    expect_has(s, "\n  ad           +1      \u22121\n");
+    free(s);
+
+    /* the same lists again: nothing added or removed */
+    s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 0));
+    snprintf(want, sizeof want, "%s \u2192 %s: %d entries, none added or removed (the same lists",
+             newversion, newversion, FE_NLABELS + 1);
+    expect_has(s, want);
+    free(s);
+
+    /* a broken list: every error, and the version that still serves */
+    snprintf(path, sizeof path, "%s/porn.txt", d->lists);
+    assert_int_equal(write_file(path, "zqpornx\n[nosuch] x\n[re] a(b\n"), 0);
+    s = ctl(&st, "reload --config %s", d->conf);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "porn.txt:2: unknown option 'nosuch'");
+    expect_has(s, "porn.txt:3: regex refused by Hyperscan: Missing close parenthesis for group "
+                  "started at character 2 ('(')");
+    expect_has(s, "filterctl reload: failed with 2 errors");
+    snprintf(want, sizeof want, "filterctl reload: still serving %s\n", newversion);
+    expect_has(s, want);
+    free(s);
+}
+
+/* filterctl finds the daemon from the configuration, and fails at once when
+ * no daemon listens (a --timeout of ten minutes is never waited out: the
+ * command runs under timeout(1), whose own status would show it). */
+static void test_cli_discovery(void **state)
+{
+    fdproc *d = *state;
+    char conf[PATH_MAX], body[PATH_MAX + 64], want[PATH_MAX];
+    int st;
+
+    if (!filterctl_bin)
+        skip();
+    /* no admin setting: ipc://<run-dir>/admin.sock, as the daemon binds it */
+    snprintf(conf, sizeof conf, "%s/noadmin.conf", d->dir);
+    snprintf(body, sizeof body, "run-dir %s\nlisten %s\n", d->dir, d->ep);
+    assert_int_equal(write_file(conf, body), 0);
+    char *s = ctl(&st, "stats --config %s", conf);
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
+    free(s);
+    s = ctl(&st, "ping --config %s", conf);          /* the listen endpoint, from there too */
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
+    free(s);
+
+    /* nobody there: a clear message, at once */
+    snprintf(body, sizeof body, "run-dir %s/nowhere\nlisten ipc://%s/nowhere.sock\n", d->dir,
+             d->dir);
+    assert_int_equal(write_file(conf, body), 0);
+    snprintf(want, sizeof want, "no filterd at ipc://%s/nowhere/admin.sock: no such socket",
+             d->dir);
+    static const char *const cmds[] = {"reload", "stats", "workers"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        s = run_all(&st, "timeout 60 %s %s --timeout 600000 --config %s", filterctl_bin,
+                    cmds[i], conf);
+        assert_true(EXITED(st, 1));
+        expect_has(s, want);
+        free(s);
+    }
+    s = ctl(&st, "ping --timeout 600000 --config %s", conf);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "no filterd at ipc://");
+    free(s);
+    int port = free_port();
+    assert_true(port > 0);
+    s = ctl(&st, "reload --timeout 600000 --admin tcp://127.0.0.1:%d", port);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "Connection refused");
+    free(s);
+
+    /* a configuration that does not load: its errors, exit 2 */
+    assert_int_equal(write_file(conf, "workers lots\n"), 0);
+    s = ctl(&st, "reload --config %s", conf);
+    assert_true(EXITED(st, 2));
+    expect_has(s, "noadmin.conf:1: workers: 'lots' is not a number");
+    free(s);
+}
+
+/* admin-group: the admin socket is 0660 and the group's, so its members may
+ * reload without root, and others may not (root only: it runs filterctl as
+ * the 'daemon' user, with and without the group). */
+static int setup_admin_group(void **state)
+{
+    if (geteuid() != 0)
+        return setup(state, "workers 1\n", 0);
+    return setup(state, "workers 1\nuser nobody\nadmin-group nogroup\n", 0);
+}
+
+static void test_admin_group(void **state)
+{
+    fdproc *d = *state;
+    struct stat sb;
+    int st;
+
+    if (geteuid() != 0 || !filterctl_bin || access("/usr/bin/setpriv", X_OK) != 0)
+        skip();
+    assert_int_equal(stat(d->admin + 6, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0660);
+    assert_int_equal((int)sb.st_gid, 65534);          /* nogroup */
+    assert_int_equal(chmod(d->dir, 0755), 0);         /* mkdtemp made it 0700 */
+    char *s = run_all(&st, "/usr/bin/setpriv --reuid=daemon --regid=daemon --clear-groups "
+                           "%s stats --admin %s", filterctl_bin, d->admin);
+    assert_true(EXITED(st, 1));
+    expect_has(s, "permission denied");
+    free(s);
+    s = run_all(&st, "/usr/bin/setpriv --reuid=daemon --regid=daemon --groups=nogroup "
+                     "%s reload --admin %s", filterctl_bin, d->admin);
+    assert_true(EXITED(st, 0));
+    expect_has(s, d->version);
+    free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1707,7 +2462,20 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_deadline, setup_one_worker, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_drains, setup_one_worker, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk, setup_two_slow_hb, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_dies_holding_many, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_inside_a_batch, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reload_between_batches, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_privilege_drop, setup_nobody, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_notify, setup_notify, teardown_notify),
+        cmocka_unit_test_setup_teardown(test_notify_unread, setup_notify_unread,
+                                        teardown_notify_unread),
+        cmocka_unit_test_setup_teardown(test_cli_reload, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_discovery, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_group, setup_admin_group, teardown),
         cmocka_unit_test_setup_teardown(test_log_injection, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_run_dir_symlinks, setup_planted_run_dir,
                                         teardown_planted_run_dir),

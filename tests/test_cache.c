@@ -1,6 +1,9 @@
 /* test_cache.c -- the compiled-database cache (engine/cache.c): created with its
  * folders, refused when damaged, planted or writable by others (the lists are
- * compiled instead and no decision changes), pruned to cache-keep versions. */
+ * compiled instead and no decision changes), pruned to cache-keep versions.
+ * The lists give rules of every kind: entries' own (literal, regex, folded,
+ * compact) and disguise patterns (leet, phonetic, initials), and the texts
+ * match through each, so a rule read wrong would show in a decision. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,12 +21,19 @@
 #include "testutil.h"
 #include "wordlist.h"   /* fe_hash: the file's checksum, to plant a file that passes it */
 
-#define HEADER 32       /* bytes before the rules (engine/cache.c's layout) */
-#define RULE 5          /* vlen u32, view u8 */
+/* engine/cache.c's layout */
+#define HEADER 32       /* "FDB4", databases u32, key u64, entries u64, rules u64 */
+#define NRULES_AT 24    /* where the header has the number of rules */
+#define RULE 12         /* vlen u32, entry u32, view u8, word u8, views u8, 0 u8 */
+#define R_ENTRY 4       /* offsets in a rule */
+#define R_VIEW 8
+#define R_WORD 9
+#define R_VIEWS 10
 
 static const tu_file lists[] = {
     {"porn.txt", "色情\nporn\n[word] sex\nfuck\n"},
     {"politics.txt", "法轮功\n"},
+    {"abuse.txt", "你妈死了\n[initials] 操你妈\n"},
     {"ad.txt", "加我微信\n[re] v[x信][0-9a-z]{3,8}\n"},
     {"privacy.txt", "[check=idcard,re] [0-9]{17}[0-9x]\n"},
     {"allow.txt", "sex education\n"},
@@ -31,7 +41,8 @@ static const tu_file lists[] = {
 
 static const char *const texts[] = {
     "法 轮 功 and f.u.c.k", "色 情 ｐｏｒｎ", "sex education, sex", "加我微信 vx abc123",
-    "身份证 11010519491231002X", "nothing to see here", NULL};
+    "身份证 11010519491231002X", "nothing to see here", "nmsl, cnm", "你妈4了 法伦功",
+    "f*ck, p0rn and ffuuckkk", NULL};
 
 static char *dir;
 
@@ -60,7 +71,7 @@ static fe_ruleset *load(const char *lists_dir, const char *cache, int keep)
     return rs;
 }
 
-/* Every decision and match of the texts, as one string. */
+/* Every decision and match (span, entry, view) of the texts, as one string. */
 static void signature(const fe_ruleset *rs, char *buf, size_t n)
 {
     size_t o = 0;
@@ -68,8 +79,8 @@ static void signature(const fe_ruleset *rs, char *buf, size_t n)
         fe_result r = tu_scan(rs, texts[i], FE_S_COMMENT);
         o += (size_t)snprintf(buf + o, n - o, "%d/%d:", r.decision, r.label);
         for (size_t k = 0; k < r.nmatches && o < n; k++)
-            o += (size_t)snprintf(buf + o, n - o, "%u-%u#%u ", r.matches[k].start,
-                                  r.matches[k].end, r.matches[k].entry);
+            o += (size_t)snprintf(buf + o, n - o, "%u-%u#%u@%u ", r.matches[k].start,
+                                  r.matches[k].end, r.matches[k].entry, r.matches[k].view);
         assert_true(o < n);
     }
     tu_scan_done();
@@ -144,26 +155,54 @@ static void expect_refused(const char *cache, const char *want, const char *why)
     fe_ruleset_free(rs);
 }
 
-/* The reference decisions: the same lists without a cache. */
+/* The reference decisions: the same lists without a cache. Some matches are
+ * only through the disguise views (phonetic, initials, leet). */
 static void reference(char *sig, size_t n)
 {
     fe_ruleset *rs = load(dir, "", 3);
     assert_string_equal(fe_ruleset_cache_note(rs), "off");
     signature(rs, sig, n);
     fe_ruleset_free(rs);
+    char via[8];
+    for (int v = FE_VIEW_PHONETIC; v <= FE_VIEW_LEET; v++) {
+        snprintf(via, sizeof via, "@%d ", v);
+        if (!strstr(sig, via))
+            fail_msg("no match through view %d in the reference: %s", v, sig);
+    }
 }
 
 /* The reference decisions into want, then the lists compiled into cache: its
- * one file's path, bytes (caller frees), length and number of entries. */
+ * one file's path, bytes (caller frees), length, and numbers of entries and
+ * of rules (more: the disguise patterns). The file read back decides as want. */
 static uint8_t *a_cached_file(const char *cache, char *want, size_t wantlen, char *file,
-                              size_t *len, size_t *entries)
+                              size_t *len, size_t *entries, size_t *rules)
 {
+    char sig[8192];
+    uint64_t n;
     reference(want, wantlen);
     fe_ruleset *rs = load(dir, cache, 3);
     *entries = fe_ruleset_entries(rs);
     fe_ruleset_free(rs);
     assert_int_equal(fdb_files(cache, file, 256), 1);
-    return slurp(file, len);
+    uint8_t *buf = slurp(file, len);
+    memcpy(&n, buf + NRULES_AT, 8);
+    *rules = (size_t)n;
+    assert_true(*rules > *entries);
+    assert_true(*len > HEADER + RULE * *rules + 8);
+    rs = load(dir, cache, 3);
+    assert_true(fe_ruleset_cached(rs));
+    signature(rs, sig, sizeof sig);
+    assert_string_equal(sig, want);
+    fe_ruleset_free(rs);
+    return buf;
+}
+
+/* buf with its checksum made right again, written to file: a planted file. */
+static void plant(const char *file, uint8_t *buf, size_t len)
+{
+    uint64_t sum = fe_hash(FE_HASH_INIT, buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+    spit(file, buf, len);
 }
 
 /* Issue 12: the first start wrote no cache (a one-level mkdir before the
@@ -195,15 +234,16 @@ static void test_first_start_creates_the_folders(void **state)
 static void test_damage_never_changes_a_decision(void **state)
 {
     char *cache = new_cache(), file[256], want[8192];
-    size_t len, entries;
+    size_t len, entries, rules;
     (void)state;
-    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries);
+    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries, &rules);
     uint8_t *bad = malloc(len);
-    size_t rules_end = HEADER + RULE * entries, at[40], n = 0;
+    size_t rules_end = HEADER + RULE * rules, at[60], n = 0;
     assert_non_null(bad);
-    for (size_t p = 0; p < rules_end; p += 3)            /* header and rules */
-        if (n < 20)
-            at[n++] = p;
+    for (size_t p = 0; p < HEADER; p += 3)                /* the header */
+        at[n++] = p;
+    for (int k = 0; k < 24; k++)                          /* rules, the disguise ones too */
+        at[n++] = HEADER + (rules_end - HEADER) * (size_t)k / 24;
     for (int k = 0; k < 16; k++)                          /* databases, evenly */
         at[n++] = rules_end + (len - 8 - rules_end) * (size_t)k / 16;
     at[n++] = len - 8;                                    /* the checksum */
@@ -222,31 +262,69 @@ static void test_damage_never_changes_a_decision(void **state)
 }
 
 /* Issue 12: every rule's length set to 0xffffffff made every text allow. A
- * planted file with a correct checksum is now refused by the rules' bounds. */
+ * planted file with a correct checksum is now refused by the bounds of its
+ * counts and rules: the entries' own rules and the disguise rules after them. */
 static void test_planted_rules_are_refused(void **state)
 {
+    static const struct {
+        int disguise;          /* 1: change the disguise rules, 0: the entries' own */
+        size_t at, n;          /* bytes of each rule to set */
+        uint8_t value;         /* to this, every byte (0: flip the lowest bit) */
+    } edits[] = {
+        {0, 0, 4, 0xff},        /* vlen 0xffffffff */
+        {1, 0, 4, 0xff},
+        {0, R_VIEW, 1, 9},      /* no such view */
+        {1, R_VIEW, 1, 9},
+        {0, R_VIEW, 1, 0},      /* the other base view (the regexes are folded) */
+        {1, R_VIEW, 1, FE_VIEW_EMOJI},    /* a view with no patterns of its own */
+        {1, R_VIEW, 1, FE_VIEW_COMPACT},  /* a base view after the entries */
+        {0, R_ENTRY, 1, 0},     /* another entry's rule (0 -> 1) */
+        {1, R_ENTRY, 4, 0xff},  /* no such entry */
+        {0, R_WORD, 1, 2},      /* word is 0 or 1 */
+        {1, R_WORD, 1, 2},
+        {0, R_VIEWS, 1, 0xff},  /* views beyond the disguise views the entry gets */
+        {1, R_VIEWS, 1, FE_VIEW_BIT(FE_VIEW_LEET)},   /* views only on the entry's rule */
+    };
     char *cache = new_cache(), file[256], want[8192];
-    size_t len, entries;
+    size_t len, entries, rules;
     (void)state;
-    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries);
+    uint8_t *good = a_cached_file(cache, want, sizeof want, file, &len, &entries, &rules);
     uint8_t *bad = malloc(len);
     assert_non_null(bad);
-    for (int variant = 0; variant < 3; variant++) {
+    for (size_t k = 0; k < sizeof edits / sizeof *edits; k++) {
         memcpy(bad, good, len);
-        for (size_t i = 0; i < entries; i++) {
-            uint8_t *r = bad + HEADER + RULE * i;
-            if (variant == 0)
-                memset(r, 0xff, 4);                       /* vlen 0xffffffff */
-            else if (variant == 1)
-                r[4] = 9;                                 /* no such view */
+        size_t from = edits[k].disguise ? entries : 0, to = edits[k].disguise ? rules : entries;
+        for (size_t i = from; i < to; i++) {
+            uint8_t *r = bad + HEADER + RULE * i + edits[k].at;
+            if (edits[k].value)
+                memset(r, edits[k].value, edits[k].n);
             else
-                r[4] ^= 1;                                /* the other view */
+                r[0] ^= 1;
         }
-        uint64_t sum = fe_hash(FE_HASH_INIT, bad, len - 8);
-        memcpy(bad + len - 8, &sum, 8);
-        spit(file, bad, len);
+        plant(file, bad, len);
         expect_refused(cache, want, "refused: a rule out of bounds");
     }
+    /* the counts: more rules than the lists can make, or than the file holds;
+     * a database that would end beyond the file */
+    static const uint64_t counts[] = {0xffffffffu, UINT64_MAX};
+    for (size_t k = 0; k < 2; k++) {
+        memcpy(bad, good, len);
+        memcpy(bad + NRULES_AT, &counts[k], 8);
+        plant(file, bad, len);
+        expect_refused(cache, want, "refused: header");
+    }
+    memcpy(bad, good, len);
+    uint64_t fewer = rules - 1, more = rules + 1;
+    memcpy(bad + NRULES_AT, &fewer, 8);
+    plant(file, bad, len);
+    expect_refused(cache, want, "refused:");
+    memcpy(bad + NRULES_AT, &more, 8);
+    plant(file, bad, len);
+    expect_refused(cache, want, "refused:");
+    memcpy(bad, good, len);
+    memset(bad + HEADER + RULE * rules, 0xff, 4);   /* the first database's size */
+    plant(file, bad, len);
+    expect_refused(cache, want, "refused: a database size beyond the file");
     free(good);
     free(bad);
     remove_tree(cache);

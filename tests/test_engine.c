@@ -300,6 +300,88 @@ static void test_load_errors(void **state)
     tu_rmdir(d);
 }
 
+/* lint's messages: a file without a label is one error, not one per line;
+ * a regex error's position is a character of the term, shown. */
+static void test_lint_messages(void **state)
+{
+    static const tu_file bad[] = {
+        {"misc.txt", "# no label\none\ntwo\nthree\n"},
+        {"porn.txt", "[re] 炸[药弹\n[re] 色情x**\n[re] 你好\\\n"},
+        {NULL, NULL},
+    };
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    char *d = tu_listdir(bad);
+    assert_null(tu_load(d, NULL, &err));
+    assert_non_null(err.text);
+    assert_non_null(strstr(err.text, "misc.txt:2: no label for 3 entries, from this line on"));
+    assert_null(strstr(err.text, "misc.txt:3"));
+    assert_null(strstr(err.text, "misc.txt:4"));
+    assert_non_null(strstr(err.text, "porn.txt:1: regex refused by Hyperscan: Unterminated "
+                                     "character class starting at character 2 ('[')"));
+    assert_non_null(strstr(err.text, "porn.txt:2: regex refused by Hyperscan: Invalid repeat "
+                                     "at character 5 ('*')"));
+    assert_non_null(strstr(err.text, "porn.txt:3: regex refused by Hyperscan: Unescaped \\ "
+                                     "at end of input, character 3 ('\\')"));
+    assert_int_equal(err.count, 4);
+    fe_errors_clear(&err);
+    tu_rmdir(d);
+}
+
+/* Entries added and removed per label between two rule sets: an entry is
+ * its term, label, action and options, not where it is written. */
+static void test_diff(void **state)
+{
+    static const tu_file v1[] = {
+        {"porn.txt", "nude\nxxx\n"},
+        {"ad.txt", "加微信\n[re] vx[a-z0-9]{3,8}\n"},
+        {"allow.txt", "scunthorpe\n"},
+        {NULL, NULL},
+    };
+    static const tu_file v2[] = {
+        {"porn.txt", "# moved down a line\nxxx\nnude\nporno\nsexy\n"},
+        {"ad.txt", "[action=block] 加微信\n"},
+        {"more/allow.txt", "scunthorpe\n"},
+        {"fraud.txt", "发票代开\n"},
+        {NULL, NULL},
+    };
+    fe_errors err = FE_ERRORS_INIT;
+    fe_diff df;
+    (void)state;
+    char *d1 = tu_listdir(v1), *d2 = tu_listdir(v2);
+    fe_ruleset *a = tu_load(d1, NULL, &err), *b = tu_load(d2, NULL, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(fe_ruleset_diff(a, b, &df), FE_OK);
+    assert_int_equal(df.added[FE_L_PORN], 2);
+    assert_int_equal(df.removed[FE_L_PORN], 0);
+    assert_int_equal(df.added[FE_L_AD], 1);      /* 加微信 now blocks: a new entry */
+    assert_int_equal(df.removed[FE_L_AD], 2);    /* ... the flag one and the regex went */
+    assert_int_equal(df.added[FE_L_FRAUD], 1);
+    assert_int_equal(df.added[FE_NLABELS], 0);   /* the allow-list entry only moved */
+    assert_int_equal(df.removed[FE_NLABELS], 0);
+    assert_int_equal(fe_ruleset_diff(b, a, &df), FE_OK);
+    assert_int_equal(df.removed[FE_L_PORN], 2);
+    assert_int_equal(df.added[FE_L_AD], 2);
+    assert_int_equal(fe_ruleset_diff(a, a, &df), FE_OK);
+    for (int l = 0; l <= FE_NLABELS; l++)
+        assert_true(df.added[l] == 0 && df.removed[l] == 0);
+    fe_ruleset_free(a);
+    fe_ruleset_free(b);
+    fe_errors_clear(&err);
+    tu_rmdir(d1);
+    tu_rmdir(d2);
+}
+
+static void test_build_info(void **state)
+{
+    (void)state;
+    const char *s = fe_build_info();
+    assert_non_null(strstr(s, "engine filterd-engine-"));
+    assert_non_null(strstr(s, "Hyperscan "));
+    assert_non_null(strstr(s, "ICU "));
+}
+
 static void test_empty_regex_refused(void **state)
 {
     static const tu_file bad[] = {{"ad.txt", "[re] a*\n"}, {NULL, NULL}};
@@ -370,6 +452,9 @@ int main(void)
         cmocka_unit_test(test_entry_info_and_version),
         cmocka_unit_test(test_duplicates_after_folding),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_lint_messages),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_build_info),
         cmocka_unit_test(test_empty_regex_refused),
         cmocka_unit_test(test_missing_dir),
         cmocka_unit_test(test_cache),

@@ -4,7 +4,10 @@
  * folder. It answers by the request's text: "drop-once" is ignored the first
  * time its id is seen (the client must resend it on a new socket), "drop" is
  * never answered, "big" gets a too_large error, anything else a block
- * decision with one match. Replies to a burst go back in reverse order. */
+ * decision with one match. A bulk check gets a result per item the same
+ * way (the first item's text decides drop and drop-once for the request);
+ * one whose first text is "short" gets a result too few. Replies to a burst
+ * go back in reverse order. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +33,7 @@ typedef struct mock {
     void *ctx;
     pthread_t thread;
     volatile int stop;
+    volatile int bound;   /* 1: the ROUTER is bound; -1: it could not be */
     uint64_t seen[SEEN_MAX];
     int nseen, requests;
 } mock;
@@ -51,13 +55,71 @@ static void key(msgpack_packer *pk, const char *k)
     msgpack_pack_str(pk, strlen(k)), msgpack_pack_str_body(pk, k, strlen(k));
 }
 
+/* A map of n pairs, v and id first unless it is an item's. */
+static void begin(msgpack_packer *pk, size_t n, const msgpack_object *id, int item)
+{
+    msgpack_pack_map(pk, n + (item ? 0 : 2));
+    if (!item) {
+        key(pk, "v"), msgpack_pack_unsigned_int(pk, 1);
+        key(pk, "id"), msgpack_pack_object(pk, *id);
+    }
+}
+
+/* The decision (or error) for text: a reply, or an item's result. */
+static void result(msgpack_packer *pk, const char *text, const msgpack_object *id, int item)
+{
+    if (!strcmp(text, "big")) {
+        begin(pk, 1, id, item);
+        key(pk, "error"), msgpack_pack_map(pk, 2);
+        kv_str(pk, "code", "too_large"), kv_str(pk, "message", "text over 16 bytes");
+        return;
+    }
+    begin(pk, 9 + !item, id, item);
+    if (!item)
+        key(pk, "elapsed_us"), msgpack_pack_uint64(pk, 42);
+    kv_str(pk, "decision", "block"), kv_str(pk, "suggest", "risky");
+    key(pk, "label"), msgpack_pack_unsigned_int(pk, 20002);
+    key(pk, "labels"), msgpack_pack_array(pk, 1), msgpack_pack_str(pk, 4);
+    msgpack_pack_str_body(pk, "porn", 4);
+    key(pk, "matches"), msgpack_pack_array(pk, 1), msgpack_pack_map(pk, 8);
+    kv_str(pk, "label", "porn"), kv_str(pk, "action", "block");
+    key(pk, "start"), msgpack_pack_unsigned_int(pk, 0);
+    key(pk, "end"), msgpack_pack_unsigned_int(pk, (unsigned)strlen(text));
+    kv_str(pk, "term", text), kv_str(pk, "list", "zh/porn.txt");
+    key(pk, "line"), msgpack_pack_unsigned_int(pk, 12);
+    kv_str(pk, "via", "folded");
+    kv_str(pk, "version", "mock-1");
+    key(pk, "degraded"), msgpack_pack_nil(pk);
+    key(pk, "warnings"), msgpack_pack_array(pk, 1);
+    msgpack_pack_str(pk, 12), msgpack_pack_str_body(pk, "invalid_utf8", 12);
+    key(pk, "unknown_key"), msgpack_pack_true(pk);
+}
+
+static void str_of(const msgpack_object *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.*s", o->type == MSGPACK_OBJECT_STR ? (int)o->via.str.size : 0,
+             o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : "");
+}
+
+/* The text of a request map or an item map. */
+static void text_of(const msgpack_object *map, char *text, size_t n)
+{
+    text[0] = '\0';
+    for (uint32_t i = 0; map->type == MSGPACK_OBJECT_MAP && i < map->via.map.size; i++) {
+        char k[16];
+        str_of(&map->via.map.ptr[i].key, k, sizeof k);
+        if (!strcmp(k, "text"))
+            str_of(&map->via.map.ptr[i].val, text, n);
+    }
+}
+
 /* The reply to body, or NULL to stay silent. */
 static char *answer(mock *m, const char *body, size_t len, size_t *outlen)
 {
     msgpack_unpacked u;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    const msgpack_object *id = NULL;
+    const msgpack_object *id = NULL, *items = NULL;
     char text[64] = "", op[16] = "check";
 
     msgpack_unpacked_init(&u);
@@ -66,17 +128,20 @@ static char *answer(mock *m, const char *body, size_t len, size_t *outlen)
         msgpack_unpacked_destroy(&u);
         return NULL;
     }
+    text_of(&u.data, text, sizeof text);
     for (uint32_t i = 0; i < u.data.via.map.size; i++) {
         const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
         char k[16];
-        snprintf(k, sizeof k, "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
+        str_of(&kv->key, k, sizeof k);
         if (!strcmp(k, "id"))
             id = &kv->val;
-        else if (!strcmp(k, "text"))
-            snprintf(text, sizeof text, "%.*s", (int)kv->val.via.str.size, kv->val.via.str.ptr);
         else if (!strcmp(k, "op"))
-            snprintf(op, sizeof op, "%.*s", (int)kv->val.via.str.size, kv->val.via.str.ptr);
+            str_of(&kv->val, op, sizeof op);
+        else if (!strcmp(k, "items") && kv->val.type == MSGPACK_OBJECT_ARRAY)
+            items = &kv->val;
     }
+    if (items && items->via.array.size)
+        text_of(&items->via.array.ptr[0], text, sizeof text);
     m->requests++;
     static const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
     if (!id)
@@ -93,38 +158,21 @@ static char *answer(mock *m, const char *body, size_t len, size_t *outlen)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     if (!strcmp(op, "ping")) {
-        msgpack_pack_map(&pk, 4);
-        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
-        key(&pk, "id"), msgpack_pack_object(&pk, *id);
+        begin(&pk, 2, id, 0);
         kv_str(&pk, "op", "pong"), kv_str(&pk, "version", "mock-1");
-    } else if (!strcmp(text, "big")) {
-        msgpack_pack_map(&pk, 3);
-        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
-        key(&pk, "id"), msgpack_pack_object(&pk, *id);
-        key(&pk, "error"), msgpack_pack_map(&pk, 2);
-        kv_str(&pk, "code", "too_large"), kv_str(&pk, "message", "text over 16 bytes");
-    } else {
-        msgpack_pack_map(&pk, 12);
-        key(&pk, "v"), msgpack_pack_unsigned_int(&pk, 1);
-        key(&pk, "id"), msgpack_pack_object(&pk, *id);
-        kv_str(&pk, "decision", "block"), kv_str(&pk, "suggest", "risky");
-        key(&pk, "label"), msgpack_pack_unsigned_int(&pk, 20002);
-        key(&pk, "labels"), msgpack_pack_array(&pk, 1), msgpack_pack_str(&pk, 4);
-        msgpack_pack_str_body(&pk, "porn", 4);
-        key(&pk, "matches"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 8);
-        kv_str(&pk, "label", "porn"), kv_str(&pk, "action", "block");
-        key(&pk, "start"), msgpack_pack_unsigned_int(&pk, 0);
-        key(&pk, "end"), msgpack_pack_unsigned_int(&pk, (unsigned)strlen(text));
-        kv_str(&pk, "term", text), kv_str(&pk, "list", "zh/porn.txt");
-        key(&pk, "line"), msgpack_pack_unsigned_int(&pk, 12);
-        kv_str(&pk, "via", "folded");
-        kv_str(&pk, "version", "mock-1");
+    } else if (items) {
+        uint32_t n = items->via.array.size;
+        if (n && !strcmp(text, "short"))
+            n--;
+        begin(&pk, 2, id, 0);
+        key(&pk, "results"), msgpack_pack_array(&pk, n);
+        for (uint32_t i = 0; i < n; i++) {
+            text_of(&items->via.array.ptr[i], text, sizeof text);
+            result(&pk, text, NULL, 1);
+        }
         key(&pk, "elapsed_us"), msgpack_pack_uint64(&pk, 42);
-        key(&pk, "degraded"), msgpack_pack_nil(&pk);
-        key(&pk, "warnings"), msgpack_pack_array(&pk, 1);
-        msgpack_pack_str(&pk, 12), msgpack_pack_str_body(&pk, "invalid_utf8", 12);
-        key(&pk, "unknown_key"), msgpack_pack_true(&pk);
-    }
+    } else
+        result(&pk, text, id, 0);
     msgpack_unpacked_destroy(&u);
     *outlen = sb.size;
     return msgpack_sbuffer_release(&sb);
@@ -140,8 +188,11 @@ static void *serve(void *p)
 
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (zmq_bind(s, m->ep) < 0)
+    if (zmq_bind(s, m->ep) < 0) {
+        m->bound = -1;
         return NULL;
+    }
+    m->bound = 1;
     while (!m->stop) {
         int n = 0;
         while (n < BURST) {   /* [ident][empty][body] */
@@ -188,7 +239,11 @@ static int start(void **state)
     snprintf(m->ep, sizeof m->ep, "ipc://%s/mock.sock", m->dir);
     m->ctx = zmq_ctx_new();
     *state = m;
-    return pthread_create(&m->thread, NULL, serve, m);
+    if (pthread_create(&m->thread, NULL, serve, m) != 0)
+        return -1;
+    while (!m->bound)     /* a server is there before a test asks (fc_admin probes first) */
+        usleep(1000);
+    return m->bound > 0 ? 0 : -1;
 }
 
 static int stop(void **state)
@@ -273,6 +328,61 @@ static void test_many_out_of_order(void **state)
     fc_close(c);
 }
 
+/* fc_send_many / fc_recv_many: results in order, an error item in its place,
+ * a short reply said as errors for the missing texts, a plain fc_send beside. */
+static void test_bulk_async(void **state)
+{
+    mock *m = *state;
+    const char *eps[1] = {m->ep};
+    char err[256];
+    fc_query q[3] = {{"one", 3, NULL, 0}, {"big", 3, "chat", 20}, {"three", 5, NULL, 0}};
+    fc_query s[2] = {{"short", 5, NULL, 0}, {"two", 3, NULL, 0}};
+    fc_result r[4];
+    uint64_t a, b, c1, id;
+    size_t n;
+    fc_client *c = connect_to(eps, 1);
+
+    assert_int_equal(fc_send_many(c, q, 3, 0, &a, err, sizeof err), 0);
+    assert_int_equal(fc_send(c, "solo", 4, NULL, 0, 0, &b, err, sizeof err), 0);
+    assert_int_equal(fc_send_many(c, s, 2, 0, &c1, err, sizeof err), 0);
+    assert_int_equal(fc_inflight(c), 3);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(fc_recv_many(c, 3000, &id, r, 4, &n, err, sizeof err), 0);
+        if (id == a) {
+            assert_int_equal(n, 3);
+            assert_string_equal(r[0].matches[0].term, "one");
+            assert_string_equal(r[1].error, "too_large");
+            assert_string_equal(r[2].matches[0].term, "three");
+        } else if (id == b) {
+            assert_int_equal(n, 1);
+            assert_string_equal(r[0].matches[0].term, "solo");
+        } else {
+            assert_true(id == c1);
+            assert_int_equal(n, 2);
+            assert_string_equal(r[0].matches[0].term, "short");
+            assert_string_equal(r[1].error, "internal");
+            assert_non_null(strstr(r[1].error_message, "1 results for 2 texts"));
+        }
+        for (size_t i = 0; i < n; i++)
+            fc_result_free(&r[i]);
+    }
+    /* a bulk check that nobody answers: the fallback for each of its texts */
+    fc_query d[2] = {{"drop", 4, NULL, 0}, {"x", 1, NULL, 0}};
+    assert_int_equal(fc_send_many(c, d, 2, 700, &a, err, sizeof err), 0);
+    assert_int_equal(fc_recv_many(c, 5000, &id, r, 4, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(r[i].degraded, "unavailable");
+        assert_int_equal(r[i].decision, FC_FLAG);
+        fc_result_free(&r[i]);
+    }
+    /* too many results for the room given: an error, nothing kept */
+    assert_int_equal(fc_send_many(c, q, 3, 0, &a, err, sizeof err), 0);
+    assert_int_equal(fc_recv_many(c, 3000, &id, r, 2, &n, err, sizeof err), -1);
+    assert_int_equal(fc_inflight(c), 0);
+    fc_close(c);
+}
+
 static void test_lazy_pirate(void **state)
 {
     mock *m = *state;
@@ -326,6 +436,8 @@ static void test_admin_json(void **state)
     char err[256];
     /* the mock answers anything with a decision: this checks the REQ round trip */
     cJSON *j = fc_admin(m->ep, "stats", 2000, err, sizeof err);
+    if (!j)
+        fail_msg("fc_admin: %s", err);
     assert_non_null(j);
     assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "block");
     cJSON_Delete(j);
@@ -337,6 +449,15 @@ static void test_admin_json(void **state)
     free(s);
     cJSON_Delete(j);
     assert_null(fw_msgpack_to_json("\x92\x01", 2, err, sizeof err));   /* truncated */
+
+    /* nothing there: a message at once, not after the timeout (ten minutes) */
+    char dead[256];
+    snprintf(dead, sizeof dead, "ipc://%s/nobody.sock", m->dir);
+    assert_null(fc_admin(dead, "stats", 600000, err, sizeof err));
+    assert_non_null(strstr(err, "no filterd at ipc://"));
+    assert_non_null(strstr(err, "nobody.sock: no such socket"));
+    assert_int_equal(fc_probe(m->ep, FC_PROBE_MS, err, sizeof err), 0);
+    assert_int_equal(fc_probe("inproc://x", FC_PROBE_MS, err, sizeof err), 0);
 }
 
 int main(void)
@@ -344,6 +465,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_check_decodes, start, stop),
         cmocka_unit_test_setup_teardown(test_many_out_of_order, start, stop),
+        cmocka_unit_test_setup_teardown(test_bulk_async, start, stop),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
         cmocka_unit_test_setup_teardown(test_admin_json, start, stop),
     };

@@ -49,6 +49,34 @@ static void test_the_shipped_config_is_valid(void **state)
     fe_errors_clear(&err);
 }
 
+/* Where filterd and filterctl look (the tests run from the repository root),
+ * and the admin endpoint a configuration gives. */
+static void test_search_and_admin(void **state)
+{
+    fd_config c;
+    char ep[FD_CONF_ENDPOINT_LEN + 32], cwd[4096];
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    assert_string_equal(fd_conf_find("my.conf"), "my.conf");
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    strcat(cwd, "/config/filterd.conf");
+    assert_string_equal(fd_conf_find(NULL), cwd);
+    assert_string_equal(FD_CONF_SYSTEM, FD_SYSCONFDIR "/filterd/filterd.conf");
+    fd_conf_defaults(&c);
+    assert_string_equal(c.admin_group, "");
+    fd_conf_admin(&c, ep, sizeof ep);
+    assert_string_equal(ep, "ipc:///tmp/filterd/admin.sock");
+    assert_int_equal(fd_conf_set(&c, "run-dir /run/filterd", "t", &err), 0);
+    fd_conf_admin(&c, ep, sizeof ep);
+    assert_string_equal(ep, "ipc:///run/filterd/admin.sock");
+    assert_int_equal(fd_conf_set(&c, "admin tcp://127.0.0.1:7701", "t", &err), 0);
+    assert_int_equal(fd_conf_set(&c, "admin-group filterd-admin", "t", &err), 0);
+    fd_conf_admin(&c, ep, sizeof ep);
+    assert_string_equal(ep, "tcp://127.0.0.1:7701");
+    assert_string_equal(c.admin_group, "filterd-admin");
+    fe_errors_clear(&err);
+}
+
 static void test_file(void **state)
 {
     fd_config c;
@@ -101,6 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_the_shipped_config_is_valid),
+        cmocka_unit_test(test_search_and_admin),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_errors),
     };

@@ -14,7 +14,7 @@
 #include "wire.h"
 
 static const char *const scenes[] = {"profile", "comment", "forum"};
-static const fw_limits lim = {100, scenes, 3, 1};
+static const fw_limits lim = {100, scenes, 3, 1, 4};
 
 /* Decode len bytes; the error code, with r and err filled. */
 static int decode(const void *buf, size_t len, fw_request *r, char *err)
@@ -172,8 +172,7 @@ static void test_request_round_trip(void **state)
     char err[256];
     tu_mp b;
     (void)state;
-    msgpack_sbuffer_init(&b.sb);
-    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    tu_mp_open(&b);
     assert_int_equal(fw_request_encode(&b.pk, &q, 42), 0);
     assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
     assert_int_equal(r.op, FW_OP_CHECK);
@@ -205,8 +204,7 @@ static void test_reply_round_trip(void **state)
     tu_mp b;
     char err[256];
     (void)state;
-    msgpack_sbuffer_init(&b.sb);
-    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    tu_mp_open(&b);
     fw_enc_decision(&b.pk, "\x2a", 1, &in);
     assert_int_equal(fw_patch_elapsed(b.sb.data, b.sb.size, 99), 0);
     assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 0);
@@ -303,8 +301,7 @@ static void test_error_pong_and_fallback_replies(void **state)
     tu_mp b;
     char err[256];
     (void)state;
-    msgpack_sbuffer_init(&b.sb);
-    msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+    tu_mp_open(&b);
     fw_enc_error(&b.pk, "\x05", 1, FW_E_TOO_LARGE, "too long");
     assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 0);
     assert_string_equal(out.error, "too_large");
@@ -364,6 +361,169 @@ static void test_json_has_the_fields_in_order(void **state)
     cJSON_Delete(id);
 }
 
+/* ---- bulk checks ---- */
+
+/* {id: "b", scene: "forum", items: [...]}: the items as given. */
+static void bulk_begin(tu_mp *b, uint32_t nitems)
+{
+    tu_mp_begin(b, 3);
+    tu_mp_kv(b, "id", "b");
+    tu_mp_kv(b, "scene", "forum");
+    tu_mp_str(b, "items");
+    msgpack_pack_array(&b->pk, nitems);
+}
+
+static void test_bulk_items_each_with_its_error(void **state)
+{
+    fw_request r;
+    fw_items it;
+    fw_item item;
+    char err[256], big[101];
+    tu_mp b;
+    (void)state;
+    memset(big, 't', 101);
+    bulk_begin(&b, 4);
+    msgpack_pack_map(&b.pk, 2), tu_mp_kv(&b, "text", "one"), tu_mp_kv(&b, "id", "i1");
+    msgpack_pack_int(&b.pk, 5);                                   /* not a map */
+    msgpack_pack_map(&b.pk, 3);                                   /* scene unknown, id kept */
+    tu_mp_kv(&b, "id", "i3"), tu_mp_kv(&b, "text", "x"), tu_mp_kv(&b, "scene", "nope");
+    msgpack_pack_map(&b.pk, 2);                                   /* too large, scene its own */
+    tu_mp_str(&b, "text"), msgpack_pack_str_with_body(&b.pk, big, sizeof big);
+    tu_mp_kv(&b, "scene", "profile");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_true(r.bulk);
+    assert_int_equal(r.nitems, 4);
+    assert_int_equal(r.scene, 2);
+    fw_items_begin(&it, &r);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_OK);
+    assert_int_equal(item.textlen, 3);
+    assert_memory_equal(item.text, "one", 3);
+    assert_int_equal(item.scene, 2);                             /* the request's */
+    assert_memory_equal(item.id, "\xa2i1", 3);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "an item must be a map"));
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "unknown scene"));
+    assert_memory_equal(item.id, "\xa2i3", 3);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_TOO_LARGE);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), -1);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_bulk_request_errors(void **state)
+{
+    fw_request r;
+    fw_items it;
+    fw_item item;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    bulk_begin(&b, 5);                                            /* over max_items (4) */
+    for (int i = 0; i < 5; i++)
+        msgpack_pack_map(&b.pk, 1), tu_mp_kv(&b, "text", "t");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_TOO_LARGE);
+    assert_non_null(strstr(err, "over the limit of 4 (max-items)"));
+    assert_int_equal(r.idlen, 2);                                 /* the id is still read */
+    msgpack_sbuffer_destroy(&b.sb);
+
+    tu_mp_begin(&b, 2), tu_mp_kv(&b, "text", "t"), tu_mp_str(&b, "items");
+    msgpack_pack_array(&b.pk, 0);
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "text or items, not both"));
+    msgpack_sbuffer_destroy(&b.sb);
+
+    tu_mp_begin(&b, 1), tu_mp_kv(&b, "items", "t");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "items must be an array"));
+    msgpack_sbuffer_destroy(&b.sb);
+
+    bulk_begin(&b, 0);                                            /* empty: fine, no items */
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    fw_items_begin(&it, &r);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), -1);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* an item map cut short, at every byte: the request is refused, never read past */
+    bulk_begin(&b, 2);
+    msgpack_pack_map(&b.pk, 2), tu_mp_kv(&b, "id", "x"), tu_mp_kv(&b, "text", "first");
+    msgpack_pack_map(&b.pk, 1), tu_mp_kv(&b, "text", "second");
+    for (size_t n = 0; n < b.sb.size; n++) {
+        char *copy = malloc(n ? n : 1);
+        memcpy(copy, b.sb.data, n);
+        assert_int_equal(decode(copy, n, &r, err), FW_E_BAD_REQUEST);
+        free(copy);
+    }
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_bulk_request_round_trip(void **state)
+{
+    fw_request base = {.budget_ms = 30}, items[2] = {{.text = "ab", .textlen = 2},
+                                                     {.text = "c", .textlen = 1,
+                                                      .scene_name = "profile"}}, r;
+    fw_items it;
+    fw_item item;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    tu_mp_open(&b);
+    assert_int_equal(fw_request_encode_bulk(&b.pk, &base, items, 2, 9), 0);
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_int_equal(r.budget_ms, 30);
+    assert_int_equal(r.nitems, 2);
+    fw_items_begin(&it, &r);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_OK);
+    assert_int_equal(item.scene, 1);                              /* the server's default */
+    assert_int_equal(item.idlen, 0);
+    assert_int_equal(fw_items_next(&it, &lim, &r, &item, err, sizeof err), FW_E_OK);
+    assert_int_equal(item.scene, 0);
+    assert_memory_equal(item.text, "c", 1);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+static void test_bulk_reply_round_trip(void **state)
+{
+    fw_match m;
+    fw_view v;
+    fw_reply in = sample(&m, &v), out;
+    tu_mp b;
+    char err[256];
+    (void)state;
+    tu_mp_open(&b);
+    fw_enc_bulk_begin(&b.pk, "\x07", 1, 3);
+    fw_enc_item(&b.pk, "\xa1" "a", 2, &in);
+    fw_enc_item_error(&b.pk, NULL, 0, FW_E_TOO_LARGE, "long");
+    in.nviews = 0;
+    fw_enc_item(&b.pk, NULL, 0, &in);
+    fw_enc_bulk_end(&b.pk, 0);
+    assert_int_equal(fw_patch_elapsed(b.sb.data, b.sb.size, 77), 0);
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 2);
+    assert_true(out.has_id);
+    assert_int_equal(out.id, 7);
+    assert_int_equal(out.elapsed_us, 77);
+    assert_int_equal(out.nresults, 3);
+    assert_int_equal(out.results[0].decision, FW_BLOCK);
+    assert_string_equal(out.results[0].matches[0].term, "色情");
+    assert_int_equal(out.results[0].nviews, 1);
+    assert_int_equal(out.results[0].elapsed_us, 0);               /* an item has none */
+    assert_string_equal(out.results[1].error, "too_large");
+    assert_int_equal(out.results[2].nviews, 0);
+    assert_string_equal(out.results[2].version, "wl-0123456789abcdef");
+    fw_reply_free(&out);
+    for (size_t n = 0; n < b.sb.size; n++)
+        assert_int_equal(fw_reply_decode(b.sb.data, n, &out, err, sizeof err), -1);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* results inside a result are not followed (one level only) */
+    static const char nested[] = "\x81\xa7results\x91\x82\xa8" "decision\xa5" "allow"
+                                 "\xa7results\x90";
+    assert_int_equal(fw_reply_decode(nested, sizeof nested - 1, &out, err, sizeof err), 2);
+    assert_int_equal(out.nresults, 1);
+    assert_int_equal(out.results[0].nresults, 0);
+    assert_int_equal(out.results[0].decision, FW_ALLOW);
+    fw_reply_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +540,10 @@ int main(void)
         cmocka_unit_test(test_a_scene_with_a_nul_is_refused),
         cmocka_unit_test(test_error_pong_and_fallback_replies),
         cmocka_unit_test(test_json_has_the_fields_in_order),
+        cmocka_unit_test(test_bulk_items_each_with_its_error),
+        cmocka_unit_test(test_bulk_request_errors),
+        cmocka_unit_test(test_bulk_request_round_trip),
+        cmocka_unit_test(test_bulk_reply_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,15 @@
 
 #include "tu_msgpack.h"
 
-void tu_mp_begin(tu_mp *m, size_t pairs)
+void tu_mp_open(tu_mp *m)
 {
     msgpack_sbuffer_init(&m->sb);
     msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+}
+
+void tu_mp_begin(tu_mp *m, size_t pairs)
+{
+    tu_mp_open(m);
     msgpack_pack_map(&m->pk, pairs);
 }
 

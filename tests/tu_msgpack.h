@@ -12,6 +12,7 @@ typedef struct tu_mp {
     msgpack_packer pk;
 } tu_mp;
 
+void tu_mp_open(tu_mp *m);                   /* a new empty buffer */
 void tu_mp_begin(tu_mp *m, size_t pairs);    /* a new buffer holding a map of pairs */
 void tu_mp_str(tu_mp *m, const char *s);
 void tu_mp_kv(tu_mp *m, const char *k, const char *v);   /* two strs */

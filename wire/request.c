@@ -3,7 +3,9 @@
  * The decoder walks the body with the bounded reader (mpread.c) and records
  * the first error while it keeps reading, so that the id can be echoed even
  * when another key was wrong. Strings point into the body; nothing is
- * allocated. */
+ * allocated. A bulk request's items are checked for shape (every byte of
+ * the array walked) by the decoder, and decoded one by one by
+ * fw_items_next, each with its own error: one bad item spoils no other. */
 #include <stdio.h>
 #include <string.h>
 
@@ -101,20 +103,67 @@ static void read_scene(const fw_mpv *v, const fw_limits *lim, fw_request *q, int
     }
 }
 
-static const char *const request_keys[] = {"v", "id", "op", "text", "scene", "budget_ms",
-                                           "explain"};
+/* The keys of a request; an item knows the first three only. */
+static const char *const request_keys[] = {"id", "text", "scene", "v", "op", "budget_ms",
+                                           "explain", "items"};
+#define ITEM_KEYS 3
 
-static int known_key(const fw_mpv *k)
+static int known_key(const fw_mpv *k, int item)
 {
-    for (size_t i = 0; i < sizeof request_keys / sizeof *request_keys; i++)
+    size_t n = item ? ITEM_KEYS : sizeof request_keys / sizeof *request_keys;
+    for (size_t i = 0; i < n; i++)
         if (fw_mp_is(k, request_keys[i]))
             return 1;
     return 0;
 }
 
-/* One key/value pair of the request map. -1 when the map cannot be walked further. */
+/* A value over its limit ("text is", 5000, "bytes", 4096, "max-text-bytes"):
+ * too_large, unless an error came first. */
+static void over(int *code, char *err, size_t errlen, const char *what, uint32_t n,
+                 const char *unit, size_t limit, const char *setting)
+{
+    if (*code == FW_E_OK) {
+        *code = FW_E_TOO_LARGE;
+        snprintf(err, errlen, "%s %u %s, over the limit of %zu (%s)", what, n, unit, limit,
+                 setting);
+    }
+}
+
+static void read_text(const fw_mpv *v, const fw_limits *lim, fw_request *q, int *code,
+                      char *err, size_t errlen)
+{
+    if (v->type != FW_MP_STR)
+        fail(code, FW_E_BAD_REQUEST, err, errlen, "%s must be a str", "text");
+    else if (v->len > lim->max_text)
+        over(code, err, errlen, "text is", v->len, "bytes", lim->max_text, "max-text-bytes");
+    else {
+        q->text = v->s;
+        q->textlen = v->len;
+        q->has_text = 1;
+    }
+}
+
+/* items: an array, at most max_items long, its shape walked by the caller. */
+static void read_items(const fw_mpv *v, const uint8_t *first, const uint8_t *end,
+                       const fw_limits *lim, fw_request *q, int *code, char *err,
+                       size_t errlen)
+{
+    if (v->type != FW_MP_ARRAY)
+        fail(code, FW_E_BAD_REQUEST, err, errlen, "%s must be an array", "items");
+    else if (v->len > lim->max_items)
+        over(code, err, errlen, "items holds", v->len, "texts", lim->max_items, "max-items");
+    else {
+        q->bulk = 1;
+        q->items = first;
+        q->items_len = (size_t)(end - first);
+        q->nitems = v->len;
+    }
+}
+
+/* One key/value pair of a request map (of an item's map when item is set).
+ * -1 when the map cannot be walked further. */
 static int read_pair(fw_mpr *r, const fw_limits *lim, fw_request *q, int *code, char *err,
-                     size_t errlen)
+                     size_t errlen, int item)
 {
     fw_mpv k, v;
     const uint8_t *kstart = r->p;
@@ -125,10 +174,11 @@ static int read_pair(fw_mpr *r, const fw_limits *lim, fw_request *q, int *code, 
         r->p = kstart;
         return fw_mp_skip(r) < 0 ? -1 : fw_mp_skip(r);
     }
-    const uint8_t *start = r->p;
-    if (known_key(&k)) {
+    const uint8_t *start = r->p, *first;
+    if (known_key(&k, item)) {
         if (fw_mp_read(r, &v) < 0)
             return -1;
+        first = r->p;
         if ((v.type == FW_MP_ARRAY || v.type == FW_MP_MAP) && v.len) {
             r->p = start;               /* step back and skip the whole value */
             if (fw_mp_skip(r) < 0)
@@ -146,21 +196,11 @@ static int read_pair(fw_mpr *r, const fw_limits *lim, fw_request *q, int *code, 
             fail(code, FW_E_BAD_REQUEST, err, errlen, "%s", "unsupported protocol version: this server speaks v 1");
     } else if (fw_mp_is(&k, "op"))
         read_op(&v, q, code, err, errlen);
-    else if (fw_mp_is(&k, "text")) {
-        if (v.type != FW_MP_STR)
-            fail(code, FW_E_BAD_REQUEST, err, errlen, "%s must be a str", "text");
-        else if (v.len > lim->max_text) {
-            if (*code == FW_E_OK) {
-                *code = FW_E_TOO_LARGE;
-                snprintf(err, errlen, "text is %u bytes, over the limit of %zu (max-text-bytes)",
-                         v.len, lim->max_text);
-            }
-        } else {
-            q->text = v.s;
-            q->textlen = v.len;
-            q->has_text = 1;
-        }
-    } else if (fw_mp_is(&k, "scene"))
+    else if (fw_mp_is(&k, "text"))
+        read_text(&v, lim, q, code, err, errlen);
+    else if (fw_mp_is(&k, "items"))
+        read_items(&v, first, r->p, lim, q, code, err, errlen);
+    else if (fw_mp_is(&k, "scene"))
         read_scene(&v, lim, q, code, err, errlen);
     else if (fw_mp_is(&k, "budget_ms")) {
         if (v.type != FW_MP_UINT)
@@ -193,7 +233,7 @@ int fw_request_decode(const void *buf, size_t len, const fw_limits *lim, fw_requ
     if (m.type != FW_MP_MAP)
         return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "the request is not a msgpack map");
     for (uint32_t i = 0; i < m.len; i++)
-        if (read_pair(&r, lim, q, &code, err, errlen) < 0) {
+        if (read_pair(&r, lim, q, &code, err, errlen, 0) < 0) {
             code = FW_E_OK;             /* structural damage wins over type errors */
             return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s",
                         "not msgpack (truncated or invalid)");
@@ -201,8 +241,58 @@ int fw_request_decode(const void *buf, size_t len, const fw_limits *lim, fw_requ
     if (r.p != r.end)
         return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s",
                     "trailing bytes after the request map");
-    if (code == FW_E_OK && q->op == FW_OP_CHECK && !q->has_text)
-        fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "check needs text (a str)");
+    if (code == FW_E_OK && q->op == FW_OP_CHECK && q->has_text && q->bulk)
+        fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "a check has text or items, not both");
+    if (code == FW_E_OK && q->op == FW_OP_CHECK && !q->has_text && !q->bulk)
+        fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s",
+             "check needs text (a str) or items (an array)");
+    return code;
+}
+
+void fw_items_begin(fw_items *it, const fw_request *q)
+{
+    fw_mp_init(&it->r, q->items, q->bulk ? q->items_len : 0);
+    it->left = q->bulk ? q->nitems : 0;
+}
+
+int fw_items_next(fw_items *it, const fw_limits *lim, const fw_request *q, fw_item *out,
+                  char *err, size_t errlen)
+{
+    fw_request one;
+    fw_mpv m;
+    int code = FW_E_OK;
+    const uint8_t *start = it->r.p;
+
+    if (!it->left)
+        return -1;
+    it->left--;
+    memset(&one, 0, sizeof one);
+    memset(out, 0, sizeof *out);
+    one.scene = q->scene;
+    err[0] = '\0';
+    if (fw_mp_read(&it->r, &m) < 0) {
+        it->left = 0;
+        return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "not msgpack");
+    }
+    if (m.type != FW_MP_MAP) {
+        it->r.p = start;
+        if (fw_mp_skip(&it->r) < 0)
+            it->left = 0;
+        return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "an item must be a map");
+    }
+    for (uint32_t i = 0; i < m.len; i++)
+        if (read_pair(&it->r, lim, &one, &code, err, errlen, 1) < 0) {
+            it->left = 0;
+            code = FW_E_OK;
+            return fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "not msgpack");
+        }
+    out->id = one.id;
+    out->idlen = one.idlen;
+    out->text = one.text;
+    out->textlen = one.textlen;
+    out->scene = one.scene;
+    if (code == FW_E_OK && !one.has_text)
+        fail(&code, FW_E_BAD_REQUEST, err, errlen, "%s", "an item needs text (a str)");
     return code;
 }
 
@@ -215,25 +305,54 @@ static int key(msgpack_packer *pk, const char *k)
     return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, k, n);
 }
 
-int fw_request_encode(msgpack_packer *pk, const fw_request *r, uint64_t id)
+/* The optional pairs of r: scene, budget_ms, explain. */
+static size_t noptions(const fw_request *r)
 {
-    int check = r->op == FW_OP_CHECK;
-    size_t n = 3 + (check ? 1 + (r->scene_name != NULL) + (r->budget_ms > 0) + !!r->explain : 0);
+    return (r->scene_name != NULL) + (r->budget_ms > 0) + !!r->explain;
+}
 
-    if (msgpack_pack_map(pk, n) || key(pk, "v") || msgpack_pack_unsigned_int(pk, FW_VERSION) ||
-        key(pk, "op") || key(pk, fw_op_name(r->op)) || key(pk, "id") ||
-        msgpack_pack_uint64(pk, id))
-        return -1;
-    if (!check)
-        return 0;
-    if (key(pk, "text") || msgpack_pack_str(pk, r->textlen) ||
-        msgpack_pack_str_body(pk, r->text, r->textlen))
-        return -1;
+static int enc_options(msgpack_packer *pk, const fw_request *r)
+{
     if (r->scene_name && (key(pk, "scene") || key(pk, r->scene_name)))
         return -1;
     if (r->budget_ms > 0 && (key(pk, "budget_ms") || msgpack_pack_uint64(pk, (uint64_t)r->budget_ms)))
         return -1;
     if (r->explain && (key(pk, "explain") || msgpack_pack_true(pk)))
         return -1;
+    return 0;
+}
+
+/* A request map of 3 + more pairs, starting with v, op and id. */
+static int enc_head(msgpack_packer *pk, int op, uint64_t id, size_t more)
+{
+    return msgpack_pack_map(pk, 3 + more) || key(pk, "v") ||
+           msgpack_pack_unsigned_int(pk, FW_VERSION) || key(pk, "op") ||
+           key(pk, fw_op_name(op)) || key(pk, "id") || msgpack_pack_uint64(pk, id) ? -1 : 0;
+}
+
+int fw_request_encode(msgpack_packer *pk, const fw_request *r, uint64_t id)
+{
+    if (r->op != FW_OP_CHECK)
+        return enc_head(pk, r->op, id, 0);
+    if (enc_head(pk, r->op, id, 1 + noptions(r)) || key(pk, "text") ||
+        msgpack_pack_str(pk, r->textlen) || msgpack_pack_str_body(pk, r->text, r->textlen))
+        return -1;
+    return enc_options(pk, r);
+}
+
+int fw_request_encode_bulk(msgpack_packer *pk, const fw_request *r, const fw_request *items,
+                           size_t n, uint64_t id)
+{
+    if (enc_head(pk, FW_OP_CHECK, id, 1 + noptions(r)) || enc_options(pk, r) ||
+        key(pk, "items") || msgpack_pack_array(pk, n))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const fw_request *t = &items[i];
+        if (msgpack_pack_map(pk, 1 + (t->scene_name != NULL)) || key(pk, "text") ||
+            msgpack_pack_str(pk, t->textlen) || msgpack_pack_str_body(pk, t->text, t->textlen))
+            return -1;
+        if (t->scene_name && (key(pk, "scene") || key(pk, t->scene_name)))
+            return -1;
+    }
     return 0;
 }

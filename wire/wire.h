@@ -80,6 +80,7 @@ typedef struct fw_limits {
     const char *const *scenes;    /* the scene names, by index */
     int nscenes;
     int default_scene;            /* when the request names none */
+    uint32_t max_items;           /* texts in a bulk request; more is too_large */
 } fw_limits;
 
 typedef struct fw_request {
@@ -93,7 +94,26 @@ typedef struct fw_request {
     const char *scene_name;   /* encode: NULL for the server's default */
     int64_t budget_ms;        /* -1: the server's default */
     int explain;
+    int bulk;                 /* decode: the request carries items (a bulk check) */
+    const uint8_t *items;     /* decode: the first item, in the body (fw_items_next) */
+    size_t items_len;         /* bytes from there to the end of the array */
+    uint32_t nitems;
 } fw_request;
+
+/* One text of a bulk request: its own id (msgpack bytes, 0: none), text and
+ * scene (the request's when the item names none). Strings point into the body. */
+typedef struct fw_item {
+    const char *id;
+    size_t idlen;
+    const char *text;
+    size_t textlen;
+    int scene;
+} fw_item;
+
+typedef struct fw_items {     /* a walk over a decoded bulk request's items */
+    fw_mpr r;
+    uint32_t left;
+} fw_items;
 
 /* Decode one request body. Returns FW_E_OK, or an error code with a message
  * in err; r->id is set whenever the id could be read, so that the error reply
@@ -103,6 +123,18 @@ int fw_request_decode(const void *buf, size_t len, const fw_limits *lim, fw_requ
 /* Encode r (op, text, scene_name, budget_ms > 0, explain) with a uint id.
  * 0, or -1 when the packer failed (out of memory). */
 int fw_request_encode(msgpack_packer *pk, const fw_request *r, uint64_t id);
+/* A bulk check: r's scene_name, budget_ms and explain for the whole request,
+ * then items[0..n) (their text and scene_name; no ids: results come in order). */
+int fw_request_encode_bulk(msgpack_packer *pk, const fw_request *r, const fw_request *items,
+                           size_t n, uint64_t id);
+
+/* Walk the items of a request that fw_request_decode accepted with bulk set.
+ * fw_items_next decodes the next one: FW_E_OK, or that item's own error code
+ * with a message in err (the other items are still good); -1 when none is
+ * left. The walk never reads outside the body (the decoder checked its shape). */
+void fw_items_begin(fw_items *it, const fw_request *q);
+int fw_items_next(fw_items *it, const fw_limits *lim, const fw_request *q, fw_item *out,
+                  char *err, size_t errlen);
 
 /* ---- replies ------------------------------------------------------------- */
 typedef struct fw_match {
@@ -142,6 +174,8 @@ typedef struct fw_reply {
     uint64_t id;              /* the client's request id */
     int has_id;               /* decoded: the reply carried a uint id */
     int tries;                /* client side: sends it took */
+    struct fw_reply *results; /* decoded bulk reply: one reply per item, in order */
+    size_t nresults;
 } fw_reply;
 
 /* Map helpers for replies the daemon builds field by field (admin). Each
@@ -159,6 +193,18 @@ void fw_enc_decision(msgpack_packer *pk, const char *id, size_t idlen, const fw_
 int fw_patch_elapsed(void *reply, size_t len, uint64_t us);   /* 0, or -1 if no slot */
 /* {v, id?, error: {code, message}} */
 void fw_enc_error(msgpack_packer *pk, const char *id, size_t idlen, int code, const char *msg);
+
+/* A bulk reply: {v, id?, results: [n item results], elapsed_us}. The caller
+ * writes the n results between begin and end: each one fw_enc_item or
+ * fw_enc_item_error (or bytes they wrote earlier). elapsed_us is the same
+ * fixed 9-byte slot as a decision's, for fw_patch_elapsed(). */
+void fw_enc_bulk_begin(msgpack_packer *pk, const char *id, size_t idlen, size_t n);
+void fw_enc_bulk_end(msgpack_packer *pk, uint64_t elapsed_us);
+/* One item's result: the decision's map without v and elapsed_us, with the
+ * item's id when it had one; or {id?, error: {code, message}}. */
+void fw_enc_item(msgpack_packer *pk, const char *id, size_t idlen, const fw_reply *r);
+void fw_enc_item_error(msgpack_packer *pk, const char *id, size_t idlen, int code,
+                       const char *msg);
 /* {v, id?, op: "pong", version} */
 void fw_enc_pong(msgpack_packer *pk, const char *id, size_t idlen, const char *version);
 /* The fallback decision (r borrows version): FW_CODE_FALLBACK (FW_CODE_PASS
@@ -166,11 +212,12 @@ void fw_enc_pong(msgpack_packer *pk, const char *id, size_t idlen, const char *v
 void fw_fallback(fw_reply *r, int decision, const char *version, int why);
 
 /* Decode a reply into r, which then owns its strings: 0 for a decision or
- * an error reply (r->error set), 1 for a pong (r->version set), -1 with a
- * message in err when it is neither (r is left empty but for id and has_id,
- * when the id could be read). */
+ * an error reply (r->error set), 1 for a pong (r->version set), 2 for a bulk
+ * reply (r->results[0..nresults): each a decision or an item error), -1 with
+ * a message in err when it is none of them (r is left empty but for id and
+ * has_id, when the id could be read). */
 int fw_reply_decode(const void *buf, size_t len, fw_reply *r, char *err, size_t errlen);
-void fw_reply_free(fw_reply *r);   /* a decoded reply; safe on a zeroed one */
+void fw_reply_free(fw_reply *r);   /* a decoded reply (and its results); safe on a zeroed one */
 
 /* ---- JSON ---------------------------------------------------------------- */
 /* The JSON object of a reply, with the fields of fw_enc_decision in the same
@@ -183,17 +230,5 @@ cJSON *fw_error_json(const cJSON *id, const char *msg);
 /* Any msgpack object as JSON (bin becomes a string; non-string keys are
  * printed). NULL unless buf is exactly one object. Caller frees. */
 cJSON *fw_msgpack_to_json(const void *buf, size_t len, char *err, size_t errlen);
-
-/* ---- frames between the broker and its workers (daemon-internal) -------- */
-/*   worker -> broker  [FW_W_HELLO][pid u32][gen u32][version]   ready / heartbeat
- *                     [FW_W_ANSWER][seq u64][summary][reply]     one answer
- *   broker -> worker  [FW_B_REQUEST][seq u64][request body]
- *                     [FW_B_RETIRE]                              finish and exit
- * summary = decision u8, 0/1 error u8, labels u32 (for the broker's stats). */
-#define FW_W_HELLO 'H'
-#define FW_W_ANSWER 'A'
-#define FW_B_REQUEST 'Q'
-#define FW_B_RETIRE 'X'
-#define FW_SUMMARY_LEN 6
 
 #endif

@@ -127,9 +127,10 @@ static int load_side(eval *ev, side *s)
     char msg[ERR_LEN];
 
     if (fc_offline_config(ev->config, NULL, &cfg, &err) < 0) {
-        print_errors(ev->config, &err);
+        print_errors(cfg.path[0] ? cfg.path : ev->config, &err);
         goto fail;
     }
+    fc_offline_config_name(&cfg, ev->config_name, sizeof ev->config_name);
     if (s->dir && snprintf(cfg.engine.lists, sizeof cfg.engine.lists, "%s", s->dir) >=
                       (int)sizeof cfg.engine.lists) {
         fprintf(stderr, "filterctl eval: path too long: %s\n", s->dir);
@@ -299,7 +300,8 @@ int fc_eval_text(eval *ev, corpus *cp, const char *text, size_t len, int label,
         if (t)
             count(&t->c[i], dec[i], label);
     }
-    if (dec[NEW] >= 0 && record_hits(ev, cp, &r[NEW], text, len, label) < 0)
+    if (dec[NEW] >= 0 && (record_hits(ev, cp, &r[NEW], text, len, label) < 0 ||
+                          fc_eval_views(ev, cp, &r[NEW], text, len, label) < 0))
         return -1;
     if (ev->nsides < 2 || dec[NEW] < 0 || dec[OLD] < 0 || dec[NEW] == dec[OLD])
         return 0;
@@ -342,6 +344,7 @@ static void eval_free(eval *ev)
             free(cp->hits[e].ex);
         }
         free(cp->hits);
+        fc_eval_views_free(ev, cp);
         for (size_t j = 0; j < cp->nchanges; j++)
             free(cp->changes[j].text);
         free(cp->changes);

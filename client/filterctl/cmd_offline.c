@@ -76,10 +76,13 @@ static int usage_exit(int r, const char *cmd, const char *why)
     return FC_EXIT_USAGE;
 }
 
-/* Load the ruleset o asks for; on failure print the errors on f. */
+static fd_config cfg;             /* what the command loaded (large: not on the stack) */
+
+/* Load the ruleset o asks for (the daemon's configuration unless --config
+ * says otherwise); on failure print the errors on f. */
 static fe_ruleset *load(const opts *o, FILE *f)
 {
-    return fc_offline_load(o->config, o->lists, NULL, f);
+    return fc_offline_load(o->config, o->lists, &cfg, NULL, f);
 }
 
 /* ---- scan ------------------------------------------------------------------ */
@@ -157,6 +160,9 @@ int fc_cmd_scan(int argc, char **argv)
         fe_ruleset_free(rs);
         return FC_EXIT_FAIL;
     }
+    fprintf(stderr, "filterctl scan: config %s; lists %s (%s)\n",
+            fc_offline_config_name(&cfg, err, sizeof err), cfg.engine.lists,
+            fe_ruleset_version(rs));
     setvbuf(stdin, ibuf, _IOFBF, sizeof ibuf);
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     r = scan_stream(rs, sc, scene, stdin, stdout);
@@ -310,12 +316,19 @@ static void put_why(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const c
     fprintf(f, "%s\n", *sep ? "" : "nothing (matched as written)");
 }
 
-/* The action line of a deny match, noting a scene policy that changed it. */
-static void put_action(FILE *f, const fe_match *m, const fe_entry_info *e, int scene)
+/* The action line of a deny match, noting a scene policy or the view-action
+ * setting (a match found only through a disguise view) that changed it. */
+static void put_action(FILE *f, const fe_ruleset *rs, const fe_match *m,
+                       const fe_entry_info *e, int scene)
 {
+    fe_action policy = fe_policy_action(rs, scene, m->label, e->action);
     fprintf(f, "label %s (code %d), action %s", fe_label_name(m->label),
             fe_label_code(m->label), fe_action_name(m->action));
-    if (m->action != e->action)
+    if (m->action != policy)
+        fprintf(f, " (view-action: found only in the %s view; %s %s)", fe_view_name(m->view),
+                policy != e->action ? "the scene policy says" : "the list says",
+                fe_action_name(policy));
+    else if (m->action != e->action)
         fprintf(f, " (scene '%s' policy; the list says %s)", fe_scene_name(scene),
                 fe_action_name(e->action));
 }
@@ -335,12 +348,18 @@ static void put_match(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const
     if (m->allow)
         fprintf(f, "allow-list entry: deny matches inside this span do not count");
     else
-        put_action(f, m, &e, scene);
+        put_action(f, rs, m, &e, scene);
     if (m->allowed_by >= 0 && fe_entry_get(rs, r->matches[m->allowed_by].entry, &a) == FE_OK)
         fprintf(f, "\n      SUPPRESSED by the allow-list entry %s:%u \"%s\"", a.file, a.line,
                 a.term);
     fprintf(f, "%s\n", (int)i == r->decider ? "  <- decides" : "");
     put_why(f, rs, sc, text, m);
+    char chain[1024];
+    if (*fe_match_chain(rs, sc, text, strlen(text), m, chain, sizeof chain)) {
+        fprintf(f, "      disguise: ");
+        put_text(f, chain, strlen(chain));
+        fputc('\n', f);
+    }
 }
 
 static void put_warnings(FILE *f, unsigned w)
@@ -368,16 +387,23 @@ static void explain(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const f
     fprintf(f, "scene:    %s\ntext:     ", fe_scene_name(scene));
     put_highlighted(f, r, text, len, mk);
     for (int v = 0; v < FE_NVIEWS; v++) {
-        const fe_viewbuf *vb = fe_scratch_view(sc, v);
+        char vt[4096];
+        if (v == FE_VIEW_INITIALS || (v >= FE_NBASE_VIEWS && !*fe_view_text(rs, sc, v, vt, sizeof vt)))
+            continue;   /* initials are read in the folded view; views not built */
         fprintf(f, "\n%-9s ", fe_view_name(v));
-        put_text(f, vb->buf, vb->len);
+        if (v < FE_NBASE_VIEWS)
+            put_text(f, fe_scratch_view(sc, v)->buf, fe_scratch_view(sc, v)->len);
+        else
+            put_text(f, vt, strlen(vt));
     }
     fputc('\n', f);
     put_warnings(f, r->warnings);
     fprintf(f, "matches:%s\n", r->nmatches ? "" : "  none");
     for (size_t i = 0; i < r->nmatches; i++)
         put_match(f, rs, sc, r, i, text, scene);
-    fprintf(f, "lists:    %s\n", fe_ruleset_version(rs));
+    char name[PATH_MAX + 128];
+    fprintf(f, "lists:    %s (%s)\nconfig:   %s\n", cfg.engine.lists, fe_ruleset_version(rs),
+            fc_offline_config_name(&cfg, name, sizeof name));
 }
 
 int fc_cmd_explain(int argc, char **argv)
@@ -422,6 +448,7 @@ int fc_cmd_lint(int argc, char **argv)
     if (r != 0 || o.nargs != 1 || o.lists || o.config || o.scene)
         return usage_exit(r, "lint", "give one list folder and no options");
     o.lists = o.args[0];
+    o.config = "";                /* the lists alone: no scene policies to check */
     fe_ruleset *rs = load(&o, stdout);
     if (!rs)
         return FC_EXIT_FAIL;

@@ -3,8 +3,11 @@
  * check TEXT asks once and prints one decision object; check --jsonl reads
  * JSON Lines like scan and prints the same objects (plus "degraded" when the
  * daemon, or the client's fallback, says so), in input order: lines are read
- * in chunks of CHUNK_LINES and each chunk goes out with up to --window
- * requests in flight on one DEALER. */
+ * in chunks of CHUNK_LINES and each chunk goes out as bulk checks of up to
+ * FC_BULK_ITEMS lines (fc_check_many), with up to --window lines (default
+ * FC_WINDOW) in flight on one DEALER. Without --endpoint or --admin, the
+ * endpoints are those of the configuration filterd reads (--config, else the
+ * same search as filterd's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +16,10 @@
 #include "commands.h"
 #include "fclient.h"
 #include "jsonl.h"
+#include "offline.h"
 #include "taxonomy.h"
 
-#define DEFAULT_ENDPOINT "tcp://127.0.0.1:7700"
-#define DEFAULT_ADMIN "ipc:///tmp/filterd/admin.sock"
+#define RELOAD_TIMEOUT_MS 120000 /* msecs: default wait for a reload (it compiles) */
 #define CHUNK_LINES 4096      /* JSON lines read, sent and printed together */
 #define LINE_OUT (64u << 10)  /* a result line up to this prints without malloc, bytes */
 #define ERR_LEN 512
@@ -24,8 +27,10 @@
 typedef struct opts {
     const char *eps[FC_MAX_ENDPOINTS];
     int neps;
-    const char *admin, *scene, *text;
+    const char *admin, *scene, *text, *config;
     int budget_ms, timeout_ms, window, jsonl, explain;
+    char found_admin[FD_CONF_ENDPOINT_LEN + 32];         /* from the configuration */
+    char found_eps[FC_MAX_ENDPOINTS][FD_CONF_ENDPOINT_LEN];
 } opts;
 
 static int to_int(const char *s, int *out)
@@ -61,6 +66,7 @@ static int parse_opts(int argc, char **argv, opts *o)
             }
             o->eps[o->neps++] = v;
         } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--admin", &o->admin)) > 0) {
+        } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--config", &o->config)) > 0) {
         } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--scene", &o->scene)) > 0) {
         } else if (r == 0 && (r = fc_opt_value(argc, argv, &i, "--budget", &num)) > 0) {
             if (to_int(num, &o->budget_ms) < 0)
@@ -85,10 +91,27 @@ badnum:
         fprintf(stderr, "filterctl %s: %s: '%s' is not a number of msecs\n", argv[0], a, num);
         return -1;
     }
-    if (!o->neps)
-        o->eps[o->neps++] = DEFAULT_ENDPOINT;
-    if (!o->admin)
-        o->admin = DEFAULT_ADMIN;
+    return 0;
+}
+
+/* The endpoint cmd needs, when not given on the command line, from the
+ * configuration: the admin one for reload, stats and workers, the request
+ * ones for check and ping. */
+static int find_daemon(opts *o, const char *cmd)
+{
+    int admin_cmd = strcmp(cmd, "check") && strcmp(cmd, "ping");
+    if (admin_cmd && !o->admin) {
+        if (fc_config_admin(o->config, cmd, o->found_admin, sizeof o->found_admin) < 0)
+            return -1;
+        o->admin = o->found_admin;
+    }
+    if (!admin_cmd && !o->neps) {
+        int n = fc_config_listen(o->config, cmd, o->found_eps, FC_MAX_ENDPOINTS);
+        if (n < 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            o->eps[o->neps++] = o->found_eps[i];
+    }
     return 0;
 }
 
@@ -96,6 +119,10 @@ badnum:
 static int start(int argc, char **argv, opts *o, int *rc)
 {
     int r = parse_opts(argc, argv, o);
+    if (r == 0 && find_daemon(o, argv[0]) < 0) {
+        *rc = FC_EXIT_USAGE;
+        return -1;
+    }
     if (r == 0)
         return 0;
     fc_usage(r > 0 ? stdout : stderr, argv[0]);
@@ -251,6 +278,13 @@ int fc_cmd_ping(int argc, char **argv)
 
     if (start(argc, argv, &o, &rc) < 0)
         return rc;
+    int up = 0;                   /* fail at once when nothing listens anywhere */
+    for (int i = 0; i < o.neps && !up; i++)
+        up = fc_probe(o.eps[i], FC_PROBE_MS, err, sizeof err) == 0;
+    if (!up) {
+        fprintf(stderr, "filterctl ping: %s\n", err);
+        return FC_EXIT_FAIL;
+    }
     fc_client *c = connect_opts(&o, "ping");
     if (!c)
         return FC_EXIT_FAIL;
@@ -272,7 +306,8 @@ static cJSON *admin(int argc, char **argv, int *rc)
 
     if (start(argc, argv, &o, rc) < 0)
         return NULL;
-    cJSON *j = fc_admin(o.admin, argv[0], o.timeout_ms, err, sizeof err);
+    int timeout = o.timeout_ms ? o.timeout_ms : !strcmp(argv[0], "reload") ? RELOAD_TIMEOUT_MS : 0;
+    cJSON *j = fc_admin(o.admin, argv[0], timeout, err, sizeof err);
     if (!j) {
         fprintf(stderr, "filterctl %s: %s\n", argv[0], err);
         *rc = FC_EXIT_FAIL;
@@ -294,22 +329,67 @@ static int admin_error(const cJSON *j, const char *cmd)
     return -1;
 }
 
+static const char *jstring(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(x) ? x->valuestring : "?";
+}
+
+static long jcount(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(x) ? (long)x->valuedouble : 0;
+}
+
+/* "wl-old → wl-new: N entries", then one line per label that changed:
+ * "  porn         +2  −1" (allow-list entries as "allow"). */
+static void print_reloaded(const cJSON *j)
+{
+    const cJSON *add = cJSON_GetObjectItemCaseSensitive(j, "added");
+    const cJSON *del = cJSON_GetObjectItemCaseSensitive(j, "removed");
+    long na = 0, nd = 0;
+    printf("%s \u2192 %s", jstring(j, "previous"), jstring(j, "version"));
+    if (!cJSON_IsObject(add) || !cJSON_IsObject(del)) {
+        putchar('\n');           /* a daemon that does not count entries */
+        return;
+    }
+    for (int l = 0; l <= FE_NLABELS; l++) {
+        const char *name = l < FE_NLABELS ? fe_label_name(l) : "allow";
+        na += jcount(add, name), nd += jcount(del, name);
+    }
+    printf(": %ld entries", jcount(j, "entries"));
+    if (!na && !nd)
+        printf(", none added or removed%s\n", strcmp(jstring(j, "previous"),
+               jstring(j, "version")) ? "" : " (the same lists; scene policies re-read)");
+    else
+        printf(" (+%ld \u2212%ld)\n", na, nd);
+    for (int l = 0; l <= FE_NLABELS; l++) {
+        const char *name = l < FE_NLABELS ? fe_label_name(l) : "allow";
+        long a = jcount(add, name), d = jcount(del, name);
+        if (a && d)
+            printf("  %-12s +%-6ld \u2212%ld\n", name, a, d);
+        else if (a || d)
+            printf("  %-12s %s%ld\n", name, a ? "+" : "\u2212", a ? a : d);
+    }
+}
+
 int fc_cmd_reload(int argc, char **argv)
 {
-    int rc = FC_EXIT_OK;
+    int rc = FC_EXIT_OK, n = 0;
     cJSON *j = admin(argc, argv, &rc), *x;
     if (!j)
         return rc;
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "version");
-    if (cJSON_IsTrue(ok)) {
-        printf("%s\n", cJSON_IsString(v) ? v->valuestring : "");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"))) {
+        print_reloaded(j);
     } else {
         cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "errors"))
-            if (cJSON_IsString(x))
+            if (cJSON_IsString(x) && ++n)
                 printf("%s\n", x->valuestring);
-        if (admin_error(j, argv[0]) == 0)
+        if (n)
+            fprintf(stderr, "filterctl reload: failed with %d error%s\n", n, n == 1 ? "" : "s");
+        else if (admin_error(j, argv[0]) == 0)
             fprintf(stderr, "filterctl reload: refused\n");
+        fprintf(stderr, "filterctl reload: still serving %s\n", jstring(j, "version"));
         rc = FC_EXIT_FAIL;
     }
     cJSON_Delete(j);

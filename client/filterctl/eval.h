@@ -60,6 +60,12 @@ typedef struct change {
     uint32_t why[2][MAX_WHY];        /* entries deciding on each side */
 } change;
 
+/* How one entry fired through the disguise views on texts the base views let pass. */
+typedef struct vhit {
+    uint32_t n[FE_NVIEWS];   /* clean texts, per view */
+    char *ex;                /* the first such text, truncated copy */
+} vhit;
+
 typedef struct corpus {
     const char *path;
     int labelled, has_topic;
@@ -71,6 +77,11 @@ typedef struct corpus {
     change *changes;
     size_t nchanges, chcap;
     unsigned long kinds[3][3];       /* [old][new] decision */
+    /* disguise views: texts not allowed only through them (the base views
+     * alone would allow), per view (a text may count under two views), and
+     * in all; clean texts (label 0 or unlabelled) and label-1 texts apart */
+    unsigned long vadd[FE_NVIEWS], vpos[FE_NVIEWS], vadd_all, vpos_all;
+    vhit *vhits;                     /* per entry of the new lists; NULL until one fires */
 } corpus;
 
 typedef struct eval {
@@ -78,6 +89,7 @@ typedef struct eval {
     int nsides, scene, json;
     unsigned top, examples;
     const char *config;
+    char config_name[PATH_MAX + 128]; /* the configuration read (fc_offline_config_name) */
     uint32_t stamp;
     unsigned long texts;
     double seconds;
@@ -95,6 +107,14 @@ int fc_eval_text(eval *ev, corpus *cp, const char *text, size_t len, int label,
 /* eval_corpus.c: read cp->path (one text per line, or labelled CSV or JSON
  * Lines) and pass every text to fc_eval_text. 0, or -1 after a message. */
 int fc_eval_read_corpus(eval *ev, corpus *cp);
+
+/* eval_views.c: count what the disguise views alone add in one text (new
+ * lists); 0, or -1 when out of memory. The report's part on them, and freeing. */
+int fc_eval_views(eval *ev, corpus *cp, const fe_result *r, const char *text, size_t len,
+                  int label);
+struct cJSON *fc_eval_views_json(const eval *ev, const corpus *cp);
+void fc_eval_views_text(const eval *ev, const corpus *cp, FILE *f);
+void fc_eval_views_free(const eval *ev, corpus *cp);
 
 /* eval_report.c: the report on f. 0, or -1 when it could not be written. */
 int fc_eval_report_json(const eval *ev, FILE *f);

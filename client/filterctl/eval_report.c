@@ -193,6 +193,7 @@ static cJSON *corpus_json(const eval *ev, const corpus *cp)
             cJSON_AddItemToObject(o, "topics", topics_json(ev, cp));
     }
     cJSON_AddItemToObject(o, "top", top_json(ev, cp));
+    cJSON_AddItemToObject(o, "disguise_views", fc_eval_views_json(ev, cp));
     if (ev->nsides > 1) {
         cJSON_AddItemToObject(o, "baseline", counts_json(&cp->c[OLD], cp->labelled));
         cJSON_AddItemToObject(o, "changes", changes_json(ev, cp));
@@ -211,6 +212,7 @@ int fc_eval_report_json(const eval *ev, FILE *f)
         cJSON_AddStringToObject(o, "baseline_version", fe_ruleset_version(ev->s[OLD].rs));
     }
     cJSON_AddStringToObject(o, "scene", fe_scene_name(ev->scene));
+    cJSON_AddStringToObject(o, "config", ev->config_name);
     for (size_t i = 0; i < ev->ncorp; i++)
         cJSON_AddItemToArray(a, corpus_json(ev, &ev->corp[i]));
     cJSON_AddItemToObject(o, "corpora", a);
@@ -370,6 +372,7 @@ static void put_corpus(FILE *f, const eval *ev, const corpus *cp)
     if (cp->labelled)
         put_labelled(f, ev, cp);
     put_top(f, ev, cp);
+    fc_eval_views_text(ev, cp, f);
     if (ev->nsides > 1)
         put_changes(f, ev, cp);
 }
@@ -379,6 +382,7 @@ int fc_eval_report_text(const eval *ev, FILE *f)
     fprintf(f, "lists %s: %zu entries, %s; scene %s\n", ev->s[NEW].dir,
             fe_ruleset_entries(ev->s[NEW].rs), fe_ruleset_version(ev->s[NEW].rs),
             fe_scene_name(ev->scene));
+    fprintf(f, "config %s\n", ev->config_name);
     if (ev->nsides > 1)
         fprintf(f, "baseline %s: %zu entries, %s ('+' new lists, '-' baseline)\n",
                 ev->s[OLD].dir, fe_ruleset_entries(ev->s[OLD].rs),

@@ -3,8 +3,16 @@
 #include <string.h>
 
 #include "commands.h"
+#include "engine.h"
+#include "settings.h"
+#include "wire.h"
+
+#ifndef FILTERD_VERSION
+#define FILTERD_VERSION "unknown" /* the Makefile passes the VERSION file's */
+#endif
 
 static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
 
 /* One row per subcommand: name, entry point, arguments, what it does. */
 static const struct command {
@@ -19,12 +27,13 @@ static const struct command {
      "show a person why TEXT gets its decision"},
     {"lint", fc_cmd_lint, "DIR", "check the word lists in DIR; errors as file:line: reason"},
     {"eval", fc_cmd_eval, "--lists DIR [--baseline DIR] [--clean FILE]... [--labelled FILE]... [--config FILE] [--scene S] [--json] [--examples N] [--top N]", "measure lists over corpora: flag share, top entries, precision/recall, changes from a baseline"},
-    {"check", fc_cmd_check, "TEXT | --jsonl [--scene S] [--budget MS] [--timeout MS] [--window N] [--explain] [--endpoint EP]...", "ask filterd (--endpoint: tcp://127.0.0.1:7700); --jsonl: stdin and output as scan"},
-    {"ping", fc_cmd_ping, "[--endpoint EP]...", "ask filterd for a pong and its version"},
-    {"reload", fc_cmd_reload, "[--admin EP]", "reload (--admin: ipc:///tmp/filterd/admin.sock); the new version, or each file:line: reason"},
-    {"stats", fc_cmd_admin_json, "[--admin EP]", "filterd's counters and latencies, as JSON"},
-    {"workers", fc_cmd_admin_json, "[--admin EP]", "filterd's worker processes, as JSON"},
+    {"check", fc_cmd_check, "TEXT | --jsonl [--scene S] [--budget MS] [--timeout MS] [--window N] [--explain] [--endpoint EP]... [--config FILE]", "ask filterd; --jsonl: stdin and output as scan, sent as bulk checks of 32 lines, --window (128) lines in flight"},
+    {"ping", fc_cmd_ping, "[--endpoint EP]... [--timeout MS] [--config FILE]", "ask filterd for a pong and its version"},
+    {"reload", fc_cmd_reload, "[--admin EP] [--timeout MS] [--config FILE]", "reload the lists and scene policies: old \u2192 new version and the entries added and removed per label, or every file:line: reason (the old version still serves)"},
+    {"stats", fc_cmd_admin_json, "[--admin EP] [--timeout MS] [--config FILE]", "filterd's counters and latencies, as JSON"},
+    {"workers", fc_cmd_admin_json, "[--admin EP] [--timeout MS] [--config FILE]", "filterd's worker processes, as JSON"},
     {"help", cmd_help, "", "this message"},
+    {"version", cmd_version, "", "filterctl's version (also --version)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -49,8 +58,19 @@ static void list_commands(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].args ? " " : "",
                 commands[i].args, commands[i].what);
-    fprintf(f, "\nscan, explain: --lists defaults to the config's 'lists' (wordlists);"
-               " --scene to comment.\n");
+    fprintf(f, "\nThe configuration is filterd's: --config FILE, else ./" FD_CONF_LOCAL
+               " (a source tree),\nelse " FD_CONF_SYSTEM "; '--config \"\"' means the built-in"
+               " defaults.\nscan, explain, eval: its lists (--lists overrides them) and scene"
+               " policies; --scene\ndefaults to comment. check, ping: its listen endpoints;"
+               " reload, stats, workers:\nits admin endpoint (the admin setting, else"
+               " ipc://RUN-DIR/admin.sock).\n");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("filterctl %s (%s; protocol %d)\n", FILTERD_VERSION, fe_build_info(), FW_VERSION);
+    return FC_EXIT_OK;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -68,6 +88,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return cmd_help(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+        return cmd_version(argc - 1, argv + 1);
     const struct command *c = find(argv[1]);
     if (!c) {
         fprintf(stderr, "filterctl: unknown command '%s'\n", argv[1]);

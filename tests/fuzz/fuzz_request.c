@@ -4,7 +4,9 @@
  * and what it accepts must make sense: strings inside the body, the text
  * within max-text-bytes, the scene a real one. An accepted check is encoded
  * again (fw_request_encode) and decoded once more: the same text, scene,
- * budget and explain flag must come back. */
+ * budget and explain flag must come back. A bulk check (issue 11) is walked
+ * item by item: each item's id and text inside the body, an accepted item's
+ * text within the limit and its scene a real one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "wire.h"
 
 #define MAX_TEXT 256   /* bytes: small, so that too_large is reachable */
+#define MAX_ITEMS 8    /* texts in a bulk check: small, for the same reason */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,9 +47,36 @@ static void round_trip(const fw_limits *lim, const fw_request *q)
     msgpack_sbuffer_destroy(&sb);
 }
 
+static void walk_items(const fw_limits *lim, const fw_request *q, const uint8_t *data,
+                       size_t size)
+{
+    fw_items it;
+    fw_item item;
+    char err[256] = "";
+    uint32_t n = 0;
+    int code;
+
+    if (q->nitems > MAX_ITEMS)
+        abort();
+    fw_items_begin(&it, q);
+    while ((code = fw_items_next(&it, lim, q, &item, err, sizeof err)) != -1) {
+        if (++n > q->nitems || memchr(err, '\0', sizeof err) == NULL)
+            abort();
+        if (code != FW_E_OK) {
+            if (!err[0])
+                abort();
+            continue;
+        }
+        check_inside(item.id, item.idlen, data, size);
+        check_inside(item.text, item.textlen, data, size);
+        if (item.textlen > MAX_TEXT || item.scene < 0 || item.scene >= lim->nscenes)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fw_limits lim = {MAX_TEXT, fe_scene_names(), FE_NSCENES, FE_SCENE_DEFAULT};
+    fw_limits lim = {MAX_TEXT, fe_scene_names(), FE_NSCENES, FE_SCENE_DEFAULT, MAX_ITEMS};
     fw_request q;
     char err[256];
 
@@ -58,7 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (q.op < 0 || q.op >= FW_OP_UNKNOWN || q.scene < 0 || q.scene >= lim.nscenes)
         abort();
-    if (q.op == FW_OP_CHECK) {
+    if (q.op == FW_OP_CHECK && q.bulk) {
+        walk_items(&lim, &q, data, size);
+    } else if (q.op == FW_OP_CHECK) {
         if (!q.has_text || q.textlen > MAX_TEXT)
             abort();
         check_inside(q.text, q.textlen, data, size);

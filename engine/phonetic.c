@@ -1,0 +1,365 @@
+/* phonetic.c -- the phonetic view: a text read as Mandarin syllables, and its patterns.
+ *
+ * Each Chinese character becomes the token of its readings (readings.h), each
+ * Latin word that splits into pinyin syllables one token per syllable
+ * ("falungong", "Fa Lun Gong", the "gong" of "fa轮gong"), a lone digit the
+ * token of its Chinese name (4 -> si) and an emoji the readings of the
+ * characters it stands for (⌚ -> biao). Separators are skipped, as in the
+ * compact view; anything without a reading is a break. An entry becomes one
+ * position per character, each matching any of the character's readings, so
+ * an entry's polyphones match by any of their sounds.
+ *
+ * Recall by sound is easy; precision is the hard part (a two-syllable entry
+ * sounds like many real words), so a two-character entry matches a text of
+ * characters only when it asks ([sound]; emoji, digits and typed pinyin are
+ * written on purpose and always count), and fe_phonetic_accept decides per match:
+ * the term itself is left to the compact view; a span that is a common word
+ * (essay.txt weight SPAN_WORD) is no disguise; a two-character entry must
+ * keep one of its characters as written; and a substitute that makes a
+ * common word (SIDE_WORD) with the character before or after it reads as
+ * that word (强健 is "strong", 女全是 is "women are all"). Figures in
+ * wordlists/README.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foldtab.h"
+#include "views.h"
+
+#define POS_MAX 32            /* characters of an entry read by sound */
+#define FUZZY_MAX 8           /* a syllable and its fuzzy variants, at most */
+#define WORD_LETTERS 64       /* a longer Latin word is a break */
+#define SPAN_WORD 500         /* a match that is a word this common (essay.txt) is no disguise */
+#define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
+#define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
+                                 unless it asks ([sound]) */
+
+static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
+                                          "wu", "liu", "qi", "ba", "jiu"};
+
+/* ---- the view --------------------------------------------------------------- */
+
+static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
+{
+    v->buf[v->len] = (char)(0x80 + tok / 94);
+    v->buf[v->len + 1] = (char)(0x21 + tok % 94);
+    v->src[v->len] = from;
+    v->src[v->len + 1] = last;
+    v->mark[v->len] = v->mark[v->len + 1] = mark;
+    v->len += 2;
+}
+
+static void brk(fe_viewbuf *v, uint32_t from)
+{
+    if (!v->len || v->buf[v->len - 1] == FE_TOK_BREAK)
+        return;
+    v->buf[v->len] = FE_TOK_BREAK;
+    v->src[v->len] = from;
+    v->mark[v->len] = 0;
+    v->len++;
+}
+
+typedef struct word {
+    char c[WORD_LETTERS];
+    uint32_t at[WORD_LETTERS];    /* input offset of each letter */
+    size_t n;
+    int bad;                      /* too long, or a letter that is not ASCII */
+} word;
+
+static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
+{
+    uint16_t toks[WORD_LETTERS];
+    uint8_t ends[WORD_LETTERS];
+    if (!w->n && !w->bad)
+        return;
+    int k = 0, digit = w->n == 1 && w->c[0] >= '0' && w->c[0] <= '9';
+    if (digit) {
+        const char *s = digit_syl[w->c[0] - '0'];
+        uint16_t t = fe_rd_typed(r, s, strlen(s));
+        if (t)
+            emit(v, t, w->at[0], w->at[0], FE_PM_DIGIT);
+        else
+            brk(v, w->at[0]);
+    } else if (!w->bad && (k = fe_rd_segment(r, w->c, w->n, toks, ends, WORD_LETTERS)) > 0) {
+        for (int i = 0, from = 0; i < k; from = ends[i++])
+            emit(v, toks[i], w->at[from], w->at[ends[i] - 1],
+                 FE_PM_LATIN | (i == 0 ? FE_PM_WSTART : 0) | (i == k - 1 ? FE_PM_WEND : 0));
+    } else
+        brk(v, w->n ? w->at[0] : 0);
+    w->n = 0;
+    w->bad = 0;
+}
+
+size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
+                        fe_viewbuf *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t emoji = 0;
+    word w;
+    w.n = 0;
+    w.bad = 0;
+    out->len = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = fe_utf8_decode_inline(s + i, len - i, &cp);
+        if (n < 0) {
+            flush(r, &w, out);
+            brk(out, (uint32_t)i++);
+            continue;
+        }
+        ent_t e = cp < 0x80 ? f->ascii[cp] : fe_fold_lookup(f, cp);
+        int cls = ENT_CLASS(e);
+        uint32_t at = (uint32_t)i;
+        size_t olen = ENT_LEN(e);
+        const unsigned char *o = olen ? (const unsigned char *)f->pool + ENT_OFF(e) : s + i;
+        i += (size_t)n;
+        if (cls == FE_C_DROP)
+            continue;
+        if (cls == FE_C_WORD) {
+            if ((olen ? olen : (size_t)n) != 1 || o[0] >= 0x80 || w.n == WORD_LETTERS)
+                w.bad = 1;
+            else {
+                w.c[w.n] = (char)o[0];
+                w.at[w.n++] = at;
+            }
+            continue;
+        }
+        flush(r, &w, out);
+        uint16_t tok = 0;
+        if (cls == FE_C_HAN) {
+            uint32_t c = cp;
+            if (olen)
+                fe_utf8_decode_inline(o, olen, &c);
+            if (!(tok = fe_rd_token(r, c)))
+                brk(out, at);
+            else
+                emit(out, tok, at, at, 0);
+        } else if (cp >= 0x2000 && (tok = fe_rd_token(r, cp))) {
+            emit(out, tok, at, at, FE_PM_EMOJI);
+            emoji++;
+        }
+    }
+    flush(r, &w, out);
+    return emoji;
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+/* The positions of a term: per position the folded character (0 for an
+ * emoji) and its entry-side token. Returns the count, or -1 when some part
+ * has no reading (Latin letters, digits, a character we cannot read). */
+static int positions(const fe_fold *f, const fe_readings *r, const char *term, uint32_t *ch,
+                     uint16_t *tok)
+{
+    const unsigned char *s = (const unsigned char *)term;
+    size_t len = strlen(term);
+    int k = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = fe_utf8_decode_inline(s + i, len - i, &cp);
+        if (n < 0)
+            return -1;
+        i += (size_t)n;
+        ent_t e = fe_fold_lookup(f, cp);
+        int cls = ENT_CLASS(e);
+        uint32_t c = 0;
+        uint16_t t;
+        if (cls == FE_C_DROP || (cls == FE_C_SEP && !fe_rd_token(r, cp)))
+            continue;
+        if (cls == FE_C_WORD || k == POS_MAX)
+            return -1;
+        if (cls == FE_C_HAN) {
+            if (!(c = fe_rd_fold_han(f, cp)) || !(t = fe_rd_entry_token(r, c)))
+                return -1;
+        } else
+            t = fe_rd_token(r, cp);
+        ch[k] = c;
+        tok[k++] = t;
+    }
+    return k;
+}
+
+/* Add the syllable spelled s (if it exists and is new) to out. */
+static void fuzzy_add(const fe_readings *r, const char *s, uint16_t *out, int *n, int max)
+{
+    int k = fe_rd_syllable(r, s);
+    for (int i = 0; i < *n && k >= 0; i++)
+        if (out[i] == k)
+            k = -1;
+    if (k >= 0 && *n < max)
+        out[(*n)++] = (uint16_t)k;
+}
+
+/* Syllable syl and the syllables the input methods' fuzzy options take for it
+ * (zh/z, ch/c, sh/s, n/l; ang/an, eng/en, ing/in): into out, how many. */
+static int fuzzy_of(const fe_readings *r, uint16_t syl, uint16_t *out, int max)
+{
+    static const char *const tails[][2] = {{"ang", "an"}, {"eng", "en"}, {"ing", "in"}};
+    char head[16], b[16];
+    const char *s = fe_rd_syllable_name(r, syl);
+    int n = 0;
+    if (max <= 0)
+        return 0;
+    out[n++] = syl;
+    head[0] = '\0';   /* the head swapped: zh <-> z, ch <-> c, sh <-> s, n <-> l */
+    if (strchr("zcs", s[0]) && s[1] == 'h')
+        snprintf(head, sizeof head, "%c%s", s[0], s + 2);
+    else if (strchr("zcs", s[0]))
+        snprintf(head, sizeof head, "%ch%s", s[0], s + 1);
+    else if (s[0] == 'n' || s[0] == 'l')
+        snprintf(head, sizeof head, "%c%s", s[0] == 'n' ? 'l' : 'n', s + 1);
+    if (head[0])
+        fuzzy_add(r, head, out, &n, max);
+    const char *v[2] = {s, head};
+    for (int j = 0; j < 2; j++)   /* the tail swapped, on both: an <-> ang ... */
+        for (size_t t = 0; t < 3 && v[j][0]; t++) {
+            size_t lv = strlen(v[j]), lx = strlen(tails[t][0]), ly = strlen(tails[t][1]);
+            if (lv > lx && !strcmp(v[j] + lv - lx, tails[t][0]))
+                snprintf(b, sizeof b, "%.*s%s", (int)(lv - lx), v[j], tails[t][1]);
+            else if (lv > ly && !strcmp(v[j] + lv - ly, tails[t][1]))
+                snprintf(b, sizeof b, "%.*s%s", (int)(lv - ly), v[j], tails[t][0]);
+            else
+                continue;
+            fuzzy_add(r, b, out, &n, max);
+        }
+    return n;
+}
+
+/* The text tokens a character of entry token tok matches: one per reading (and
+ * per fuzzy variant of it), those a text can hold. Returns how many (<= max). */
+static int options(const fe_readings *r, uint16_t tok, int fuzzy, uint16_t *opt, int max)
+{
+    int ns, no = 0;
+    const uint16_t *syl = fe_rd_syllables(r, tok, &ns);
+    for (int k = 0; k < ns; k++) {
+        uint16_t var[FUZZY_MAX];
+        int nv = fuzzy ? fuzzy_of(r, syl[k], var, FUZZY_MAX) : (var[0] = syl[k], 1);
+        for (int j = 0; j < nv && no < max; j++) {
+            size_t nt;
+            const uint16_t *t = fe_rd_tokens_with(r, var[j], &nt);
+            int dup = !nt;
+            for (int i = 0; i < no && !dup; i++)
+                dup = opt[i] == t[0];
+            if (!dup)
+                opt[no++] = t[0];
+        }
+    }
+    return no;
+}
+
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
+                         char **out, uint32_t *vlen)
+{
+    uint32_t ch[POS_MAX];
+    uint16_t tok[POS_MAX], opt[POS_MAX][FE_SET_MAX];
+    int no[POS_MAX], pick[POS_MAX] = {0}, n = positions(f, r, term, ch, tok), k = 0;
+    if (n < 2)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (!(no[i] = options(r, tok[i], fuzzy, opt[i], FE_SET_MAX)))
+            return 0;
+    *vlen = (uint32_t)n * 2;
+    do {   /* one literal per choice of reading at each polyphone, in order */
+        char *p = malloc((size_t)n * 2);
+        if (!p)
+            return k;
+        for (int i = 0; i < n; i++) {
+            uint16_t t = opt[i][pick[i]];
+            p[2 * i] = (char)(0x80 + t / 94);
+            p[2 * i + 1] = (char)(0x21 + t % 94);
+        }
+        out[k++] = p;
+        int i = n - 1;   /* the next choice, like an odometer */
+        while (i >= 0 && ++pick[i] == no[i])
+            pick[i--] = 0;
+        if (i < 0)
+            break;
+    } while (k < FE_SOUND_VARIANTS);
+    return k;
+}
+
+/* ---- which matches are disguises --------------------------------------------- */
+
+/* The folded character behind the token at view byte i (0: not a character). */
+static uint32_t char_at(const fe_fold *f, const fe_viewbuf *v, const char *text, size_t len,
+                        size_t i)
+{
+    uint32_t cp;
+    if (v->mark[i] || (unsigned char)v->buf[i] < 0x80 ||
+        fe_utf8_decode_inline((const unsigned char *)text + v->src[i], len - v->src[i], &cp) < 0)
+        return 0;
+    return fe_rd_fold_han(f, cp);
+}
+
+/* The weight of the characters c[0..n) as a word of the dictionary (0: none). */
+static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
+{
+    char buf[POS_MAX * 4];
+    size_t l = 0;
+    for (int i = 0; i < n; i++) {
+        if (!c[i] || c[i] < 0x800)
+            return 0;
+        l += (size_t)fe_utf8_encode(c[i], buf + l);
+    }
+    return fe_rd_word(r, buf, l);
+}
+
+int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                       const char *text, size_t len, size_t start, size_t end,
+                       const char *term, int asked)
+{
+    uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0], tch[n + 1]: the neighbours */
+    uint16_t etok[POS_MAX];
+    int n = (int)((end - start) / 2), same = 0, han = 1;
+
+    if (((v->mark[start] & FE_PM_LATIN) && !(v->mark[start] & FE_PM_WSTART)) ||
+        ((v->mark[end - 1] & FE_PM_LATIN) && !(v->mark[end - 1] & FE_PM_WEND)))
+        return 0;   /* typed syllables must be whole words */
+    if (positions(f, r, term, ech, etok) != n)
+        return 0;
+    for (int k = 0; k < n; k++) {
+        tch[k + 1] = char_at(f, v, text, len, start + 2 * (size_t)k);
+        han &= tch[k + 1] != 0;
+        same += tch[k + 1] && tch[k + 1] == ech[k];
+    }
+    if (!han)
+        return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
+    if (n < SOUND_MIN && !asked)
+        return 0;   /* two characters by sound alone only when the entry asks */
+    if (same == n || weight_of(r, tch + 1, n) >= SPAN_WORD)
+        return 0;   /* the term itself (the compact view's), or a common real word */
+    if (n == 2 && !same)
+        return 0;   /* a two-character entry keeps one of its characters */
+    tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
+    tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
+    /* a substitute that makes a common word with its neighbour reads as that word
+     * (for two characters, the span itself was the word to ask about) */
+    for (int k = 1; k <= n; k++)
+        if (tch[k] != ech[k - 1] &&
+            ((!(n == 2 && k == 2) && weight_of(r, tch + k - 1, 2) >= SIDE_WORD) ||
+             (!(n == 2 && k == 1) && weight_of(r, tch + k, 2) >= SIDE_WORD)))
+            return 0;
+    return 1;
+}
+
+void fe_phonetic_render(const fe_readings *r, const fe_viewbuf *v, size_t from, size_t to,
+                        char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = from; i < to && o + 1 < n;) {
+        unsigned char b = (unsigned char)v->buf[i];
+        if (b < 0x80) {
+            o += (size_t)snprintf(buf + o, n - o, "%s|", o ? " " : "");
+            i++;
+            continue;
+        }
+        uint16_t tok = (uint16_t)((b - 0x80) * 94 + ((unsigned char)v->buf[i + 1] - 0x21));
+        int ns;
+        const uint16_t *s = fe_rd_syllables(r, tok, &ns);
+        for (int k = 0; k < ns && o + 1 < n; k++)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? "/" : o ? " " : "",
+                                  fe_rd_syllable_name(r, s[k]));
+        i += 2;
+    }
+}

@@ -1,0 +1,298 @@
+/* test_views.c -- the disguise views (issue 9): sound, typed pinyin, mixed, initials, digits,
+ * emoji, leetspeak, with their offsets and via; what must stay clean; switches and config.
+ *
+ * The positives are entries of the shipped lists (wordlists/) written the way users write
+ * them; the Latin table is tests/data/leet-spellings.tsv (also run through obscenity by the
+ * benchmark). Needs the rime data scripts/deps.sh installs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static fe_ruleset *rs;
+
+static int setup(void **state)
+{
+    (void)state;
+    rs = tu_load_or_report("wordlists", NULL);
+    return rs ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    return 0;
+}
+
+/* One case: the text, the entry it must match (NULL: the text stays clean),
+ * the view it must be found through, and the bytes of the text it covers. */
+typedef struct vcase {
+    const char *text, *term;
+    int view;
+    uint32_t start, end;
+} vcase;
+
+/* The reported match of term in r, or NULL. */
+static const fe_match *match_of(const fe_result *r, const char *term)
+{
+    for (size_t i = 0; i < r->nmatches; i++) {
+        fe_entry_info e;
+        if (fe_match_reported(&r->matches[i]) &&
+            fe_entry_get(rs, r->matches[i].entry, &e) == FE_OK && !strcmp(e.term, term))
+            return &r->matches[i];
+    }
+    return NULL;
+}
+
+static void check(const vcase *c)
+{
+    fe_result r = tu_scan(rs, c->text, FE_S_COMMENT);
+    if (!c->term) {
+        if (r.decision != FE_ALLOW)
+            fail_msg("'%s' should stay clean, but '%s' matched", c->text,
+                     tu_decider_term(rs, &r));
+        return;
+    }
+    const fe_match *m = match_of(&r, c->term);
+    if (!m)
+        fail_msg("'%s' should match '%s' (decision %s, decider '%s')", c->text, c->term,
+                 fe_action_name(r.decision), tu_decider_term(rs, &r));
+    if (m->view != c->view || m->start != c->start || m->end != c->end)
+        fail_msg("'%s' -> '%s': via %s bytes %u-%u, expected via %s bytes %u-%u", c->text,
+                 c->term, fe_view_name(m->view), m->start, m->end, fe_view_name(c->view),
+                 c->start, c->end);
+}
+
+static void check_all(const vcase *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        check(&cases[i]);
+}
+
+#define P FE_VIEW_PHONETIC
+#define N(text) {text, NULL, 0, 0, 0}
+
+/* Homophone characters: one character of a two-character insult replaced by
+ * one with the same sound, or any of a longer entry's. */
+static void test_homophones(void **state)
+{
+    static const vcase cases[] = {
+        {"怼女全的角度", "女拳", P, 3, 9},
+        {"那岂不是表子都不如", "婊子", P, 12, 18},
+        {"这关普信难什么事", "普信男", P, 6, 15},
+        {"你个煞币", "煞笔", P, 6, 12},
+        /* real words that only sound like an entry stay clean */
+        N("妇女全部到场"), N("男女全都一样"), N("身体强健"), N("出生日期"),
+        N("普通的信件"), N("是你吗"), N("都是一样的"), N("权利和义务"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Pinyin typed in Latin letters, with or without spaces or capitals, and
+ * mixed with characters. */
+static void test_typed_and_mixed(void **state)
+{
+    static const vcase cases[] = {
+        {"falungong", "法轮功", P, 0, 9},
+        {"支持 Fa Lun Gong", "法轮功", P, 7, 18},
+        {"FALUNGONG好", "法轮功", P, 0, 9},
+        {"fa轮gong", "法轮功", P, 0, 9},
+        {"cao ni ma", "操你妈", P, 0, 9},
+        {"操ni妈", "操你妈", P, 0, 8},
+        {"tamade", "他妈的", P, 0, 6},
+        /* English words that happen to spell syllables, inside words, are not pinyin */
+        N("a human change of heart"), N("long hang time"), N("xfalungongx"),
+        N("the panda and the mango"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Single digits read as their Chinese names. */
+static void test_digits(void **state)
+{
+    static const vcase cases[] = {
+        {"你妈4了", "你妈死了", P, 0, 10},
+        {"死8婆", "死八婆", P, 0, 7},
+        N("2024年4月"), N("第4名"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_initials(void **state)
+{
+    static const vcase cases[] = {
+        {"nmsl", "你妈死了", FE_VIEW_INITIALS, 0, 4},
+        {"你真是 NMSL!", "你妈死了", FE_VIEW_INITIALS, 10, 14},
+        N("nmslx"), N("xnmsl"), N("html and http"), N("tmd"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Emoji for a character's meaning (the emoji view) or sound (phonetic). */
+static void test_emoji(void **state)
+{
+    static const vcase cases[] = {
+        {"说的很对。但是吃💩的", "吃屎", FE_VIEW_EMOJI, 21, 28},
+        {"怼👩👊的角度", "女拳", FE_VIEW_EMOJI, 3, 11},
+        {"某位普✉👩写的", "普信女", FE_VIEW_EMOJI, 6, 16},
+        {"那岂不是⌚子都不如", "婊子", P, 12, 18},
+        {"告你💪➖罪", "强奸", P, 6, 13},
+        N("今天天气真好☀️"), N("我爱你❤"), N("🐶🐱"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* tests/data/leet-spellings.tsv: every spelling caught (through the leet view
+ * or, for dots and diacritics, the folded view), every "-" line clean. */
+static void test_leet_table(void **state)
+{
+    FILE *f = fopen("tests/data/leet-spellings.tsv", "r");
+    char line[256];
+    int pos = 0, neg = 0;
+    (void)state;
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab)
+            continue;
+        *tab = '\0';
+        fe_result r = tu_scan(rs, line, FE_S_COMMENT);
+        if (!strcmp(tab + 1, "-")) {
+            neg++;
+            if (r.decision != FE_ALLOW)
+                fail_msg("'%s' should stay clean, but '%s' matched", line,
+                         tu_decider_term(rs, &r));
+            continue;
+        }
+        pos++;
+        const fe_match *m = match_of(&r, tab + 1);
+        if (!m || m->start != 0 || m->end != strlen(line))
+            fail_msg("'%s' should match '%s' over the whole text", line, tab + 1);
+    }
+    fclose(f);
+    assert_true(pos >= 50 && neg >= 10);
+}
+
+/* The switches of the list format and the settings. */
+static void test_switches(void **state)
+{
+    static const tu_file files[] = {
+        {"abuse.txt", "[nosound] 女拳\n[sound] 婊子\n你妈死了\n[initials] 操你妈\n"
+                      "[noinitials] 他妈的个\n"},
+        {"vulgar.txt", "@noleet\nshit\n@leet\n[word] ass\n"},
+        {"porn.txt", "你🐴\n"},
+        {NULL, NULL},
+    };
+    static const char *const conf[] = {"view-action block abuse", NULL};
+    char *dir = tu_listdir(files);
+    fe_ruleset *t = tu_load_or_report(dir, conf);
+    (void)state;
+    assert_non_null(t);
+    fe_ruleset *keep = rs;
+    rs = t;
+    static const vcase cases[] = {
+        N("女全"),                                   /* [nosound] */
+        {"表子", "婊子", P, 0, 6},                    /* [sound]: two characters */
+        {"nmsl", "你妈死了", FE_VIEW_INITIALS, 0, 4},  /* four characters: by default */
+        {"cnm", "操你妈", FE_VIEW_INITIALS, 0, 3},     /* asked */
+        N("tmdg"),                                   /* [noinitials] */
+        N("5h1t"),                                   /* @noleet */
+        {"@ss", "ass", FE_VIEW_LEET, 0, 3},
+        {"你🐴", "你🐴", FE_VIEW_EMOJI, 0, 7},        /* the entry keeps its emoji as 马 */
+        {"你马", "你🐴", FE_VIEW_COMPACT, 0, 6},
+        N("你好"), N("你"),
+    };
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    /* view-action block abuse: a match only the sound found is blocked */
+    fe_result r = tu_scan(rs, "表子", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_BLOCK);
+    rs = keep;
+    tu_scan_done();
+    fe_ruleset_free(t);
+
+    /* view phonetic off: the label loses the view, but an entry's own switch wins */
+    static const char *const off[] = {"view phonetic off abuse", "view-action list", NULL};
+    t = tu_load_or_report(dir, off);
+    assert_non_null(t);
+    r = tu_scan(t, "你妈4了", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_ALLOW);
+    r = tu_scan(t, "表子", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_FLAG);
+    r = tu_scan(t, "nmsl", FE_S_COMMENT);
+    assert_int_equal(r.decision, FE_FLAG);   /* view-action list: the list's flag */
+    tu_scan_done();
+    fe_ruleset_free(t);
+    tu_rmdir(dir);
+}
+
+/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), off by default. */
+static void test_fuzzy(void **state)
+{
+    static const char *const on[] = {"sound-fuzzy yes", NULL};
+    static const vcase cases[] = {
+        {"某位普信率写的", "普信女", P, 6, 15},   /* lv for nv */
+        {"这是杀组盘", "杀猪盘", P, 6, 15},       /* zu for zhu */
+        {"替言垃圾", "洋垃圾", P, 3, 12},         /* yan for yang */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);   /* off: not matched */
+        assert_null(match_of(&r, cases[i].term));
+    }
+    fe_ruleset *keep = rs;
+    rs = tu_load_or_report("wordlists", on);
+    assert_non_null(rs);
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    tu_scan_done();
+    fe_ruleset_free(rs);
+    rs = keep;
+}
+
+/* A missing rime folder is a load error naming the file, unless the views
+ * that need it are off. */
+static void test_missing_data(void **state)
+{
+    static const tu_file files[] = {{"abuse.txt", "女拳\n"}, {NULL, NULL}};
+    static const char *const bad[] = {"sound-data /nonexistent", NULL};
+    static const char *const off[] = {"sound-data /nonexistent", "view phonetic off",
+                                      "view initials off", "view emoji off", NULL};
+    char *dir = tu_listdir(files);
+    fe_errors err = FE_ERRORS_INIT;
+    (void)state;
+    fe_ruleset *t = tu_load(dir, bad, &err);
+    assert_null(t);
+    assert_non_null(strstr(err.text, "/nonexistent/luna_pinyin.dict.yaml"));
+    fe_errors_clear(&err);
+    t = tu_load(dir, off, &err);
+    assert_non_null(t);
+    fe_ruleset_free(t);
+    fe_errors_clear(&err);
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_homophones),    cmocka_unit_test(test_typed_and_mixed),
+        cmocka_unit_test(test_digits),        cmocka_unit_test(test_initials),
+        cmocka_unit_test(test_emoji),         cmocka_unit_test(test_leet_table),
+        cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
+        cmocka_unit_test(test_missing_data),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
