@@ -25,12 +25,12 @@ static uint64_t secs_since(int64_t t)
 
 static void stats(fd_broker *b, msgpack_packer *pk)
 {
-    const fd_stats *st = &b->st;
+    const fd_stats *st = b->st;
     static const double pct[] = {0.5, 0.9, 0.99, 0.999};
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = fd_workers_count(b, &busy), nl = 0;
 
-    fw_enc_begin(pk, 20, NULL, 0);
+    fw_enc_begin(pk, 23, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -57,6 +57,9 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "overload", st->degraded[FW_DEG_OVERLOAD]);
     fw_enc_kv_uint(pk, "dropped", st->dropped);
     fw_enc_kv_uint(pk, "worker_restarts", st->worker_restarts);
+    fw_enc_kv_uint(pk, "workers_refused", st->workers_refused);
+    fw_enc_kv_uint(pk, "broker_restarts", st->broker_restarts);
+    fw_enc_kv_uint(pk, "too_large", st->too_large);
     fw_enc_kv_uint(pk, "reloads", st->reloads);
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);

@@ -27,6 +27,8 @@
 #define FD_MAX_ENV 4              /* routing frames before the empty delimiter */
 #define FD_FRAME_SLACK (16 << 20) /* bytes: frames up to max-text-bytes + this get a
                                      too_large reply; larger ones are cut by ZeroMQ */
+#define FD_ENV_SLACK 4096         /* bytes: a whole message may be its body's limit + this */
+#define FD_ADMIN_MAX_MSG (1 << 16) /* bytes: an admin message, each frame and in all */
 #define FD_FRONT_BATCH 256        /* client messages read per poll round */
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
 #define FD_FRONT_HWM 100000       /* replies queued to one client before sends fail */
@@ -36,6 +38,7 @@
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
 enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
+enum { FD_TRUNC_FRAMES = 1, FD_TRUNC_BYTES = 2 };   /* why drain() cut a message */
 
 /* What a reload changed, from the supervisor's "changes" message, for the
  * admin reply. Index FE_NLABELS counts allow-list entries. */
@@ -100,6 +103,7 @@ typedef struct fd_slot {
 typedef struct fd_broker {
     const fd_ctx *ctx;
     fw_limits limits;             /* what a request may be */
+    size_t max_message;           /* bytes of a client message, all its frames */
     void *zctx, *front, *admin;
     int front_fd, admin_fd;       /* their ZMQ_FD, for poll() */
     int quiet;                    /* FD_QUIET_*: read dry and not used since */
@@ -126,7 +130,7 @@ typedef struct fd_broker {
     zmq_msg_t waiter[FD_MAX_WAITERS]; /* admin reload callers' routing ids */
     int nwaiters, reloading;
     fd_changes changes;           /* of the reload about to take over */
-    fd_stats st;
+    fd_stats *st;                 /* ctx->stats: shared with the supervisor */
     msgpack_sbuffer sb;           /* replies the broker writes itself */
     msgpack_packer pk;
 } fd_broker;

@@ -33,7 +33,8 @@
 #define FD_STOP_GRACE_MS 3000     /* msecs: workers get this long to exit, then SIGKILL */
 #define FD_RESTART_MIN_MS 100     /* msecs: first delay when workers die young */
 #define FD_RESTART_MAX_MS 5000    /* msecs: cap of that delay (doubles each time) */
-#define FD_YOUNG_MS 1000          /* msecs: a worker that dies younger counts as a crash loop */
+#define FD_YOUNG_MS 1000          /* msecs: a worker or broker that dies younger counts as a crash loop */
+#define FD_EXIT_START 3           /* a child's exit status: it could not start (bind, sockets) */
 #define FD_LOG_BURST 10           /* per-request warnings logged per second; the rest counted */
 #define FD_MAX_WORKERS 1024       /* worker processes (old and new generations) */
 #define FD_MS 1000000LL           /* ns per ms */
@@ -61,6 +62,10 @@ typedef struct fd_ctx {
     char backend[FD_CONF_ENDPOINT_LEN + 32]; /* <run_dir>/workers.sock, a unix socket */
     char admin[FD_CONF_ENDPOINT_LEN + 32];
     int64_t started_ns;       /* supervisor start, monotonic */
+    uint64_t run_id;          /* random, per supervisor start: in every worker's hello, so a
+                                 worker of another run (an orphan) is never accepted */
+    struct fd_stats *stats;   /* the broker's counters, in memory shared with the
+                                 supervisor: they outlive a broker restart */
 } fd_ctx;
 
 /* ---- options.c: the command line ----------------------------------------- */
@@ -111,6 +116,10 @@ const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size);
  * reason") goes through one of them: s[0..n), or the string msg. */
 const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size);
 const char *fd_log_msg(const char *msg, char *buf, size_t size);
+/* Each line of text (a failed reload's "file:line: reason" lines) as one
+ * quoted message under event, up to max of them, then one line counting the
+ * rest (event_not_logged). The number of lines. */
+int fd_log_lines(int level, const char *event, const char *text, int max);
 /* A msgpack-encoded id for a log line. */
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
 int fd_log_text_enabled(void);
@@ -135,6 +144,9 @@ typedef struct fd_stats {
     uint64_t decisions[3];        /* by fe_action */
     uint64_t labels[FE_NLABELS];
     uint64_t worker_restarts, reloads, reload_failures;
+    uint64_t broker_restarts;     /* the broker died and was started again */
+    uint64_t workers_refused;     /* hellos from another process or another run */
+    uint64_t too_large;           /* client messages over max-message-bytes, refused */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
 

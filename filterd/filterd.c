@@ -3,7 +3,8 @@
  * The supervisor loads the rule set once and forks everything else, so the
  * workers share its compiled databases copy-on-write:
  *
- *   supervisor --fork--> broker        (broker.c; restarted if it dies)
+ *   supervisor --fork--> broker        (broker.c; restarted with backoff if it dies;
+ *                                       filterd stops if it cannot start at all)
  *              --fork--> worker x N    (worker.c; replaced at once when they die)
  *              --fork--> helper        (helper.c; one per reload)
  *
@@ -14,6 +15,7 @@
  * It tells the service manager (notify.c) when it is ready, reloading,
  * ready again (the reload's new workers serve, or it failed) and stopping,
  * and rewrites filterd.ready with the version that serves. */
+#define _DEFAULT_SOURCE           /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,6 +48,9 @@ static struct supervisor {
     fd_opts opts;                 /* the command line */
     child w[MAX_CHILDREN];
     pid_t broker;
+    int64_t broker_started, broker_at;   /* its last start; when to start it again */
+    int broker_backoff_ms;
+    int rc;                       /* the exit status: 1 once the broker could not start */
     int ctl;                      /* our end of the control socketpair */
     pid_t helper;
     int helper_fd;
@@ -58,6 +65,7 @@ static struct supervisor {
     int sigpipe[2];
 } S;
 
+static void begin_stop(int sig);
 /* ---- children ------------------------------------------------------------ */
 
 static int alive_children(void)
@@ -126,6 +134,7 @@ static int spawn_broker(void)
         return -1;
     }
     S.broker = pid;
+    S.broker_started = fd_now_ns();
     return 0;
 }
 
@@ -152,25 +161,6 @@ static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errle
 
 /* ---- reload --------------------------------------------------------------- */
 
-/* Every "file:line: reason" of a failed reload into the log, up to
- * FD_RELOAD_LOG_MAX of them; the count of errors. */
-static int log_errors(const char *errors)
-{
-    char q[1024];
-    int n = 0;
-    for (const char *p = errors; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len && n++ < FD_RELOAD_LOG_MAX)
-            fd_log(FD_WARN, "reload_error", "message=%s",
-                   fd_log_quote_all(p, len, q, sizeof q));
-        p += len + (nl != NULL);
-    }
-    if (n > FD_RELOAD_LOG_MAX)
-        fd_log(FD_WARN, "reload_errors_not_logged", "count=%d", n - FD_RELOAD_LOG_MAX);
-    return n;
-}
-
 static void reload_failed(const char *errors)
 {
     char msg[FD_CTL_MAX];
@@ -179,7 +169,7 @@ static void reload_failed(const char *errors)
         n = sizeof msg - 1;
     if (send(S.ctl, msg, (size_t)n, MSG_NOSIGNAL) < 0)
         fd_log(FD_ERROR, "control_failed", "message=\"%s\"", strerror(errno));
-    int count = log_errors(errors);
+    int count = fd_log_lines(FD_WARN, "reload_error", errors, FD_RELOAD_LOG_MAX);
     fd_log(FD_WARN, "reload_failed", "errors=%d version=%s", count, S.ctx.version);
     if (S.ready)
         fd_notify("READY=1\nSTATUS=reload failed (%d error%s, see the log); still serving %s",
@@ -318,20 +308,45 @@ static void worker_exited(int i, int status)
         S.backoff_ms = 0;
 }
 
+/* A broker that cannot start (a port in use) before filterd ever served is a
+ * startup error: said once, and filterd exits 1. Later, it is started again:
+ * at once after a long life, else after a delay doubling up to a cap. */
+static void broker_exited(int status)
+{
+    int64_t age_ms = (fd_now_ns() - S.broker_started) / FD_MS;
+    S.broker = 0;
+    if (S.stopping) {
+        S.stop_by = fd_now_ns() + (int64_t)FD_STOP_GRACE_MS * FD_MS;
+        return;
+    }
+    if (!S.ready && WIFEXITED(status) && WEXITSTATUS(status) == FD_EXIT_START) {
+        fd_log(FD_ERROR, "start_failed", "message=\"the broker could not start (broker_failed "
+               "says why); stopping\"");
+        S.rc = 1;
+        begin_stop(SIGTERM);
+        return;
+    }
+    if (age_ms < FD_YOUNG_MS) {
+        S.broker_backoff_ms = S.broker_backoff_ms ? S.broker_backoff_ms * 2 : FD_RESTART_MIN_MS;
+        if (S.broker_backoff_ms > FD_RESTART_MAX_MS)
+            S.broker_backoff_ms = FD_RESTART_MAX_MS;
+    } else
+        S.broker_backoff_ms = 0;
+    S.broker_at = fd_now_ns() + (int64_t)S.broker_backoff_ms * FD_MS;
+    S.ctx.stats->broker_restarts++;
+    fd_log(FD_ERROR, "broker_exit", "%s=%d age_ms=%lld restart_in_ms=%d",
+           WIFSIGNALED(status) ? "signal" : "status",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long long)age_ms,
+           S.broker_backoff_ms);
+}
+
 static void reap(void)
 {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid == S.broker) {
-            S.broker = 0;
-            if (!S.stopping) {
-                fd_log(FD_ERROR, "broker_exit", "%s=%d restarting=yes",
-                       WIFSIGNALED(status) ? "signal" : "status",
-                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-                spawn_broker();
-            } else
-                S.stop_by = fd_now_ns() + (int64_t)FD_STOP_GRACE_MS * 1000000;
+            broker_exited(status);
             continue;
         }
         if (pid == S.helper) {
@@ -390,6 +405,9 @@ static void begin_stop(int sig)
         kill(S.helper, SIGKILL);
     if (S.broker > 0)
         fd_ctl_send(S.ctl, "stop");
+    for (int i = 0; i < MAX_CHILDREN && S.broker <= 0; i++)   /* no broker: nothing to drain */
+        if (S.w[i].pid > 0)
+            kill(S.w[i].pid, SIGKILL);
 }
 
 static void on_signal(int sig)
@@ -435,9 +453,13 @@ static int supervise(void)
                 kill(S.broker, SIGKILL);
             S.stop_by = now + (int64_t)FD_STOP_GRACE_MS * 1000000;
         }
+        if (!S.stopping && S.broker == 0 && now >= S.broker_at && spawn_broker() < 0)
+            S.broker_at = now + (int64_t)FD_RESTART_MAX_MS * FD_MS;
         int timeout = 1000;
         if (!S.stopping && current_workers() < S.ctx.nworkers && S.restart_at > now)
             timeout = (int)((S.restart_at - now) / 1000000) + 1;
+        if (!S.stopping && !S.broker && S.broker_at > now && S.broker_at - now < timeout * FD_MS)
+            timeout = (int)((S.broker_at - now) / FD_MS) + 1;
         if (wd_ms && timeout > wd_ms)
             timeout = (int)wd_ms;
         struct pollfd p[3] = {{S.sigpipe[0], POLLIN, 0}, {S.ctl, POLLIN, 0},
@@ -505,6 +527,12 @@ static int start(fd_ctx *ctx)
         ctx->nworkers = 1;
     ctx->gen = 1;
     ctx->started_ns = fd_now_ns();
+    if (getrandom(&ctx->run_id, sizeof ctx->run_id, 0) != sizeof ctx->run_id)
+        ctx->run_id = (uint64_t)ctx->started_ns ^ ((uint64_t)getpid() << 32);
+    ctx->stats = mmap(NULL, sizeof *ctx->stats, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (ctx->stats == MAP_FAILED)
+        return 1;
     snprintf(ctx->version, sizeof ctx->version, "%s", fe_ruleset_version(S.rs));
     if (strlen(ctx->cfg.run_dir) > RUN_DIR_MAX) {
         fd_log(FD_ERROR, "start_failed", "message=\"run-dir is longer than %d bytes (ipc "
@@ -564,7 +592,7 @@ int main(int argc, char **argv)
     if (spawn_broker() < 0)
         return 1;
     spawn_missing();
-    int rc = supervise();
+    int rc = supervise() || S.rc;
     fd_rundir_remove(&S.ctx.cfg);
     fe_ruleset_free(S.rs);
     fd_log(FD_INFO, "exit", "status=%d", rc);

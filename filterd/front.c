@@ -22,9 +22,9 @@ void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, si
     b->quiet &= ~FD_QUIET_FRONT;
     if (fd_route(b->front, env, nenv, data, len) == 0)
         return;
-    b->st.dropped++;
+    b->st->dropped++;
     fd_log_limited(FD_LK_REPLY_DROPPED, "reply_dropped", "reason=\"%s\" dropped=%llu",
-                   zmq_strerror(errno), (unsigned long long)b->st.dropped);
+                   zmq_strerror(errno), (unsigned long long)b->st->dropped);
 }
 
 /* Send what fd_packer() holds to env. */
@@ -39,7 +39,7 @@ static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request
     char id[160], quoted[320];
     fw_enc_error(fd_packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
     reply_packed(b, env, nenv);
-    b->st.errors++;
+    b->st->errors++;
     fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=%s",
                    q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code),
                    fd_log_msg(msg, quoted, sizeof quoted));
@@ -76,7 +76,7 @@ static void bare_error(fd_broker *b, zmq_msg_t *ident, const char *why)
     b->quiet &= ~FD_QUIET_FRONT;
     zmq_send(b->front, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
-    b->st.errors++;
+    b->st->errors++;
 }
 
 /* The request decoded and allowed on this endpoint: FW_E_OK, or a code and err. */
@@ -183,11 +183,17 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     char err[256];
     fw_request q;
 
-    b->st.requests++;
+    b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;
     if (body < 0) {
         bare_error(b, &f[0], why);
+        return;
+    }
+    if (truncated == FD_TRUNC_BYTES) {
+        snprintf(err, sizeof err, "message over %zu bytes in all its frames", b->max_message);
+        b->st->too_large++;
+        error_reply(b, f, nenv, NULL, FW_E_TOO_LARGE, err);
         return;
     }
     if (why || truncated) {
@@ -211,7 +217,7 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     }
     admit(b, s, f, nenv, body, &q);
     fd_slot *r = b->slot[s];
-    b->st.bulk += q.bulk;
+    b->st->bulk += q.bulk;
     int k = tasks(b, s, &q);
     if (k < 0) {
         error_reply(b, r->env, r->nenv, NULL, FW_E_INTERNAL, "out of memory");

@@ -169,3 +169,20 @@ const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)
     }
     return buf;
 }
+
+int fd_log_lines(int level, const char *event, const char *text, int max)
+{
+    char q[1024], more[64];
+    int n = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len && n++ < max)
+            fd_log(level, event, "message=%s", fd_log_quote_all(p, len, q, sizeof q));
+        p += len + (nl != NULL);
+    }
+    snprintf(more, sizeof more, "%s_not_logged", event);
+    if (n > max)
+        fd_log(level, more, "count=%d", n - max);
+    return n;
+}

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -156,6 +157,8 @@ pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t e
     if (pid > 0)
         return pid;
     child_init(p, a->fd);
+    if (kind != FD_PROC_BROKER && a->ctx && a->ctx->stats)
+        munmap(a->ctx->stats, sizeof *a->ctx->stats);   /* the broker's to write, no one else's */
     fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);
     if (p->drop_first && fd_drop_privileges(a->ctx ? &a->ctx->cfg : a->cfg, msg, sizeof msg) < 0) {
         char quoted[320];

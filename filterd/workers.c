@@ -107,14 +107,17 @@ static void hello(fd_broker *b, int i, const fd_frame *f)
 {
     fd_worker *w = &b->w[i];
     uint32_t pid, gen;
+    uint64_t run;
     char version[sizeof w->version];
-    if (fd_link_get_hello(f, &pid, &gen, version, sizeof version) < 0)
+    if (fd_link_get_hello(f, &pid, &gen, &run, version, sizeof version) < 0)
         return;
     if (w->state == FD_WS_READY)
         return;                   /* a heartbeat: last_seen is set */
-    if ((pid_t)pid != w->peer) {
-        fd_log(FD_WARN, "worker_refused", "pid=%u peer=%ld reason=\"hello from another process\"",
-               pid, (long)w->peer);
+    if ((pid_t)pid != w->peer || run != b->ctx->run_id) {
+        /* issue 12: an orphan of an earlier run must never serve its old lists */
+        fd_log(FD_WARN, "worker_refused", "pid=%u peer=%ld reason=\"%s\"", pid, (long)w->peer,
+               (pid_t)pid != w->peer ? "hello from another process" : "a worker of another run");
+        b->st->workers_refused++;
         fd_workers_lost(b, i, "refused");
         return;
     }
