@@ -30,7 +30,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = fd_workers_count(b, &busy), nl = 0;
 
-    fw_enc_begin(pk, 23, NULL, 0);
+    fw_enc_begin(pk, 25, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -60,6 +60,8 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "workers_refused", st->workers_refused);
     fw_enc_kv_uint(pk, "broker_restarts", st->broker_restarts);
     fw_enc_kv_uint(pk, "too_large", st->too_large);
+    fw_enc_kv_uint(pk, "connections", (uint64_t)b->nconns);
+    fw_enc_kv_uint(pk, "connections_refused", st->connections_refused);
     fw_enc_kv_uint(pk, "reloads", st->reloads);
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);

@@ -171,7 +171,7 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
     const fd_config *cfg = &b->ctx->cfg;
     int64_t maxmsg = (int64_t)cfg->engine.max_text_bytes + FD_FRAME_SLACK, adminmax = FD_ADMIN_MAX_MSG;
-    int linger = FD_LINGER_MS, one = 1, hwm = FD_FRONT_HWM;
+    int linger = FD_LINGER_MS, one = 1, hwm = cfg->reply_queue_max;
     const char *where;
 
     b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
@@ -182,7 +182,7 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     }
     zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
-    /* Replies wait in a client's pipe up to FD_FRONT_HWM; past it (a client
+    /* Replies wait in a client's pipe up to reply-queue-max; past it (a client
      * that does not read) a send fails instead of dropping in silence. */
     zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(b->front, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -197,6 +197,8 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     zmq_getsockopt(b->front, ZMQ_FD, &b->front_fd, &len);
     len = sizeof b->admin_fd;
     zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
+    if (fd_conns_open(b, err, errlen) < 0)
+        return -1;
     return listen_workers(b, err, errlen);
 fail:
     snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
@@ -246,7 +248,7 @@ static int zmq_ready(void *sock)
 }
 
 /* The poll set: control, admin, front (unless stopping), the listening
- * socket, then every worker's link (also for writing when it has bytes
+ * socket, the front's monitor (FD_POLL_FIXED in all), then every worker's link (also for writing when it has bytes
  * waiting). The ZeroMQ sockets are polled through their ZMQ_FD, which only
  * says "look again": one poll() a round, where zmq_poll makes up to two and
  * asks every socket for its events twice. A socket read dry and not used
@@ -261,6 +263,7 @@ static int poll_set(fd_broker *b)
     p[n++] = (struct pollfd){b->admin_fd, POLLIN, 0};
     p[n++] = (struct pollfd){b->stopping ? -1 : b->front_fd, POLLIN, 0};
     p[n++] = (struct pollfd){b->listen, POLLIN, 0};
+    p[n++] = (struct pollfd){b->monitor_fd, POLLIN, 0};
     for (int i = 0; i < b->nw; i++)
         if (b->w[i].state != FD_WS_FREE) {
             b->pfd_worker[n] = i;
@@ -290,7 +293,7 @@ static void broker_loop(fd_broker *b)
         struct pollfd *p = b->pfd;
         if (poll(p, (nfds_t)n, front || admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
-        for (int k = 4; k < n; k++) {
+        for (int k = FD_POLL_FIXED; k < n; k++) {
             int i = b->pfd_worker[k];
             if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != p[k].fd)
                 continue;         /* lost while handling an earlier one */
@@ -307,6 +310,7 @@ static void broker_loop(fd_broker *b)
             b->quiet |= FD_QUIET_FRONT;
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
+        fd_conns_events(b);       /* cheap: its ZMQ_FD only says "look again" */
         fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
             fd_workers_heartbeats(b);
@@ -347,8 +351,8 @@ int fd_broker_main(const fd_proc_arg *a)
     int rc = FD_EXIT_START;       /* until it serves: the supervisor reports it and stops */
 
     broker_init(&b, ctx, a->fd);
-    b.pfd = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd);
-    b.pfd_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd_worker);
+    b.pfd = calloc(FD_MAX_WORKERS + FD_POLL_FIXED, sizeof *b.pfd);
+    b.pfd_worker = calloc(FD_MAX_WORKERS + FD_POLL_FIXED, sizeof *b.pfd_worker);
     if (!b.pfd || !b.pfd_worker) {
         snprintf(err, sizeof err, "out of memory");
         goto out;
@@ -371,6 +375,7 @@ int fd_broker_main(const fd_proc_arg *a)
 out:
     if (rc && !b.ctl_lost)
         fd_log(FD_ERROR, "broker_failed", "message=\"%s\"", err);
+    fd_conns_close(&b);
     if (b.front)
         zmq_close(b.front);
     if (b.listen >= 0)

@@ -99,7 +99,7 @@ int64_t fd_notify_watchdog_ms(void);  /* how often to send WATCHDOG=1 (msecs); 0
 enum fd_level { FD_DEBUG, FD_INFO, FD_WARN, FD_ERROR };
 /* Per-request warnings, each rate-limited on its own. */
 enum fd_log_kind { FD_LK_OVERLOAD, FD_LK_DEADLINE, FD_LK_BAD_REQUEST, FD_LK_REPLY_DROPPED,
-                   FD_NLK };
+                   FD_LK_CONN_REFUSED, FD_NLK };
 void fd_log_init(const char *proc, int log_text);
 /* One line: "ts=... level=... proc=... pid=... event=EVENT <fmt>" to stderr. */
 void fd_log(int level, const char *event, const char *fmt, ...)
@@ -146,7 +146,8 @@ typedef struct fd_stats {
     uint64_t worker_restarts, reloads, reload_failures;
     uint64_t broker_restarts;     /* the broker died and was started again */
     uint64_t workers_refused;     /* hellos from another process or another run */
-    uint64_t too_large;           /* client messages over max-message-bytes, refused */
+    uint64_t too_large;           /* client messages over their limit in all frames, refused */
+    uint64_t connections_refused; /* client connections past max-connections, shut down */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
 

@@ -51,6 +51,8 @@ static const conf_row table[] = {
     {"on-deadline", T_ACTION, 0, 0, F(on_deadline), "flag"},
     {"queue-max", T_INT, 1, 1000000, F(queue_max), "10000"},
     {"max-items", T_INT, 1, 10000, F(max_items), "256"},
+    {"max-connections", T_INT, 1, 1000000, F(max_connections), "800"},
+    {"reply-queue-max", T_INT, 1, 100000, F(reply_queue_max), "1000"},
     {"worker-window", T_INT, 1, 1024, F(worker_window), "32"},
     {"heartbeat-ms", T_INT, 10, 60000, F(heartbeat_ms), "500"},
     {"heartbeat-liveness", T_INT, 2, 100, F(heartbeat_liveness), "4"},

@@ -53,6 +53,7 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -81,6 +82,7 @@
 #define MAX_DAEMONS 4
 
 static const char *filterd_bin, *filterctl_bin;
+static rlim_t daemon_nofile;    /* when set: RLIMIT_NOFILE (soft and hard) of the next daemon */
 
 /* ---- small utilities ---- */
 
@@ -303,6 +305,9 @@ static int daemon_start(fdproc *d, const char *extra, int with_tcp)
             dup2(fd, 1), dup2(fd, 2);
             close(fd);
         }
+        struct rlimit rl = {daemon_nofile, daemon_nofile};
+        if (daemon_nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            _exit(127);
         execl(filterd_bin, filterd_bin, "--config", d->conf, (char *)NULL);
         perror(filterd_bin);
         _exit(127);
@@ -2657,6 +2662,59 @@ static void test_bind_failure_stops(void **state)
     close(fd);
 }
 
+/* Issue 12 item 1: under ulimit -n 1024, 1,100 connections made the TCP
+ * listener spin and the next ipc connection abort the broker (EMFILE). Now
+ * the broker counts its connections and shuts down those past
+ * max-connections; the admin endpoint and new clients (once the others
+ * went) are served, and stats counts the refused. */
+static int setup_low_nofile(void **state)
+{
+    daemon_nofile = 512;
+    int rc = setup(state, "workers 2\nmax-connections 20\n", 1);
+    daemon_nofile = 0;
+    return rc;
+}
+
+static void test_connection_limit(void **state)
+{
+    const fdproc *d = *state;
+    enum { N = 200 };
+    void *ctx = zmq_ctx_new(), *s[N];
+    int st, ivl = 1000, zero = 0;
+    assert_non_null(ctx);
+    for (int i = 0; i < N; i++) {
+        s[i] = zmq_socket(ctx, ZMQ_DEALER);
+        assert_non_null(s[i]);
+        zmq_setsockopt(s[i], ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(s[i], ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        assert_int_equal(zmq_connect(s[i], i % 2 ? d->tcp : d->ep), 0);
+    }
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "connections_refused") < N - 20;)
+        if (now_ms() > end)
+            fail_msg("connections_refused %g, want >= %d", stat_of(d, "connections_refused"),
+                     N - 20);
+        else
+            sleep_ms(50);
+    assert_true(stat_of(d, "connections") <= 20);
+    if (filterctl_bin) {                               /* the admin endpoint still answers */
+        char *out = run_all(&st, "%s stats --admin %s", filterctl_bin, d->admin);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        expect_has(out, "connections_refused");
+        free(out);
+    }
+    for (int i = 0; i < N; i++)
+        zmq_close(s[i]);
+    zmq_ctx_term(ctx);
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "connections") > 0;)
+        if (now_ms() > end)
+            fail_msg("connections %g after they all closed", stat_of(d, "connections"));
+        else
+            sleep_ms(50);
+    fc_client *cl = client(d, 1);
+    check_label(cl, d, FE_L_PORN);
+    fc_close(cl);
+}
+
 /* Issue 12 item 7: after a broker SIGKILL the workers re-registered only at
  * their next heartbeat (898 requests degraded, 5 lost at 3,000 req/s) and
  * the stats restarted at 0. Now the workers come back at once, the stats
@@ -2799,6 +2857,7 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_message_size_limited, setup_default, teardown),
         cmocka_unit_test(test_bind_failure_stops),
+        cmocka_unit_test_setup_teardown(test_connection_limit, setup_low_nofile, teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart, setup_default, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
