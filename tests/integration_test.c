@@ -2715,6 +2715,47 @@ static void test_connection_limit(void **state)
     fc_close(cl);
 }
 
+/* Issue 12 item 6: 2,000 unread explain replies (524 KB each for a 64 KB
+ * text) took the broker to 1.07 GB; the per-client limit was 100,000
+ * replies. It is reply-queue-max now: past it, replies to a client that
+ * does not read are dropped and counted. */
+static int setup_small_reply_queue(void **state)
+{
+    return setup(state, "workers 2\nreply-queue-max 10\n", 0);
+}
+
+static void test_unread_replies_bounded(void **state)
+{
+    const fdproc *d = *state;
+    char text[MAX_TEXT], idbuf[16];
+    raw r;
+    tu_mp m;
+
+    for (size_t i = 0; i < sizeof text - 1; i++)
+        text[i] = (char)('a' + i % 26);
+    text[sizeof text - 1] = '\0';
+    raw_open(&r, d->ep);
+    for (int i = 0; i < 400; i++) {               /* about 40 KB of reply each */
+        snprintf(idbuf, sizeof idbuf, "u%d", i);
+        tu_mp_begin(&m, 4);
+        tu_mp_kv(&m, "op", "check");
+        tu_mp_kv(&m, "id", idbuf);
+        tu_mp_kv(&m, "text", text);
+        tu_mp_str(&m, "explain");
+        msgpack_pack_true(&m.pk);
+        mp_send(&r, &m);
+    }
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "dropped") < 1;)
+        if (now_ms() > end)
+            fail_msg("no reply dropped for a client that does not read");
+        else
+            sleep_ms(50);
+    raw_close(&r);
+    fc_client *cl = client(d, 1);                 /* others are served */
+    check_label(cl, d, FE_L_PORN);
+    fc_close(cl);
+}
+
 /* Issue 12 item 7: after a broker SIGKILL the workers re-registered only at
  * their next heartbeat (898 requests degraded, 5 lost at 3,000 req/s) and
  * the stats restarted at 0. Now the workers come back at once, the stats
@@ -2857,6 +2898,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_message_size_limited, setup_default, teardown),
         cmocka_unit_test(test_bind_failure_stops),
+        cmocka_unit_test_setup_teardown(test_unread_replies_bounded, setup_small_reply_queue,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup_low_nofile, teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart, setup_default, teardown),
     };
