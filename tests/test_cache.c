@@ -163,7 +163,7 @@ static void reference(char *sig, size_t n)
     assert_string_equal(fe_ruleset_cache_note(rs), "off");
     signature(rs, sig, n);
     fe_ruleset_free(rs);
-    char via[8];
+    char via[16];
     for (int v = FE_VIEW_PHONETIC; v <= FE_VIEW_LEET; v++) {
         snprintf(via, sizeof via, "@%d ", v);
         if (!strstr(sig, via))
