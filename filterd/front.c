@@ -119,7 +119,8 @@ static void admit(fd_broker *b, int s, zmq_msg_t *f, int nenv, int body, fw_requ
         budget = cfg->max_budget_ms;
     r->arrival = fd_now_ns();
     r->deadline = r->arrival + budget * FD_MS;
-    memcpy(r->id, q->id, q->idlen);
+    if (q->idlen)                 /* a request without an id has q->id NULL */
+        memcpy(r->id, q->id, q->idlen);
     r->idlen = q->idlen;
     for (int i = 0; i < nenv; i++) {
         zmq_msg_init(&r->env[i]);
