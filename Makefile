@@ -9,6 +9,7 @@
 #   make bench        the whole benchmark suite and its report (bench-quick: ~2 min)
 #   make bench-soak   a minute of load while the lists reload and workers are killed
 #   make explain      the quick start: explain a sample text with the default lists
+#   make fuzz         each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 600)
 #   make install      binaries, libraries, headers, lists, config, unit, man pages;
 #                     PREFIX (/usr/local), DESTDIR (staging), SYSCONFDIR (/etc), ...
 #
@@ -47,6 +48,7 @@ $(BUILD)/obj/client/filterctl/%.o: INC = -Iclient/filterctl -Iclient -Iwire -Ien
 $(BUILD)/obj/filterd/%.o:          INC = -Ifilterd -Iengine -Iwire -Iclient $(HTTP_CFLAGS)
 $(BUILD)/obj/bench/%.o:            INC = -Ibench -Iengine -Iclient -Iwire
 $(BUILD)/obj/tests/%.o:            INC = -Itests -Iengine -Iwire -Iclient -Ifilterd
+$(BUILD)/obj/tests/fuzz/%.o:       INC = -Iengine -Iwire -Iclient/filterctl -Ifilterd -Iclient $(HTTP_CFLAGS)
 
 # ---- where make install puts things -------------------------------------------
 # The Debian way: programs and data under PREFIX, the configuration in
@@ -95,7 +97,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire test_http
+           test_fclient test_rules test_wire test_http test_cache
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
@@ -107,7 +109,8 @@ BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
            $(BUILD)/bench/linkbench
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service bench-soak layout-test install install-test client-test FORCE
+        bench bench-quick bench-service bench-soak layout-test install install-test client-test FORCE \
+        fuzz fuzz-smoke fuzz-bins
 all: deps $(BINS) $(DIST)
 
 # Keep the objects of pattern-rule chains (tests, bench) instead of deleting them.
@@ -232,7 +235,37 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all layout-test unit-test integration-test install-test client-test asan-test
+test: all layout-test unit-test integration-test install-test client-test asan-test fuzz-smoke
+
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
+# build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for
+# FUZZ_SMOKE seconds so that CI exercises them.
+FUZZ_TARGETS = request reply wordlist config scan jsonl csv http
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE   ?= 10
+FUZZ_BUILD    = build-fuzz
+FUZZ_FLAGS    = BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+                SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
+
+$(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c filterd/settings.c client/filterctl/jsonl.c \
+                        client/filterctl/csv.c) $(ENGINE_LIB) $(WIRE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+# The HTTP front door's body parser (filterd/httpjson.c).
+$(BUILD)/fuzz/fuzz_http: $(call obj,tests/fuzz/fuzz_http.c filterd/httpjson.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+fuzz-bins: deps $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_FLAGS) fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	$(MAKE) $(FUZZ_FLAGS) fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE) $(FUZZ_TARGETS)
 
 # The big list (50,000+ terms) is generated, not committed: bench/mklist.sh.
 bench-engine: deps $(BUILD)/bench/bench_engine
@@ -266,7 +299,7 @@ explain: all
 	$(BUILD)/filterctl explain --lists wordlists "加我微信 abc12345 领红包，發票代開，ｆ.u.c.k"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # ---- install ---------------------------------------------------------------
 # The paths are baked into these files: rebuild them when one changes.

@@ -33,6 +33,7 @@ void fe_options_init(fe_options *o)
     snprintf(o->sound_data, sizeof o->sound_data, "%s", FE_DEFAULT_SOUND_DATA);
     snprintf(o->shape_data, sizeof o->shape_data, "%s", FE_DEFAULT_SHAPE_DATA);
     o->max_text_bytes = FE_DEFAULT_MAX_TEXT;
+    o->cache_keep = FE_DEFAULT_CACHE_KEEP;
     memset(o->policy, -1, sizeof o->policy);
     memset(o->view_action, FE_DEFAULT_VIEW_ACTION, sizeof o->view_action);
 }
@@ -126,13 +127,15 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
         fe_compile(rs, 1, err);
         goto fail;
     }
-    if (o->cache_dir[0])
+    if (!o->cache_dir[0])
+        snprintf(rs->cache_note, sizeof rs->cache_note, "off");
+    else
         rs->cached = fe_cache_read(rs, o->cache_dir) == 0;
     if (!rs->cached) {
         if (fe_compile(rs, 0, err) < 0)
             goto fail;
         if (o->cache_dir[0])
-            fe_cache_write(rs, o->cache_dir);
+            fe_cache_write(rs, o->cache_dir, o->cache_keep);
     }
     snprintf(rs->version, sizeof rs->version, "wl-%016llx",
              (unsigned long long)fe_content_hash(rs));
@@ -166,6 +169,7 @@ void fe_ruleset_free(fe_ruleset *rs)
 
 const char *fe_ruleset_version(const fe_ruleset *rs) { return rs->version; }
 int fe_ruleset_cached(const fe_ruleset *rs) { return rs->cached; }
+const char *fe_ruleset_cache_note(const fe_ruleset *rs) { return rs->cache_note; }
 const fe_errors *fe_ruleset_warnings(const fe_ruleset *rs) { return &rs->warnings; }
 size_t fe_ruleset_entries(const fe_ruleset *rs) { return rs->wl.n; }
 double fe_ruleset_compile_seconds(const fe_ruleset *rs) { return rs->compile_s; }

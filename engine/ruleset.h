@@ -58,6 +58,7 @@ struct fe_ruleset {
     double compile_s;
     fe_errors warnings;   /* what lint should mention but is not an error */
     int cached;           /* the databases came from the on-disk cache */
+    char cache_note[320]; /* what the cache did: off, hit, miss, written, refused: why */
 };
 
 /* compile.c: every entry into a pattern of its view and of each disguise
@@ -71,9 +72,11 @@ int fe_is_alnum(unsigned char c);   /* an ASCII letter or digit of a view */
 unsigned fe_entry_views(const fe_ruleset *rs, size_t i);
 
 /* cache.c: the lists' content and what turns it into databases (the version
- * hashes this); reading and writing <dir>/<key>.fdb. */
+ * hashes this); reading <dir>/<key>.fdb after checking it, and writing it
+ * (creating dir, then keeping the keep latest versions). Both say what they
+ * did in rs->cache_note. */
 uint64_t fe_content_hash(const fe_ruleset *rs);
 int fe_cache_read(fe_ruleset *rs, const char *dir);   /* 0: rs->rules and rs->db filled */
-void fe_cache_write(const fe_ruleset *rs, const char *dir);
+void fe_cache_write(fe_ruleset *rs, const char *dir, int keep);
 
 #endif

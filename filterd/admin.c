@@ -54,14 +54,14 @@ static void counts(msgpack_packer *pk, const char *key, const uint64_t *c, int f
 
 static void stats(fd_broker *b, msgpack_packer *pk)
 {
-    const fd_stats *st = &b->st;
+    const fd_stats *st = b->st;
     static const double pct[] = {0.5, 0.9, 0.99, 0.999};
     static const char *const pname[] = {"p50", "p90", "p99", "p999"};
     int busy, nw = fd_workers_count(b, &busy), nl = 0, serving = 0;
 
     for (int i = 0; i < b->nw; i++)
         serving += b->w[i].state == FD_WS_READY && fd_worker_eligible(b, &b->w[i]);
-    fw_enc_begin(pk, 24, NULL, 0);
+    fw_enc_begin(pk, 29, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -91,6 +91,11 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "overload", st->degraded[FW_DEG_OVERLOAD]);
     fw_enc_kv_uint(pk, "dropped", st->dropped);
     fw_enc_kv_uint(pk, "worker_restarts", st->worker_restarts);
+    fw_enc_kv_uint(pk, "workers_refused", st->workers_refused);
+    fw_enc_kv_uint(pk, "broker_restarts", st->broker_restarts);
+    fw_enc_kv_uint(pk, "too_large", st->too_large);
+    fw_enc_kv_uint(pk, "connections", (uint64_t)b->nconns);
+    fw_enc_kv_uint(pk, "connections_refused", st->connections_refused);
     fw_enc_kv_uint(pk, "reloads", st->reloads);
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);
     fw_enc_kv_uint(pk, "workers", (uint64_t)nw);

@@ -65,13 +65,17 @@ msgpack_packer *fd_packer(fd_broker *b)
 }
 
 /* Read up to max messages from a ROUTER; handle each with fn. 1 when it
- * read the socket dry (its ZMQ_FD is armed again), 0 when it stopped at max. */
-static int drain(fd_broker *b, void *sock, int max,
+ * read the socket dry (its ZMQ_FD is armed again), 0 when it stopped at max.
+ * A message of too many frames (FD_TRUNC_FRAMES) or more than limit bytes in
+ * all (FD_TRUNC_BYTES, issue 12: ZMQ_MAXMSGSIZE limits each frame only) has
+ * its frames past that closed as they are read; fn answers it an error. */
+static int drain(fd_broker *b, void *sock, int max, size_t limit,
                  void (*fn)(fd_broker *, zmq_msg_t *, int, int))
 {
     for (int k = 0; k < max; k++) {
         zmq_msg_t f[FD_MAX_ENV + 3];
         int n = 0, more = 1, truncated = 0;
+        size_t total = 0;
         while (more) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -80,10 +84,13 @@ static int drain(fd_broker *b, void *sock, int max,
                 break;
             }
             more = zmq_msg_more(&m);
-            if (n < FD_MAX_ENV + 3)
+            total += zmq_msg_size(&m);
+            if (total > limit)
+                truncated = FD_TRUNC_BYTES;
+            if (n < FD_MAX_ENV + 3 && !truncated)
                 f[n++] = m;
             else {
-                truncated = 1;  /* too many frames: keep reading, answer an error */
+                truncated = truncated ? truncated : FD_TRUNC_FRAMES;
                 zmq_msg_close(&m);
             }
         }
@@ -126,14 +133,14 @@ static void control(fd_broker *b)
     if (sscanf(buf, "dead %ld %d", &pid, &replaced) == 2) {
         fd_workers_dead(b, (pid_t)pid);
         if (replaced)
-            b->st.worker_restarts++;
+            b->st->worker_restarts++;
     } else if (!strncmp(buf, "changes ", 8)) {
         fd_admin_changes(b, buf + 8);
     } else if (sscanf(buf, "version %u %31s %31s", &gen, ver, prev) == 3) {
-        b->st.reloads++;
+        b->st->reloads++;
         fd_workers_generation(b, gen, ver, prev);
     } else if (!strncmp(buf, "failed", 6)) {
-        b->st.reload_failures++;
+        b->st->reload_failures++;
         fd_admin_reloaded(b, 0, strchr(buf, '\n') ? strchr(buf, '\n') + 1 : "");
     } else if (!strcmp(buf, "stop")) {
         /* Stop reading the front socket, but keep it bound: zmq_unbind would
@@ -163,8 +170,8 @@ static int listen_workers(fd_broker *b, char *err, size_t errlen)
 static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
     const fd_config *cfg = &b->ctx->cfg;
-    int64_t maxmsg = (int64_t)cfg->engine.max_text_bytes + FD_FRAME_SLACK, adminmax = 1 << 16;
-    int linger = FD_LINGER_MS, one = 1, hwm = FD_FRONT_HWM;
+    int64_t maxmsg = (int64_t)cfg->engine.max_text_bytes + FD_FRAME_SLACK, adminmax = FD_ADMIN_MAX_MSG;
+    int linger = FD_LINGER_MS, one = 1, hwm = cfg->reply_queue_max;
     const char *where;
 
     b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
@@ -175,7 +182,7 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     }
     zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
-    /* Replies wait in a client's pipe up to FD_FRONT_HWM; past it (a client
+    /* Replies wait in a client's pipe up to reply-queue-max; past it (a client
      * that does not read) a send fails instead of dropping in silence. */
     zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(b->front, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -192,6 +199,8 @@ static int bind_all(fd_broker *b, char *err, size_t errlen)
     zmq_getsockopt(b->front, ZMQ_FD, &b->front_fd, &len);
     len = sizeof b->admin_fd;
     zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
+    if (fd_conns_open(b, err, errlen) < 0)
+        return -1;
     return listen_workers(b, err, errlen);
 fail:
     snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
@@ -242,7 +251,7 @@ static int zmq_ready(void *sock)
 }
 
 /* The poll set: control, admin, front (unless stopping), the listening
- * socket, then every worker's link (also for writing when it has bytes
+ * socket, the front's monitor (FD_POLL_FIXED in all), then every worker's link (also for writing when it has bytes
  * waiting). The ZeroMQ sockets are polled through their ZMQ_FD, which only
  * says "look again": one poll() a round, where zmq_poll makes up to two and
  * asks every socket for its events twice. A socket read dry and not used
@@ -257,6 +266,7 @@ static int poll_set(fd_broker *b)
     p[n++] = (struct pollfd){b->admin_fd, POLLIN, 0};
     p[n++] = (struct pollfd){b->stopping ? -1 : b->front_fd, POLLIN, 0};
     p[n++] = (struct pollfd){b->listen, POLLIN, 0};
+    p[n++] = (struct pollfd){b->monitor_fd, POLLIN, 0};
     for (int i = 0; i < b->nw; i++)
         if (b->w[i].state != FD_WS_FREE) {
             b->pfd_worker[n] = i;
@@ -297,7 +307,7 @@ static void broker_loop(fd_broker *b)
         struct pollfd *p = b->pfd;
         if (poll(p, (nfds_t)n, front || admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
-        for (int k = 4; k < n; k++) {
+        for (int k = FD_POLL_FIXED; k < n; k++) {
             int i = b->pfd_worker[k];
             if (b->w[i].state == FD_WS_FREE || b->w[i].link.fd != p[k].fd)
                 continue;         /* lost while handling an earlier one */
@@ -307,11 +317,14 @@ static void broker_loop(fd_broker *b)
         if (p[0].revents & (POLLIN | POLLHUP))
             control(b);
         if (admin || (p[1].revents & POLLIN))
-            quiet(b, FD_QUIET_ADMIN, drain(b, b->admin, FD_FRONT_BATCH, admin_request));
+            quiet(b, FD_QUIET_ADMIN,
+                  drain(b, b->admin, FD_FRONT_BATCH, FD_ADMIN_MAX_MSG, admin_request));
         if (!b->stopping && (front || (p[2].revents & POLLIN)))
-            quiet(b, FD_QUIET_FRONT, drain(b, b->front, FD_FRONT_BATCH, fd_front_request));
+            quiet(b, FD_QUIET_FRONT,
+                  drain(b, b->front, FD_FRONT_BATCH, b->max_message, fd_front_request));
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
+        fd_conns_events(b);       /* cheap: its ZMQ_FD only says "look again" */
         fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
             fd_workers_heartbeats(b);
@@ -332,6 +345,8 @@ static void broker_init(fd_broker *b, const fd_ctx *ctx, int ctl)
     for (int i = 0; i < FD_MAX_WORKERS; i++)
         b->w[i].link.fd = -1;
     b->gen = ctx->gen;
+    b->st = ctx->stats;
+    b->max_message = ctx->cfg.engine.max_text_bytes + FD_FRAME_SLACK + FD_ENV_SLACK;
     fd_answer_limits(&b->limits, ctx->cfg.engine.max_text_bytes);
     b->limits.max_items = (uint32_t)ctx->cfg.max_items;
     snprintf(b->version, sizeof b->version, "%s", ctx->version);
@@ -347,11 +362,11 @@ int fd_broker_main(const fd_proc_arg *a)
     static fd_broker b;           /* large (the worker table): not on the stack */
     const fd_ctx *ctx = a->ctx;
     char err[512];
-    int rc = 1;
+    int rc = FD_EXIT_START;       /* until it serves: the supervisor reports it and stops */
 
     broker_init(&b, ctx, a->fd);
-    b.pfd = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd);
-    b.pfd_worker = calloc(FD_MAX_WORKERS + 4, sizeof *b.pfd_worker);
+    b.pfd = calloc(FD_MAX_WORKERS + FD_POLL_FIXED, sizeof *b.pfd);
+    b.pfd_worker = calloc(FD_MAX_WORKERS + FD_POLL_FIXED, sizeof *b.pfd_worker);
     if (!b.pfd || !b.pfd_worker) {
         snprintf(err, sizeof err, "out of memory");
         goto out;
@@ -374,6 +389,7 @@ int fd_broker_main(const fd_proc_arg *a)
 out:
     if (rc && !b.ctl_lost)
         fd_log(FD_ERROR, "broker_failed", "message=\"%s\"", err);
+    fd_conns_close(&b);
     if (b.front)
         zmq_close(b.front);
     if (b.listen >= 0)

@@ -7,6 +7,7 @@
  *   dispatch.c texts to workers under their credit, answers back to requests
  *   slots.c    request slots, tasks (one per text), the queue and the deadline heap
  *   admin.c    the admin endpoint
+ *   conns.c    client connections: counted, limited to max-connections
  * Single-threaded: everything here runs in the broker's one loop.
  *
  * A request (a slot) holds one text or, for a bulk check, many; each text
@@ -27,15 +28,19 @@
 #define FD_MAX_ENV 4              /* routing frames before the empty delimiter */
 #define FD_FRAME_SLACK (16 << 20) /* bytes: frames up to max-text-bytes + this get a
                                      too_large reply; larger ones are cut by ZeroMQ */
+#define FD_ENV_SLACK 4096         /* bytes: a whole message may be its body's limit + this */
+#define FD_ADMIN_MAX_MSG (1 << 16) /* bytes: an admin message, each frame and in all */
 #define FD_FRONT_BATCH 256        /* client messages read per poll round */
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
-#define FD_FRONT_HWM 100000       /* replies queued to one client before sends fail */
+#define FD_POLL_FIXED 5           /* poll set entries before the workers' links */
+#define FD_FD_RESERVE 64          /* descriptors the broker needs besides connections and workers */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
 #define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
 #define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
 enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
+enum { FD_TRUNC_FRAMES = 1, FD_TRUNC_BYTES = 2 };   /* why drain() cut a message */
 
 /* What a reload changed, from the supervisor's "changes" message, for the
  * admin reply. Index FE_NLABELS counts allow-list entries. */
@@ -100,9 +105,13 @@ typedef struct fd_slot {
 typedef struct fd_broker {
     const fd_ctx *ctx;
     fw_limits limits;             /* what a request may be */
+    size_t max_message;           /* bytes of a client message, all its frames */
     void *zctx, *front, *admin;
     int front_fd, admin_fd;       /* their ZMQ_FD, for poll() */
     int quiet;                    /* FD_QUIET_*: read dry and not used since */
+    void *monitor;                /* the front socket's events (conns.c) */
+    int monitor_fd;
+    int nconns, refusing;         /* client connections; refused ones not yet gone */
     int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
@@ -126,7 +135,7 @@ typedef struct fd_broker {
     zmq_msg_t waiter[FD_MAX_WAITERS]; /* admin reload callers' routing ids */
     int nwaiters, reloading;
     fd_changes changes;           /* of the reload about to take over */
-    fd_stats st;
+    fd_stats *st;                 /* ctx->stats: shared with the supervisor */
     msgpack_sbuffer sb;           /* replies the broker writes itself */
     msgpack_packer pk;
 } fd_broker;
@@ -185,6 +194,11 @@ void fd_enqueue(fd_broker *b, int t, int front); /* front: a retried task */
 void fd_unqueue(fd_broker *b, int t);
 void fd_deadline_add(fd_broker *b, int s);     /* after slot[s]->deadline is set */
 int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, or -1 */
+
+/* conns.c: client connections */
+int fd_conns_open(fd_broker *b, char *err, size_t errlen);   /* 0, or -1 with err */
+void fd_conns_events(fd_broker *b);        /* count them; shut down those past the limit */
+void fd_conns_close(fd_broker *b);
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);

@@ -35,7 +35,8 @@
 #define FD_STOP_GRACE_MS 3000     /* msecs: workers get this long to exit, then SIGKILL */
 #define FD_RESTART_MIN_MS 100     /* msecs: first delay when workers die young */
 #define FD_RESTART_MAX_MS 5000    /* msecs: cap of that delay (doubles each time) */
-#define FD_YOUNG_MS 1000          /* msecs: a worker that dies younger counts as a crash loop */
+#define FD_YOUNG_MS 1000          /* msecs: a worker or broker that dies younger counts as a crash loop */
+#define FD_EXIT_START 3           /* a child's exit status: it could not start (bind, sockets) */
 #define FD_LOG_BURST 10           /* per-request warnings logged per second; the rest counted */
 #define FD_MAX_WORKERS 1024       /* worker processes (old and new generations) */
 #define FD_MS 1000000LL           /* ns per ms */
@@ -65,7 +66,15 @@ typedef struct fd_ctx {
     char http_front[FD_CONF_ENDPOINT_LEN + 32]; /* ipc://<run_dir>/http.sock: the HTTP
                                                     front door's way in; "" without it */
     int64_t started_ns;       /* supervisor start, monotonic */
+    uint64_t run_id;          /* random, per supervisor start: in every worker's hello, so a
+                                 worker of another run (an orphan) is never accepted */
+    struct fd_stats *stats;   /* the broker's counters, in memory shared with the
+                                 supervisor: they outlive a broker restart */
 } fd_ctx;
+
+/* proc.c: fill in what every child gets (worker count, run id, the shared
+ * counters, endpoint names) from ctx->cfg. 0, or -1 with err. */
+int fd_ctx_init(fd_ctx *ctx, const char *version, char *err, size_t errlen);
 
 /* ---- options.c: the command line ----------------------------------------- */
 #define FD_MAX_OVERRIDES 16       /* settings given on the command line */
@@ -101,7 +110,7 @@ int64_t fd_notify_watchdog_ms(void);  /* how often to send WATCHDOG=1 (msecs); 0
 enum fd_level { FD_DEBUG, FD_INFO, FD_WARN, FD_ERROR };
 /* Per-request warnings, each rate-limited on its own. */
 enum fd_log_kind { FD_LK_OVERLOAD, FD_LK_DEADLINE, FD_LK_BAD_REQUEST, FD_LK_REPLY_DROPPED,
-                   FD_NLK };
+                   FD_LK_CONN_REFUSED, FD_NLK };
 void fd_log_init(const char *proc, int log_text);
 /* One line: "ts=... level=... proc=... pid=... event=EVENT <fmt>" to stderr. */
 void fd_log(int level, const char *event, const char *fmt, ...)
@@ -112,9 +121,16 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* Quote a value for a log line (escapes, cut at 64 bytes; binary as hex). */
 const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size);
-/* The same, not shortened (only to fit buf): for our own messages, such as a
- * list's "file:line: reason". */
+/* Quote a message for a log line: "..." with '"', '\\' and control bytes
+ * escaped, not shortened (only to fit buf). Every message that may hold what
+ * a client sent or a list file says (an unknown op, a list's "file:line:
+ * reason") goes through one of them: s[0..n), or the string msg. */
 const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size);
+const char *fd_log_msg(const char *msg, char *buf, size_t size);
+/* Each line of text (a failed reload's "file:line: reason" lines) as one
+ * quoted message under event, up to max of them, then one line counting the
+ * rest (event_not_logged). The number of lines. */
+int fd_log_lines(int level, const char *event, const char *text, int max);
 /* A msgpack-encoded id for a log line. */
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size);
 int fd_log_text_enabled(void);
@@ -147,6 +163,10 @@ typedef struct fd_stats {
     uint64_t decisions[3];        /* by fe_action */
     uint64_t labels[FE_NLABELS];
     uint64_t worker_restarts, reloads, reload_failures;
+    uint64_t broker_restarts;     /* the broker died and was started again */
+    uint64_t workers_refused;     /* hellos from another process or another run */
+    uint64_t too_large;           /* client messages over their limit in all frames, refused */
+    uint64_t connections_refused; /* client connections past max-connections, shut down */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
 void fd_stats_error(fd_stats *st, int code);      /* one more error reply of code */
@@ -197,8 +217,9 @@ int fd_http_enabled(const fd_config *cfg);  /* http-listen is set (not "" or "of
 int fd_http_check(const fd_config *cfg, char *err, size_t errlen);
 
 /* ---- rundir.c: the run directory ------------------------------------------ */
-/* Create run-dir (and cache-dir), owned by the unprivileged user; refuse
- * when another live filterd's pid file is there; write ours. */
+/* Create run-dir and make it ours alone (searchable by the unprivileged
+ * user, writable by no one else); refuse when another live filterd's pid
+ * file is there; write ours. */
 int fd_rundir_prepare(const fd_config *cfg, char *err, size_t errlen);
 void fd_rundir_ready(const fd_config *cfg, const char *version);  /* filterd.ready */
 void fd_rundir_unready(const fd_config *cfg);

@@ -3,7 +3,8 @@
  * The supervisor loads the rule set once and forks everything else, so the
  * workers share its compiled databases copy-on-write:
  *
- *   supervisor --fork--> broker        (broker.c; restarted if it dies)
+ *   supervisor --fork--> broker        (broker.c; restarted with backoff if it dies;
+ *                                       filterd stops if it cannot start at all)
  *              --fork--> worker x N    (worker.c; replaced at once when they die)
  *              --fork--> helper        (helper.c; one per reload)
  *              --fork--> http          (http.c, with http-listen; restarted if it
@@ -16,6 +17,7 @@
  * It tells the service manager (notify.c) when it is ready, reloading,
  * ready again (the reload's new workers serve, or it failed) and stopping,
  * and rewrites filterd.ready with the version that serves. */
+#define _DEFAULT_SOURCE           /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,7 +34,6 @@
 #include "daemon.h"
 
 #define MAX_CHILDREN FD_MAX_WORKERS
-#define RUN_DIR_MAX 90            /* bytes: ipc socket paths (sun_path) hold about 107 */
 
 typedef struct child {
     pid_t pid;
@@ -46,6 +47,9 @@ static struct supervisor {
     fd_opts opts;                 /* the command line */
     child w[MAX_CHILDREN];
     pid_t broker;
+    int64_t broker_started, broker_at;   /* its last start; when to start it again */
+    int broker_backoff_ms;
+    int rc;                       /* the exit status: 1 once the broker could not start */
     pid_t http;                   /* the HTTP front door, or 0 */
     int64_t http_started, http_at;  /* its start; no restart before http_at */
     int http_backoff_ms;
@@ -63,6 +67,7 @@ static struct supervisor {
     int sigpipe[2];
 } S;
 
+static void begin_stop(int sig);
 /* ---- children ------------------------------------------------------------ */
 
 static int alive_children(void)
@@ -131,6 +136,7 @@ static int spawn_broker(void)
         return -1;
     }
     S.broker = pid;
+    S.broker_started = fd_now_ns();
     return 0;
 }
 
@@ -184,25 +190,6 @@ static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errle
 
 /* ---- reload --------------------------------------------------------------- */
 
-/* Every "file:line: reason" of a failed reload into the log, up to
- * FD_RELOAD_LOG_MAX of them; the count of errors. */
-static int log_errors(const char *errors)
-{
-    char q[1024];
-    int n = 0;
-    for (const char *p = errors; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len && n++ < FD_RELOAD_LOG_MAX)
-            fd_log(FD_WARN, "reload_error", "message=%s",
-                   fd_log_quote_all(p, len, q, sizeof q));
-        p += len + (nl != NULL);
-    }
-    if (n > FD_RELOAD_LOG_MAX)
-        fd_log(FD_WARN, "reload_errors_not_logged", "count=%d", n - FD_RELOAD_LOG_MAX);
-    return n;
-}
-
 static void reload_failed(const char *errors)
 {
     char msg[FD_CTL_MAX];
@@ -211,7 +198,7 @@ static void reload_failed(const char *errors)
         n = sizeof msg - 1;
     if (send(S.ctl, msg, (size_t)n, MSG_NOSIGNAL) < 0)
         fd_log(FD_ERROR, "control_failed", "message=\"%s\"", strerror(errno));
-    int count = log_errors(errors);
+    int count = fd_log_lines(FD_WARN, "reload_error", errors, FD_RELOAD_LOG_MAX);
     fd_log(FD_WARN, "reload_failed", "errors=%d version=%s", count, S.ctx.version);
     if (S.ready)
         fd_notify("READY=1\nSTATUS=reload failed (%d error%s, see the log); still serving %s",
@@ -258,8 +245,8 @@ static void start_reload(const char *source)
     S.next = S.ctx.cfg;
     S.next.engine = parsed.engine;
     if (memcmp(&S.next, &parsed, sizeof parsed))
-        fd_log(FD_WARN, "restart_needed", "message=\"settings other than lists, policy and "
-               "cache-dir take effect at the next start\"");
+        fd_log(FD_WARN, "restart_needed", "message=\"settings other than lists, policy, "
+               "cache-dir and cache-keep take effect at the next start\"");
     S.helper_len = 0;
     S.helper = spawn_helper(&S.next, &S.helper_fd, err, sizeof err);
     if (S.helper < 0) {
@@ -293,9 +280,12 @@ static void finish_reload(void)
     S.ctx.cfg = S.next;
     S.ctx.gen++;
     snprintf(S.ctx.version, sizeof S.ctx.version, "%s", fe_ruleset_version(rs));
-    fd_log(FD_INFO, "loaded", "gen=%u version=%s previous=%s entries=%zu cached=%s ms=%lld",
-           S.ctx.gen, S.ctx.version, prev, fe_ruleset_entries(rs),
-           fe_ruleset_cached(rs) ? "yes" : "no", (long long)((fd_now_ns() - t0) / 1000000));
+    char note[400];
+    fd_log(FD_INFO, "loaded", "gen=%u version=%s previous=%s entries=%zu cached=%s cache=%s "
+           "ms=%lld", S.ctx.gen, S.ctx.version, prev, fe_ruleset_entries(rs),
+           fe_ruleset_cached(rs) ? "yes" : "no",
+           fd_log_msg(fe_ruleset_cache_note(rs), note, sizeof note),
+           (long long)((fd_now_ns() - t0) / 1000000));
     send_changes(old, rs);
     fd_ctl_send(S.ctl, "version %u %s %s", S.ctx.gen, S.ctx.version, prev);
     S.restart_at = 0;
@@ -344,20 +334,39 @@ static void worker_exited(int i, int status)
         S.restart_at = fd_now_ns() + fd_proc_backoff(&S.backoff_ms, age_ms) * FD_MS;
 }
 
+/* A broker that cannot start (a port in use) before filterd ever served is a
+ * startup error: said once, and filterd exits 1. Later, it is started again:
+ * at once after a long life, else after a delay doubling up to a cap. */
+static void broker_exited(int status)
+{
+    int64_t age_ms = (fd_now_ns() - S.broker_started) / FD_MS;
+    S.broker = 0;
+    if (S.stopping) {
+        S.stop_by = fd_now_ns() + (int64_t)FD_STOP_GRACE_MS * FD_MS;
+        return;
+    }
+    if (!S.ready && WIFEXITED(status) && WEXITSTATUS(status) == FD_EXIT_START) {
+        fd_log(FD_ERROR, "start_failed", "message=\"the broker could not start (broker_failed "
+               "says why); stopping\"");
+        S.rc = 1;
+        begin_stop(SIGTERM);
+        return;
+    }
+    S.broker_at = fd_now_ns() + fd_proc_backoff(&S.broker_backoff_ms, age_ms) * FD_MS;
+    S.ctx.stats->broker_restarts++;
+    fd_log(FD_ERROR, "broker_exit", "%s=%d age_ms=%lld restart_in_ms=%d",
+           WIFSIGNALED(status) ? "signal" : "status",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long long)age_ms,
+           S.broker_backoff_ms);
+}
+
 static void reap(void)
 {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid == S.broker) {
-            S.broker = 0;
-            if (!S.stopping) {
-                fd_log(FD_ERROR, "broker_exit", "%s=%d restarting=yes",
-                       WIFSIGNALED(status) ? "signal" : "status",
-                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-                spawn_broker();
-            } else
-                S.stop_by = fd_now_ns() + (int64_t)FD_STOP_GRACE_MS * 1000000;
+            broker_exited(status);
             continue;
         }
         if (pid == S.http) {
@@ -422,6 +431,9 @@ static void begin_stop(int sig)
         kill(S.http, SIGTERM);    /* it answers what it holds, then exits */
     if (S.broker > 0)
         fd_ctl_send(S.ctl, "stop");
+    for (int i = 0; i < MAX_CHILDREN && S.broker <= 0; i++)   /* no broker: nothing to drain */
+        if (S.w[i].pid > 0)
+            kill(S.w[i].pid, SIGKILL);
 }
 
 static void on_signal(int sig)
@@ -469,11 +481,15 @@ static int supervise(void)
                 kill(S.http, SIGKILL);
             S.stop_by = now + (int64_t)FD_STOP_GRACE_MS * 1000000;
         }
+        if (!S.stopping && S.broker == 0 && now >= S.broker_at && spawn_broker() < 0)
+            S.broker_at = now + (int64_t)FD_RESTART_MAX_MS * FD_MS;
         int timeout = 1000;
         if (!S.stopping && current_workers() < S.ctx.nworkers && S.restart_at > now)
             timeout = (int)((S.restart_at - now) / 1000000) + 1;
         if (!S.http && S.http_at > now && (S.http_at - now) / 1000000 + 1 < timeout)
             timeout = (int)((S.http_at - now) / 1000000) + 1;
+        if (!S.stopping && !S.broker && S.broker_at > now && S.broker_at - now < timeout * FD_MS)
+            timeout = (int)((S.broker_at - now) / FD_MS) + 1;
         if (wd_ms && timeout > wd_ms)
             timeout = (int)wd_ms;
         struct pollfd p[3] = {{S.sigpipe[0], POLLIN, 0}, {S.ctl, POLLIN, 0},
@@ -520,45 +536,25 @@ static int start(fd_ctx *ctx)
         fe_ruleset_free(S.rs);
         exit(0);
     }
-    ctx->echo = !strcmp(ctx->cfg.mode, "echo");
-    ctx->nworkers = ctx->cfg.workers ? ctx->cfg.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (ctx->nworkers < 1)
-        ctx->nworkers = 1;
-    ctx->gen = 1;
-    ctx->started_ns = fd_now_ns();
-    snprintf(ctx->version, sizeof ctx->version, "%s", fe_ruleset_version(S.rs));
-    if (strlen(ctx->cfg.run_dir) > RUN_DIR_MAX) {
-        fd_log(FD_ERROR, "start_failed", "message=\"run-dir is longer than %d bytes (ipc "
-               "socket paths are limited)\"", RUN_DIR_MAX);
+    char quoted[640];
+    if (fd_ctx_init(ctx, fe_ruleset_version(S.rs), err, sizeof err) < 0 ||
+        fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
+        fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(err, quoted, sizeof quoted));
         return 1;
     }
-    snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
-             ctx->cfg.run_dir);
-    fd_conf_admin(&ctx->cfg, ctx->admin, sizeof ctx->admin);
-    if (fd_http_enabled(&ctx->cfg))
-        snprintf(ctx->http_front, sizeof ctx->http_front, "ipc://%.*s/http.sock", RUN_DIR_MAX,
-                 ctx->cfg.run_dir);
-    if (fd_rundir_prepare(&ctx->cfg, err, sizeof err) < 0) {
-        fd_log(FD_ERROR, "start_failed", "message=\"%s\"", err);
-        return 1;
-    }
-    fd_log(FD_INFO, "start", "version=%s entries=%zu cached=%s load_ms=%lld workers=%d "
+    fd_log(FD_INFO, "start", "version=%s entries=%zu cached=%s cache=%s load_ms=%lld workers=%d "
            "config=%s mode=%s", ctx->version, fe_ruleset_entries(S.rs),
-           fe_ruleset_cached(S.rs) ? "yes" : "no", (long long)((fd_now_ns() - t0) / 1000000),
-           ctx->nworkers, S.opts.conf, ctx->cfg.mode);
+           fe_ruleset_cached(S.rs) ? "yes" : "no",
+           fd_log_msg(fe_ruleset_cache_note(S.rs), quoted, sizeof quoted),
+           (long long)((fd_now_ns() - t0) / 1000000), ctx->nworkers, S.opts.conf, ctx->cfg.mode);
     if (ctx->cfg.log_text)
         fd_log(FD_WARN, "log_text", "message=\"user text is written to the log (log-text yes)\"");
     return 0;
 errors:
-    for (const char *p = e.text; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (S.opts.check)
-            fprintf(stderr, "%.*s\n", len, p);
-        else
-            fd_log(FD_ERROR, "config_error", "message=\"%.*s\"", len, p);
-        p += len + (nl != NULL);
-    }
+    if (S.opts.check)
+        fputs(e.text ? e.text : "", stderr);      /* its lines end with '\n' */
+    else
+        fd_log_lines(FD_ERROR, "config_error", e.text ? e.text : "", FE_ERRORS_MAX + 1);
     if (e.count > FE_ERRORS_MAX)
         fprintf(stderr, "... %d errors in all\n", e.count);
     fe_errors_clear(&e);
@@ -584,7 +580,7 @@ int main(int argc, char **argv)
         return 1;
     spawn_missing();
     spawn_http();
-    int rc = supervise();
+    int rc = supervise() || S.rc;
     fd_rundir_remove(&S.ctx.cfg);
     fe_ruleset_free(S.rs);
     fd_log(FD_INFO, "exit", "status=%d", rc);

@@ -22,9 +22,9 @@ void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, si
     b->quiet &= ~FD_QUIET_FRONT;
     if (fd_route(b->front, env, nenv, data, len) == 0)
         return;
-    b->st.dropped++;
+    b->st->dropped++;
     fd_log_limited(FD_LK_REPLY_DROPPED, "reply_dropped", "reason=\"%s\" dropped=%llu",
-                   zmq_strerror(errno), (unsigned long long)b->st.dropped);
+                   zmq_strerror(errno), (unsigned long long)b->st->dropped);
 }
 
 /* Send what fd_packer() holds to env. */
@@ -36,12 +36,13 @@ static void reply_packed(fd_broker *b, zmq_msg_t *env, int nenv)
 static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request *q, int code,
                         const char *msg)
 {
-    char id[160];
+    char id[160], quoted[320];
     fw_enc_error(fd_packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
     reply_packed(b, env, nenv);
-    fd_stats_error(&b->st, code);
-    fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=\"%s\"",
-                   q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code), msg);
+    fd_stats_error(b->st, code);
+    fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=%s",
+                   q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code),
+                   fd_log_msg(msg, quoted, sizeof quoted));
 }
 
 /* Split a client message into routing frames and body. -1: drop it. */
@@ -79,7 +80,7 @@ static void bare_error(fd_broker *b, zmq_msg_t *f, const char *why)
     b->quiet &= ~FD_QUIET_FRONT;
     zmq_send(b->front, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
-    fd_stats_error(&b->st, FW_E_BAD_REQUEST);
+    fd_stats_error(b->st, FW_E_BAD_REQUEST);
 }
 
 /* The request decoded and allowed on this endpoint: FW_E_OK, or a code and err. */
@@ -122,7 +123,8 @@ static void admit(fd_broker *b, int s, zmq_msg_t *f, int nenv, int body, fw_requ
         budget = cfg->max_budget_ms;
     r->arrival = fd_now_ns();
     r->deadline = r->arrival + budget * FD_MS;
-    memcpy(r->id, q->id, q->idlen);
+    if (q->idlen)                 /* a request without an id has q->id NULL */
+        memcpy(r->id, q->id, q->idlen);
     r->idlen = q->idlen;
     for (int i = 0; i < nenv; i++) {
         zmq_msg_init(&r->env[i]);
@@ -144,7 +146,7 @@ static int task(fd_broker *b, int s, uint32_t item, int scene, int flags, const 
         return -1;
     fd_task *k = &b->task[t];
     if (scene >= 0 && scene < FE_NSCENES)
-        b->st.scenes[scene]++;
+        b->st->scenes[scene]++;
     k->scene = scene;
     k->flags = flags;
     k->id = id;
@@ -188,11 +190,17 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     char err[256];
     fw_request q;
 
-    b->st.requests++;
+    b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;
     if (body < 0) {
         bare_error(b, f, why);
+        return;
+    }
+    if (truncated == FD_TRUNC_BYTES) {
+        snprintf(err, sizeof err, "message over %zu bytes in all its frames", b->max_message);
+        b->st->too_large++;
+        error_reply(b, f, nenv, NULL, FW_E_TOO_LARGE, err);
         return;
     }
     if (why || truncated) {
@@ -216,7 +224,7 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     }
     admit(b, s, f, nenv, body, &q);
     fd_slot *r = b->slot[s];
-    b->st.bulk += q.bulk;
+    b->st->bulk += q.bulk;
     int k = tasks(b, s, &q);
     if (k < 0) {
         error_reply(b, r->env, r->nenv, NULL, FW_E_INTERNAL, "out of memory");

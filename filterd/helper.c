@@ -41,8 +41,10 @@ int fd_helper_main(const fd_proc_arg *a)
         fe_errors_clear(&err);
         return 1;
     }
-    fd_log(FD_INFO, "compiled", "version=%s entries=%zu cached=%s ms=%lld",
+    char note[400];
+    fd_log(FD_INFO, "compiled", "version=%s entries=%zu cached=%s cache=%s ms=%lld",
            fe_ruleset_version(rs), fe_ruleset_entries(rs), fe_ruleset_cached(rs) ? "yes" : "no",
+           fd_log_msg(fe_ruleset_cache_note(rs), note, sizeof note),
            (long long)((fd_now_ns() - t0) / FD_MS));
     int n = snprintf(line, sizeof line, "ok %s\n", fe_ruleset_version(rs));
     int rc = write_all(a->fd, line, (size_t)n) < 0;

@@ -209,23 +209,26 @@ int fd_link_get_answer(const fd_frame *f, fd_answer_msg *a)
     return 0;
 }
 
-int fd_link_put_hello(fd_link *l, uint32_t pid, uint32_t gen, const char *version)
+int fd_link_put_hello(fd_link *l, uint32_t pid, uint32_t gen, uint64_t run,
+                      const char *version)
 {
     fd_link_begin(l, FD_LINK_HELLO);
     fd_link_add(l, &pid, 4);
     fd_link_add(l, &gen, 4);
+    fd_link_add(l, &run, 8);
     fd_link_add(l, version, strlen(version));
     return fd_link_end(l);
 }
 
-int fd_link_get_hello(const fd_frame *f, uint32_t *pid, uint32_t *gen, char *version,
-                      size_t vlen)
+int fd_link_get_hello(const fd_frame *f, uint32_t *pid, uint32_t *gen, uint64_t *run,
+                      char *version, size_t vlen)
 {
-    if (f->type != FD_LINK_HELLO || f->len < 8 || f->len - 8 >= vlen)
+    if (f->type != FD_LINK_HELLO || f->len < 16 || f->len - 16 >= vlen)
         return -1;
     memcpy(pid, f->p, 4);
     memcpy(gen, f->p + 4, 4);
-    memcpy(version, f->p + 8, f->len - 8);
-    version[f->len - 8] = '\0';
+    memcpy(run, f->p + 8, 8);
+    memcpy(version, f->p + 16, f->len - 16);
+    version[f->len - 16] = '\0';
     return 0;
 }

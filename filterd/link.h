@@ -5,7 +5,7 @@
  * ends are the same binary on the same machine), length counting type and
  * payload:
  *
- *   worker -> broker  H [pid u32][gen u32][version]                    hello; heartbeat when idle
+ *   worker -> broker  H [pid u32][gen u32][run u64][version]           hello; heartbeat when idle
  *                     A [seq u64][decision u8][error u8][labels u32][reply]   one answer
  *   broker -> worker  Q [seq u64][scene u8][flags u8][idlen u8][id][text]     one text to check
  *                     X                                                retire: finish, then exit
@@ -99,8 +99,9 @@ int fd_link_write(void *data, const char *buf, size_t len);
 int fd_link_put_task(fd_link *l, const fd_task_msg *t);
 int fd_link_get_task(const fd_frame *f, fd_task_msg *t);
 int fd_link_get_answer(const fd_frame *f, fd_answer_msg *a);
-int fd_link_put_hello(fd_link *l, uint32_t pid, uint32_t gen, const char *version);
-int fd_link_get_hello(const fd_frame *f, uint32_t *pid, uint32_t *gen, char *version,
+int fd_link_put_hello(fd_link *l, uint32_t pid, uint32_t gen, uint64_t run,
+                      const char *version);
+int fd_link_get_hello(const fd_frame *f, uint32_t *pid, uint32_t *gen, uint64_t *run, char *version,
                       size_t vlen);
 
 #endif

@@ -2,8 +2,10 @@
  *
  * Every line starts "ts=<UTC, ms> level=<level> proc=<process> pid=<pid> event=<event>".
  * Values that come from clients (ids, and text only when log-text is on) go
- * through fd_log_quote, which escapes and shortens them, so a line is always
- * one line. Each line is written with one write() so processes do not mix. */
+ * through fd_log_quote, which escapes and shortens them, and messages (which
+ * may quote what a client sent, such as an unknown op) through fd_log_msg or
+ * fd_log_quote_all, so that a line is always one line and a client can never
+ * add a key=value of its own. Each line is written with one write() so processes do not mix. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,15 +105,15 @@ void fd_log_limited(enum fd_log_kind kind, const char *event, const char *fmt, .
     va_end(ap);
 }
 
-/* p[0..n) quoted and escaped, cut at max bytes (then "..."). */
+/* p[0..n) as a quoted value of at most max bytes of it. */
 static const char *quote(const void *p, size_t n, size_t max, char *buf, size_t size)
 {
     const unsigned char *s = p;
-    size_t o = 0, cut = n > max ? max : n;
-    if (size < 8)
+    size_t o = 0, i, cut = n > max ? max : n;
+    if (size < 12)
         return "";
     buf[o++] = '"';
-    for (size_t i = 0; i < cut && o + 6 < size; i++) {
+    for (i = 0; i < cut && o + 9 < size; i++) {   /* room for an escape, '..."' and NUL */
         if (s[i] == '"' || s[i] == '\\') {
             buf[o++] = '\\';
             buf[o++] = (char)s[i];
@@ -120,7 +122,7 @@ static const char *quote(const void *p, size_t n, size_t max, char *buf, size_t 
         else
             buf[o++] = (char)s[i];  /* UTF-8 passes through */
     }
-    if (cut < n && o + 5 < size) {
+    if (i < n) {
         memcpy(buf + o, "...", 3);
         o += 3;
     }
@@ -137,6 +139,11 @@ const char *fd_log_quote(const void *p, size_t n, char *buf, size_t size)
 const char *fd_log_quote_all(const char *s, size_t n, char *buf, size_t size)
 {
     return quote(s, n, n, buf, size);
+}
+
+const char *fd_log_msg(const char *msg, char *buf, size_t size)
+{
+    return fd_log_quote_all(msg, strlen(msg), buf, size);
 }
 
 const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)
@@ -161,4 +168,21 @@ const char *fd_log_id(const void *raw, size_t n, char *buf, size_t size)
         buf[o] = '\0';
     }
     return buf;
+}
+
+int fd_log_lines(int level, const char *event, const char *text, int max)
+{
+    char q[1024], more[64];
+    int n = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len && n++ < max)
+            fd_log(level, event, "message=%s", fd_log_quote_all(p, len, q, sizeof q));
+        p += len + (nl != NULL);
+    }
+    snprintf(more, sizeof more, "%s_not_logged", event);
+    if (n > max)
+        fd_log(level, more, "count=%d", n - max);
+    return n;
 }

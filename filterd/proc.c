@@ -8,7 +8,8 @@
  * under its name, and privileges dropped before its main when the kind
  * serves unprivileged from the start. The broker drops them itself, after
  * binding and securing its sockets; the helper keeps the supervisor's user,
- * which owns the compiled-database cache. */
+ * which owns the compiled-database cache. fd_ctx_init fills in the run
+ * context every child gets (run id, shared counters, endpoint names). */
 #define _GNU_SOURCE               /* setgroups, close_range */
 #include <errno.h>
 #include <grp.h>
@@ -16,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -41,6 +44,40 @@ static pid_t supervisor_pid;      /* the parent of every child, for the death ch
 const char *fd_proc_name(enum fd_proc kind)
 {
     return (unsigned)kind < FD_NPROCS ? procs[kind].name : "?";
+}
+
+#define RUN_DIR_MAX 90            /* bytes: ipc socket paths (sun_path) hold about 107 */
+
+int fd_ctx_init(fd_ctx *ctx, const char *version, char *err, size_t errlen)
+{
+    ctx->echo = !strcmp(ctx->cfg.mode, "echo");
+    ctx->nworkers = ctx->cfg.workers ? ctx->cfg.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (ctx->nworkers < 1)
+        ctx->nworkers = 1;
+    ctx->gen = 1;
+    ctx->started_ns = fd_now_ns();
+    if (getrandom(&ctx->run_id, sizeof ctx->run_id, 0) != sizeof ctx->run_id)
+        ctx->run_id = (uint64_t)ctx->started_ns ^ ((uint64_t)getpid() << 32);
+    ctx->stats = mmap(NULL, sizeof *ctx->stats, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (ctx->stats == MAP_FAILED) {
+        ctx->stats = NULL;
+        snprintf(err, errlen, "shared memory for the counters: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(ctx->version, sizeof ctx->version, "%s", version);
+    if (strlen(ctx->cfg.run_dir) > RUN_DIR_MAX) {
+        snprintf(err, errlen, "run-dir is longer than %d bytes (ipc socket paths are limited)",
+                 RUN_DIR_MAX);
+        return -1;
+    }
+    snprintf(ctx->backend, sizeof ctx->backend, "%.*s/workers.sock", RUN_DIR_MAX,
+             ctx->cfg.run_dir);
+    fd_conf_admin(&ctx->cfg, ctx->admin, sizeof ctx->admin);
+    if (fd_http_enabled(&ctx->cfg))
+        snprintf(ctx->http_front, sizeof ctx->http_front, "ipc://%.*s/http.sock", RUN_DIR_MAX,
+                 ctx->cfg.run_dir);
+    return 0;
 }
 
 int64_t fd_proc_backoff(int *ms, int64_t age_ms)
@@ -166,9 +203,12 @@ pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t e
     if (pid > 0)
         return pid;
     child_init(p, a->fd);
+    if (kind != FD_PROC_BROKER && a->ctx && a->ctx->stats)
+        munmap(a->ctx->stats, sizeof *a->ctx->stats);   /* the broker's to write, no one else's */
     fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);
     if (p->drop_first && fd_drop_privileges(a->ctx ? &a->ctx->cfg : a->cfg, msg, sizeof msg) < 0) {
-        fd_log(FD_ERROR, "start_failed", "message=\"%s\"", msg);
+        char quoted[320];
+        fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(msg, quoted, sizeof quoted));
         _exit(1);
     }
     _exit(p->main(a));

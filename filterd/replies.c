@@ -18,11 +18,11 @@
 
 static void count(fd_broker *b, fd_slot *r, int action, uint32_t labels)
 {
-    b->st.decisions[action & 3]++;
+    b->st->decisions[action & 3]++;
     r->counts[action & 3]++;
     for (int l = 0; l < FE_NLABELS; l++)
         if (labels & (1u << l))
-            b->st.labels[l]++;
+            b->st->labels[l]++;
 }
 
 static void log_request(const fd_broker *b, const fd_slot *r, uint64_t us)
@@ -83,7 +83,7 @@ void fd_reply_finish(fd_broker *b, int s)
                 fw_enc_item_error(pk, NULL, 0, FW_E_INTERNAL, "out of memory");
         fw_enc_bulk_end(pk, us);
         fd_front_reply(b, r->env, r->nenv, b->sb.data, b->sb.size);
-        fd_hist_add(&b->st.latency, us);
+        fd_hist_add(&b->st->latency, us);
         log_request(b, r, us);
     }
     fd_slot_free(b, s);
@@ -94,7 +94,7 @@ void fd_reply_answer(fd_broker *b, int s, uint32_t item, const fd_answer_msg *a,
     fd_slot *r = b->slot[s];
     r->worker = pid;
     if (a->error)
-        fd_stats_error(&b->st, FW_E_INTERNAL);
+        fd_stats_error(b->st, FW_E_INTERNAL);
     else
         count(b, r, a->decision, a->labels);
     if (r->bulk)
@@ -103,7 +103,7 @@ void fd_reply_answer(fd_broker *b, int s, uint32_t item, const fd_answer_msg *a,
         uint64_t us = elapsed(r);
         if (!a->error) {
             fw_patch_elapsed((void *)a->reply, a->len, us);
-            fd_hist_add(&b->st.latency, us);
+            fd_hist_add(&b->st->latency, us);
         }
         fd_front_reply(b, r->env, r->nenv, a->reply, a->len);
         log_request(b, r, us);
@@ -127,7 +127,7 @@ void fd_reply_fallback(fd_broker *b, int s, uint32_t item, int why, const char *
     }
     plain.elapsed_us = us;
     count(b, r, action, 0);
-    b->st.degraded[why]++;
+    b->st->degraded[why]++;
     fd_log_limited(why == FW_DEG_OVERLOAD ? FD_LK_OVERLOAD : FD_LK_DEADLINE,
                    fw_degraded_name(why), "id=%s item=%u decision=%s elapsed_us=%llu queue=%d%s%s",
                    fd_log_id(r->id, r->idlen, id, sizeof id), item,
@@ -141,7 +141,7 @@ void fd_reply_fallback(fd_broker *b, int s, uint32_t item, int why, const char *
     } else {
         fw_enc_decision(fd_packer(b), r->id, r->idlen, &plain);
         fd_front_reply(b, r->env, r->nenv, b->sb.data, b->sb.size);
-        fd_hist_add(&b->st.latency, us);
+        fd_hist_add(&b->st->latency, us);
         log_request(b, r, us);
     }
     done(b, s, item);
@@ -151,7 +151,7 @@ void fd_reply_item_error(fd_broker *b, int s, uint32_t item, const fw_item *it, 
                          const char *msg)
 {
     fd_slot *r = b->slot[s];
-    fd_stats_error(&b->st, code);
+    fd_stats_error(b->st, code);
     fw_enc_item_error(fd_packer(b), it->id, it->idlen, code, msg);
     keep(r, item, b->sb.data, b->sb.size);
     r->nleft--;                   /* no task: finished by the caller when nothing is left */

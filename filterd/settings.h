@@ -41,6 +41,8 @@ typedef struct fd_config {
     int on_deadline;            /* fallback decision (enum fe_action) */
     int queue_max;              /* texts waiting in the broker */
     int max_items;              /* texts in one bulk request */
+    int max_connections;        /* client connections to the request endpoints */
+    int reply_queue_max;        /* replies waiting for one client that does not read */
     int worker_window;          /* texts a worker may hold at once (its credit) */
     int heartbeat_ms;
     int heartbeat_liveness;     /* missed heartbeats before a worker is hung */

@@ -68,7 +68,8 @@ static int link_up(worker *w)
     fd_link_init(&w->link, fd);
     msgpack_packer_init(&w->pk, &w->link, fd_link_write);
     w->last_sent = fd_now_ns();
-    if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->version) < 0 ||
+    if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->run_id,
+                          w->ctx->version) < 0 ||
         fd_link_flush(&w->link) != 0) {
         fd_link_close(&w->link);
         return -1;
@@ -197,7 +198,8 @@ static int worker_round(worker *w)
         return 0;
     if (fd_now_ns() - w->last_sent >= hb) {
         w->last_sent = fd_now_ns();
-        if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->version) < 0 ||
+        if (fd_link_put_hello(&w->link, (uint32_t)getpid(), w->ctx->gen, w->ctx->run_id,
+                          w->ctx->version) < 0 ||
             fd_link_flush(&w->link) != 0)
             fd_link_close(&w->link);
     }

@@ -37,8 +37,9 @@ void fd_worker_retire(fd_worker *w)
         fd_link_end(&w->link);
         fd_link_flush(&w->link);  /* a failure shows as its end of stream */
         w->told = 1;
+        char q[4 * sizeof w->version];
         fd_log(FD_INFO, "worker_retire", "worker=%ld gen=%u version=%s", (long)w->pid, w->gen,
-               w->version);
+               fd_log_msg(w->version, q, sizeof q));
     }
 }
 
@@ -106,14 +107,17 @@ static void hello(fd_broker *b, int i, const fd_frame *f)
 {
     fd_worker *w = &b->w[i];
     uint32_t pid, gen;
+    uint64_t run;
     char version[sizeof w->version];
-    if (fd_link_get_hello(f, &pid, &gen, version, sizeof version) < 0)
+    if (fd_link_get_hello(f, &pid, &gen, &run, version, sizeof version) < 0)
         return;
     if (w->state == FD_WS_READY)
         return;                   /* a heartbeat: last_seen is set */
-    if ((pid_t)pid != w->peer) {
-        fd_log(FD_WARN, "worker_refused", "pid=%u peer=%ld reason=\"hello from another process\"",
-               pid, (long)w->peer);
+    if ((pid_t)pid != w->peer || run != b->ctx->run_id) {
+        /* issue 12: an orphan of an earlier run must never serve its old lists */
+        fd_log(FD_WARN, "worker_refused", "pid=%u peer=%ld reason=\"%s\"", pid, (long)w->peer,
+               (pid_t)pid != w->peer ? "hello from another process" : "a worker of another run");
+        b->st->workers_refused++;
         fd_workers_lost(b, i, "refused");
         return;
     }
@@ -121,8 +125,9 @@ static void hello(fd_broker *b, int i, const fd_frame *f)
     w->pid = (pid_t)pid;
     w->gen = gen;
     snprintf(w->version, sizeof w->version, "%s", version);
+    char q[4 * sizeof w->version];   /* what a peer said: quoted (issue 12) */
     fd_log(FD_INFO, "worker_ready", "worker=%ld gen=%u version=%s", (long)w->pid, w->gen,
-           w->version);
+           fd_log_msg(w->version, q, sizeof q));
     if (w->gen == b->gen && !b->switched)
         switch_generation(b);
     else if (w->gen != b->gen && b->switched)

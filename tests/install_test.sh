@@ -55,14 +55,12 @@ check "installed: $C" test -e "$C"
 diff "$ROOT/config/filterd.conf" "$C" | grep '^[<>]' > "$T/confdiff"
 cat > "$T/want" <<'EOF2'
 < lists ../wordlists
-< cache-dir /tmp/filterd/cache
 < #admin-group
 < #run-dir /tmp/filterd
 < #user nobody
 > # Installed by make install: the source tree's config/filterd.conf with the
 > # installed lists, cache-dir, run-dir, user and admin-group.
 > lists /var/lib/filterd/wordlists
-> cache-dir /var/cache/filterd
 > admin-group filterd-admin
 > run-dir /run/filterd
 > user filterd

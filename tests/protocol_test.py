@@ -627,7 +627,8 @@ def shape(s):
     for p in parts:
         k, _, v = p.partition(':')
         v = v.strip()
-        out[k.strip()] = shape(v) if v.startswith('{') and 'LABEL' not in v else None
+        # a map whose keys are a placeholder (LABEL, SCENE, CODE) is not checked key by key
+        out[k.strip()] = shape(v) if v.startswith('{') and not re.search(r'\b[A-Z]{3,}\b', v) else None
     return out
 
 

@@ -236,6 +236,65 @@ static void test_reply_round_trip(void **state)
     msgpack_sbuffer_destroy(&b.sb);
 }
 
+/* Found by tests/fuzz/fuzz_reply: a field sent twice leaked the first
+ * value's arrays; now such a reply is refused (and frees what it read). */
+static void test_a_reply_field_twice_is_refused(void **state)
+{
+    static const char *const twice[] = {"labels", "matches", "warnings", "views", "version"};
+    fw_reply out;
+    char err[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof twice / sizeof *twice; i++) {
+        tu_mp b;
+        int map = !strcmp(twice[i], "views"), str = !strcmp(twice[i], "version");
+        tu_mp_begin(&b, 3);
+        tu_mp_kv(&b, "decision", "allow");
+        for (int k = 0; k < 2; k++) {
+            tu_mp_str(&b, twice[i]);
+            if (str)
+                tu_mp_str(&b, "wl-x");
+            else if (map) {
+                msgpack_pack_map(&b.pk, 1);
+                tu_mp_kv(&b, "folded", "abc");
+            } else if (!strcmp(twice[i], "matches")) {
+                msgpack_pack_array(&b.pk, 1);
+                msgpack_pack_map(&b.pk, 1);
+                tu_mp_kv(&b, "term", "x");
+            } else {
+                msgpack_pack_array(&b.pk, 1);
+                tu_mp_str(&b, "porn");
+            }
+        }
+        assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), -1);
+        assert_null(out.labels);
+        assert_null(out.matches);
+        msgpack_sbuffer_destroy(&b.sb);
+    }
+}
+
+/* Issue 12: "comment\0evil" is not the scene comment (nor any other). */
+static void test_a_scene_with_a_nul_is_refused(void **state)
+{
+    fw_request r;
+    char err[256];
+    tu_mp b;
+    (void)state;
+    tu_mp_begin(&b, 2);
+    tu_mp_kv(&b, "text", "hello");
+    tu_mp_str(&b, "scene");
+    msgpack_pack_str_with_body(&b.pk, "comment\0evil", 12);
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_BAD_REQUEST);
+    assert_non_null(strstr(err, "unknown scene"));
+    msgpack_sbuffer_destroy(&b.sb);
+
+    tu_mp_begin(&b, 2);   /* the same scene without the tail is fine */
+    tu_mp_kv(&b, "text", "hello");
+    tu_mp_kv(&b, "scene", "comment");
+    assert_int_equal(decode(b.sb.data, b.sb.size, &r, err), FW_E_OK);
+    assert_int_equal(r.scene, 1);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
 static void test_error_pong_and_fallback_replies(void **state)
 {
     fw_reply out, fb;
@@ -477,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_ops),
         cmocka_unit_test(test_request_round_trip),
         cmocka_unit_test(test_reply_round_trip),
+        cmocka_unit_test(test_a_reply_field_twice_is_refused),
+        cmocka_unit_test(test_a_scene_with_a_nul_is_refused),
         cmocka_unit_test(test_error_pong_and_fallback_replies),
         cmocka_unit_test(test_json_has_the_fields_in_order),
         cmocka_unit_test(test_bulk_items_each_with_its_error),

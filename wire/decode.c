@@ -199,10 +199,11 @@ static int take_error(fw_mpr *r, fw_reply *out)
     return 0;
 }
 
-/* What a map said besides the fields of out. */
+/* What a map said besides the fields of out, and which fields it had. */
 typedef struct seen {
     int decision;             /* enum fw_decision, or -1 */
     int pong, bulk;
+    unsigned fields;          /* 1u << enum fw_field */
 } seen;
 
 /* A str value at r that is one of names[0..n): its index into *out (-1 when
@@ -243,14 +244,17 @@ static int take_results(fw_mpr *r, fw_reply *out, char *err, size_t errlen)
     return 0;
 }
 
-/* One pair of a reply's map. */
+/* One pair of a reply's map. A field that comes twice makes the reply
+ * malformed (issue 12: the first value's arrays leaked). */
 static int take_pair(fw_mpr *r, fw_reply *out, seen *s, int nested, char *err, size_t errlen)
 {
     fw_mpv k;
     uint64_t x = 0;
     int f = take_key(r, fw_field_key, F_NFIELDS, &k);
-    if (f == -2)
+    if (f == -2 || (f >= 0 && (s->fields & (1u << f))))
         return -1;
+    if (f >= 0)
+        s->fields |= 1u << f;
     switch (f) {
     case F_DECISION: {
         static const char *const names[] = {"allow", "flag", "block"};   /* FW_ALLOW.. */
@@ -291,7 +295,7 @@ static int take_pair(fw_mpr *r, fw_reply *out, seen *s, int nested, char *err, s
  * err (out then holds what was read, for fw_reply_free). */
 static int decode_map(fw_mpr *r, fw_reply *out, int nested, char *err, size_t errlen)
 {
-    seen s = {-1, 0, 0};
+    seen s = {-1, 0, 0, 0};
     fw_mpv m;
     int rc = 0;
 
