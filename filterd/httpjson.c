@@ -4,7 +4,7 @@
  * body is checked first, byte by byte: every sequence valid UTF-8 (no
  * overlongs, no surrogates, at most U+10FFFF), no raw NUL, and no \u0000
  * escape inside a string (it would cut a text short and let the rest pass
- * unscanned). Then one value, with nothing but whitespace after it. Kept
+ * unscanned), nor a \u without four hex digits (cJSON reads it as NUL). Then one value, with nothing but whitespace after it. Kept
  * apart from the routes so that it can be tested and fuzzed on its own. */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +28,14 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return k;
 }
 
+static int hex4(const unsigned char *p)
+{
+    for (int i = 0; i < 4; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+            return 0;
+    return 1;
+}
+
 cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen)
 {
     const unsigned char *p = (const unsigned char *)body;
@@ -44,11 +52,19 @@ cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen)
         if (p[i] == '"')
             in_str = !in_str;
         else if (in_str && p[i] == '\\' && i + 1 < len) {
-            if (i + 5 < len && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4)) {
-                snprintf(err, errlen, "NUL characters (\\u0000) are not accepted in texts");
-                return NULL;
-            }
-            k = 2;                /* an escaped quote or backslash does not end the string */
+            if (p[i + 1] == 'u') {
+                /* cJSON reads a \u without four hex digits as NUL: refused like \u0000 */
+                if (len - i < 6 || !hex4(p + i + 2)) {
+                    snprintf(err, errlen, "a \\u escape needs four hex digits (byte %zu)", i);
+                    return NULL;
+                }
+                if (!memcmp(p + i + 2, "0000", 4)) {
+                    snprintf(err, errlen, "NUL characters (\\u0000) are not accepted in texts");
+                    return NULL;
+                }
+                k = 6;
+            } else if (p[i + 1] < 0x80)
+                k = 2;            /* an escaped quote or backslash does not end the string */
         }
     }
     const char *end = NULL;

@@ -124,6 +124,12 @@ check "scan: stderr says only which config and lists" is "$(sed -n '$=' "$T/err"
 check "scan: the source tree's config, found as filterd finds it" \
     has "$T/err" "filterctl scan: config $(pwd)/config/filterd.conf; lists $T/lists (wl-"
 
+# cJSON reads a \u without four hex digits as NUL: the text would be cut there
+printf '%s\n' '{"id":16,"text":"clean\uZZZZ cunt"}' | "$BIN" scan --lists "$T/lists" > "$T/out16" 2>/dev/null
+check "scan: a \\u escape without four hex digits is an error, not a cut text" \
+    line_has "$T/out16" 1 '{"error":"a \\u escape needs four hex digits"}'
+
+
 printf '{"id":1,"text":"加微信"}\n{"id":2,"text":"加微信","scene":"nickname"}\n{"id":3,"text":"01234567890123456789"}\n' > "$T/in"
 "$BIN" scan --config "$T/conf/f.conf" < "$T/in" > "$T/out" 2> "$T/err"
 check "scan --config: exit 0" is $? 0

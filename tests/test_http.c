@@ -51,6 +51,12 @@ static void test_json_refuses(void **state)
     assert_false(PARSES("{\"text\": \"a\\u0000b\"}"));      /* an escaped NUL */
     assert_false(PARSES("{\"te\\u0000xt\": \"a\"}"));
     assert_true(PARSES("{\"text\": \"a\\\\u0000b\"}"));     /* a backslash, then u0000 */
+    /* cJSON reads a \u without four hex digits as NUL, which would cut the
+     * text short: found by fuzz_http */
+    assert_false(PARSES("{\"text\": \"clean\\uZZZZ then the rest\"}"));
+    assert_false(PARSES("{\"text\": \"a\\u12\"}"));
+    assert_false(PARSES("\"\\u\\\x83\\uickname\""));   /* a byte not UTF-8 after a backslash */
+    assert_true(PARSES("{\"text\": \"\\u4f60\\u597D\"}"));
 }
 
 static char *write_tmp(const char *text)

@@ -20,14 +20,26 @@
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* Rewrite every \u0000 escape of s[0..len) to \uFFFF. Returns how many. */
+static int hex4(const char *p)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+            return 0;
+    return 1;
+}
+
+/* Rewrite every \u0000 escape of s[0..len) to \uFFFF. Returns how many, or
+ * -1 for a \u without four hex digits (cJSON would read it as NUL and cut
+ * the text short there). */
 static int mark_nuls(char *s, size_t len)
 {
     int n = 0;
     for (size_t i = 0; i + 1 < len; i++) {
         if (s[i] != '\\')
             continue;
-        if (s[i + 1] == 'u' && len - i >= 6 && !memcmp(s + i + 2, "0000", 4)) {
+        if (s[i + 1] == 'u' && (len - i < 6 || !hex4(s + i + 2)))
+            return -1;
+        if (s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4)) {
             memcpy(s + i + 2, "FFFF", 4);
             n++;
         }
@@ -81,6 +93,8 @@ int fc_request_parse(char *line, size_t len, int scene, fc_request *rq, char *er
     rq->scene = scene;
     if (len == 0)
         return bad(err, errlen, "empty line");
+    if (nuls < 0)
+        return bad(err, errlen, "a \\u escape needs four hex digits");
     if (memchr(line, '\0', len))   /* cJSON would stop reading there */
         return bad(err, errlen, "NUL byte in the line (write it as \\u0000)");
     rq->root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
