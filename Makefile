@@ -276,7 +276,7 @@ bench-engine: deps $(BUILD)/bench/bench_engine
 # (built into build/bench/base-<rev>; BENCH_BASE= skips it), interleaved; the
 # suite writes bench/results/<time>/.
 BENCH_BASE ?= 5db5c22
-BENCH_DEPS = deps $(BUILD)/filterd $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
+BENCH_DEPS = deps $(BUILD)/filterd $(BUILD)/filterctl $(BUILD)/bench/filterbench $(BUILD)/bench/echod \
              $(BUILD)/bench/bench_engine $(BUILD)/bench/linkbench $(NODE_MODULES)
 bench-service: $(BENCH_DEPS)
 	BENCH_BASE=$(BENCH_BASE) sh bench/run.sh --service

@@ -90,11 +90,13 @@ def median(xs):
 
 # ---- inputs ---------------------------------------------------------------
 
-def make_list(terms, out, repo=True):
+def make_list(terms, out, repo=True, tree=ROOT):
     """bench/mklist.sh into out (under a second; always redone, so that the
     list follows the repository's wordlists/). repo=False: generated terms
-    only, exactly that many."""
-    run(['sh', os.path.join(ROOT, 'bench', 'mklist.sh'), '--terms', str(terms)] +
+    only, exactly that many. tree: the source tree whose mklist.sh and
+    wordlists/ to use (the baseline's, whose parser may not read today's
+    list format)."""
+    run(['sh', os.path.join(tree, 'bench', 'mklist.sh'), '--terms', str(terms)] +
         ([] if repo else ['--no-repo']) + [out])
     return out
 
@@ -269,7 +271,13 @@ def part_service(m, lists):
     base = baseline_filterd()
     if base:
         kinds.append(('base', 'scan', base))
-    servers = {n: Server(n, k, lists, binary=b) for n, k, b in kinds}
+    # The baseline reads the big list built from its own tree: the list format
+    # grew since (disguise-view directives), and the same number of terms
+    # keeps the comparison about the request path.
+    base_lists = make_list(LIST_TERMS, os.path.join(WORK, 'list-base'),
+                           tree=os.path.dirname(os.path.dirname(base))) if base else None
+    servers = {n: Server(n, k, base_lists if n == 'base' else lists, binary=b)
+               for n, k, b in kinds}
     res = {'post_bytes': POST_BYTES, 'inflight': CLOSED_INFLIGHT, 'conns': CLOSED_CONNS,
            'base_rev': BASE_REV if base else None, 'bulk_items': BULK_ITEMS,
            'bulk_inflight': BULK_INFLIGHT}
