@@ -41,12 +41,12 @@
                                  (女子 is no 好, 日月 no 明; essay.txt has noise below it) */
 #define OP(a, b) ((uint16_t)((a) << 8 | (b)))
 
-typedef struct decomp {
+typedef struct decomp {      /* cp first: lower_bound reads it */
     uint32_t cp, c1, c2;      /* components: 0 for one without a glyph */
     uint16_t op;              /* the structure ("a", "d", "w", "wt" ...: 2 letters kept) */
 } decomp;
 
-typedef struct member { uint32_t cp; uint16_t group; } member;
+typedef struct member { uint32_t cp; uint16_t group; } member;   /* cp first, too */
 
 struct fe_shapes {
     decomp *d;                /* sorted by cp */
@@ -61,30 +61,31 @@ struct fe_shapes {
     uint64_t hash;
 };
 
-static const decomp *decomp_of(const fe_shapes *s, uint32_t cp)
+/* The index of the first of n records (of size bytes each, sorted by a
+ * uint32_t code point as their first field) whose code point is not below cp. */
+static size_t lower_bound(const void *base, size_t n, size_t size, uint32_t cp)
 {
-    size_t lo = 0, hi = s->n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (s->d[mid].cp < cp)
+        if (*(const uint32_t *)(const void *)((const char *)base + mid * size) < cp)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < s->n && s->d[lo].cp == cp ? &s->d[lo] : NULL;
+    return lo;
+}
+
+static const decomp *decomp_of(const fe_shapes *s, uint32_t cp)
+{
+    size_t i = lower_bound(s->d, s->n, sizeof *s->d, cp);
+    return i < s->n && s->d[i].cp == cp ? &s->d[i] : NULL;
 }
 
 static int group_of(const fe_shapes *s, uint32_t cp)
 {
-    size_t lo = 0, hi = s->nm;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->m[mid].cp < cp)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nm && s->m[lo].cp == cp ? s->m[lo].group : -1;
+    size_t i = lower_bound(s->m, s->nm, sizeof *s->m, cp);
+    return i < s->nm && s->m[i].cp == cp ? s->m[i].group : -1;
 }
 
 /* Whether a and b look alike as components: the same, or of one group. */
