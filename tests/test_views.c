@@ -108,6 +108,21 @@ static void test_homophones(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A character reads as it is most often read: the readings of the characters
+ * folding into it weighed by how often each is written (烛 zhu as 燭, not
+ * chong; 听 ting as 聽, not the archaic yin; 了 le, not the liao of 瞭). */
+static void test_common_reading(void **state)
+{
+    static const vcase cases[] = {
+        {"又是一个杀烛盘", "杀猪盘", P, 12, 21},   /* 烛 zhu */
+        {"这就是杀猪团伙的杀烛盘", "杀猪盘", P, 24, 33},
+        /* read as chong, 烛 made 剪烛 jian chong = 贱种; as yin, 听 made 基本听 = 集体淫 */
+        N("剪烛夜谈到天明"), N("我基本听不懂他说的"), N("蒲团上坐着老僧"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* Pinyin typed in Latin letters, with or without spaces or capitals, and
  * mixed with characters. */
 static void test_typed_and_mixed(void **state)
@@ -413,7 +428,7 @@ static void test_missing_data(void **state)
     (void)state;
     fe_ruleset *t = tu_load(dir, bad, &err);
     assert_null(t);
-    assert_non_null(strstr(err.text, "/nonexistent/luna_pinyin.dict.yaml"));
+    assert_non_null(strstr(err.text, "/nonexistent/essay.txt"));   /* read first */
     fe_errors_clear(&err);
     t = tu_load(dir, off, &err);
     assert_non_null(t);
@@ -435,7 +450,7 @@ int main(void)
         cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
-        cmocka_unit_test(test_clause_breaks),
+        cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
