@@ -390,27 +390,28 @@ static void test_clause_breaks(void **state)
     tu_rmdir(dir);
 }
 
-/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), off by default. */
+/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), by default
+ * ("long") for entries of three characters or more, one syllable per match, with the
+ * other characters as the entry writes them and not a common word on their own. */
 static void test_fuzzy(void **state)
 {
-    static const char *const on[] = {"sound-fuzzy yes", NULL};
+    static const char *const off[] = {"sound-fuzzy no", NULL};
     static const vcase cases[] = {
-        {"某位普信率写的", "普信女", P, 6, 15},   /* lv for nv */
-        {"这是杀组盘", "杀猪盘", P, 6, 15},       /* zu for zhu */
-        {"替言垃圾", "洋垃圾", P, 3, 12},         /* yan for yang */
+        {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24},   /* zu for zhu */
+        {"又来一个普信驴", "普信女", P, 12, 21},         /* lv for nv */
+        /* the rest is a common word (同性恋, 一样): 是 and 四 read as themselves */
+        N("他说自己是同性恋也没关系"), N("他和老四一样高"),
+        /* two syllables near, or a two-character entry: no */
+        N("撒组盘"), N("鬼蓝"),
     };
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);   /* off: not matched */
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    use_lists("wordlists", off);
+    for (size_t i = 0; i < 2; i++) {   /* off: not matched */
+        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);
         assert_null(match_of(&r, cases[i].term));
     }
-    fe_ruleset *keep = rs;
-    rs = tu_load_or_report("wordlists", on);
-    assert_non_null(rs);
-    check_all(cases, sizeof cases / sizeof cases[0]);
-    tu_scan_done();
-    fe_ruleset_free(rs);
-    rs = keep;
+    restore_lists();
 }
 
 /* A missing rime folder is a load error naming the file, unless the views
