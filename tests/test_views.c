@@ -391,19 +391,24 @@ static void test_clause_breaks(void **state)
 }
 
 /* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), by default
- * ("long") for entries of three characters or more, one syllable per match, with the
- * other characters as the entry writes them and not a common word on their own. */
+ * ("long") for entries of three characters or more that ask for sound (@sound: the
+ * insults), one syllable per match, with the other characters as the entry writes
+ * them and not a common word on their own. */
 static void test_fuzzy(void **state)
 {
     static const char *const off[] = {"sound-fuzzy no", NULL};
+    static const char *const all[] = {"sound-fuzzy yes", NULL};
     static const vcase cases[] = {
-        {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24},   /* zu for zhu */
-        {"又来一个普信驴", "普信女", P, 12, 21},         /* lv for nv */
+        {"又来一个普信驴", "普信女", P, 12, 21},     /* lv for nv */
+        {"这人真是个普信蓝", "普信男", P, 15, 24},   /* lan for nan */
         /* the rest is a common word (同性恋, 一样): 是 and 四 read as themselves */
         N("他说自己是同性恋也没关系"), N("他和老四一样高"),
         /* two syllables near, or a two-character entry: no */
         N("撒组盘"), N("鬼蓝"),
+        /* an entry that does not ask for sound (fraud): only with "yes" */
+        N("这就是一个杀租盘骗局"),
     };
+    static const vcase yes = {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24};
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
     use_lists("wordlists", off);
@@ -411,6 +416,10 @@ static void test_fuzzy(void **state)
         fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);
         assert_null(match_of(&r, cases[i].term));
     }
+    restore_lists();
+    use_lists("wordlists", all);
+    check(&yes);
+    check_all(cases, 2);
     restore_lists();
 }
 
