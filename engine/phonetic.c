@@ -25,7 +25,9 @@
  * span reads as that word. A two-character entry written with neither of its
  * characters (贵难 for 龟男) counts only when both belong to no word around
  * them and the text around is modern words (classical poetry is full of
- * characters that make no modern word). A near sound (sound-fuzzy: 普信率 for
+ * characters that make no modern word), and at least DENSITY_MIN% of the
+ * character pairs around it are words (modern prose; poetry has far fewer).
+ * A near sound (sound-fuzzy: 普信率 for
  * 普信女) changes one syllable only, with the other characters as the entry
  * writes them and not a common word by themselves. Figures and the trade-off
  * explored in wordlists/README.md. */
@@ -47,6 +49,9 @@
 #define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
                                  unless it asks ([sound]) */
 #define FUZZY_MIN 3           /* characters an entry needs for fuzzy syllables by default */
+#define WINDOW 12             /* characters each side of a match whose pairs are counted */
+#define DENSITY_MIN 40        /* %: pairs there that are words, for a pair with neither kept */
+#define DENSITY_PAIRS 6       /* fewer pairs than this around: too short a text to tell */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -373,6 +378,29 @@ static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 
+/* The share (per cent) of adjacent character pairs within WINDOW characters of
+ * view bytes [start, end), outside it, that are words of the dictionary: modern prose is
+ * dense with two-character words, classical poetry is not. A text too short
+ * to tell counts as dense. */
+static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                        const char *text, size_t len, size_t start, size_t end)
+{
+    size_t from = start > 2 * WINDOW ? start - 2 * WINDOW : 0;
+    size_t to = end + 2 * WINDOW < v->len ? end + 2 * WINDOW : v->len;
+    int pairs = 0, words = 0;
+    for (size_t i = from; i + 3 < to; i++) {   /* a token starts with a byte >= 0x80 */
+        uint32_t c[2];
+        if (i + 2 >= start && i < end)
+            continue;   /* pairs with a character of the match: no word, by the rule above */
+        if ((unsigned char)v->buf[i] < 0x80 || (unsigned char)v->buf[i + 2] < 0x80 ||
+            !(c[0] = char_at(f, v, text, len, i)) || !(c[1] = char_at(f, v, text, len, i + 2)))
+            continue;
+        pairs++;
+        words += weight_of(r, c, 2) > 0;
+    }
+    return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
+}
+
 /* Whether putting the entry back makes a word with a neighbour (CROSS_WORD or
  * more) that the text as written does not: 强健罪 -> 强奸罪. */
 static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint32_t *ech,
@@ -435,9 +463,10 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
         return back_makes_word(r, tch, ech, n);  /* ... unless 强健罪 reads as 强奸罪 */
-    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair */
+    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair, */
         return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
-               in_words(f, r, v, text, len, start, end, tch, n);
+               in_words(f, r, v, text, len, start, end, tch, n) &&   /* among modern words */
+               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
     for (int k = 1; k <= n; k++)
         if (tch[k] == ech[k - 1] && !orphan(r, tch, k))
             kept_orphans = 0;

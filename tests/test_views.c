@@ -123,6 +123,20 @@ static void test_common_reading(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A two-character insult written with neither of its characters counts only
+ * where the text around is dense with words, as modern prose is: classical
+ * verse, where few neighbouring characters make a modern word, stays clean. */
+static void test_word_density(void **state)
+{
+    static const vcase cases[] = {
+        {"你们这帮春住真的没救了", "蠢猪", P, 12, 18},   /* chun zhu */
+        N("鸦啼霜重瓦，风急雁孤飞，纸帐功名一笑中"),       /* zhi zhang: not 智障 */
+        N("风急雁孤飞，指掌功名，鸦啼霜重"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* Pinyin typed in Latin letters, with or without spaces or capitals, and
  * mixed with characters. */
 static void test_typed_and_mixed(void **state)
@@ -461,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
+        cmocka_unit_test(test_word_density),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
