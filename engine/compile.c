@@ -278,9 +278,12 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
         add_rule(rs, ps, DB_LEET, leet[k], i, FE_VIEW_LEET, lens[k], !!(e->flags & FE_E_WORD));
     if (!rs->readings || (e->flags & FE_E_ALLOW))
         return;
+    /* "long" fuzzy: only entries that ask for sound (the insults of @sound files):
+     * near syllables for every entry double the phonetic view's literals */
+    int fz = rs->sound_fuzzy == FE_FUZZY_LONG && !(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC))
+                 ? FE_FUZZY_OFF : rs->sound_fuzzy;
     int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC)
-                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, rs->sound_fuzzy, sound,
-                                        &vlen) : 0;
+                 ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, fz, sound, &vlen) : 0;
     for (int k = 0; k < np; k++)
         add_rule(rs, ps, DB_PHONETIC, sound[k], i, FE_VIEW_PHONETIC, vlen, 0);
     if ((views & FE_VIEW_BIT(FE_VIEW_INITIALS)) &&

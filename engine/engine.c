@@ -108,7 +108,7 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
     memcpy(rs->policy, o->policy, sizeof rs->policy);
     memcpy(rs->views_off, o->views_off, sizeof rs->views_off);
     memcpy(rs->view_action, o->view_action, sizeof rs->view_action);
-    rs->sound_fuzzy = !!o->sound_fuzzy;
+    rs->sound_fuzzy = o->sound_fuzzy;
     rs->max_text = o->max_text_bytes;
     int bad = fe_wl_load_dir(&rs->wl, o->lists, err) < 0;
     if (!(rs->fold = fe_fold_build(msg, sizeof msg))) {

@@ -55,8 +55,13 @@ typedef struct fe_options {
     signed char policy[FE_NSCENES][FE_NLABELS]; /* action per scene; -1: the list's */
     uint8_t views_off[FE_NLABELS];      /* per label: disguise views off (FE_VIEW_BIT) */
     signed char view_action[FE_NLABELS]; /* per label: action of a disguise-only match; -1: the list's */
-    int sound_fuzzy;            /* 1: entries also sound with fuzzy syllables (z/zh, n/l, an/ang ...) */
+    int sound_fuzzy;            /* FE_FUZZY_*: entries also sound with fuzzy syllables (z/zh, n/l, an/ang ...) */
 } fe_options;
+
+/* fe_options.sound_fuzzy: one syllable of an entry may be its fuzzy variant
+ * never, for entries of three characters or more that ask for sound ([sound],
+ * @sound), or for every entry. */
+enum { FE_FUZZY_OFF, FE_FUZZY_ALL, FE_FUZZY_LONG };
 
 typedef struct fe_ruleset fe_ruleset;
 typedef struct fe_scratch fe_scratch;

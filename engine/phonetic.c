@@ -25,12 +25,17 @@
  * span reads as that word. A two-character entry written with neither of its
  * characters (贵难 for 龟男) counts only when both belong to no word around
  * them and the text around is modern words (classical poetry is full of
- * characters that make no modern word). Figures and the trade-off explored in
- * wordlists/README.md. */
+ * characters that make no modern word), and at least DENSITY_MIN% of the
+ * character pairs around it are words (modern prose; poetry has far fewer).
+ * A near sound (sound-fuzzy: 普信率 for
+ * 普信女) changes one syllable only, with the other characters as the entry
+ * writes them and not a common word by themselves. Figures and the trade-off
+ * explored in wordlists/README.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "foldtab.h"
 #include "views.h"
 
@@ -43,6 +48,10 @@
 #define CROSS_WORD 500        /* the entry put back making a word this common with a neighbour */
 #define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
                                  unless it asks ([sound]) */
+#define FUZZY_MIN 3           /* characters an entry needs for fuzzy syllables by default */
+#define WINDOW 12             /* characters each side of a match whose pairs are counted */
+#define DENSITY_MIN 40        /* %: pairs there that are words, for a pair with neither kept */
+#define DENSITY_PAIRS 6       /* fewer pairs than this around: too short a text to tell */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -264,34 +273,62 @@ static int options(const fe_readings *r, uint16_t tok, int fuzzy, uint16_t *opt,
     return no;
 }
 
-int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
-                         char **out, uint32_t *vlen)
+/* Append to out[*k] one literal per choice of option at each position (an
+ * odometer over opt[i][0..no[i])), until FE_SOUND_VARIANTS. */
+static void odometer(int n, uint16_t (*opt)[FE_SET_MAX], const int *no, char **out, int *k)
 {
-    uint32_t ch[POS_MAX];
-    uint16_t tok[POS_MAX], opt[POS_MAX][FE_SET_MAX];
-    int no[POS_MAX], pick[POS_MAX] = {0}, n = positions(f, r, term, ch, tok), k = 0;
-    if (n < 2)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (!(no[i] = options(r, tok[i], fuzzy, opt[i], FE_SET_MAX)))
-            return 0;
-    *vlen = (uint32_t)n * 2;
-    do {   /* one literal per choice of reading at each polyphone, in order */
+    int pick[POS_MAX] = {0};
+    while (*k < FE_SOUND_VARIANTS) {
         char *p = malloc((size_t)n * 2);
         if (!p)
-            return k;
+            return;
         for (int i = 0; i < n; i++) {
             uint16_t t = opt[i][pick[i]];
             p[2 * i] = (char)(0x80 + t / 94);
             p[2 * i + 1] = (char)(0x21 + t % 94);
         }
-        out[k++] = p;
-        int i = n - 1;   /* the next choice, like an odometer */
+        out[(*k)++] = p;
+        int i = n - 1;
         while (i >= 0 && ++pick[i] == no[i])
             pick[i--] = 0;
         if (i < 0)
-            break;
-    } while (k < FE_SOUND_VARIANTS);
+            return;
+    }
+}
+
+int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
+                         char **out, uint32_t *vlen)
+{
+    uint32_t ch[POS_MAX];
+    uint16_t tok[POS_MAX], opt[POS_MAX][FE_SET_MAX], fz[FE_SET_MAX];
+    int no[POS_MAX], n = positions(f, r, term, ch, tok), k = 0;
+    if (n < 2)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (!(no[i] = options(r, tok[i], 0, opt[i], FE_SET_MAX)))
+            return 0;
+    *vlen = (uint32_t)n * 2;
+    odometer(n, opt, no, out, &k);   /* every reading of each polyphone */
+    if (fuzzy == FE_FUZZY_OFF || (fuzzy == FE_FUZZY_LONG && n < FUZZY_MIN))
+        return k;
+    for (int i = 0; i < n; i++) {    /* one syllable fuzzy (普信率), the others exact */
+        int nf = options(r, tok[i], 1, fz, FE_SET_MAX), keep = no[i], m = 0;
+        uint16_t exact[FE_SET_MAX];
+        memcpy(exact, opt[i], sizeof exact);
+        for (int j = 0; j < nf; j++) {
+            int dup = 0;
+            for (int x = 0; x < keep; x++)
+                dup |= exact[x] == fz[j];
+            if (!dup)
+                opt[i][m++] = fz[j];
+        }
+        if (m) {
+            no[i] = m;
+            odometer(n, opt, no, out, &k);
+        }
+        memcpy(opt[i], exact, sizeof exact);
+        no[i] = keep;
+    }
     return k;
 }
 
@@ -341,6 +378,29 @@ static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 
+/* The share (per cent) of adjacent character pairs within WINDOW characters of
+ * view bytes [start, end), outside it, that are words of the dictionary: modern prose is
+ * dense with two-character words, classical poetry is not. A text too short
+ * to tell counts as dense. */
+static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                        const char *text, size_t len, size_t start, size_t end)
+{
+    size_t from = start > 2 * WINDOW ? start - 2 * WINDOW : 0;
+    size_t to = end + 2 * WINDOW < v->len ? end + 2 * WINDOW : v->len;
+    int pairs = 0, words = 0;
+    for (size_t i = from; i + 3 < to; i++) {   /* a token starts with a byte >= 0x80 */
+        uint32_t c[2];
+        if (i + 2 >= start && i < end)
+            continue;   /* pairs with a character of the match: no word, by the rule above */
+        if ((unsigned char)v->buf[i] < 0x80 || (unsigned char)v->buf[i + 2] < 0x80 ||
+            !(c[0] = char_at(f, v, text, len, i)) || !(c[1] = char_at(f, v, text, len, i + 2)))
+            continue;
+        pairs++;
+        words += weight_of(r, c, 2) > 0;
+    }
+    return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
+}
+
 /* Whether putting the entry back makes a word with a neighbour (CROSS_WORD or
  * more) that the text as written does not: 强健罪 -> 强奸罪. */
 static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint32_t *ech,
@@ -354,6 +414,21 @@ static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint
            (weight_of(r, rch, n + 1) >= CROSS_WORD && !weight_of(r, tch, n + 1));
 }
 
+/* Whether the token at view byte i has one of the syllables of entry token etok
+ * (0: it matched through a fuzzy variant). */
+static int sounds_as(const fe_readings *r, const fe_viewbuf *v, size_t i, uint16_t etok)
+{
+    uint16_t tok = (uint16_t)(((unsigned char)v->buf[i] - 0x80) * 94 +
+                              ((unsigned char)v->buf[i + 1] - 0x21));
+    int nt, ne;
+    const uint16_t *ts = fe_rd_syllables(r, tok, &nt), *es = fe_rd_syllables(r, etok, &ne);
+    for (int a = 0; a < nt; a++)
+        for (int b = 0; b < ne; b++)
+            if (ts[a] == es[b])
+                return 1;
+    return 0;
+}
+
 /* The noisy channel, asked with the dictionary's words: is the text as written
  * more like real language than the text with the entry put back? */
 int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
@@ -362,7 +437,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
 {
     uint32_t ech[POS_MAX], tch[POS_MAX + 2];   /* tch[0], tch[n + 1]: the neighbours */
     uint16_t etok[POS_MAX];
-    int n = (int)((end - start) / 2), same = 0, han = 1, kept_orphans = 1;
+    int n = (int)((end - start) / 2), same = 0, han = 1, kept_orphans = 1, fuzzy = 0;
 
     if (((v->mark[start] & FE_PM_LATIN) && !(v->mark[start] & FE_PM_WSTART)) ||
         ((v->mark[end - 1] & FE_PM_LATIN) && !(v->mark[end - 1] & FE_PM_WEND)))
@@ -373,7 +448,11 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         tch[k + 1] = char_at(f, v, text, len, start + 2 * (size_t)k);
         han &= tch[k + 1] != 0;
         same += tch[k + 1] && tch[k + 1] == ech[k];
+        fuzzy += !sounds_as(r, v, start + 2 * (size_t)k, etok[k]);
     }
+    if (fuzzy && !(han && fuzzy == 1 && same == n - 1 &&   /* a near sound: 普信率 */
+                   weight_of(r, tch + 1 + (tch[1] != ech[0]), n - 1) < SPAN_WORD))
+        return 0;   /* one character changed, and the rest is no common word (是同性恋) */
     if (!han)
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
     if (n < SOUND_MIN && !asked)
@@ -384,9 +463,10 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
         return back_makes_word(r, tch, ech, n);  /* ... unless 强健罪 reads as 强奸罪 */
-    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair */
+    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair, */
         return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
-               in_words(f, r, v, text, len, start, end, tch, n);
+               in_words(f, r, v, text, len, start, end, tch, n) &&   /* among modern words */
+               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
     for (int k = 1; k <= n; k++)
         if (tch[k] == ech[k - 1] && !orphan(r, tch, k))
             kept_orphans = 0;

@@ -15,7 +15,7 @@
 
 #include "settings.h"
 
-enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY,
+enum conf_type { T_INT, T_SIZE, T_BOOL, T_FUZZY, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY,
                  T_VIEW, T_VIEW_ACTION };
 
 typedef struct conf_row {
@@ -35,7 +35,7 @@ static const conf_row table[] = {
     {"max-text-bytes", T_SIZE, 16, 16 << 20, F(engine.max_text_bytes), STR(FE_DEFAULT_MAX_TEXT)},
     {"policy", T_POLICY, 0, 0, 0, 0, NULL},
     {"sound-data", T_PATH, 0, 0, F(engine.sound_data), FE_DEFAULT_SOUND_DATA},
-    {"sound-fuzzy", T_BOOL, 0, 0, F(engine.sound_fuzzy), "no"},
+    {"sound-fuzzy", T_FUZZY, 0, 0, F(engine.sound_fuzzy), "long"},
     {"shape-data", T_PATH, 0, 0, F(engine.shape_data), FE_DEFAULT_SHAPE_DATA},
     {"view", T_VIEW, 0, 0, 0, 0, NULL},
     {"view-action", T_VIEW_ACTION, 0, 0, 0, 0, "flag"},
@@ -221,6 +221,17 @@ static int apply(fd_config *c, const conf_row *r, int argc, char **argv,
         if (parse_int(v, r->min, r->max, &x) < 0)
             goto range;
         *(size_t *)field = (size_t)x;
+        return 0;
+    case T_FUZZY:   /* no, yes (every entry) or long (entries of 3+ characters) */
+        if (!strcmp(v, "long")) {
+            *(int *)field = FE_FUZZY_LONG;
+            return 0;
+        }
+        if (strcmp(v, "yes") && strcmp(v, "on") && strcmp(v, "no") && strcmp(v, "off")) {
+            fe_errors_add(err, "%s: %s: expected yes, long or no, got '%s'", where, r->name, v);
+            return -1;
+        }
+        *(int *)field = strcmp(v, "yes") && strcmp(v, "on") ? FE_FUZZY_OFF : FE_FUZZY_ALL;
         return 0;
     case T_BOOL:
         if (!strcmp(v, "yes") || !strcmp(v, "on"))

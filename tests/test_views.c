@@ -108,6 +108,35 @@ static void test_homophones(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A character reads as it is most often read: the readings of the characters
+ * folding into it weighed by how often each is written (烛 zhu as 燭, not
+ * chong; 听 ting as 聽, not the archaic yin; 了 le, not the liao of 瞭). */
+static void test_common_reading(void **state)
+{
+    static const vcase cases[] = {
+        {"又是一个杀烛盘", "杀猪盘", P, 12, 21},   /* 烛 zhu */
+        {"这就是杀猪团伙的杀烛盘", "杀猪盘", P, 24, 33},
+        /* read as chong, 烛 made 剪烛 jian chong = 贱种; as yin, 听 made 基本听 = 集体淫 */
+        N("剪烛夜谈到天明"), N("我基本听不懂他说的"), N("蒲团上坐着老僧"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A two-character insult written with neither of its characters counts only
+ * where the text around is dense with words, as modern prose is: classical
+ * verse, where few neighbouring characters make a modern word, stays clean. */
+static void test_word_density(void **state)
+{
+    static const vcase cases[] = {
+        {"你们这帮春住真的没救了", "蠢猪", P, 12, 18},   /* chun zhu */
+        N("鸦啼霜重瓦，风急雁孤飞，纸帐功名一笑中"),       /* zhi zhang: not 智障 */
+        N("风急雁孤飞，指掌功名，鸦啼霜重"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* Pinyin typed in Latin letters, with or without spaces or capitals, and
  * mixed with characters. */
 static void test_typed_and_mixed(void **state)
@@ -375,27 +404,37 @@ static void test_clause_breaks(void **state)
     tu_rmdir(dir);
 }
 
-/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), off by default. */
+/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), by default
+ * ("long") for entries of three characters or more that ask for sound (@sound: the
+ * insults), one syllable per match, with the other characters as the entry writes
+ * them and not a common word on their own. */
 static void test_fuzzy(void **state)
 {
-    static const char *const on[] = {"sound-fuzzy yes", NULL};
+    static const char *const off[] = {"sound-fuzzy no", NULL};
+    static const char *const all[] = {"sound-fuzzy yes", NULL};
     static const vcase cases[] = {
-        {"某位普信率写的", "普信女", P, 6, 15},   /* lv for nv */
-        {"这是杀组盘", "杀猪盘", P, 6, 15},       /* zu for zhu */
-        {"替言垃圾", "洋垃圾", P, 3, 12},         /* yan for yang */
+        {"又来一个普信驴", "普信女", P, 12, 21},     /* lv for nv */
+        {"这人真是个普信蓝", "普信男", P, 15, 24},   /* lan for nan */
+        /* the rest is a common word (同性恋, 一样): 是 and 四 read as themselves */
+        N("他说自己是同性恋也没关系"), N("他和老四一样高"),
+        /* two syllables near, or a two-character entry: no */
+        N("撒组盘"), N("鬼蓝"),
+        /* an entry that does not ask for sound (fraud): only with "yes" */
+        N("这就是一个杀租盘骗局"),
     };
+    static const vcase yes = {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24};
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);   /* off: not matched */
+    check_all(cases, sizeof cases / sizeof cases[0]);
+    use_lists("wordlists", off);
+    for (size_t i = 0; i < 2; i++) {   /* off: not matched */
+        fe_result r = tu_scan(rs, cases[i].text, FE_S_COMMENT);
         assert_null(match_of(&r, cases[i].term));
     }
-    fe_ruleset *keep = rs;
-    rs = tu_load_or_report("wordlists", on);
-    assert_non_null(rs);
-    check_all(cases, sizeof cases / sizeof cases[0]);
-    tu_scan_done();
-    fe_ruleset_free(rs);
-    rs = keep;
+    restore_lists();
+    use_lists("wordlists", all);
+    check(&yes);
+    check_all(cases, 2);
+    restore_lists();
 }
 
 /* A missing rime folder is a load error naming the file, unless the views
@@ -413,7 +452,7 @@ static void test_missing_data(void **state)
     (void)state;
     fe_ruleset *t = tu_load(dir, bad, &err);
     assert_null(t);
-    assert_non_null(strstr(err.text, "/nonexistent/luna_pinyin.dict.yaml"));
+    assert_non_null(strstr(err.text, "/nonexistent/essay.txt"));   /* read first */
     fe_errors_clear(&err);
     t = tu_load(dir, off, &err);
     assert_non_null(t);
@@ -435,7 +474,8 @@ int main(void)
         cmocka_unit_test(test_switches),      cmocka_unit_test(test_fuzzy),
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
-        cmocka_unit_test(test_clause_breaks),
+        cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
+        cmocka_unit_test(test_word_density),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
