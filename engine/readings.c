@@ -87,8 +87,7 @@ uint32_t fe_rd_fold_han(const fe_fold *f, uint32_t cp)
     return n > 0 && (size_t)n == ENT_LEN(e) ? out : 0;
 }
 
-/* A name of at most SYL_LEN bytes as one number: its length, then its bytes
- * (never 0), so that a lookup compares one word instead of strings. */
+/* A name of at most SYL_LEN bytes as one number (its length, then its bytes; never 0). */
 static uint64_t syl_key(const char *s, size_t n)
 {
     uint64_t k = n;
@@ -109,21 +108,23 @@ static int syl_find(const fe_readings *r, const char *s, size_t n)
     uint64_t key = syl_key(s, n);
     for (size_t k = key_slot(key, SYL_SLOTS);; k = (k + 1) & (SYL_SLOTS - 1)) {
         uint16_t v = r->sylhash[k];
-        if (!v)
-            return -1;
-        if (r->sylkey[v - 1] == key)
-            return v - 1;
+        if (!v || r->sylkey[v - 1] == key)
+            return (int)v - 1;
     }
+}
+
+static size_t prefix_slot(const fe_readings *r, uint64_t key)   /* where it is, or would go */
+{
+    size_t k = key_slot(key, PREFIX_SLOTS);
+    while (r->prefix[k] && r->prefix[k] != key)
+        k = (k + 1) & (PREFIX_SLOTS - 1);
+    return k;
 }
 
 /* Whether s[0..n) starts some syllable (fe_rd_segment stops looking at longer ones when not). */
 static int syl_prefix(const fe_readings *r, const char *s, size_t n)
 {
-    uint64_t key = syl_key(s, n);
-    for (size_t k = key_slot(key, PREFIX_SLOTS); r->prefix[k]; k = (k + 1) & (PREFIX_SLOTS - 1))
-        if (r->prefix[k] == key)
-            return 1;
-    return 0;
+    return r->prefix[prefix_slot(r, syl_key(s, n))] != 0;
 }
 
 static int syl_add(fe_readings *r, const char *s, size_t n)
@@ -141,12 +142,7 @@ static int syl_add(fe_readings *r, const char *s, size_t n)
         k = (k + 1) & (SYL_SLOTS - 1);
     r->sylhash[k] = (uint16_t)++r->nsyl;
     for (size_t l = 1; l <= n; l++)
-        if (!syl_prefix(r, s, l)) {
-            uint64_t key = syl_key(s, l);
-            for (k = key_slot(key, PREFIX_SLOTS); r->prefix[k]; k = (k + 1) & (PREFIX_SLOTS - 1))
-                ;
-            r->prefix[k] = key;
-        }
+        r->prefix[prefix_slot(r, syl_key(s, l))] = syl_key(s, l);
     return (int)r->nsyl - 1;
 }
 
