@@ -72,36 +72,42 @@ static int letter_of_at(const fe_fold *f, const char *s, size_t n, size_t i)
     return k > 0 && (letter_of(f, cp) || ENT_CLASS(fe_fold_lookup(f, cp)) == FE_C_DROP);
 }
 
-typedef struct lch { uint32_t cp; int n; } lch;
-
-static lch next(const unsigned char *s, size_t len, size_t i)
+/* The character at byte i of s: its length (0 past the end), *cp. */
+static int next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
 {
-    lch c = {0, 0};
-    if (i < len && (c.n = fe_utf8_decode_inline(s + i, len - i, &c.cp)) < 0)
-        c.n = 1, c.cp = 0xfffd;
-    return c;
+    int n;
+    *cp = 0;
+    if (i >= len)
+        return 0;
+    if ((n = fe_utf8_decode_inline(s + i, len - i, cp)) < 0)
+        n = 1, *cp = 0xfffd;
+    return n;
 }
 
-/* Read text the leet way into out; mark[] holds run lengths (see above). */
+/* Read text the leet way into out; mark[] holds run lengths (see above).
+ * Each character is decoded and its letter looked up once: it is the next
+ * one (d) of one round and the current one (c) of the next. */
 static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
     int prev_alnum = 0;
+    uint32_t c, d;
+    int cn = next(s, len, 0, &c), dn;
+    char cl = letter_of(f, c), dl;
     out->len = 0;
-    for (size_t i = 0; i < len;) {
-        lch c = next(s, len, i), d = next(s, len, i + (size_t)c.n);
+    for (size_t i = 0; i < len; i += (size_t)cn, c = d, cn = dn, cl = dl) {
+        dn = next(s, len, i + (size_t)cn, &d);
+        dl = letter_of(f, d);
         uint32_t at = (uint32_t)i;
-        i += (size_t)c.n;
-        char ch = letter_of(f, c.cp), real = ch != 0;
-        int next_alnum = d.n && (letter_of(f, d.cp) || (d.cp >= '0' && d.cp <= '9') ||
-                                 leet_of(d.cp) || is_mask(d.cp));
-        if (!ch && c.cp >= '0' && c.cp <= '9')
-            ch = leet_of(c.cp) ? leet_of(c.cp) : (char)c.cp;
-        else if (!ch && leet_of(c.cp) && next_alnum && (prev_alnum || letter_of(f, d.cp)))
-            ch = leet_of(c.cp);
-        else if (!ch && is_mask(c.cp) && prev_alnum && next_alnum)
+        char ch = cl, real = ch != 0;
+        int next_alnum = dn && (dl || (d >= '0' && d <= '9') || leet_of(d) || is_mask(d));
+        if (!ch && c >= '0' && c <= '9')
+            ch = leet_of(c) ? leet_of(c) : (char)c;
+        else if (!ch && leet_of(c) && next_alnum && (prev_alnum || dl))
+            ch = leet_of(c);
+        else if (!ch && is_mask(c) && prev_alnum && next_alnum)
             ch = '*';
-        else if (!ch && c.cp >= 0x80 && ENT_CLASS(fe_fold_lookup(f, c.cp)) == FE_C_DROP)
+        else if (!ch && c >= 0x80 && ENT_CLASS(fe_fold_lookup(f, c)) == FE_C_DROP)
             continue;
         if (!ch) {
             prev_alnum = 0;

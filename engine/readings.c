@@ -22,6 +22,8 @@
 #define ENTRY_SHARE 5         /* %: readings an entry's character matches */
 #define SYL_MAX 512           /* distinct syllables (the dictionary has ~420) */
 #define SYL_LEN 7             /* longest syllable, bytes ("zhuang" is 6) */
+#define SYL_SLOTS 2048        /* syllables by name (open addressing) */
+#define PREFIX_SLOTS 8192     /* prefixes of syllables, >= 2 * SYL_MAX * SYL_LEN */
 #define WORD_MAX 64           /* letters of a typed word that is segmented */
 #define WORD_MIN_WEIGHT 10    /* essay.txt words rarer than this are left out */
 #define DICT_WORD_WEIGHT 1000 /* the weight of a word luna_pinyin lists and essay.txt does not */
@@ -41,7 +43,9 @@ struct fe_readings {
     size_t sethcap;
     char syl[SYL_MAX][SYL_LEN + 1];
     size_t nsyl;
-    uint16_t sylhash[2048];      /* syllable index + 1 by name */
+    uint16_t sylhash[SYL_SLOTS]; /* syllable index + 1 by name (syl_key) */
+    uint64_t sylkey[SYL_MAX];    /* each syllable's syl_key */
+    uint64_t prefix[PREFIX_SLOTS]; /* syl_key of every prefix of a syllable; 0 empty */
     uint16_t typed[SYL_MAX];     /* token of the syllable typed in Latin letters */
     uint32_t *with_off;          /* tokens holding syllable s: with_tok[with_off[s] .. with_off[s+1]) */
     uint16_t *with_tok;
@@ -84,18 +88,44 @@ uint32_t fe_rd_fold_han(const fe_fold *f, uint32_t cp)
     return n > 0 && (size_t)n == ENT_LEN(e) ? out : 0;
 }
 
+/* A name of at most SYL_LEN bytes as one number (its length, then its bytes; never 0). */
+static uint64_t syl_key(const char *s, size_t n)
+{
+    uint64_t k = n;
+    for (size_t i = 0; i < n; i++)
+        k |= (uint64_t)(unsigned char)s[i] << (8 * (i + 1));
+    return k;
+}
+
+static size_t key_slot(uint64_t k, size_t slots)   /* slots: a power of two */
+{
+    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 40) & (slots - 1);
+}
+
 static int syl_find(const fe_readings *r, const char *s, size_t n)
 {
     if (n == 0 || n > SYL_LEN)
         return -1;
-    uint64_t h = fe_hash(FE_HASH_INIT, s, n);
-    for (size_t k = h & 2047;; k = (k + 1) & 2047) {
+    uint64_t key = syl_key(s, n);
+    for (size_t k = key_slot(key, SYL_SLOTS);; k = (k + 1) & (SYL_SLOTS - 1)) {
         uint16_t v = r->sylhash[k];
-        if (!v)
-            return -1;
-        if (!strncmp(r->syl[v - 1], s, n) && !r->syl[v - 1][n])
-            return v - 1;
+        if (!v || r->sylkey[v - 1] == key)
+            return (int)v - 1;
     }
+}
+
+static size_t prefix_slot(const fe_readings *r, uint64_t key)   /* where it is, or would go */
+{
+    size_t k = key_slot(key, PREFIX_SLOTS);
+    while (r->prefix[k] && r->prefix[k] != key)
+        k = (k + 1) & (PREFIX_SLOTS - 1);
+    return k;
+}
+
+/* Whether s[0..n) starts some syllable (fe_rd_segment stops looking at longer ones when not). */
+static int syl_prefix(const fe_readings *r, const char *s, size_t n)
+{
+    return r->prefix[prefix_slot(r, syl_key(s, n))] != 0;
 }
 
 static int syl_add(fe_readings *r, const char *s, size_t n)
@@ -107,11 +137,13 @@ static int syl_add(fe_readings *r, const char *s, size_t n)
         return -1;
     memcpy(r->syl[r->nsyl], s, n);
     r->syl[r->nsyl][n] = '\0';
-    uint64_t h = fe_hash(FE_HASH_INIT, s, n);
-    size_t k = h & 2047;
+    r->sylkey[r->nsyl] = syl_key(s, n);
+    size_t k = key_slot(r->sylkey[r->nsyl], SYL_SLOTS);
     while (r->sylhash[k])
-        k = (k + 1) & 2047;
+        k = (k + 1) & (SYL_SLOTS - 1);
     r->sylhash[k] = (uint16_t)++r->nsyl;
+    for (size_t l = 1; l <= n; l++)
+        r->prefix[prefix_slot(r, syl_key(s, l))] = syl_key(s, l);
     return (int)r->nsyl - 1;
 }
 
@@ -553,7 +585,7 @@ int fe_rd_segment(const fe_readings *r, const char *s, size_t n, uint16_t *toks,
     for (size_t i = 0; i < n; i++) {
         if (best[i] == 0xff)
             continue;
-        for (size_t l = 1; l <= SYL_LEN - 1 && i + l <= n; l++)
+        for (size_t l = 1; l <= SYL_LEN - 1 && i + l <= n && syl_prefix(r, s + i, l); l++)
             if (best[i] + 1 < best[i + l] && fe_rd_typed(r, s + i, l)) {
                 best[i + l] = (uint8_t)(best[i] + 1);
                 from[i + l] = (uint8_t)i;

@@ -280,6 +280,14 @@ static int vowelless_word(const fe_viewbuf *v)
     return 0;
 }
 
+/* Whether the leet view is one separator: a text without a Latin letter,
+ * digit or symbol read as one (most Chinese texts), which no leet pattern
+ * (three letters at least) can match. */
+static int no_letters(const fe_viewbuf *v)
+{
+    return v->len == 1 && v->buf[0] == ' ';
+}
+
 /* The disguise views' passes, each only when the rule set uses its view; the
  * emoji view only when the text has an emoji we read, the split view only
  * when it has components to put together. */
@@ -327,7 +335,8 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])) ||
+            (v == FE_VIEW_LEET && no_letters(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,

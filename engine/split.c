@@ -20,13 +20,23 @@
 #include "wordlist.h"
 
 #define M_JOINED 1u           /* mark[]: a byte of a character put together */
+#define PAIR_BITS 19          /* the pair filter: 2^19 bits, 64 KB */
 
 struct fe_splits {
     struct pair { uint32_t c1, c2, ch; } *slot;   /* open addressing; c1 == 0 empty */
     size_t cap, n;
     uint8_t first[0x10000 / 8];   /* BMP characters that begin some pair */
     uint8_t second[0x10000 / 8];  /* ... that end some pair */
+    uint8_t pairs[(1u << PAIR_BITS) / 8]; /* one bit per pair's hash (pair_bit): most
+                                             adjacent characters of a text are no pair,
+                                             and this small table says so without a
+                                             probe into the big one */
 };
+
+static uint32_t pair_bit(uint32_t c1, uint32_t c2)
+{
+    return (uint32_t)((((uint64_t)c1 << 16 | c2) * 0x9E3779B97F4A7C15ull) >> (64 - PAIR_BITS));
+}
 
 fe_splits *fe_splits_new(void)
 {
@@ -89,6 +99,8 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
             sp->n++;
             sp->first[comps[0] / 8] |= (uint8_t)(1u << (comps[0] % 8));
             sp->second[comps[1] / 8] |= (uint8_t)(1u << (comps[1] % 8));
+            uint32_t b = pair_bit(comps[0], comps[1]);
+            sp->pairs[b / 8] |= (uint8_t)(1u << (b % 8));
         }
     }
     return 0;
@@ -98,6 +110,9 @@ static uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
 {
     if (c1 >= 0x10000 || c2 >= 0x10000 || !(sp->first[c1 / 8] & (1u << (c1 % 8))) ||
         !(sp->second[c2 / 8] & (1u << (c2 % 8))))
+        return 0;
+    uint32_t b = pair_bit(c1, c2);
+    if (!(sp->pairs[b / 8] & (1u << (b % 8))))
         return 0;
     size_t h = slot_of(sp, c1, c2);
     return sp->slot[h].c1 ? sp->slot[h].ch : 0;
