@@ -153,6 +153,11 @@ typedef struct fe_diff {
     size_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
 } fe_diff;
 int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out);
+/* The same, and fn(arg, added, entry) for each entry added (an index into
+ * cur) or removed (into old), in hash order. */
+typedef void (*fe_diff_fn)(void *arg, int added, uint32_t entry);
+int fe_ruleset_diff_each(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out,
+                         fe_diff_fn fn, void *arg);
 
 /* What the engine is built from, for --version: "engine filterd-engine-1,
  * Hyperscan 5.4.0 2023-..., ICU 72.1". A static string. */
