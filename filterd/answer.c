@@ -58,16 +58,17 @@ static void put_chain(fd_answer *a, fw_match *o, const fe_ruleset *rs, const fe_
     fe_chain c;
     size_t bytes = 0;
 
+    o->chain = cut;
+    o->nchain = 1;
+    if (o - a->matches >= FD_CHAIN_MATCHES || a->used >= FD_CHAIN_TEXT)
+        return;
     fe_match_steps(rs, sc, text, len, m, &c);
     for (int i = 0; i < c.n; i++)
         bytes += strlen(c.step[i]) + 1;
+    if (a->nsteps + (size_t)c.n > FD_CHAIN_PTRS || a->used + bytes > FD_CHAIN_TEXT)
+        return;
     o->chain = a->steps + a->nsteps;
     o->nchain = (size_t)c.n;
-    if (a->nsteps + (size_t)c.n > FD_CHAIN_PTRS || a->used + bytes > FD_CHAIN_TEXT) {
-        o->chain = cut;
-        o->nchain = 1;
-        return;
-    }
     for (int i = 0; i < c.n; i++) {
         size_t n = strlen(c.step[i]) + 1;
         memcpy(a->chains + a->used, c.step[i], n);

@@ -406,6 +406,24 @@ def test_reply_match_keys_and_chain(c):
     assert items['matches'] == r['matches']                    # bulk items alike
 
 
+def test_reply_chain_bounded(c):
+    """Check reply, Matches: the first 512 matches get their chain, then '(not shown)';
+    chain adds at most 68 KiB plus 19 bytes a match."""
+    text = 'cunt ' * (MAX_TEXT // 5)
+    sizes = []
+    for explain in (False, True):
+        c.send(b'', {'text': text, 'budget_ms': 8000, 'explain': explain})
+        body = c.recv()[1]
+        sizes.append(len(body))
+    r = unpack(body)
+    n = len(r['matches'])
+    assert n > 512 and not r['degraded']
+    assert all(m['chain'] == [] for m in r['matches'][:512])
+    assert all(m['chain'] == ['(not shown)'] for m in r['matches'][512:])
+    views = len(pack({'views': r['views']})) - 1
+    assert sizes[1] - sizes[0] - views <= 68 * 1024 + 19 * n
+
+
 def test_reply_decision_and_suggest(c):
     pairs = {('block', 'risky'), ('flag', 'review'), ('allow', 'pass')}
     for text in (term('porn'), term('ad'), 'x'):
