@@ -34,7 +34,11 @@ ADMIN = 'adm-token-0123456789'
 OTHER_ADMIN = 'adm-token-bob-98765'
 CHECK = 'chk-token-0123456789'
 JOB_S = 120                       # secs: a job in the tests (an ASan build is slow)
-KILLS = 12                        # kills during saves
+KILLS = 16                        # kills during saves
+# where a save is killed: at a random time (mostly while lint runs), or the
+# moment its list file's temporary copy, its version's N.tmp or its version
+# folder appears (inside the commit)
+POINTS = ('random', 'list file written', 'version being copied', 'version renamed')
 passed = failed = 0
 
 
@@ -485,6 +489,7 @@ def test_kill(c):
     check('kill: a first save', j and j['state'] == 'done', j)
     rng = random.Random(16)
     outcomes = {'old': 0, 'new': 0}
+    hit = {p: 0 for p in POINTS}
     for i in range(1, KILLS + 1):
         old = snapshot(c.d.lists)
         before = versions(c)
@@ -492,12 +497,22 @@ def test_kill(c):
         new_big = old['big.txt'].split(b'\n')
         new_big[1] = b'zqkill%dx' % i
         new = dict(old, **{'big.txt': b'\n'.join(new_big)})
-        delay = took * rng.uniform(0.3, 1.3)
+        point = POINTS[i % len(POINTS)]
+        watch = {'list file written': os.path.join(c.d.lists, '.big.txt.tmp'),
+                 'version being copied': os.path.join(c.state, 'versions', '%d.tmp' % (base + 1)),
+                 'version renamed': os.path.join(c.state, 'versions', str(base + 1))}.get(point)
         st, j, _ = c.api('POST', 'entries', {'op': 'change', 'file': 'big.txt', 'line': 2,
                                              'text': 'zqkill%dx' % i, 'base': base})
         if not check('kill %d: the save started' % i, st == 202, (st, j)):
             break
-        time.sleep(delay)
+        t0 = time.monotonic()
+        if watch:                 # kill the moment the save reaches that point
+            while not os.path.exists(watch) and time.monotonic() - t0 < took * 3 + 5:
+                pass
+            hit[point] += os.path.exists(watch)
+        else:
+            time.sleep(took * rng.uniform(0.1, 1.2))
+        delay = time.monotonic() - t0
         os.killpg(c.d.proc.pid, signal.SIGKILL)
         c.d.proc.wait()
         c.d.proc = None
@@ -505,7 +520,8 @@ def test_kill(c):
                and '/.' not in k}
         whole = now == old or now == new
         outcomes['new' if now == new else 'old'] += whole
-        check('kill %d at %.2fs: every list file old or new, none partial' % (i, delay), whole,
+        check('kill %d (%s, %.3fs): every list file old or new, none partial' % (i, point, delay),
+              whole,
               sorted(k for k in now if now[k] != old.get(k) and now[k] != new.get(k)))
         after = versions(c)
         for v, snap in after.items():
@@ -519,8 +535,10 @@ def test_kill(c):
               snapshot(vdir) == snapshot(c.d.lists), o['versions'][0])
         left = [f for r, _, fs in os.walk(c.d.lists) for f in fs if f.endswith('.tmp')]
         check('kill %d: no temporary file left in the lists' % i, not left, left)
-    print('kill: %d saves cut, %d left the old lists, %d the new (one save: %.2fs)'
-          % (KILLS, outcomes['old'], outcomes['new'], took))
+    print('kill: %d saves cut, %d left the old lists, %d the new (one save: %.2fs); '
+          'caught at %s' % (KILLS, outcomes['old'], outcomes['new'], took, hit))
+    check('kill: some kills caught a save inside its commit',
+          sum(hit[p] for p in POINTS if p != 'random') >= 3, hit)
 
 
 def main():
