@@ -45,6 +45,10 @@ int fd_console_open(fd_http *h)
         fd_log(FD_ERROR, "console_off", "message=\"%s\"", err);
         return -1;
     }
+    if (access(c.store.lists, W_OK) < 0)
+        fd_log(FD_WARN, "console_lists_readonly", "lists=%s message=\"this process's user "
+               "cannot write the lists folder: saves will fail (docs/SECURITY.md)\"",
+               c.store.lists);
     c.has_admins = c.ok = 1;
     c.live = c.store.newest;
     fd_log(FD_INFO, "console", "admins=%d version=%d state=%s", c.admins.n, c.live,
