@@ -512,6 +512,7 @@ def test_kill(c):
             hit[point] += os.path.exists(watch)
         else:
             time.sleep(took * rng.uniform(0.1, 1.2))
+            hit[point] += 1
         delay = time.monotonic() - t0
         os.killpg(c.d.proc.pid, signal.SIGKILL)
         c.d.proc.wait()
