@@ -128,6 +128,9 @@ $(BUILD)/obj/%.o: %.c VERSION | deps
 # compiled in, and rebuilt when SYSCONFDIR changes.
 $(BUILD)/obj/filterd/settings.o: DEFS = -DFD_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/obj/filterd/settings.o: $(BUILD)/sysconfdir
+# Where the console finds filterctl when it is not beside filterd (installed: SBINDIR).
+$(BUILD)/obj/filterd/console.o: DEFS = -DFD_BINDIR='"$(BINDIR)"'
+$(BUILD)/obj/filterd/console.o: $(BUILD)/paths
 $(BUILD)/sysconfdir: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@

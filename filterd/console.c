@@ -22,6 +22,9 @@
 #include "console.h"
 
 #define API "/console/api/"
+#ifndef FD_BINDIR
+#define FD_BINDIR "/usr/local/bin"  /* make install's BINDIR (the Makefile sets it) */
+#endif
 
 /* ---- open, close, tokens -------------------------------------------------------- */
 
@@ -37,6 +40,8 @@ int fd_console_open(fd_http *h)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     fd_fmt(c.filterctl, sizeof c.filterctl, "%s/filterctl", dirname(exe));
+    if (access(c.filterctl, X_OK) < 0)  /* installed: filterd in SBINDIR, filterctl in BINDIR */
+        fd_fmt(c.filterctl, sizeof c.filterctl, "%s/filterctl", FD_BINDIR);
     if (!h->cfg->http_admin_tokens[0])
         return 0;
     if (fd_tokens_read(&c.admins, h->cfg->http_admin_tokens, "http-admin-tokens", 1, err,
