@@ -358,6 +358,14 @@ def test_save(c):
     check('delete: audited as bob smith, with the old line',
           rec['who'] == 'bob smith' and rec['what'] == 'delete abuse.txt:%d: zqchangedx' % line,
           rec)
+    # a long Chinese line: the audit's "what" is cut between characters, never inside one
+    long_text = '中文长词' * 30
+    st, j = c.run_job('POST', 'entries', {'op': 'add', 'file': 'other.txt', 'text': long_text,
+                                          'base': base + 3})
+    rec = c.api('GET', 'versions')[1]['versions'][0]
+    check('a long line: saved, its audit cut at a character', j and j['state'] == 'done' and
+          rec['what'].startswith('add other.txt: 中文长词') and len(rec['what']) < 120, rec)
+    base += 1
     # put zqnewtermx back for the reload test
     st, j = c.run_job('POST', 'entries', {'op': 'add', 'file': 'abuse.txt', 'text': 'zqnewtermx',
                                           'base': base + 3})
