@@ -91,7 +91,7 @@ CLIENT_LIB = $(BUILD)/libfilterclient.a
 ENGINE_OBJ = $(call obj,$(wildcard engine/*.c))
 WIRE_OBJ   = $(call obj,$(wildcard wire/*.c))
 CLIENT_OBJ = $(call obj,$(wildcard client/*.c))
-DAEMON_OBJ = $(call obj,$(wildcard filterd/*.c))
+DAEMON_OBJ = $(call obj,$(wildcard filterd/*.c)) $(BUILD)/obj/gen/console_assets.o
 CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 # filterctl's offline commands run the daemon's own settings and answer code.
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
@@ -128,6 +128,9 @@ $(BUILD)/obj/%.o: %.c VERSION | deps
 # compiled in, and rebuilt when SYSCONFDIR changes.
 $(BUILD)/obj/filterd/settings.o: DEFS = -DFD_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/obj/filterd/settings.o: $(BUILD)/sysconfdir
+# Where the console finds filterctl when it is not beside filterd (installed: SBINDIR).
+$(BUILD)/obj/filterd/console.o: DEFS = -DFD_BINDIR='"$(BINDIR)"'
+$(BUILD)/obj/filterd/console.o: $(BUILD)/paths
 $(BUILD)/sysconfdir: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
@@ -140,6 +143,15 @@ $(WIRE_LIB): $(WIRE_OBJ)
 	$(AR) rcs $@ $^
 $(CLIENT_LIB): $(CLIENT_OBJ)
 	$(AR) rcs $@ $^
+
+# The console's pages, embedded into filterd (scripts/embed.sh): an edited page rebuilds it.
+CONSOLE_PAGES = $(sort $(wildcard filterd/console/*))
+$(BUILD)/gen/console_assets.c: $(CONSOLE_PAGES) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(CONSOLE_PAGES)
+$(BUILD)/obj/gen/console_assets.o: $(BUILD)/gen/console_assets.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ifilterd -Iengine -Iwire -Iclient $(HTTP_CFLAGS) -c $< -o $@
 
 # The daemon: supervisor, broker, workers and reload helper in one binary.
 $(BUILD)/filterd: $(DAEMON_OBJ) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)
@@ -186,7 +198,8 @@ $(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WI
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 # The real daemon through the real client, in temporary run dirs (tests/integration_test.c),
-# and its HTTP front door through real HTTP clients (tests/http_test.py).
+# its HTTP front door through real HTTP clients (tests/http_test.py), and the
+# moderators' console's API (tests/console_test.py: filterctl is the one next to filterd).
 $(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_LIB) $(WIRE_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
@@ -194,6 +207,7 @@ $(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_L
 integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) python3 tests/http_test.py $(BUILD)/filterd $(BUILD)/filterctl
+	timeout -k 10 $(INTEG_TIMEOUT) $(PY) tests/console_test.py $(BUILD)/filterd
 
 layout-test:
 	@python3 tests/layout_test.py
