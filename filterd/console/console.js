@@ -13,6 +13,7 @@ const JOB_POLL_MS = 400;
 const LIVE_MS = 1000;
 const PAGE = 50;                       // entries a page
 const RATE_POINTS = 60;                // seconds of requests/s kept for the chart
+const CHANGES_SHOWN = 10;              // changed texts listed (all are in the HTML report)
 // The taxonomy's labels, in its order, with their colours (docs/console.md).
 const LABELS = {
   politics: '#c0392b', porn: '#8e44ad', abuse: '#d35400', vulgar: '#e67e22',
@@ -33,7 +34,7 @@ function el(tag, attrs, ...kids) {
     else if (k === 'style') Object.assign(e.style, v);
     else e.setAttribute(k, v === true ? '' : v);
   }
-  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false)
+  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined && k !== false)
     e.append(k instanceof Node ? k : String(k));
   return e;
 }
@@ -42,7 +43,7 @@ const svgEl = (tag, attrs) => {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   return e;
 };
-const fill = (node, ...kids) => { node.replaceChildren(); node.append(...kids.flat().filter(Boolean)); };
+const fill = (node, ...kids) => { node.replaceChildren(); node.append(...kids.flat(Infinity).filter(Boolean)); };
 const chip = (label) => el('span', { class: 'chip', 'data-label': label,
   style: { background: LABELS[label] || '#7f8c8d' } }, label);
 const badge = (decision) => el('span', { class: `decision ${decision}` }, decision);
@@ -188,15 +189,18 @@ const counts = (m) => m.action === 'flag' || m.action === 'block';
 
 function highlighted(text, reply) {
   const deciding = (reply.matches || []).find((m) => m.action === reply.decision && counts(m));
+  let starred = false;
   return el('p', { class: 'hl' }, pieces(text, reply.matches || []).map((p) => {
     if (!p.by.length) return p.text;
     const top = p.by.includes(deciding) ? deciding : (p.by.find(counts) || p.by[0]);
     const colour = LABELS[top.label] || '#7f8c8d';
-    return el('mark', {
+    const star = top === deciding && !starred ? el('sup', { class: 'star', title: 'this match decides' }, '★') : null;
+    if (star) starred = true;
+    return [star, el('mark', {
       class: `${p.by.includes(deciding) ? 'deciding' : ''} ${counts(top) ? '' : 'nocount'}`,
       'data-label': top.label, title: p.by.map((m) => `${m.label}: ${m.term} (${m.list}:${m.line})`).join('\n'),
       style: { borderBottomColor: colour, background: `${colour}33` },
-    }, p.text);
+    }, p.text)];
   }));
 }
 
@@ -360,7 +364,9 @@ async function whatIf() {
       el('tbody', {}, rep.corpora.map(corpusRow)))));
     const changed = rep.corpora.flatMap((c) => ((c.changes && c.changes.texts) || []).map((t) => changedText(c, t)));
     fill($('whatif-changes'), el('h3', {}, `Texts whose decision changed (${changed.length})`),
-      changed.length ? el('ul', { class: 'changes' }, changed) : el('p', { class: 'quiet' }, 'None: the change makes no difference on these texts.'));
+      changed.length ? el('ul', { class: 'changes' }, changed.slice(0, CHANGES_SHOWN))
+        : el('p', { class: 'quiet' }, 'None: the change makes no difference on these texts.'),
+      changed.length > CHANGES_SHOWN ? el('p', { class: 'quiet' }, `and ${changed.length - CHANGES_SHOWN} more: see the full report below.`) : null);
     const html = await api('GET', `whatif/${encodeURIComponent(job.job)}.html`);
     $('whatif-report').hidden = $('whatif-report-title').hidden = html.status !== 200;
     if (html.status === 200) $('whatif-report').srcdoc = html.data;
