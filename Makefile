@@ -92,7 +92,7 @@ CLIENT_LIB = $(BUILD)/libfilterclient.a
 ENGINE_OBJ = $(call obj,$(wildcard engine/*.c))
 WIRE_OBJ   = $(call obj,$(wildcard wire/*.c))
 CLIENT_OBJ = $(call obj,$(wildcard client/*.c))
-DAEMON_OBJ = $(call obj,$(wildcard filterd/*.c))
+DAEMON_OBJ = $(call obj,$(wildcard filterd/*.c)) $(BUILD)/obj/gen/console_assets.o
 CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 # filterctl's offline commands run the daemon's own settings and answer code.
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
@@ -142,6 +142,15 @@ $(WIRE_LIB): $(WIRE_OBJ)
 	$(AR) rcs $@ $^
 $(CLIENT_LIB): $(CLIENT_OBJ)
 	$(AR) rcs $@ $^
+
+# The console's pages, embedded into filterd (scripts/embed.sh): an edited page rebuilds it.
+CONSOLE_PAGES = $(sort $(wildcard filterd/console/*))
+$(BUILD)/gen/console_assets.c: $(CONSOLE_PAGES) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(CONSOLE_PAGES)
+$(BUILD)/obj/gen/console_assets.o: $(BUILD)/gen/console_assets.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ifilterd -Iengine -Iwire -Iclient $(HTTP_CFLAGS) -c $< -o $@
 
 # The daemon: supervisor, broker, workers and reload helper in one binary.
 $(BUILD)/filterd: $(DAEMON_OBJ) $(CLIENT_LIB) $(ENGINE_LIB) $(WIRE_LIB)

@@ -246,3 +246,50 @@ fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action
         return listed;
     return rs->policy[scene][label] >= 0 ? (fe_action)rs->policy[scene][label] : listed;
 }
+
+/* ---- parsing without compiling (fe_listing) ------------------------------- */
+
+struct fe_listing {
+    fe_wordlists wl;
+};
+
+fe_listing *fe_listing_load(const char *dir, fe_errors *err)
+{
+    fe_errors none = FE_ERRORS_INIT;
+    fe_listing *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    fe_wl_load_dir(&l->wl, dir, err ? err : &none);
+    fe_errors_clear(&none);
+    return l;
+}
+
+size_t fe_listing_count(const fe_listing *l)
+{
+    return l->wl.n;
+}
+
+int fe_listing_get(const fe_listing *l, size_t i, fe_entry_info *out)
+{
+    if (i >= l->wl.n)
+        return FE_ERR;
+    const fe_entry *e = &l->wl.entries[i];
+    memset(out, 0, sizeof *out);
+    out->term = e->term;
+    out->file = l->wl.files[e->file];
+    out->line = e->line;
+    out->label = e->label;
+    out->action = (fe_action)e->action;
+    out->regex = !!(e->flags & FE_E_RE);
+    out->word = !!(e->flags & FE_E_WORD);
+    out->allow = !!(e->flags & FE_E_ALLOW);
+    return FE_OK;
+}
+
+void fe_listing_free(fe_listing *l)
+{
+    if (!l)
+        return;
+    fe_wl_free(&l->wl);
+    free(l);
+}

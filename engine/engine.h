@@ -145,6 +145,17 @@ const fe_fold *fe_ruleset_fold(const fe_ruleset *rs);
 int fe_entry_get(const fe_ruleset *rs, uint32_t entry, fe_entry_info *out);
 fe_action fe_policy_action(const fe_ruleset *rs, int scene, int label, fe_action listed);
 
+/* The entries of a list folder, parsed but not compiled (the moderators'
+ * console lists them): fe_listing_load parses every *.txt under dir and
+ * keeps what parsed (errors in err, when given); NULL only when out of
+ * memory. Entries are in file order, then line order; view and views of
+ * their fe_entry_info are 0 (not compiled). */
+typedef struct fe_listing fe_listing;
+fe_listing *fe_listing_load(const char *dir, fe_errors *err);
+size_t fe_listing_count(const fe_listing *l);
+int fe_listing_get(const fe_listing *l, size_t i, fe_entry_info *out);
+void fe_listing_free(fe_listing *l);
+
 /* Entries of cur that old does not have (added) and of old that cur does
  * not (removed), per label; index FE_NLABELS counts allow-list entries. An
  * entry is its term, label, action and options, not its file or line.

@@ -27,7 +27,7 @@
 
 #include <zmq.h>
 
-#include "http.h"
+#include "console.h"
 
 static int sigpipe_fd[2] = {-1, -1};
 
@@ -239,6 +239,8 @@ static enum MHD_Result queue(fd_http *h, struct MHD_Connection *mc, fd_hreq *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
     if (r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (h->stopping)
@@ -377,6 +379,7 @@ static int setup(fd_http *h, const fd_ctx *ctx, char *err, size_t errlen)
     sigaction(SIGINT, &sa, NULL);   /* the supervisor stops us (SIGTERM) */
     if (start_mhd(h, err, errlen) < 0 || fd_drop_privileges(h->cfg, err, errlen) < 0)
         return -1;
+    fd_console_open(h);           /* as the dropped user: it writes the lists; off on error */
     return 0;
 }
 
@@ -386,6 +389,8 @@ static void on_signals(fd_http *h)
     char err[512];
     ssize_t n = read(sigpipe_fd[0], sig, sizeof sig);
     for (ssize_t i = 0; i < n; i++) {
+        if (sig[i] == SIGHUP)
+            fd_console_reload_tokens(h);
         if (sig[i] == SIGHUP && h->has_tokens) {
             if (fd_tokens_load(&h->tokens, h->cfg->http_tokens, err, sizeof err) < 0)
                 fd_log(FD_WARN, "http_tokens_kept", "message=\"%s\" tokens=%d", err, h->tokens.n);
@@ -421,6 +426,9 @@ static int timeout_ms(fd_http *h, struct pollfd *p, int *n)
         p[(*n)++] = (struct pollfd){afd, POLLIN, 0};
     if (afd >= 0 && w >= 0 && w < t)
         t = w;
+    fd_console_pollfds(h, p, n, &w);
+    if (w >= 0 && w < t)
+        t = w;
     return t;
 }
 
@@ -432,6 +440,7 @@ static void loop(fd_http *h)
         MHD_run(h->mhd);
         completions(h);
         fd_metrics_poll(h);
+        fd_console_poll(h);
         int64_t now = fd_now_ns();
         if (now >= next_reap) {
             reap(h);
@@ -443,7 +452,7 @@ static void loop(fd_http *h)
             if (now >= h->stop_at || !h->nconns)
                 return;
         }
-        struct pollfd p[5] = {{sigpipe_fd[0], POLLIN, 0}, {ei->epoll_fd, POLLIN, 0}};
+        struct pollfd p[7] = {{sigpipe_fd[0], POLLIN, 0}, {ei->epoll_fd, POLLIN, 0}};
         int n = 2, t = timeout_ms(h, p, &n);
         if (h->stop_at && t > 50)
             t = 50;
@@ -476,6 +485,7 @@ out:
         MHD_stop_daemon(h.mhd);
     for (int c = 0; c < 2; c++)
         fc_close(h.fc[c]);
+    fd_console_close(&h);
     fd_metrics_close(&h);
     free(h.wait);
     free(h.res);

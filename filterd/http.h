@@ -7,6 +7,7 @@
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
  *   metrics.c  the broker's stats over the admin endpoint: /metrics, /readyz
  *   tokens.c   the access-token file, compared in constant time; loopback
+ *   console.c  the moderators' console: /console/ and /console/api/ (console.h)
  *
  * One thread. libmicrohttpd runs "external select" on an epoll descriptor
  * that our poll() watches with the client library's socket and the admin
@@ -29,6 +30,7 @@
 #define FD_HTTP_STATS_MS 2000     /* msecs: wait for the broker's stats, then 503 */
 #define FD_HTTP_TOKEN_MAX 256     /* bytes: longest access token */
 #define FD_HTTP_TOKENS 64         /* tokens in the token file */
+#define FD_HTTP_NAME_MAX 64       /* bytes: an admin token's name */
 #define FD_HTTP_STOP_MS 1000      /* msecs: after the last answer, for the responses to go */
 #define FD_HTTP_MAX_STATUS 48     /* (route, status) pairs counted for /metrics */
 
@@ -60,8 +62,8 @@ typedef struct fd_hconn {
  * request on and returns 1, to be finished by done (the broker's results,
  * owned by the caller) or stats (the broker's stats, or NULL: none came). */
 typedef struct fd_route {
-    const char *path;
-    const char *method;           /* GET (HEAD too) or POST */
+    const char *path;             /* FD_RT_PREFIX: every path that starts so */
+    const char *method;           /* GET (HEAD too) or POST; NULL: any of them (start checks) */
     int flags;                    /* FD_RT_* */
     int (*start)(fd_http *h, fd_hreq *r);
     void (*done)(fd_http *h, fd_hreq *r, fc_result *res, size_t n);
@@ -70,7 +72,9 @@ typedef struct fd_route {
 
 enum { FD_RT_BODY = 1,            /* takes a JSON body */
        FD_RT_AUTH = 2,            /* a token (or loopback without a token file) */
-       FD_RT_WXA = 4 };           /* errors in msgSecCheck's shape (wxa.c checks for itself) */
+       FD_RT_WXA = 4,             /* errors in msgSecCheck's shape (wxa.c checks for itself) */
+       FD_RT_PREFIX = 8,          /* path is a prefix; the request's own is r->url */
+       FD_RT_ADMIN = 16 };        /* an admin token (console.c), before anything else */
 
 struct fd_hreq {
     fd_hconn *conn;
@@ -87,18 +91,24 @@ struct fd_hreq {
     size_t outlen;
     const char *ctype;
     const char *allow;            /* an Allow header (405) */
-    int waiting;                  /* 1: at the broker (id, client); 2: for stats */
+    int waiting;                  /* 1: at the broker (id, client); 2: for stats; 3: the
+                                     console's workers (live) */
     uint64_t id;
     int client;                   /* 0: plain, 1: explain */
     struct fd_hreq *next_waiter;  /* stats waiters */
     cJSON *doc;                   /* the parsed body, kept for its ids until done */
     int nitems;                   /* msgSecCheck: which fields went, in order */
     unsigned char field[4];
+    char *url;                    /* FD_RT_PREFIX routes: the path asked for */
+    char method[8];
+    int who;                      /* the console: which admin token */
+    const char *location;         /* a Location header (redirects) */
 };
 
 typedef struct fd_tokens {
     int n;
     char tok[FD_HTTP_TOKENS][FD_HTTP_TOKEN_MAX];
+    char name[FD_HTTP_TOKENS][FD_HTTP_NAME_MAX];   /* admin tokens: who */
     size_t len[FD_HTTP_TOKENS];
 } fd_tokens;
 
@@ -136,6 +146,7 @@ struct fd_http {
     uint64_t trace;               /* msgSecCheck trace_id counter */
     uint32_t trace_seed;
     int resumed;                  /* a connection was resumed: run libmicrohttpd again now */
+    struct fd_console *cons;      /* the moderators' console (console.h) */
     int stopping;
     int64_t stop_at;
 };
@@ -147,7 +158,7 @@ int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, 
 void fd_http_resume(fd_http *h, fd_hreq *r);     /* r has its response now */
 
 /* httpreq.c: routes, bodies, responses */
-#define FD_HTTP_ROUTES 5
+#define FD_HTTP_ROUTES 7
 const fd_route *fd_route_find(const char *path, int *index);
 const char *fd_route_path(int index);            /* "other" for FD_HTTP_ROUTES */
 /* A request's first call (headers in): the route, method, type, size and
@@ -189,6 +200,11 @@ void fd_http_count(fd_http *h, int route, int status);
 /* Read the token file: one token a line, '#' comments. 0, or -1 with
  * "file:line: reason" in err (t is then unchanged). */
 int fd_tokens_load(fd_tokens *t, const char *path, char *err, size_t errlen);
+/* The same for the file of setting (for messages); named: "TOKEN NAME" lines. */
+int fd_tokens_read(fd_tokens *t, const char *path, const char *setting, int named, char *err,
+                   size_t errlen);
+/* Which of t's tokens tok is (an index), or -1; in constant time as below. */
+int fd_tokens_which(const fd_tokens *t, const char *tok, size_t len);
 /* 1 when tok is one of t's; the time taken does not depend on which, nor on
  * how much of one matches. */
 int fd_tokens_match(const fd_tokens *t, const char *tok, size_t len);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
+#include "console.h"
 
 static int health_start(fd_http *h, fd_hreq *r);
 
@@ -25,12 +25,17 @@ static const fd_route routes[FD_HTTP_ROUTES] = {
     {"/metrics", "GET", 0, fd_metrics_start, NULL, fd_metrics_render},
     {"/readyz", "GET", 0, fd_metrics_start, NULL, fd_ready_render},
     {"/healthz", "GET", 0, health_start, NULL, NULL},
+    {"/console/api/", NULL, FD_RT_PREFIX | FD_RT_ADMIN | FD_RT_BODY, fd_console_api,
+     fd_console_done, fd_live_stats},
+    {"/console", "GET", FD_RT_PREFIX, fd_console_page, NULL, NULL},
 };
 
 const fd_route *fd_route_find(const char *path, int *index)
 {
     for (int i = 0; i < FD_HTTP_ROUTES; i++)
-        if (!strcmp(routes[i].path, path)) {
+        if ((routes[i].flags & FD_RT_PREFIX) ? !strncmp(routes[i].path, path,
+                                                        strlen(routes[i].path))
+                                             : !strcmp(routes[i].path, path)) {
             *index = i;
             return &routes[i];
         }
@@ -144,15 +149,28 @@ int fd_hreq_begin(fd_http *h, fd_hreq *r, const char *url, const char *method)
     r->route = fd_route_find(url, &r->route_index);
     if (!r->route)
         return refuse(r, 404, 0, "not_found", "no such path (see docs/http.md)");
-    int get = !strcmp(r->route->method, "GET");
-    if (strcmp(method, r->route->method) && !(get && !strcmp(method, "HEAD"))) {
+    snprintf(r->method, sizeof r->method, "%s", method);
+    if ((r->route->flags & FD_RT_PREFIX) && !(r->url = strdup(url)))
+        return refuse(r, 500, -1, "internal", "out of memory");
+    if (!r->route->method && strcmp(method, "GET") && strcmp(method, "HEAD") &&
+        strcmp(method, "POST")) {
+        r->allow = "GET, HEAD, POST";
+        return refuse(r, 405, 0, "method_not_allowed", "GET, HEAD or POST");
+    }
+    int get = r->route->method && !strcmp(r->route->method, "GET");
+    if (r->route->method && strcmp(method, r->route->method) &&
+        !(get && !strcmp(method, "HEAD"))) {
         r->allow = get ? "GET, HEAD" : "POST";
         snprintf(msg, sizeof msg, "%s takes %s only", r->route->path, r->allow);
         return refuse(r, 405, 43302, "method_not_allowed", msg);
     }
     if (h->stopping && r->route->start != health_start)
         return refuse(r, 503, -1, "unavailable", "filterd is stopping");
-    if (!(r->route->flags & FD_RT_BODY))
+    if ((r->route->flags & FD_RT_ADMIN) &&
+        fd_console_auth(h, r, MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION)))
+        return 1;
+    if (!(r->route->flags & FD_RT_BODY) || (!r->route->method && strcmp(method, "POST")))
         return 0;
     int wxa = r->route->flags & FD_RT_WXA;
     if (!json_type(MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
@@ -217,6 +235,9 @@ void fd_hreq_free(fd_http *h, fd_hreq *r)
 {
     if (r->waiting == 2)
         fd_metrics_drop(h, r);
+    if (r->waiting == 3)
+        fd_console_drop(h, r);
+    free(r->url);
     free(r->body);
     free(r->out);
     cJSON_Delete(r->doc);

@@ -16,7 +16,7 @@
 #include "settings.h"
 
 enum conf_type { T_INT, T_SIZE, T_BOOL, T_STR, T_PATH, T_ACTION, T_ENDPOINTS, T_POLICY,
-                 T_VIEW, T_VIEW_ACTION };
+                 T_VIEW, T_VIEW_ACTION, T_CORPUS };
 
 typedef struct conf_row {
     const char *name;
@@ -66,6 +66,11 @@ static const conf_row table[] = {
     {"http-connections", T_INT, 1, 100000, F(http_connections), "256"},
     {"http-timeout-ms", T_INT, 100, 600000, F(http_timeout_ms), "10000"},
     {"http-idle-ms", T_INT, 100, 3600000, F(http_idle_ms), "30000"},
+    {"http-admin-tokens", T_PATH, 0, 0, F(http_admin_tokens), ""},
+    {"console-state", T_PATH, 0, 0, F(console_state), "/var/lib/filterd/console"},
+    {"console-keep", T_INT, 2, 100000, F(console_keep), "200"},
+    {"console-job-timeout-ms", T_INT, 1000, 3600000, F(console_job_timeout_ms), "120000"},
+    {"console-corpus", T_CORPUS, 0, 0, 0, 0, NULL},
 };
 
 #define NROWS (sizeof table / sizeof table[0])
@@ -188,6 +193,22 @@ static int apply(fd_config *c, const conf_row *r, int argc, char **argv,
             return -1;
         }
         c->engine.policy[s][l] = (signed char)a;
+        return 0;
+    }
+    if (r->type == T_CORPUS) {
+        if (argc != 2 || (strcmp(argv[0], "clean") && strcmp(argv[0], "labelled"))) {
+            fe_errors_add(err, "%s: console-corpus needs clean or labelled, and a file", where);
+            return -1;
+        }
+        if (c->ncorpora == FD_CONF_MAX_CORPORA) {
+            fe_errors_add(err, "%s: console-corpus: at most %d", where, FD_CONF_MAX_CORPORA);
+            return -1;
+        }
+        if (set_path(c, c->console_corpus[c->ncorpora], PATH_MAX, argv[1]) < 0) {
+            fe_errors_add(err, "%s: console-corpus: path too long", where);
+            return -1;
+        }
+        c->console_labelled[c->ncorpora++] = argv[0][0] == 'l';
         return 0;
     }
     if (r->type == T_ENDPOINTS) {

@@ -16,6 +16,7 @@
 
 #define FD_CONF_MAX_ENDPOINTS 8
 #define FD_CONF_ENDPOINT_LEN 256
+#define FD_CONF_MAX_CORPORA 8     /* console-corpus lines */
 
 /* Where the configuration is looked for when none is named (filterd and
  * filterctl alike): ./config/filterd.conf (a source tree), then the
@@ -56,6 +57,14 @@ typedef struct fd_config {
     int http_connections;       /* connections at once */
     int http_timeout_ms;        /* a request's headers and body, a response's sending */
     int http_idle_ms;           /* a kept-alive connection without a request */
+    /* the moderators' console (filterd/console.c) */
+    char http_admin_tokens[PATH_MAX]; /* "TOKEN NAME" a line; "" = no console */
+    char console_state[PATH_MAX];     /* versions, audit, stage */
+    int console_keep;                 /* versions kept */
+    int console_job_timeout_ms;       /* a console job's time limit */
+    char console_corpus[FD_CONF_MAX_CORPORA][PATH_MAX]; /* what-if corpora */
+    int console_labelled[FD_CONF_MAX_CORPORA];          /* 1: labelled, 0: clean */
+    int ncorpora;
 } fd_config;
 
 /* Fill c with the defaults of the table. */

@@ -5,7 +5,9 @@
  * constant time: each comparison runs over FD_HTTP_TOKEN_MAX bytes of both
  * (zero-padded), and the results are OR-ed without branching, so neither
  * which token matched nor how long a prefix did shows in the time taken.
- * Without a token file, only loopback peers are answered. */
+ * Without a token file, only loopback peers are answered. The console's
+ * admin tokens (http-admin-tokens) are read by the same code, one
+ * "TOKEN NAME" a line, the name being who acts, for the audit. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -16,13 +18,42 @@
 
 #include "http.h"
 
-int fd_tokens_load(fd_tokens *t, const char *path, char *err, size_t errlen)
+/* A token line: "TOKEN" (named 0) or "TOKEN NAME" (named 1), p trimmed. */
+static const char *token_line(fd_tokens *t, const char *p, int named)
+{
+    size_t n = named ? strcspn(p, " \t") : strlen(p);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~' || p[i] == '&' || p[i] == '%' || p[i] == '+')
+            return "a token is printable ASCII without spaces, '&', '%' or '+'";
+    if (n >= FD_HTTP_TOKEN_MAX)
+        return "token too long";
+    if (t->n == FD_HTTP_TOKENS)
+        return "too many tokens";
+    if (named) {
+        const char *who = p + n + strspn(p + n, " \t");
+        size_t w = strlen(who);
+        if (!w)
+            return "a line is TOKEN NAME: the name (who, for the audit) is missing";
+        if (w >= FD_HTTP_NAME_MAX)
+            return "name too long";
+        for (size_t i = 0; i < w; i++)
+            if ((unsigned char)who[i] < ' ' || who[i] == '"' || who[i] == '\\')
+                return "a name has no control characters, quotes or backslashes";
+        memcpy(t->name[t->n], who, w);
+    }
+    memcpy(t->tok[t->n], p, n);
+    t->len[t->n++] = n;
+    return NULL;
+}
+
+int fd_tokens_read(fd_tokens *t, const char *path, const char *setting, int named, char *err,
+                   size_t errlen)
 {
     static fd_tokens next;        /* large: not on the stack */
-    char line[FD_HTTP_TOKEN_MAX + 64];
+    char line[FD_HTTP_TOKEN_MAX + FD_HTTP_NAME_MAX + 64];
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "http-tokens: %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s: %s", setting, path, strerror(errno));
         return -1;
     }
     memset(&next, 0, sizeof next);
@@ -37,20 +68,9 @@ int fd_tokens_load(fd_tokens *t, const char *path, char *err, size_t errlen)
                      line[n - 1] == '\t'))
             line[--n] = '\0';
         const char *p = line + strspn(line, " \t");
-        n = strlen(p);
-        if (why || !n || p[0] == '#')
+        if (why || !*p || p[0] == '#')
             continue;
-        for (size_t i = 0; i < n && !why; i++)
-            if (p[i] <= ' ' || p[i] > '~' || p[i] == '&' || p[i] == '%' || p[i] == '+')
-                why = "a token is printable ASCII without spaces, '&', '%' or '+'";
-        if (!why && n >= FD_HTTP_TOKEN_MAX)
-            why = "token too long";
-        if (!why && next.n == FD_HTTP_TOKENS)
-            why = "too many tokens";
-        if (!why) {
-            memcpy(next.tok[next.n], p, n);
-            next.len[next.n++] = n;
-        }
+        why = token_line(&next, p, named);
     }
     fclose(f);
     if (!why && !next.n)
@@ -63,21 +83,32 @@ int fd_tokens_load(fd_tokens *t, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int fd_tokens_match(const fd_tokens *t, const char *tok, size_t len)
+int fd_tokens_load(fd_tokens *t, const char *path, char *err, size_t errlen)
+{
+    return fd_tokens_read(t, path, "http-tokens", 0, err, errlen);
+}
+
+int fd_tokens_which(const fd_tokens *t, const char *tok, size_t len)
 {
     unsigned char given[FD_HTTP_TOKEN_MAX] = {0};
-    unsigned ok = 0;
+    unsigned which = 0;
     if (len >= FD_HTTP_TOKEN_MAX)
-        return 0;                 /* no configured token is this long */
+        return -1;                /* no configured token is this long */
     memcpy(given, tok, len);
     for (int i = 0; i < t->n; i++) {
         const volatile unsigned char *a = (const unsigned char *)t->tok[i];
         unsigned diff = (unsigned)(t->len[i] ^ len) & 0xffffu;
         for (size_t k = 0; k < FD_HTTP_TOKEN_MAX; k++)
             diff |= a[k] ^ given[k];
-        ok |= ((diff | (0u - diff)) >> 31) ^ 1u;   /* 1 iff diff == 0, without a branch */
+        unsigned hit = ((diff | (0u - diff)) >> 31) ^ 1u;   /* 1 iff diff == 0, no branch */
+        which |= (0u - hit) & (unsigned)(i + 1);
     }
-    return (int)(ok & 1);
+    return (int)which - 1;
+}
+
+int fd_tokens_match(const fd_tokens *t, const char *tok, size_t len)
+{
+    return fd_tokens_which(t, tok, len) >= 0;
 }
 
 int fd_addr_loopback(const struct sockaddr *sa)
@@ -145,5 +176,8 @@ int fd_http_check(const fd_config *cfg, char *err, size_t errlen)
         return 0;
     if (fd_http_listen(cfg->http_listen, 1, err, errlen) < 0)
         return -1;
-    return cfg->http_tokens[0] ? fd_tokens_load(&t, cfg->http_tokens, err, errlen) : 0;
+    if (cfg->http_tokens[0] && fd_tokens_load(&t, cfg->http_tokens, err, errlen) < 0)
+        return -1;
+    return cfg->http_admin_tokens[0] ? fd_tokens_read(&t, cfg->http_admin_tokens,
+                                                      "http-admin-tokens", 1, err, errlen) : 0;
 }
