@@ -13,6 +13,7 @@ const JOB_POLL_MS = 400;
 const LIVE_MS = 1000;
 const PAGE = 50;                       // entries a page
 const RATE_POINTS = 60;                // seconds of requests/s kept for the chart
+const DIFF_SHOWN = 2000;               // lines of a version's diff shown
 const CHANGES_SHOWN = 10;              // changed texts listed (all are in the HTML report)
 // The taxonomy's labels, in its order, with their colours (docs/console.md).
 const LABELS = {
@@ -103,8 +104,9 @@ async function runJob(path, body, node, what) {
   for (;;) {
     status(node, `${what}… ${Math.round((Date.now() - started) / 1000)} s`, 'busy');
     await sleep(JOB_POLL_MS);
+    // a finished job may come with its result's HTTP status (422 for lint errors)
     const j = await api('GET', `jobs/${encodeURIComponent(r.data.job)}`);
-    if (j.status !== 200) { status(node, `Lost the job: ${errorText(j)}`, 'bad'); return null; }
+    if (!j.data || !j.data.state) { status(node, `Lost the job: ${errorText(j)}`, 'bad'); return null; }
     if (j.data.state !== 'running') { status(node, ''); return j.data; }
   }
 }
@@ -527,8 +529,9 @@ async function showDiff(n) {
   if (r.status !== 200) { fill($('diff'), el('p', { class: 'status bad' }, `Refused: ${errorText(r)}`)); return; }
   const lines = diffLines(r.data);
   fill($('diff'), el('h3', {}, `What version ${n} changed`), lines.length
-    ? el('pre', { class: 'diff' }, lines.map((l) => el('span', { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' }, `${l}\n`)))
-    : el('p', { class: 'quiet' }, 'Nothing changed in the lists.'));
+    ? el('pre', { class: 'diff' }, lines.slice(0, DIFF_SHOWN).map((l) => el('span', { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' }, `${l}\n`)))
+    : el('p', { class: 'quiet' }, 'Nothing changed in the lists.'),
+    lines.length > DIFF_SHOWN ? el('p', { class: 'quiet' }, `and ${fmtInt(lines.length - DIFF_SHOWN)} more lines.`) : null);
 }
 
 async function restore(n) {
