@@ -14,12 +14,16 @@
 typedef struct key {
     uint64_t hash;
     int slot;             /* label, or FE_NLABELS for an allow-list entry */
+    uint32_t entry;       /* its index in its rule set */
 } key;
 
+/* By hash, then list order (so equal entries pair up, and report, in order). */
 static int cmp_key(const void *a, const void *b)
 {
-    uint64_t x = ((const key *)a)->hash, y = ((const key *)b)->hash;
-    return x < y ? -1 : x > y;
+    const key *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
 /* Every entry's key, sorted; NULL when out of memory (n == 0: a valid empty list). */
@@ -35,12 +39,19 @@ static key *keys_of(const fe_wordlists *wl)
         uint64_t h = fe_hash(FE_HASH_INIT, what, sizeof what);
         k[i].hash = fe_hash(h, e->term, strlen(e->term));
         k[i].slot = e->label >= 0 && e->label < FE_NLABELS ? e->label : FE_NLABELS;
+        k[i].entry = (uint32_t)i;
     }
     qsort(k, wl->n, sizeof *k, cmp_key);
     return k;
 }
 
 int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out)
+{
+    return fe_ruleset_diff_each(old, cur, out, NULL, NULL);
+}
+
+int fe_ruleset_diff_each(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out,
+                         fe_diff_fn fn, void *arg)
 {
     key *a = keys_of(&old->wl), *b = keys_of(&cur->wl);
     size_t i = 0, j = 0, na = old->wl.n, nb = cur->wl.n;
@@ -52,11 +63,17 @@ int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out)
         return FE_ERR;
     }
     while (i < na || j < nb) {
-        if (j == nb || (i < na && a[i].hash < b[j].hash))
-            out->removed[a[i++].slot]++;
-        else if (i == na || b[j].hash < a[i].hash)
-            out->added[b[j++].slot]++;
-        else
+        if (j == nb || (i < na && a[i].hash < b[j].hash)) {
+            out->removed[a[i].slot]++;
+            if (fn)
+                fn(arg, 0, a[i].entry);
+            i++;
+        } else if (i == na || b[j].hash < a[i].hash) {
+            out->added[b[j].slot]++;
+            if (fn)
+                fn(arg, 1, b[j].entry);
+            j++;
+        } else
             i++, j++;
     }
     free(a);

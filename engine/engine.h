@@ -164,6 +164,11 @@ typedef struct fe_diff {
     size_t added[FE_NLABELS + 1], removed[FE_NLABELS + 1];
 } fe_diff;
 int fe_ruleset_diff(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out);
+/* The same, and fn(arg, added, entry) for each entry added (an index into
+ * cur) or removed (into old), in hash order. */
+typedef void (*fe_diff_fn)(void *arg, int added, uint32_t entry);
+int fe_ruleset_diff_each(const fe_ruleset *old, const fe_ruleset *cur, fe_diff *out,
+                         fe_diff_fn fn, void *arg);
 
 /* What the engine is built from, for --version: "engine filterd-engine-1,
  * Hyperscan 5.4.0 2023-..., ICU 72.1". A static string. */
@@ -189,10 +194,22 @@ const fe_viewbuf *fe_scratch_view(const fe_scratch *sc, int view);
  * syllables); "" when the view was not built. Returns buf. */
 const char *fe_view_text(const fe_ruleset *rs, const fe_scratch *sc, int view, char *buf,
                          size_t n);
-/* How a match of the last scan was found, for people: for a disguise view
- * the chain from the text to the entry ("女全 -> nv quan = 女拳"), "" for
- * the base views. Returns buf. */
-const char *fe_match_chain(const fe_ruleset *rs, const fe_scratch *sc, const char *text,
-                           size_t len, const fe_match *m, char *buf, size_t n);
+/* How a match of the last scan was found, for people: the steps from the
+ * text to the entry, in order. First what the fold did to the span
+ * (c->nfold steps: "full-width/compatibility forms", "case",
+ * "traditional->simplified", ..., how separators were read), then one step
+ * for the view: the span as a base view read it ("Ｆ.u.c.k -> fuck"), or
+ * how a disguise view saw through it ("女全 -> nv quan = 女拳 (read by
+ * sound)"). No step when the entry matched as written. Each step is valid
+ * UTF-8, quotes at most 120 bytes of text, and all fit in c->buf. Returns c->n. */
+#define FE_CHAIN_STEPS 12         /* steps at most (7 of the fold, separators, the view) */
+#define FE_CHAIN_BYTES 640        /* bytes of all steps, NULs included */
+typedef struct fe_chain {
+    int n, nfold;                 /* steps; the first nfold are the fold's */
+    const char *step[FE_CHAIN_STEPS];   /* into buf */
+    char buf[FE_CHAIN_BYTES];
+} fe_chain;
+int fe_match_steps(const fe_ruleset *rs, const fe_scratch *sc, const char *text, size_t len,
+                   const fe_match *m, fe_chain *c);
 
 #endif

@@ -17,12 +17,19 @@ int fd_answer_init(fd_answer *a)
 {
     memset(a, 0, sizeof *a);
     a->matches = malloc(FE_MAX_MATCHES * sizeof *a->matches);
-    return a->matches ? 0 : -1;
+    a->steps = malloc(FD_CHAIN_PTRS * sizeof *a->steps);
+    a->chains = malloc(FD_CHAIN_TEXT);
+    if (a->matches && a->steps && a->chains)
+        return 0;
+    fd_answer_free(a);
+    return -1;
 }
 
 void fd_answer_free(fd_answer *a)
 {
     free(a->matches);
+    free(a->steps);
+    free(a->chains);
     memset(a, 0, sizeof *a);
 }
 
@@ -39,10 +46,40 @@ static void put_match(fw_match *o, const fe_ruleset *rs, const fe_match *m)
     o->list = e.file ? e.file : "";
     o->line = e.line;
     o->via = fe_view_name(m->view);
+    o->chain = NULL;
+    o->nchain = 0;
+}
+
+/* m's chain, copied into a's buffers (FD_CHAIN_CUT when they are full). */
+static void put_chain(fd_answer *a, fw_match *o, const fe_ruleset *rs, const fe_scratch *sc,
+                      const char *text, size_t len, const fe_match *m)
+{
+    static const char *cut[] = {FD_CHAIN_CUT};
+    fe_chain c;
+    size_t bytes = 0;
+
+    o->chain = cut;
+    o->nchain = 1;
+    if (o - a->matches >= FD_CHAIN_MATCHES || a->used >= FD_CHAIN_TEXT)
+        return;
+    fe_match_steps(rs, sc, text, len, m, &c);
+    for (int i = 0; i < c.n; i++)
+        bytes += strlen(c.step[i]) + 1;
+    if (a->nsteps + (size_t)c.n > FD_CHAIN_PTRS || a->used + bytes > FD_CHAIN_TEXT)
+        return;
+    o->chain = a->steps + a->nsteps;
+    o->nchain = (size_t)c.n;
+    for (int i = 0; i < c.n; i++) {
+        size_t n = strlen(c.step[i]) + 1;
+        memcpy(a->chains + a->used, c.step[i], n);
+        a->steps[a->nsteps++] = a->chains + a->used;
+        a->used += n;
+    }
 }
 
 const fw_reply *fd_answer_make(fd_answer *a, const fe_ruleset *rs, const fe_scratch *sc,
-                               const fe_result *res, int explain)
+                               const fe_result *res, const char *text, size_t len,
+                               int explain)
 {
     fw_reply *r = &a->reply;
     memset(r, 0, sizeof *r);
@@ -53,9 +90,14 @@ const fw_reply *fd_answer_make(fd_answer *a, const fe_ruleset *rs, const fe_scra
         if (res->labels & (1u << l))
             a->labels[r->nlabels++] = fe_label_name(l);
     r->matches = a->matches;
+    a->nsteps = a->used = 0;
     for (size_t i = 0; i < res->nmatches && r->nmatches < FE_MAX_MATCHES; i++)
-        if (fe_match_reported(&res->matches[i]))
-            put_match(&a->matches[r->nmatches++], rs, &res->matches[i]);
+        if (fe_match_reported(&res->matches[i])) {
+            fw_match *o = &a->matches[r->nmatches++];
+            put_match(o, rs, &res->matches[i]);
+            if (explain)
+                put_chain(a, o, rs, sc, text, len, &res->matches[i]);
+        }
     r->warnings = a->warnings;
     for (int w = 0; w < FE_NWARN; w++)
         if (res->warnings & (1u << w))

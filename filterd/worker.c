@@ -135,7 +135,8 @@ static void handle(worker *w, const fd_task_msg *t)
         return;
     }
     answer_decision(w, t, res.decision, res.labels,
-                    fd_answer_make(&w->answer, w->rs, w->sc, &res, t->flags & FD_TASK_EXPLAIN));
+                    fd_answer_make(&w->answer, w->rs, w->sc, &res, t->text, t->textlen,
+                                   t->flags & FD_TASK_EXPLAIN));
     if (fd_log_text_enabled())
         log_text(t, &res);
 }

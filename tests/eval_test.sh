@@ -66,6 +66,73 @@ check "baseline: unchanged text not listed" lacks "$T/out" "allow -> block | 看
 check "json baseline kinds" has "$T/out" '"allow->block":2'
 check "json new_entries" has "$T/out" '"new_entries":[{"entry":"porn.txt:3"'
 
+# --html (issue 16): one self-contained page, every corpus string escaped, the JSON's counts
+printf '毛片 <script>alert(1)</script>\n毛片 "><img src=x onerror=alert(1)> &amp; '"'"'q'"'"'\n春眠不觉晓\n看色情网站\n' > "$T/hostile.txt"
+"$BIN" eval --lists "$T/new" --baseline "$T/old" --clean "$T/hostile.txt" --labelled "$T/lab.csv" \
+    --json --html "$T/page.html" > "$T/out.json" 2>"$T/err"
+check "html: exit 0 with --json" is $? 0
+check "html: the JSON still on stdout" has "$T/out.json" '"baseline_version"'
+check "html: a whole page" line_has "$T/page.html" 1 "<!DOCTYPE html>"
+check "html: ends the page" has "$T/page.html" "</main></body></html>"
+check "html: no temporary file left" [ ! -e "$T/page.html.tmp" ]
+check "html: a chart per corpus (SVG)" [ "$(grep -o '<svg ' "$T/page.html" | wc -l)" -eq 2 ]
+check "html: the label colour" has "$T/page.html" 'fill="#8e44ad"'
+check "html: the hostile text escaped" has "$T/page.html" "毛片</mark> &lt;script&gt;alert(1)&lt;/script&gt;"
+check "html: quotes and ampersands escaped" has "$T/page.html" "&quot;&gt;&lt;img src=x onerror=alert(1)&gt; &amp;amp; &#39;q&#39;"
+grep -o '<[^>]*>' "$T/page.html" > "$T/tags"          # the markup, without the text
+check "html: markup found" [ "$(wc -l < "$T/tags")" -gt 100 ]
+check "html: no url( or @import in the style" sh -c "! grep -q -e 'url(' -e '@import' '$T/page.html'"
+for bad in '<script' '<img' '<iframe' '<link' '<object' 'src=' 'href=' 'http:' 'https:' ' on[a-z]*='; do
+    check "html: no '$bad' in the markup (no script, no external resource)" \
+        sh -c "! grep -q -i -e '$bad' '$T/tags'"
+done
+check "html: the deciding match outlined" has "$T/page.html" '<mark class="d" style="border-color:#8e44ad'
+check "html: its entry" has "$T/page.html" 'title="porn porn.txt:3"'
+check "html: the entries added" has "$T/page.html" '<code>porn.txt:3</code> 毛片 <span class="chip" style="background:#8e44ad">porn</span> block'
+cat > "$T/counts.py" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1], encoding='utf-8'))
+page = open(sys.argv[2], encoding='utf-8').read()
+sections = re.findall(r'<section class="corpus" data-texts="(\d+)" data-changes="(\d+)">(.*?)</section>',
+                      page, re.S)
+assert len(sections) == len(j['corpora']), (len(sections), len(j['corpora']))
+for (texts, changes, body), c in zip(sections, j['corpora']):
+    assert int(texts) == c['texts'], (texts, c['texts'])
+    total = c['changes']['total'] if 'changes' in c else 0
+    assert int(changes) == total and body.count('<li>') == total, (changes, total)
+    bars = {l: (int(a), b) for l, a, b in
+            re.findall(r'<g data-label="(\w+)" data-after="(\d+)"(?: data-before="(\d+)")?>', body)}
+    want = {l: x['texts'] for l, x in c['by_label'].items()}
+    want['all'] = c['flagged'] + c['blocked']
+    assert {l: a for l, (a, b) in bars.items()} == want, (bars, want)
+    if 'baseline' in c:
+        old = {l: x['texts'] for l, x in c['baseline']['by_label'].items()}
+        old['all'] = c['baseline']['flagged'] + c['baseline']['blocked']
+        assert {l: int(b) for l, (a, b) in bars.items() if int(b)} == \
+            {l: n for l, n in old.items() if n}, (bars, old)
+    assert body.count('<mark class="d"') == sum(
+        any(s['decides'] for s in (x['new_spans'] if x['new'] != 'allow' or not x['old_spans']
+                                   else x['old_spans'])) for x in c.get('changes', {}).get('texts', []))
+if 'diff' in j:
+    m = re.search(r'data-added="(\d+)" data-removed="(\d+)"', page)
+    assert (int(m.group(1)), int(m.group(2))) == (j['diff']['added'], j['diff']['removed'])
+print('ok')
+PY
+python3 "$T/counts.py" "$T/out.json" "$T/page.html" > "$T/out" 2>&1
+check "html: its counts are the JSON's (texts, per label, changes, entries)" has "$T/out" ok
+
+"$BIN" eval --lists "$T/new" --clean "$T/hostile.txt" --json --html "$T/page.html" > "$T/out.json" 2>&1
+check "html without a baseline: exit 0" is $? 0
+check "html without a baseline: no before" lacks "$T/page.html" "data-before"
+check "html without a baseline: no changes" lacks "$T/page.html" "decisions changed"
+python3 "$T/counts.py" "$T/out.json" "$T/page.html" > "$T/out" 2>&1
+check "html without a baseline: the JSON's counts" has "$T/out" ok
+"$BIN" eval --lists "$T/new" --clean "$T/hostile.txt" --html "$T/page2.html" > "$T/out" 2>&1
+check "html with the text report: both written" sh -c "grep -q 'not allowed' '$T/out' && [ -s '$T/page2.html' ]"
+"$BIN" eval --lists "$T/new" --clean "$T/hostile.txt" --html "$T/nodir/page.html" > "$T/out" 2>&1
+check "html: an unwritable path fails" is $? 1
+check "html: and says so" has "$T/out" "$T/nodir/page.html.tmp"
+
 "$BIN" eval --lists "$T/new" > "$T/out" 2>&1
 check "no corpus: usage error" [ $? -eq 2 ]
 "$BIN" eval --lists "$T/new" --clean "$T/missing.txt" > "$T/out" 2>&1

@@ -1809,6 +1809,54 @@ static char *run(const char *cmd, int *status)
     return s;
 }
 
+/* Issue 16: with explain, every match of the real daemon's reply carries the
+ * chain filterctl explain shows (fe_match_steps), in a single check and in
+ * each item of a bulk one: a leetspeak disguise, full-width letters, and []
+ * for a term matched as written. Without explain, no chain. */
+static void test_explain_chain(void **state)
+{
+    const fdproc *d = *state;
+    static const char *const texts[] = {"hello zqp0rnx world", "hello ＺＱＰＯＲＮＸ world",
+                                        "hello zqpornx world"};
+    static const char *const want[] = {
+        "zqp0rnx -> zqpornx = zqpornx (leetspeak, masks and stretching undone)",
+        "full-width/compatibility forms|case|ＺＱＰＯＲＮＸ -> zqpornx", ""};
+    char err[256], got[512];
+    const char *eps[1] = {d->ep};
+    fc_options o = {.timeout_ms = REPLY_TIMEOUT_MS, .try_ms = REPLY_TIMEOUT_MS, .explain = 1};
+    fc_client *c = fc_connect(eps, 1, &o, err, sizeof err);
+    fc_query q[3];
+    fc_result r[3];
+    assert_non_null(c);
+    for (int i = 0; i < 3; i++)
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 0};
+    for (int bulk = 0; bulk < 2; bulk++) {
+        if (bulk)
+            assert_int_equal(fc_check_many(c, q, 3, 0, r, err, sizeof err), 0);
+        for (int i = 0; !bulk && i < 3; i++)
+            assert_int_equal(fc_check(c, texts[i], strlen(texts[i]), NULL, 0, &r[i], err,
+                                      sizeof err), 0);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(r[i].nmatches, 1);
+            assert_int_equal(r[i].nviews, 2);
+            got[0] = '\0';
+            for (size_t k = 0; k < r[i].matches[0].nchain; k++)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? "|" : "",
+                         r[i].matches[0].chain[k]);
+            assert_string_equal(got, want[i]);
+            fc_result_free(&r[i]);
+        }
+    }
+    fc_close(c);
+    c = client(d, 1);
+    assert_int_equal(fc_check(c, texts[1], strlen(texts[1]), NULL, 0, &r[0], err, sizeof err), 0);
+    assert_int_equal(r[0].nmatches, 1);
+    assert_int_equal(r[0].nviews, 0);
+    assert_null(r[0].matches[0].chain);
+    fc_result_free(&r[0]);
+    fc_close(c);
+}
+
 static void test_cli(void **state)
 {
     const fdproc *d = *state;
@@ -2885,6 +2933,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reload_between_batches, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_privilege_drop, setup_nobody, teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_chain, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_notify, setup_notify, teardown_notify),
         cmocka_unit_test_setup_teardown(test_notify_unread, setup_notify_unread,
                                         teardown_notify_unread),

@@ -385,6 +385,45 @@ def test_reply_keys_in_order(c):
     assert isinstance(r['elapsed_us'], int)
 
 
+def test_reply_match_keys_and_chain(c):
+    """Check reply, Matches: the keys of a match in order; chain only with explain."""
+    keys = doc_keys('Matches')
+    assert keys[-1] == 'chain'
+    text = 'ｃ.u.n.t 色 情網站 ' + term('porn')
+    plain = c.ask({'text': text})
+    assert [list(m) for m in plain['matches']] == [keys[:-1]] * 3
+    r = c.ask({'text': text, 'explain': True})
+    assert [list(m) for m in r['matches']] == [keys] * 3
+    for m in r['matches']:
+        assert {k: v for k, v in m.items() if k != 'chain'} in plain['matches']
+    chains = {m['term']: m['chain'] for m in r['matches']}
+    assert chains == {
+        'cunt': ['full-width/compatibility forms', 'separators between single letters joined',
+                 'ｃ.u.n.t -> cunt'],
+        '色情网站': ['traditional->simplified', 'separators skipped', '色 情網站 -> 色情网站'],
+        term('porn'): []}                                      # matched as written
+    items = c.ask({'explain': True, 'items': [{'text': text}]})['results'][0]
+    assert items['matches'] == r['matches']                    # bulk items alike
+
+
+def test_reply_chain_bounded(c):
+    """Check reply, Matches: the first 512 matches get their chain, then '(not shown)';
+    chain adds at most 68 KiB plus 19 bytes a match."""
+    text = 'cunt ' * (MAX_TEXT // 5)
+    sizes = []
+    for explain in (False, True):
+        c.send(b'', {'text': text, 'budget_ms': 8000, 'explain': explain})
+        body = c.recv()[1]
+        sizes.append(len(body))
+    r = unpack(body)
+    n = len(r['matches'])
+    assert n > 512 and not r['degraded']
+    assert all(m['chain'] == [] for m in r['matches'][:512])
+    assert all(m['chain'] == ['(not shown)'] for m in r['matches'][512:])
+    views = len(pack({'views': r['views']})) - 1
+    assert sizes[1] - sizes[0] - views <= 68 * 1024 + 19 * n
+
+
 def test_reply_decision_and_suggest(c):
     pairs = {('block', 'risky'), ('flag', 'review'), ('allow', 'pass')}
     for text in (term('porn'), term('ad'), 'x'):

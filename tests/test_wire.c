@@ -361,6 +361,105 @@ static void test_json_has_the_fields_in_order(void **state)
     cJSON_Delete(id);
 }
 
+/* Issue 16: a reply without explain is what it was before matches had a
+ * chain: these 224 bytes are the sample's encoding by the tree before. A
+ * chain set on a match is not written unless the reply is explained. */
+static void test_a_reply_without_explain_is_unchanged(void **state)
+{
+    static const char before[] =
+        "\x8b\xa1\x76\x01\xa2\x69\x64\x2a\xa8\x64\x65\x63\x69\x73\x69\x6f"
+        "\x6e\xa5\x62\x6c\x6f\x63\x6b\xa7\x73\x75\x67\x67\x65\x73\x74\xa5"
+        "\x72\x69\x73\x6b\x79\xa5\x6c\x61\x62\x65\x6c\xcd\x4e\x22\xa6\x6c"
+        "\x61\x62\x65\x6c\x73\x91\xa4\x70\x6f\x72\x6e\xa7\x6d\x61\x74\x63"
+        "\x68\x65\x73\x91\x88\xa5\x73\x74\x61\x72\x74\x03\xa3\x65\x6e\x64"
+        "\x09\xa4\x74\x65\x72\x6d\xa6\xe8\x89\xb2\xe6\x83\x85\xa5\x6c\x61"
+        "\x62\x65\x6c\xa4\x70\x6f\x72\x6e\xa6\x61\x63\x74\x69\x6f\x6e\xa5"
+        "\x62\x6c\x6f\x63\x6b\xa4\x6c\x69\x73\x74\xab\x7a\x68\x2f\x70\x6f"
+        "\x72\x6e\x2e\x74\x78\x74\xa4\x6c\x69\x6e\x65\x0c\xa3\x76\x69\x61"
+        "\xa7\x63\x6f\x6d\x70\x61\x63\x74\xa8\x77\x61\x72\x6e\x69\x6e\x67"
+        "\x73\x91\xa3\x6e\x75\x6c\xa7\x76\x65\x72\x73\x69\x6f\x6e\xb3\x77"
+        "\x6c\x2d\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x61\x62\x63\x64"
+        "\x65\x66\xa8\x64\x65\x67\x72\x61\x64\x65\x64\xc0\xaa\x65\x6c\x61"
+        "\x70\x73\x65\x64\x5f\x75\x73\xcf\x00\x00\x00\x00\x00\x00\x00\x11";
+    static const char *steps[] = {"case"};
+    fw_match m;
+    fw_view v;
+    fw_reply r = sample(&m, &v);
+    tu_mp b;
+    (void)state;
+    r.nviews = 0;
+    for (int k = 0; k < 2; k++) {
+        m.chain = k ? steps : NULL;
+        m.nchain = (size_t)k;
+        tu_mp_open(&b);
+        fw_enc_decision(&b.pk, "\x2a", 1, &r);
+        assert_int_equal(b.sb.size, sizeof before - 1);
+        assert_memory_equal(b.sb.data, before, sizeof before - 1);
+        msgpack_sbuffer_destroy(&b.sb);
+        cJSON *j = fw_reply_json(&r, NULL, 0);
+        assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "matches"), 0),
+                                        "chain"));
+        cJSON_Delete(j);
+    }
+}
+
+/* Issue 16: with explain every match carries its chain, last, in msgpack
+ * (a single reply and a bulk item) and in JSON; [] when matched as written. */
+static void test_chain_round_trip(void **state)
+{
+    static const char *steps[] = {"traditional->simplified", "色情網站 -> 色情网站"};
+    fw_match m[2];
+    fw_view v;
+    fw_reply in = sample(&m[0], &v), out;
+    tu_mp b;
+    char err[256];
+    (void)state;
+    m[0].chain = steps, m[0].nchain = 2;
+    m[1] = m[0];
+    m[1].chain = NULL, m[1].nchain = 0;
+    in.matches = m, in.nmatches = 2;
+    tu_mp_open(&b);
+    fw_enc_bulk_begin(&b.pk, NULL, 0, 2);
+    fw_enc_decision(&b.pk, NULL, 0, &in);   /* (a whole reply as an item: decoded alike) */
+    fw_enc_item(&b.pk, NULL, 0, &in);
+    fw_enc_bulk_end(&b.pk, 0);
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const fw_reply *r = &out.results[i];
+        assert_int_equal(r->nmatches, 2);
+        assert_int_equal(r->matches[0].nchain, 2);
+        assert_string_equal(r->matches[0].chain[0], "traditional->simplified");
+        assert_string_equal(r->matches[0].chain[1], "色情網站 -> 色情网站");
+        assert_int_equal(r->matches[1].nchain, 0);
+        cJSON *j = fw_reply_json(r, NULL, 0);
+        char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "matches"));
+        assert_non_null(strstr(s, "\"via\":\"compact\",\"chain\":[\"traditional->simplified\","
+                                  "\"色情網站 -> 色情网站\"]}"));
+        assert_non_null(strstr(s, "\"via\":\"compact\",\"chain\":[]}"));
+        free(s);
+        cJSON_Delete(j);
+    }
+    fw_reply_free(&out);
+    for (size_t n = 0; n < b.sb.size; n++)   /* every prefix refused, nothing leaks */
+        assert_int_equal(fw_reply_decode(b.sb.data, n, &out, err, sizeof err), -1);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* a match with chain twice is damaged (the first array would leak) */
+    tu_mp_begin(&b, 2);
+    tu_mp_kv(&b, "decision", "block");
+    tu_mp_str(&b, "matches");
+    msgpack_pack_array(&b.pk, 1);
+    msgpack_pack_map(&b.pk, 2);
+    for (int k = 0; k < 2; k++) {
+        tu_mp_str(&b, "chain");
+        msgpack_pack_array(&b.pk, 1);
+        tu_mp_str(&b, "case");
+    }
+    assert_int_equal(fw_reply_decode(b.sb.data, b.sb.size, &out, err, sizeof err), -1);
+    assert_null(out.matches);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
 /* ---- bulk checks ---- */
 
 /* {id: "b", scene: "forum", items: [...]}: the items as given. */
@@ -540,6 +639,8 @@ int main(void)
         cmocka_unit_test(test_a_scene_with_a_nul_is_refused),
         cmocka_unit_test(test_error_pong_and_fallback_replies),
         cmocka_unit_test(test_json_has_the_fields_in_order),
+        cmocka_unit_test(test_a_reply_without_explain_is_unchanged),
+        cmocka_unit_test(test_chain_round_trip),
         cmocka_unit_test(test_bulk_items_each_with_its_error),
         cmocka_unit_test(test_bulk_request_errors),
         cmocka_unit_test(test_bulk_request_round_trip),

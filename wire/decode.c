@@ -120,7 +120,9 @@ static int take_match(fw_mpr *r, fw_match *m)
         int f = take_key(r, fw_mfield_key, M_NFIELDS, &k), rc;
         if (f == -2)
             return -1;
-        if (f == M_START || f == M_END || f == M_LINE) {
+        if (f == M_CHAIN)   /* twice: damaged (the first array would leak) */
+            rc = m->chain ? -1 : take_strv(r, &m->chain, &m->nchain);
+        else if (f == M_START || f == M_END || f == M_LINE) {
             rc = take_uint(r, &x, NULL);
             *(f == M_START ? &m->start : f == M_END ? &m->end : &m->line) = (uint32_t)x;
         } else if (f >= 0)
@@ -359,6 +361,7 @@ void fw_reply_free(fw_reply *r)
         fw_match *m = &r->matches[i];
         free((void *)m->term), free((void *)m->label), free((void *)m->action);
         free((void *)m->list), free((void *)m->via);
+        free_strv(m->chain, m->nchain);
     }
     free(r->matches);
     for (size_t i = 0; i < r->nviews; i++)

@@ -45,11 +45,12 @@ static cJSON *strv_json(const char *const *v, size_t n)
     return a;
 }
 
-static cJSON *match_json(const fw_match *m)
+static cJSON *match_json(const fw_match *m, int explain)
 {
     cJSON *o = cJSON_CreateObject();
-    for (int f = 0; o && f < M_NFIELDS; f++) {
-        cJSON *v = f == M_START || f == M_END || f == M_LINE
+    for (int f = 0; o && f < fw_mfield_count(explain); f++) {
+        cJSON *v = f == M_CHAIN ? strv_json(m->chain, m->nchain)
+                 : f == M_START || f == M_END || f == M_LINE
                        ? cJSON_CreateNumber(f == M_START ? m->start : f == M_END ? m->end : m->line)
                        : cJSON_CreateString(fw_mfield_str(m, f));
         if (add(o, fw_mfield_key[f], v) < 0) {
@@ -64,7 +65,7 @@ static cJSON *matches_json(const fw_reply *r)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < r->nmatches; i++)
-        if (push(a, match_json(&r->matches[i])) < 0) {
+        if (push(a, match_json(&r->matches[i], r->nviews > 0)) < 0) {
             cJSON_Delete(a);
             return NULL;
         }

@@ -22,7 +22,8 @@ const char *const fw_field_key[F_NFIELDS] = {
     [F_ELAPSED] = "elapsed_us"};
 const char *const fw_mfield_key[M_NFIELDS] = {
     [M_START] = "start", [M_END] = "end", [M_TERM] = "term", [M_LABEL] = "label",
-    [M_ACTION] = "action", [M_LIST] = "list", [M_LINE] = "line", [M_VIA] = "via"};
+    [M_ACTION] = "action", [M_LIST] = "list", [M_LINE] = "line", [M_VIA] = "via",
+    [M_CHAIN] = "chain"};
 
 const char *fw_decision_name(int d) { return d >= 0 && d <= FW_BLOCK ? decisions[d] : "?"; }
 const char *fw_decision_suggest(int d) { return d >= 0 && d <= FW_BLOCK ? suggests[d] : "?"; }
@@ -49,6 +50,11 @@ int fw_field_present(const fw_reply *r, int f, int json)
     case F_ELAPSED: return !json;
     default: return 1;
     }
+}
+
+int fw_mfield_count(int explain)
+{
+    return explain ? M_NFIELDS : M_CHAIN;
 }
 
 const char *fw_mfield_str(const fw_match *m, int f)
@@ -97,12 +103,15 @@ static void enc_strv(msgpack_packer *pk, const char *const *v, size_t n)
         fw_enc_str(pk, v[i]);
 }
 
-static void enc_match(msgpack_packer *pk, const fw_match *m)
+static void enc_match(msgpack_packer *pk, const fw_match *m, int explain)
 {
-    msgpack_pack_map(pk, M_NFIELDS);
-    for (int f = 0; f < M_NFIELDS; f++) {
+    int n = fw_mfield_count(explain);
+    msgpack_pack_map(pk, (size_t)n);
+    for (int f = 0; f < n; f++) {
         fw_enc_str(pk, fw_mfield_key[f]);
-        if (f == M_START || f == M_END || f == M_LINE)
+        if (f == M_CHAIN)
+            enc_strv(pk, m->chain, m->nchain);
+        else if (f == M_START || f == M_END || f == M_LINE)
             msgpack_pack_uint32(pk, f == M_START ? m->start : f == M_END ? m->end : m->line);
         else
             fw_enc_str(pk, fw_mfield_str(m, f));
@@ -119,7 +128,7 @@ static void enc_field(msgpack_packer *pk, const fw_reply *r, int f)
     case F_MATCHES:
         msgpack_pack_array(pk, r->nmatches);
         for (size_t i = 0; i < r->nmatches; i++)
-            enc_match(pk, &r->matches[i]);
+            enc_match(pk, &r->matches[i], r->nviews > 0);
         break;
     case F_WARNINGS: enc_strv(pk, r->warnings, r->nwarnings); break;
     case F_VERSION: fw_enc_str(pk, r->version ? r->version : ""); break;

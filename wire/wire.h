@@ -145,6 +145,8 @@ typedef struct fw_match {
     const char *list;         /* the entry's file, relative to the list folder */
     uint32_t line;            /* the entry's line */
     const char *via;          /* the view that matched: folded, compact, ... */
+    const char **chain;       /* explain only: how it was found, step by step (may be 0) */
+    size_t nchain;
 } fw_match;
 
 typedef struct fw_view {

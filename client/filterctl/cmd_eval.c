@@ -1,14 +1,16 @@
 /* cmd_eval.c -- filterctl eval: run word lists offline over corpora and measure them.
  *
  *   filterctl eval --lists DIR [--baseline DIR] [--clean FILE]... [--labelled FILE]...
- *                  [--config FILE] [--scene S] [--json] [--examples N] [--top N]
+ *                  [--config FILE] [--scene S] [--json] [--html FILE] [--examples N] [--top N]
  *
  * Clean corpora (one text per line) give the share of texts flagged or
  * blocked and the entries that fire most. Labelled corpora (CSV with a
  * header, or JSON Lines; columns text|content, label, topic found by name)
  * give precision and recall of "not allow" against label 1, overall and per
  * topic, and of block and flag apart, and per label. With a baseline, every text is also scanned with the old lists and
- * each change of decision is reported with the entries behind it.
+ * each change of decision is reported with the entries behind it and its
+ * spans, and the entries added and removed are listed (fe_ruleset_diff_each).
+ * --html FILE also writes the report as one page (eval_html.c).
  *
  * The hot loop scans with one scratch per list version and allocates only
  * for what it keeps: an example text (at most --examples per entry), a
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cliopt.h"
 #include "commands.h"
@@ -66,6 +69,7 @@ static int parse_one(eval *ev, int argc, char **argv, int *i, const char **lists
     }
     if ((r = fc_opt_value(argc, argv, i, "--lists", lists)) ||
         (r = fc_opt_value(argc, argv, i, "--baseline", &ev->s[OLD].dir)) ||
+        (r = fc_opt_value(argc, argv, i, "--html", &ev->html)) ||
         (r = fc_opt_value(argc, argv, i, "--config", &ev->config)) ||
         (r = fc_opt_value(argc, argv, i, "--scene", scene)))
         goto value;
@@ -178,12 +182,12 @@ static void count(counts *c, int decision, int label)
               : c->act[decision == FE_BLOCK ? ACT_BLOCK : ACT_FLAG].fp++;
 }
 
-/* A labelled text not allowed: count it under each of its labels. */
+/* A text not allowed: count it under each of its labels (label 1: tp, else fp). */
 static void count_labels(tally *per_label, const fe_result *r, int label)
 {
     for (int l = 0; l < FE_NLABELS; l++)
         if (r->labels & (1u << l))
-            label ? per_label[l].tp++ : per_label[l].fp++;
+            label == 1 ? per_label[l].tp++ : per_label[l].fp++;
 }
 
 /* The topic named name (added when new; past MAX_TOPICS: "(other)"). NULL if out of memory. */
@@ -264,6 +268,18 @@ static uint8_t deciders(const fe_result *r, uint32_t *out)
     return n;
 }
 
+/* The first MAX_SPANS matches that count: what the page highlights. */
+static uint8_t spans_of(const fe_result *r, span *out)
+{
+    uint8_t n = 0;
+    for (size_t i = 0; i < r->nmatches && n < MAX_SPANS; i++) {
+        const fe_match *m = &r->matches[i];
+        if (fe_match_counts(m))
+            out[n++] = (span){m->start, m->end, m->entry, m->label, (int)i == r->decider};
+    }
+    return n;
+}
+
 static int record_change(corpus *cp, const fe_result r[2], const char *text, size_t len,
                          unsigned long line)
 {
@@ -281,6 +297,8 @@ static int record_change(corpus *cp, const fe_result r[2], const char *text, siz
     c->to = (uint8_t)r[NEW].decision;
     c->nwhy[NEW] = deciders(&r[NEW], c->why[NEW]);
     c->nwhy[OLD] = deciders(&r[OLD], c->why[OLD]);
+    c->nspans[NEW] = spans_of(&r[NEW], c->spans[NEW]);
+    c->nspans[OLD] = spans_of(&r[OLD], c->spans[OLD]);
     if (!(c->text = clip(text, len, len)))
         return -1;
     cp->nchanges++;
@@ -308,7 +326,7 @@ int fc_eval_text(eval *ev, corpus *cp, const char *text, size_t len, int label,
         }
         dec[i] = rc == FE_OK ? (int)r[i].decision : -1;
         count(&cp->c[i], dec[i], label);
-        if (label >= 0 && (dec[i] == FE_FLAG || dec[i] == FE_BLOCK))
+        if (dec[i] == FE_FLAG || dec[i] == FE_BLOCK)
             count_labels(cp->label[i], &r[i], label);
         if (t)
             count(&t->c[i], dec[i], label);
@@ -342,6 +360,38 @@ static int run(eval *ev)
     }
     ev->seconds = now() - t0;
     return 0;
+}
+
+/* Keep an entry added or removed (fe_diff_fn): the first DIFF_LISTED of each. */
+static void diff_one(void *arg, int added, uint32_t entry)
+{
+    evdiff *d = arg;
+    if (added && d->nadded < DIFF_LISTED)
+        d->added[d->nadded++] = entry;
+    else if (!added && d->nremoved < DIFF_LISTED)
+        d->removed[d->nremoved++] = entry;
+    *(added ? &d->total_added : &d->total_removed) += 1;
+}
+
+/* The page (--html), written whole to a temporary file and renamed, so that
+ * a reader never sees half of one. 0, or -1 after a message. */
+static int write_html(const eval *ev)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", ev->html) >= (int)sizeof tmp) {
+        fprintf(stderr, "filterctl eval: path too long: %s\n", ev->html);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    int rc = f ? fc_eval_report_html(ev, f) : -1;
+    if (f && fclose(f) == EOF)
+        rc = -1;
+    if (rc == 0 && rename(tmp, ev->html) == 0)
+        return 0;
+    perror(f ? "filterctl eval: --html" : tmp);
+    if (f)
+        unlink(tmp);
+    return -1;
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -394,12 +444,15 @@ int fc_cmd_eval(int argc, char **argv)
         if (load_side(&ev, &ev.s[s]) < 0)
             goto out;
     rc = FC_EXIT_FAIL;
+    if (ev.nsides > 1 &&
+        fe_ruleset_diff_each(ev.s[OLD].rs, ev.s[NEW].rs, &ev.diff.d, diff_one, &ev.diff) != FE_OK)
+        goto out;
     if (run(&ev) < 0)
         goto out;
     r = ev.json ? fc_eval_report_json(&ev, stdout) : fc_eval_report_text(&ev, stdout);
     if (r < 0 || fflush(stdout) == EOF)
         perror("filterctl eval: stdout");
-    else
+    else if (!ev.html || write_html(&ev) == 0)
         rc = FC_EXIT_OK;
 out:
     eval_free(&ev);

@@ -100,7 +100,7 @@ static cJSON *scan_line(const fe_ruleset *rs, fe_scratch *sc, fd_answer *a, int 
         fe_scan(rs, sc, rq.text, rq.len, rq.scene, &r, err, sizeof err) != FE_OK)
         o = fw_error_json(rq.id, err);
     else
-        o = fw_reply_json(fd_answer_make(a, rs, sc, &r, 0), rq.id, 1);
+        o = fw_reply_json(fd_answer_make(a, rs, sc, &r, rq.text, rq.len, 0), rq.id, 1);
     fc_request_free(&rq);
     return o;
 }
@@ -235,85 +235,22 @@ static void put_highlighted(FILE *f, const fe_result *r, const char *text, size_
     }
 }
 
-static const struct {
-    unsigned bit;
-    const char *name;
-} whys[] = {
-    {FE_WHY_COMPAT, "full-width/compatibility forms"},
-    {FE_WHY_CASE, "case"},
-    {FE_WHY_T2S, "traditional->simplified"},
-    {FE_WHY_HOMOGLYPH, "look-alike letters"},
-    {FE_WHY_DIGIT, "digit variants"},
-    {FE_WHY_MARK, "diacritics dropped"},
-    {FE_WHY_INVISIBLE, "invisible characters dropped"},
-};
-
-/* What the characters of a span went through: FE_WHY_* bits, and its
- * separator runs (a run is cut by a letter, not by a dropped character). */
-typedef struct spanwhy {
-    unsigned why;
-    int runs;        /* separator runs */
-    int plain;       /* every run is one ASCII space */
-} spanwhy;
-
-static spanwhy span_why(const fe_fold *fold, const char *text, const fe_match *m)
+/* The steps of m's chain (fe_match_steps): what the fold did, on one line,
+ * then how its view read it. */
+static void put_chain(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const char *text,
+                      const fe_match *m)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    spanwhy w = {0, 0, 1};
-    int in_sep = 0;
-
-    for (size_t i = m->start; i < m->end;) {
-        uint32_t cp = 0;
-        unsigned why = FE_WHY_SEP;
-        int n = fe_utf8_decode(s + i, m->end - i, &cp);
-        int cls = n < 0 ? FE_C_SEP : fe_fold_class(fold, cp, &why);
-        if (n < 0)
-            n = 1;
-        w.why |= why;
-        if (cls == FE_C_SEP) {
-            w.plain &= !in_sep && cp == ' ';
-            w.runs += !in_sep;
-            in_sep = 1;
-        } else if (cls != FE_C_DROP)
-            in_sep = 0;
-        i += (size_t)n;
-    }
-    return w;
-}
-
-/* Separator bytes of view v whose character (or run) starts inside m. */
-static int view_seps(const fe_viewbuf *v, const fe_match *m)
-{
-    int n = 0;
-    for (size_t i = 0; i < v->len; i++) {
-        unsigned char c = (unsigned char)v->buf[i];
-        if (v->src[i] >= m->start && v->src[i] < m->end && c < 0x80 &&
-            !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-            n++;
-    }
-    return n;
-}
-
-/* "case, traditional->simplified, ..." for the normalisations that made m match. */
-static void put_why(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const char *text,
-                    const fe_match *m)
-{
-    spanwhy w = span_why(fe_ruleset_fold(rs), text, m);
-    const char *sep = "";
-
+    fe_chain c;
+    fe_match_steps(rs, sc, text, strlen(text), m, &c);
     fprintf(f, "      normalised: ");
-    for (size_t i = 0; i < sizeof whys / sizeof whys[0]; i++)
-        if (w.why & whys[i].bit) {
-            fprintf(f, "%s%s", sep, whys[i].name);
-            sep = ", ";
-        }
-    if (w.runs && m->view == FE_VIEW_COMPACT)
-        fprintf(f, "%sseparators skipped", sep), sep = ", ";
-    else if (w.runs && view_seps(fe_scratch_view(sc, FE_VIEW_FOLDED), m) < w.runs)
-        fprintf(f, "%sseparators between single letters joined", sep), sep = ", ";
-    else if (w.runs && !w.plain)
-        fprintf(f, "%sseparator runs read as one separator", sep), sep = ", ";
-    fprintf(f, "%s\n", *sep ? "" : "nothing (matched as written)");
+    for (int i = 0; i < c.nfold; i++)
+        fprintf(f, "%s%s", i ? ", " : "", c.step[i]);
+    fprintf(f, "%s\n", c.nfold ? "" : "nothing (matched as written)");
+    for (int i = c.nfold; i < c.n; i++) {
+        fprintf(f, "      %s ", m->view < FE_NBASE_VIEWS ? "read:" : "disguise:");
+        put_text(f, c.step[i], strlen(c.step[i]));
+        fputc('\n', f);
+    }
 }
 
 /* The action line of a deny match, noting a scene policy or the view-action
@@ -353,13 +290,7 @@ static void put_match(FILE *f, const fe_ruleset *rs, const fe_scratch *sc, const
         fprintf(f, "\n      SUPPRESSED by the allow-list entry %s:%u \"%s\"", a.file, a.line,
                 a.term);
     fprintf(f, "%s\n", (int)i == r->decider ? "  <- decides" : "");
-    put_why(f, rs, sc, text, m);
-    char chain[1024];
-    if (*fe_match_chain(rs, sc, text, strlen(text), m, chain, sizeof chain)) {
-        fprintf(f, "      disguise: ");
-        put_text(f, chain, strlen(chain));
-        fputc('\n', f);
-    }
+    put_chain(f, rs, sc, text, m);
 }
 
 static void put_warnings(FILE *f, unsigned w)

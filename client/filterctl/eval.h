@@ -3,7 +3,8 @@
  * cmd_eval.c parses the options, loads the list versions, scans and counts
  * (fc_eval_text); eval_corpus.c reads the corpora and hands each text to
  * fc_eval_text; eval_report.c prints what was counted, as JSON or for a
- * terminal. Nothing here is used outside these three files. */
+ * terminal, and eval_html.c as one HTML page (--html). Nothing here is used
+ * outside these files. */
 #ifndef FC_EVAL_H
 #define FC_EVAL_H
 
@@ -21,6 +22,8 @@
 #define MAX_CORPORA 64
 #define MAX_TOPICS 64         /* further topics are counted under "(other)" */
 #define MAX_WHY 8             /* entries kept per side of a change */
+#define MAX_SPANS 16          /* matches kept per side of a change, to highlight */
+#define DIFF_LISTED 1000      /* entries added (and removed) listed in a report */
 #define IO_BUF (1u << 20)     /* corpus read buffer, bytes */
 #define ERR_LEN 512
 
@@ -60,12 +63,21 @@ typedef struct hit {
     char **ex;            /* up to --examples clean texts, truncated copies */
 } hit;
 
+/* A match that counts, in a changed text: where, which entry, and whether it decides. */
+typedef struct span {
+    uint32_t start, end, entry;
+    int8_t label;
+    uint8_t decides;
+} span;
+
 typedef struct change {
     unsigned long line;
     char *text;
     uint8_t from, to;                /* old and new decision */
     uint8_t nwhy[2];
     uint32_t why[2][MAX_WHY];        /* entries deciding on each side */
+    uint8_t nspans[2];
+    span spans[2][MAX_SPANS];        /* the first matches that count, on each side */
 } change;
 
 /* How one entry fired through the disguise views on texts the base views let pass. */
@@ -81,8 +93,8 @@ typedef struct corpus {
     topic topics[MAX_TOPICS + 1];
     size_t ntopics;
     unsigned long unlabelled;        /* labelled rows without a readable label: skipped */
-    tally label[2][FE_NLABELS];      /* labelled, per list version: texts not allowed
-                                        with each label among their labels */
+    tally label[2][FE_NLABELS];      /* per list version: texts not allowed with each
+                                        label among their labels (clean texts: fp) */
     hit *hits;                       /* per entry of the new lists */
     change *changes;
     size_t nchanges, chcap;
@@ -94,9 +106,20 @@ typedef struct corpus {
     vhit *vhits;                     /* per entry of the new lists; NULL until one fires */
 } corpus;
 
+/* The entries added to and removed from the baseline (fe_ruleset_diff_each):
+ * counts per label, and the first DIFF_LISTED of each. */
+typedef struct evdiff {
+    fe_diff d;
+    uint32_t added[DIFF_LISTED], removed[DIFF_LISTED];
+    size_t nadded, nremoved;          /* listed */
+    size_t total_added, total_removed;
+} evdiff;
+
 typedef struct eval {
     side s[2];
     int nsides, scene, json;
+    const char *html;                 /* --html FILE, or NULL */
+    evdiff diff;                      /* with a baseline */
     unsigned top, examples;
     const char *config;
     char config_name[PATH_MAX + 128]; /* the configuration read (fc_offline_config_name) */
@@ -129,5 +152,18 @@ void fc_eval_views_free(const eval *ev, corpus *cp);
 /* eval_report.c: the report on f. 0, or -1 when it could not be written. */
 int fc_eval_report_json(const eval *ev, FILE *f);
 int fc_eval_report_text(const eval *ev, FILE *f);
+/* eval_report.c: what both reports and the page show: a over b (-1 when b
+ * is 0), the texts scanned (not too large), a corpus's file name, an entry
+ * as "file:line". */
+double fc_eval_ratio(unsigned long a, unsigned long b);
+unsigned long fc_eval_scanned(const counts *c);
+const char *fc_eval_corpus_name(const corpus *cp);
+const char *fc_eval_entry_ref(const fe_ruleset *rs, uint32_t e, char *buf, size_t n);
+/* a/b on f as "12.50%" or "0.125", "n/a" when b is 0. */
+void fc_eval_put_pct(FILE *f, unsigned long a, unsigned long b);
+void fc_eval_put_ratio(FILE *f, unsigned long a, unsigned long b);
+
+/* eval_html.c: the report as one self-contained HTML page on f. 0 or -1. */
+int fc_eval_report_html(const eval *ev, FILE *f);
 
 #endif

@@ -50,20 +50,30 @@ static ranked *top_entries(const eval *ev, const corpus *cp, size_t *n)
     return top;
 }
 
-static double ratio(unsigned long a, unsigned long b)
+double fc_eval_ratio(unsigned long a, unsigned long b)
 {
     return b ? (double)a / (double)b : -1.0;
 }
 
-static unsigned long scanned(const counts *c)
+unsigned long fc_eval_scanned(const counts *c)
 {
     return c->texts - c->too_large;
 }
 
-static const char *corpus_name(const corpus *cp)
+const char *fc_eval_corpus_name(const corpus *cp)
 {
     const char *s = strrchr(cp->path, '/');
     return s ? s + 1 : cp->path;
+}
+
+const char *fc_eval_entry_ref(const fe_ruleset *rs, uint32_t e, char *buf, size_t n)
+{
+    fe_entry_info ei;
+    if (fe_entry_get(rs, e, &ei) == FE_OK)
+        snprintf(buf, n, "%s:%u", ei.file, ei.line);
+    else
+        snprintf(buf, n, "?");
+    return buf;
 }
 
 /* ---- the report: JSON ------------------------------------------------------------- */
@@ -71,7 +81,7 @@ static const char *corpus_name(const corpus *cp)
 static void add_ratio(cJSON *o, const char *key, unsigned long a, unsigned long b)
 {
     if (b)
-        cJSON_AddNumberToObject(o, key, ratio(a, b));
+        cJSON_AddNumberToObject(o, key, fc_eval_ratio(a, b));
     else
         cJSON_AddNullToObject(o, key);
 }
@@ -96,9 +106,9 @@ static cJSON *counts_json(const counts *c, int labelled)
     cJSON_AddNumberToObject(o, "flagged", (double)c->flag);
     cJSON_AddNumberToObject(o, "blocked", (double)c->block);
     cJSON_AddNumberToObject(o, "too_large", (double)c->too_large);
-    add_ratio(o, "share", c->flag + c->block, scanned(c));
-    add_ratio(o, "flag_share", c->flag, scanned(c));
-    add_ratio(o, "block_share", c->block, scanned(c));
+    add_ratio(o, "share", c->flag + c->block, fc_eval_scanned(c));
+    add_ratio(o, "flag_share", c->flag, fc_eval_scanned(c));
+    add_ratio(o, "block_share", c->block, fc_eval_scanned(c));
     if (!labelled)
         return o;
     cJSON_AddNumberToObject(o, "positives", (double)(c->tp + c->fn));
@@ -126,6 +136,23 @@ static cJSON *labels_json(const corpus *cp, int version)
         cJSON_AddItemToArray(a, o);
     }
     return a;
+}
+
+/* Per label, the texts not allowed with it and their share of the texts
+ * scanned, for one list version: {"porn": {"texts", "share"}, ...}. */
+static cJSON *by_label_json(const corpus *cp, int version)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int l = 0; l < FE_NLABELS; l++) {
+        const tally *k = &cp->label[version][l];
+        if (!k->tp && !k->fp)
+            continue;
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "texts", (double)(k->tp + k->fp));
+        add_ratio(x, "share", k->tp + k->fp, fc_eval_scanned(&cp->c[version]));
+        cJSON_AddItemToObject(o, fe_label_name(l), x);
+    }
+    return o;
 }
 
 static cJSON *entry_json(const fe_ruleset *rs, uint32_t e)
@@ -186,6 +213,23 @@ static cJSON *why_json(const fe_ruleset *rs, const uint32_t *why, int n)
     return a;
 }
 
+/* The matches that count in a changed text, on one side. */
+static cJSON *spans_json(const fe_ruleset *rs, const span *s, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    char ref[600];
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "start", s[i].start);
+        cJSON_AddNumberToObject(o, "end", s[i].end);
+        cJSON_AddStringToObject(o, "label", fe_label_name(s[i].label));
+        cJSON_AddStringToObject(o, "entry", fc_eval_entry_ref(rs, s[i].entry, ref, sizeof ref));
+        cJSON_AddBoolToObject(o, "decides", s[i].decides);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
 static cJSON *changes_json(const eval *ev, const corpus *cp)
 {
     cJSON *o = cJSON_CreateObject(), *kinds = cJSON_CreateObject(), *a = cJSON_CreateArray();
@@ -205,6 +249,9 @@ static cJSON *changes_json(const eval *ev, const corpus *cp)
         cJSON_AddStringToObject(x, "new", fe_action_name(c->to));
         cJSON_AddItemToObject(x, "old_entries", why_json(ev->s[OLD].rs, c->why[OLD], c->nwhy[OLD]));
         cJSON_AddItemToObject(x, "new_entries", why_json(ev->s[NEW].rs, c->why[NEW], c->nwhy[NEW]));
+        for (int s = NEW; s <= OLD; s++)
+            cJSON_AddItemToObject(x, s == NEW ? "new_spans" : "old_spans",
+                                  spans_json(ev->s[s].rs, c->spans[s], c->nspans[s]));
         cJSON_AddItemToArray(a, x);
     }
     cJSON_AddNumberToObject(o, "total", (double)cp->nchanges);
@@ -224,15 +271,39 @@ static cJSON *corpus_json(const eval *ev, const corpus *cp)
         if (cp->has_topic)
             cJSON_AddItemToObject(o, "topics", topics_json(ev, cp));
     }
+    cJSON_AddItemToObject(o, "by_label", by_label_json(cp, NEW));
     cJSON_AddItemToObject(o, "top", top_json(ev, cp));
     cJSON_AddItemToObject(o, "disguise_views", fc_eval_views_json(ev, cp));
     if (ev->nsides > 1) {
         cJSON *b = counts_json(&cp->c[OLD], cp->labelled);
         if (cp->labelled)
             cJSON_AddItemToObject(b, "labels", labels_json(cp, OLD));
+        cJSON_AddItemToObject(b, "by_label", by_label_json(cp, OLD));
         cJSON_AddItemToObject(o, "baseline", b);
         cJSON_AddItemToObject(o, "changes", changes_json(ev, cp));
     }
+    return o;
+}
+
+/* The entries added and removed: totals, per label, the first DIFF_LISTED of each. */
+static cJSON *diff_json(const eval *ev)
+{
+    const evdiff *d = &ev->diff;
+    cJSON *o = cJSON_CreateObject(), *pa = cJSON_CreateObject(), *pr = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "added", (double)d->total_added);
+    cJSON_AddNumberToObject(o, "removed", (double)d->total_removed);
+    for (int l = 0; l <= FE_NLABELS; l++) {
+        const char *name = l < FE_NLABELS ? fe_label_name(l) : "allow";
+        if (d->d.added[l])
+            cJSON_AddNumberToObject(pa, name, (double)d->d.added[l]);
+        if (d->d.removed[l])
+            cJSON_AddNumberToObject(pr, name, (double)d->d.removed[l]);
+    }
+    cJSON_AddItemToObject(o, "added_per_label", pa);
+    cJSON_AddItemToObject(o, "removed_per_label", pr);
+    cJSON_AddItemToObject(o, "added_entries", why_json(ev->s[NEW].rs, d->added, (int)d->nadded));
+    cJSON_AddItemToObject(o, "removed_entries",
+                          why_json(ev->s[OLD].rs, d->removed, (int)d->nremoved));
     return o;
 }
 
@@ -245,6 +316,7 @@ int fc_eval_report_json(const eval *ev, FILE *f)
     if (ev->nsides > 1) {
         cJSON_AddStringToObject(o, "baseline", ev->s[OLD].dir);
         cJSON_AddStringToObject(o, "baseline_version", fe_ruleset_version(ev->s[OLD].rs));
+        cJSON_AddItemToObject(o, "diff", diff_json(ev));
     }
     cJSON_AddStringToObject(o, "scene", fe_scene_name(ev->scene));
     cJSON_AddStringToObject(o, "config", ev->config_name);
@@ -276,29 +348,29 @@ static void put_text(FILE *f, const char *s, size_t max)
         fputs("...", f);
 }
 
-static void put_pct(FILE *f, unsigned long a, unsigned long b)
+void fc_eval_put_pct(FILE *f, unsigned long a, unsigned long b)
 {
     if (b)
-        fprintf(f, "%.2f%%", 100.0 * ratio(a, b));
+        fprintf(f, "%.2f%%", 100.0 * fc_eval_ratio(a, b));
     else
         fputs("n/a", f);
 }
 
-static void put_ratio(FILE *f, unsigned long a, unsigned long b)
+void fc_eval_put_ratio(FILE *f, unsigned long a, unsigned long b)
 {
     if (b)
-        fprintf(f, "%.3f", ratio(a, b));
+        fprintf(f, "%.3f", fc_eval_ratio(a, b));
     else
         fputs("n/a", f);
 }
 
 static void put_share(FILE *f, const counts *c)
 {
-    put_pct(f, c->flag + c->block, scanned(c));
+    fc_eval_put_pct(f, c->flag + c->block, fc_eval_scanned(c));
     fputs(" not allowed (flag ", f);
-    put_pct(f, c->flag, scanned(c));
+    fc_eval_put_pct(f, c->flag, fc_eval_scanned(c));
     fputs(", block ", f);
-    put_pct(f, c->block, scanned(c));
+    fc_eval_put_pct(f, c->block, fc_eval_scanned(c));
     fputc(')', f);
 }
 
@@ -340,18 +412,18 @@ static void put_top(FILE *f, const eval *ev, const corpus *cp)
 static void put_metrics(FILE *f, const counts *c)
 {
     fputs("precision ", f);
-    put_ratio(f, c->tp, c->tp + c->fp);
+    fc_eval_put_ratio(f, c->tp, c->tp + c->fp);
     fputs(", recall ", f);
-    put_ratio(f, c->tp, c->tp + c->fn);
+    fc_eval_put_ratio(f, c->tp, c->tp + c->fn);
     fprintf(f, " (tp %lu, fp %lu, fn %lu, tn %lu)", c->tp, c->fp, c->fn, c->tn);
 }
 
 static void put_caught(FILE *f, const tally *k, unsigned long positives)
 {
     fputs("precision ", f);
-    put_ratio(f, k->tp, k->tp + k->fp);
+    fc_eval_put_ratio(f, k->tp, k->tp + k->fp);
     fputs(", recall ", f);
-    put_ratio(f, k->tp, positives);
+    fc_eval_put_ratio(f, k->tp, positives);
     fprintf(f, " (tp %lu, fp %lu)", k->tp, k->fp);
 }
 
@@ -413,7 +485,7 @@ static void put_changes(FILE *f, const eval *ev, const corpus *cp)
     fputc('\n', f);
     for (size_t i = 0; i < cp->nchanges; i++) {
         const change *c = &cp->changes[i];
-        fprintf(f, "    %s:%lu %s -> %s | ", corpus_name(cp), c->line, fe_action_name(c->from),
+        fprintf(f, "    %s:%lu %s -> %s | ", fc_eval_corpus_name(cp), c->line, fe_action_name(c->from),
                 fe_action_name(c->to));
         put_text(f, c->text, CHANGE_SHOWN_MAX);
         fputc('\n', f);
@@ -455,9 +527,11 @@ int fc_eval_report_text(const eval *ev, FILE *f)
             fe_scene_name(ev->scene));
     fprintf(f, "config %s\n", ev->config_name);
     if (ev->nsides > 1)
-        fprintf(f, "baseline %s: %zu entries, %s ('+' new lists, '-' baseline)\n",
+        fprintf(f, "baseline %s: %zu entries, %s ('+' new lists, '-' baseline); "
+                   "entries +%zu -%zu\n",
                 ev->s[OLD].dir, fe_ruleset_entries(ev->s[OLD].rs),
-                fe_ruleset_version(ev->s[OLD].rs));
+                fe_ruleset_version(ev->s[OLD].rs), ev->diff.total_added,
+                ev->diff.total_removed);
     for (size_t i = 0; i < ev->ncorp; i++)
         put_corpus(f, ev, &ev->corp[i]);
     fprintf(f, "\n%lu texts in %.2f s (%.0f texts/s, %d list version%s)\n", ev->texts,

@@ -26,7 +26,7 @@ static const struct command {
     {"explain", fc_cmd_explain, "[--lists DIR] [--config FILE] [--scene S] TEXT",
      "show a person why TEXT gets its decision"},
     {"lint", fc_cmd_lint, "DIR", "check the word lists in DIR; errors as file:line: reason"},
-    {"eval", fc_cmd_eval, "--lists DIR [--baseline DIR] [--clean FILE]... [--labelled FILE]... [--config FILE] [--scene S] [--json] [--examples N] [--top N]", "measure lists over corpora: flag share, top entries, precision/recall (per action and label), changes from a baseline"},
+    {"eval", fc_cmd_eval, "--lists DIR [--baseline DIR] [--clean FILE]... [--labelled FILE]... [--config FILE] [--scene S] [--json] [--html FILE] [--examples N] [--top N]", "measure lists over corpora: flag share, top entries, precision/recall (per action and label), changes from a baseline; --html FILE also writes the report as one page (charts, changed texts highlighted)"},
     {"check", fc_cmd_check, "TEXT | --jsonl [--scene S] [--budget MS] [--timeout MS] [--window N] [--explain] [--endpoint EP]... [--config FILE]", "ask filterd; --jsonl: stdin and output as scan, sent as bulk checks of 32 lines, --window (128) lines in flight"},
     {"ping", fc_cmd_ping, "[--endpoint EP]... [--timeout MS] [--config FILE]", "ask filterd for a pong and its version"},
     {"reload", fc_cmd_reload, "[--admin EP] [--timeout MS] [--config FILE]", "reload the lists and scene policies: old \u2192 new version and the entries added and removed per label, or every file:line: reason (the old version still serves)"},

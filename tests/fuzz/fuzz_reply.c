@@ -19,8 +19,13 @@ static void check_one(const fw_reply *r)
         abort();
     for (size_t i = 0; i < r->nmatches; i++)
         if (!r->matches[i].term || !r->matches[i].label || !r->matches[i].action ||
-            !r->matches[i].list || !r->matches[i].via)
+            !r->matches[i].list || !r->matches[i].via ||
+            (r->matches[i].nchain && !r->matches[i].chain))
             abort();
+    for (size_t i = 0; i < r->nmatches; i++)   /* a chain's steps: strings, every one */
+        for (size_t k = 0; k < r->matches[i].nchain; k++)
+            if (!r->matches[i].chain[k])
+                abort();
     for (size_t i = 0; i < r->nviews; i++)
         if (strlen(r->views[i].text) != r->views[i].len)
             abort();

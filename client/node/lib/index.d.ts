@@ -16,6 +16,8 @@ export interface Match {
   list: string;
   line: number;
   via: string;
+  /** Only with explain: how it was found, step by step, for people; [] when as written. */
+  chain?: string[];
 }
 
 /** A check reply; `degraded` "unavailable" is this client's own fallback. */
