@@ -189,22 +189,26 @@ function chain(c) {
 
 const counts = (m) => m.action === 'flag' || m.action === 'block';
 
-function highlighted(text, reply) {
-  const deciding = (reply.matches || []).find((m) => m.action === reply.decision && counts(m));
+// The text with its matches (or a what-if's spans) marked in their label's colour; the
+// deciding one starred. counted(m): whether m moves the decision (dashed when not).
+function marked(text, matches, deciding, counted) {
   let starred = false;
-  return el('p', { class: 'hl' }, pieces(text, reply.matches || []).map((p) => {
+  return el('p', { class: 'hl' }, pieces(text, matches).map((p) => {
     if (!p.by.length) return p.text;
-    const top = p.by.includes(deciding) ? deciding : (p.by.find(counts) || p.by[0]);
+    const top = p.by.includes(deciding) ? deciding : (p.by.find(counted) || p.by[0]);
     const colour = LABELS[top.label] || '#7f8c8d';
     const star = top === deciding && !starred ? el('sup', { class: 'star', title: 'this match decides' }, '★') : null;
     if (star) starred = true;
     return [star, el('mark', {
-      class: `${p.by.includes(deciding) ? 'deciding' : ''} ${counts(top) ? '' : 'nocount'}`,
-      'data-label': top.label, title: p.by.map((m) => `${m.label}: ${m.term} (${m.list}:${m.line})`).join('\n'),
+      class: `${p.by.includes(deciding) ? 'deciding' : ''} ${counted(top) ? '' : 'nocount'}`,
+      'data-label': top.label,
+      title: p.by.map((m) => `${m.label}: ${m.term || ''} (${m.entry || `${m.list}:${m.line}`})`).join('\n'),
       style: { borderBottomColor: colour, background: `${colour}33` },
     }, p.text)];
   }));
 }
+const highlighted = (text, reply) => marked(text, reply.matches || [],
+  (reply.matches || []).find((m) => m.action === reply.decision && counts(m)), counts);
 
 function matchTable(reply) {
   const deciding = (reply.matches || []).find((m) => m.action === reply.decision && counts(m));
@@ -340,11 +344,12 @@ function corpusRow(c) {
 }
 
 function changedText(c, t) {
+  const spans = (t.new === 'allow' ? t.old_spans : t.new_spans) || [];
   const entries = (list) => (list || []).map((x) => el('span', { class: 'entry-ref' }, chip(x.label), ' ', x.term,
     el('span', { class: 'mono quiet' }, ` ${x.entry || `${x.file}:${x.line}`}`)));
   return el('li', { class: 'changed' },
     el('div', {}, badge(t.old), ' → ', badge(t.new), el('span', { class: 'quiet' }, ` ${c.file}, line ${t.line}`)),
-    el('blockquote', {}, t.text),
+    marked(t.text, spans, spans.find((x) => x.decides), () => true),
     t.new_entries && t.new_entries.length ? el('div', {}, 'now: ', entries(t.new_entries)) : null,
     t.old_entries && t.old_entries.length ? el('div', {}, 'before: ', entries(t.old_entries)) : null);
 }
@@ -513,25 +518,21 @@ async function loadVersions() {
     el('td', {}, v.version === newest ? '' : el('button', { class: 'quiet v-restore', onclick: () => restore(v.version) }, 'Restore')))));
 }
 
-function diffLines(d) {
-  if (typeof d === 'string') return d.split('\n');
-  if (Array.isArray(d)) return d.flatMap(diffLines);
-  if (d && typeof d === 'object') {
-    if (d.lines) return [...(d.file ? [`--- ${d.file}`] : []), ...diffLines(d.lines)];
-    if (d.files) return diffLines(d.files);
-    if (d.diff) return diffLines(d.diff);
-  }
-  return [];
+// GET versions/N/diff: {files: [{file, lines}]}, lines of unified diffs.
+function diffFile(f) {
+  const lines = f.lines || [];
+  return el('div', { class: 'diff-file' }, el('h4', { class: 'mono' }, f.file),
+    el('pre', { class: 'diff' }, lines.slice(0, DIFF_SHOWN).map((l) => el('span',
+      { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' }, `${l}\n`))),
+    lines.length > DIFF_SHOWN ? el('p', { class: 'quiet' }, `and ${fmtInt(lines.length - DIFF_SHOWN)} more lines.`) : null);
 }
 
 async function showDiff(n) {
   const r = await api('GET', `versions/${encodeURIComponent(n)}/diff`);
   if (r.status !== 200) { fill($('diff'), el('p', { class: 'status bad' }, `Refused: ${errorText(r)}`)); return; }
-  const lines = diffLines(r.data);
-  fill($('diff'), el('h3', {}, `What version ${n} changed`), lines.length
-    ? el('pre', { class: 'diff' }, lines.slice(0, DIFF_SHOWN).map((l) => el('span', { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' }, `${l}\n`)))
-    : el('p', { class: 'quiet' }, 'Nothing changed in the lists.'),
-    lines.length > DIFF_SHOWN ? el('p', { class: 'quiet' }, `and ${fmtInt(lines.length - DIFF_SHOWN)} more lines.`) : null);
+  const files = (r.data && r.data.files) || [];
+  fill($('diff'), el('h3', {}, `What version ${n} changed`), files.length ? files.map(diffFile)
+    : el('p', { class: 'quiet' }, 'Nothing changed in the lists.'));
 }
 
 async function restore(n) {

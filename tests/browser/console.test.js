@@ -235,6 +235,8 @@ test('the console, in a browser, against filterd', { timeout: 1800000 }, async (
       || /failed|Refused/.test(document.querySelector('#whatif-status').textContent), { timeout: JOB_MS });
     const changed = await texts('#whatif-changes li.changed');
     assert.ok(changed.some((c) => c.includes(NEW_TEXT) && /allow.*block/.test(c)), `changed: ${changed}`);
+    assert.deepEqual(await page.$$eval('#whatif-changes mark', (ms) => ms.map((m) => [m.textContent, m.dataset.label])),
+      [[TERM, 'ad']], 'the span that changed it, in its label');
     assert.equal((await texts('#whatif-summary tbody tr')).length, 2, 'one row per corpus');
     await visible('#whatif-report');
     const html = await page.$eval('#whatif-report', (e) => e.srcdoc);
