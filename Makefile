@@ -130,6 +130,9 @@ $(BUILD)/obj/%.o: %.c VERSION | deps
 # compiled in, and rebuilt when SYSCONFDIR changes.
 $(BUILD)/obj/filterd/settings.o: DEFS = -DFD_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/obj/filterd/settings.o: $(BUILD)/sysconfdir
+# Where the console finds filterctl when it is not beside filterd (installed: SBINDIR).
+$(BUILD)/obj/filterd/console.o: DEFS = -DFD_BINDIR='"$(BINDIR)"'
+$(BUILD)/obj/filterd/console.o: $(BUILD)/paths
 $(BUILD)/sysconfdir: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
@@ -197,7 +200,8 @@ $(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WI
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 # The real daemon through the real client, in temporary run dirs (tests/integration_test.c),
-# and its HTTP front door through real HTTP clients (tests/http_test.py).
+# its HTTP front door through real HTTP clients (tests/http_test.py), and the
+# moderators' console's API (tests/console_test.py: filterctl is the one next to filterd).
 $(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_LIB) $(WIRE_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
@@ -205,6 +209,7 @@ $(INTEG_BIN): $(call obj,tests/integration_test.c tests/tu_msgpack.c) $(CLIENT_L
 integration-test: deps $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) $(INTEG_BIN) $(BUILD)/filterd $(BUILD)/filterctl
 	timeout -k 10 $(INTEG_TIMEOUT) python3 tests/http_test.py $(BUILD)/filterd $(BUILD)/filterctl
+	timeout -k 10 $(INTEG_TIMEOUT) $(PY) tests/console_test.py $(BUILD)/filterd
 
 layout-test:
 	@python3 tests/layout_test.py

@@ -31,35 +31,6 @@ static void whatif_path(const fd_console *c, unsigned id, char *buf, size_t n)
 
 /* ---- the admin socket ---------------------------------------------------------- */
 
-static int admin_send(fd_http *h, enum fw_op op)
-{
-    fd_console *c = h->cons;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    fw_request q = {.op = op, .budget_ms = -1};
-    int linger = 0, rc = -1;
-    if (!h->zctx && !(h->zctx = zmq_ctx_new()))
-        return -1;
-    if (!c->admin) {
-        if (!(c->admin = zmq_socket(h->zctx, ZMQ_DEALER)))
-            return -1;
-        zmq_setsockopt(c->admin, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_connect(c->admin, h->ctx->admin) < 0) {
-            zmq_close(c->admin);
-            c->admin = NULL;
-            return -1;
-        }
-    }
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    if (fw_request_encode(&pk, &q, 1) == 0 &&
-        zmq_send(c->admin, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0 &&
-        zmq_send(c->admin, sb.data, sb.size, ZMQ_DONTWAIT) >= 0)
-        rc = 0;
-    msgpack_sbuffer_destroy(&sb);
-    return rc;
-}
-
 static void live_answer(fd_http *h, cJSON *workers)
 {
     fd_console *c = h->cons;
@@ -84,24 +55,8 @@ static void reload_done(fd_http *h, cJSON *reply);
 static void admin_poll(fd_http *h)
 {
     fd_console *c = h->cons;
-    char err[128];
-    while (c->admin) {
-        zmq_msg_t m;
-        int more = 1, parts = 0;
-        cJSON *j = NULL;
-        while (more) {
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, c->admin, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            if (parts++ == 1 && !j)
-                j = fw_msgpack_to_json(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
-            more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-        }
-        if (!parts)
-            break;
+    cJSON *j;
+    while (c->admin && fd_admin_recv(c->admin, &j)) {
         if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "workers")))
             live_answer(h, cJSON_GetObjectItemCaseSensitive(j, "workers"));
         else if (c->job && c->job->sent && j)
@@ -116,7 +71,7 @@ int fd_live_start(fd_http *h, fd_hreq *r)
 {
     fd_console *c = h->cons;
     if (!c->workers_sent) {
-        if (admin_send(h, FW_OP_WORKERS) < 0) {
+        if (fd_admin_ask(h, &c->admin, FW_OP_WORKERS) < 0) {
             fd_hreq_error(r, 503, NULL, "unavailable", "the admin endpoint cannot be reached");
             return 0;
         }
@@ -378,7 +333,7 @@ int fd_cjob_start(fd_http *h, fd_hreq *r, const char *kind, const char *who, con
     fd_log(FD_INFO, "console_job", "job=%u kind=%s state=running who=\"%s\"", j->id, kind, who);
     if (!strcmp(kind, "reload")) {
         j->step = c->store.newest;
-        if (admin_send(h, FW_OP_RELOAD) < 0)
+        if (fd_admin_ask(h, &c->admin, FW_OP_RELOAD) < 0)
             finish(h, 2, message("%s", "the admin endpoint cannot be reached"));
         else
             j->sent = fd_now_ns();

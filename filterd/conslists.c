@@ -509,13 +509,19 @@ int fd_store_edit(fd_store *s, const char *file, const char *op, unsigned line,
 
 /* ---- commit: the stage becomes the lists -------------------------------------- */
 
+/* rel in the stage (a) and in the lists (b). */
+static void stage_and_lists(const fd_store *s, const char *rel, char *a, char *b)
+{
+    fd_fmt(a, PATH_MAX, "%s/%s", fd_store_stage_dir(s), rel);
+    fd_fmt(b, PATH_MAX, "%s/%s", s->lists, rel);
+}
+
 static int put_changed(const char *rel, void *arg)
 {
     const fd_store *s = arg;
     char a[PATH_MAX], b[PATH_MAX];
     size_t na, nb = 0;
-    fd_fmt(a, sizeof a, "%s/%s", fd_store_stage_dir(s), rel);
-    fd_fmt(b, sizeof b, "%s/%s", s->lists, rel);
+    stage_and_lists(s, rel, a, b);
     char *x = fd_store_read(a, &na), *y = fd_store_read(b, &nb);
     int rc = 0;
     if (!x)
@@ -531,8 +537,7 @@ static int drop_absent(const char *rel, void *arg)
 {
     const fd_store *s = arg;
     char a[PATH_MAX], b[PATH_MAX];
-    fd_fmt(a, sizeof a, "%s/%s", fd_store_stage_dir(s), rel);
-    fd_fmt(b, sizeof b, "%s/%s", s->lists, rel);
+    stage_and_lists(s, rel, a, b);
     if (access(a, F_OK) == 0)
         return 0;
     char *slash = strrchr(b, '/');

@@ -22,6 +22,9 @@
 #include "console.h"
 
 #define API "/console/api/"
+#ifndef FD_BINDIR
+#define FD_BINDIR "/usr/local/bin"  /* make install's BINDIR (the Makefile sets it) */
+#endif
 
 /* ---- open, close, tokens -------------------------------------------------------- */
 
@@ -37,6 +40,8 @@ int fd_console_open(fd_http *h)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     fd_fmt(c.filterctl, sizeof c.filterctl, "%s/filterctl", dirname(exe));
+    if (access(c.filterctl, X_OK) < 0)  /* installed: filterd in SBINDIR, filterctl in BINDIR */
+        fd_fmt(c.filterctl, sizeof c.filterctl, "%s/filterctl", FD_BINDIR);
     if (!h->cfg->http_admin_tokens[0])
         return 0;
     if (fd_tokens_read(&c.admins, h->cfg->http_admin_tokens, "http-admin-tokens", 1, err,
@@ -45,6 +50,10 @@ int fd_console_open(fd_http *h)
         fd_log(FD_ERROR, "console_off", "message=\"%s\"", err);
         return -1;
     }
+    if (access(c.store.lists, W_OK) < 0)
+        fd_log(FD_WARN, "console_lists_readonly", "lists=%s message=\"this process's user "
+               "cannot write the lists folder: saves will fail (docs/SECURITY.md)\"",
+               c.store.lists);
     c.has_admins = c.ok = 1;
     c.live = c.store.newest;
     fd_log(FD_INFO, "console", "admins=%d version=%d state=%s", c.admins.n, c.live,

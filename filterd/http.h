@@ -195,6 +195,12 @@ void fd_metrics_poll(fd_http *h);                /* replies and time-outs */
 void fd_metrics_drop(fd_http *h, fd_hreq *r);    /* r goes: no longer a waiter */
 void fd_metrics_close(fd_http *h);
 void fd_http_count(fd_http *h, int route, int status);
+/* An admin op (enum fw_op) on a DEALER of the caller's (*sock made when
+ * NULL), with the REQ envelope: 0 or -1. */
+int fd_admin_ask(fd_http *h, void **sock, int op);
+/* One reply waiting on sock: 1 with *reply its JSON (NULL when it did not
+ * decode; the caller frees it), or 0 when none is there. */
+int fd_admin_recv(void *sock, cJSON **reply);
 
 /* tokens.c */
 /* Read the token file: one token a line, '#' comments. 0, or -1 with

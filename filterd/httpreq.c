@@ -174,7 +174,7 @@ int fd_hreq_begin(fd_http *h, fd_hreq *r, const char *url, const char *method)
         return 0;
     int wxa = r->route->flags & FD_RT_WXA;
     if (!json_type(MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                   wxa))
+                   wxa || !r->route->method))   /* the console's POSTs without a body */
         return refuse(r, 415, 47001, "unsupported_media_type",
                       "the body must be JSON: Content-Type: application/json (charset utf-8)");
     const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -6,7 +6,8 @@
  * for /metrics and /readyz that come while a stats request is out wait for
  * its reply and are all answered from it. No reply within FD_HTTP_STATS_MS:
  * they get 503, and the socket is made anew (a late reply is never taken
- * for a later request's). The latency histogram is the broker's log-bucketed
+ * for a later request's). fd_admin_ask and fd_admin_recv are the console's
+ * way to the admin endpoint too (consjobs.c). The latency histogram is the broker's log-bucketed
  * one, given as cumulative counts at fixed bounds (fd_hist_below), so that
  * the histograms of several servers add up. */
 #include <errno.h>
@@ -60,33 +61,60 @@ static void close_admin(fd_http *h)
     h->admin = NULL;
 }
 
-static int ask(fd_http *h)
+int fd_admin_ask(fd_http *h, void **sock, int op)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    fw_request q = {.op = FW_OP_STATS, .budget_ms = -1};
+    fw_request q = {.op = (enum fw_op)op, .budget_ms = -1};
     int linger = 0, rc = -1;
     if (!h->zctx && !(h->zctx = zmq_ctx_new()))
         return -1;
-    if (!h->admin) {
-        if (!(h->admin = zmq_socket(h->zctx, ZMQ_DEALER)))
+    if (!*sock) {
+        if (!(*sock = zmq_socket(h->zctx, ZMQ_DEALER)))
             return -1;
-        zmq_setsockopt(h->admin, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_connect(h->admin, h->ctx->admin) < 0) {
-            close_admin(h);
+        zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect(*sock, h->ctx->admin) < 0) {
+            zmq_close(*sock);
+            *sock = NULL;
             return -1;
         }
     }
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     if (fw_request_encode(&pk, &q, 1) == 0 &&
-        zmq_send(h->admin, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0 &&
-        zmq_send(h->admin, sb.data, sb.size, ZMQ_DONTWAIT) >= 0) {
-        h->stats_sent = fd_now_ns();
+        zmq_send(*sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0 &&
+        zmq_send(*sock, sb.data, sb.size, ZMQ_DONTWAIT) >= 0)
         rc = 0;
-    }
     msgpack_sbuffer_destroy(&sb);
     return rc;
+}
+
+int fd_admin_recv(void *sock, cJSON **reply)
+{
+    char err[128];
+    int more = 1, parts = 0;
+    *reply = NULL;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        if (parts++ == 1 && !*reply)
+            *reply = fw_msgpack_to_json(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    return parts > 0;
+}
+
+static int ask(fd_http *h)
+{
+    if (fd_admin_ask(h, &h->admin, FW_OP_STATS) < 0)
+        return -1;
+    h->stats_sent = fd_now_ns();
+    return 0;
 }
 
 /* Every waiter answered from stats (NULL: none came). */
@@ -148,24 +176,8 @@ int fd_metrics_fd(fd_http *h, int *wait_ms)
 
 void fd_metrics_poll(fd_http *h)
 {
-    char err[128];
-    while (h->admin) {
-        zmq_msg_t m;
-        int more = 1, parts = 0;
-        cJSON *stats = NULL;
-        while (more) {
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, h->admin, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            if (parts++ == 1 && !stats)
-                stats = fw_msgpack_to_json(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
-            more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-        }
-        if (!parts)
-            break;
+    cJSON *stats;
+    while (h->admin && fd_admin_recv(h->admin, &stats)) {
         if (h->stats_sent && cJSON_GetObjectItemCaseSensitive(stats, "requests"))
             answer(h, stats);
         cJSON_Delete(stats);

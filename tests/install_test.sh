@@ -58,8 +58,14 @@ cat > "$T/want" <<'EOF2'
 < #admin-group
 < #run-dir /tmp/filterd
 < #user nobody
+< console-state ../build/console
+< console-corpus clean ../tests/data/fortunes-sample.txt
+< console-corpus labelled ../tests/data/cold-dev-sample.csv
 > # Installed by make install: the source tree's config/filterd.conf with the
-> # installed lists, cache-dir, run-dir, user and admin-group.
+> # installed lists, cache-dir, run-dir, user, admin-group and console-state.
+> console-state /var/lib/filterd/console
+> #console-corpus clean ../tests/data/fortunes-sample.txt
+> #console-corpus labelled ../tests/data/cold-dev-sample.csv
 > lists /var/lib/filterd/wordlists
 > admin-group filterd-admin
 > run-dir /run/filterd
@@ -139,6 +145,8 @@ if [ $root -eq 1 ]; then
         is "$(stat -c '%a %g' "$W/zh/porn.txt")" "664 $gid"
     check "tmpfiles: ... (folders 775)" is "$(stat -c '%a %g' "$W/zh")" "775 $gid"
     check "tmpfiles: the cache folder" test -d "$D/var/cache/filterd"
+    check "tmpfiles: the console's folder, the filterd user's (750)" \
+        is "$(stat -c '%a %u' "$D/var/lib/filterd/console")" "750 $(sed -n 's/^filterd:x:\([0-9]*\):.*/\1/p' "$D/etc/passwd")"
 else
     # not root: seed the folders by hand as tmpfiles would
     mkdir -p "$D/var/lib/filterd" "$D/var/cache/filterd"

@@ -115,6 +115,38 @@ static void test_tokens_refused(void **state)
     assert_non_null(strstr(err, "/nonexistent/tokens"));
 }
 
+/* http-admin-tokens: "TOKEN NAME" lines; which token matched says who. */
+static void test_admin_tokens(void **state)
+{
+    static fd_tokens t;
+    char err[512], want[600];
+    (void)state;
+    char *p = write_tmp("# admins\nadm-1 alice\n  adm-2\tbob smith  \n");
+    assert_int_equal(fd_tokens_read(&t, p, "http-admin-tokens", 1, err, sizeof err), 0);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(fd_tokens_which(&t, "adm-1", 5), 0);
+    assert_string_equal(t.name[0], "alice");
+    assert_int_equal(fd_tokens_which(&t, "adm-2", 5), 1);
+    assert_string_equal(t.name[1], "bob smith");
+    assert_int_equal(fd_tokens_which(&t, "adm-", 4), -1);
+    assert_int_equal(fd_tokens_which(&t, "alice", 5), -1);        /* a name is no token */
+    unlink(p);
+    free(p);
+    const char *bad[] = {"adm-1 alice\nadm-2\n", "adm-1 al\"ice\n", "a&b alice\n"};
+    for (int i = 0; i < 3; i++) {
+        p = write_tmp(bad[i]);
+        assert_int_equal(fd_tokens_read(&t, p, "http-admin-tokens", 1, err, sizeof err), -1);
+        snprintf(want, sizeof want, "%s:%d: ", p, i == 0 ? 2 : 1);
+        assert_true(strncmp(err, want, strlen(want)) == 0);
+        assert_int_equal(t.n, 2);                                   /* the old ones stay */
+        unlink(p);
+        free(p);
+    }
+    assert_int_equal(fd_tokens_read(&t, "/nonexistent/a", "http-admin-tokens", 1, err,
+                                    sizeof err), -1);
+    assert_true(strncmp(err, "http-admin-tokens: ", 19) == 0);
+}
+
 static void test_loopback(void **state)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
@@ -158,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_accepts),   cmocka_unit_test(test_json_refuses),
         cmocka_unit_test(test_tokens),         cmocka_unit_test(test_tokens_refused),
+        cmocka_unit_test(test_admin_tokens),
         cmocka_unit_test(test_loopback),       cmocka_unit_test(test_listen_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
