@@ -219,14 +219,18 @@ layout-test:
 PY ?= /usr/bin/python3
 PYTEST = PYTHONDONTWRITEBYTECODE=1 FILTERD=$(abspath $(BUILD)/filterd) \
          timeout -k 10 600 $(PY) -m pytest -q -p no:cacheprovider
-# client/node's npm dependencies, from its package-lock.json, into build/node (not the
-# source tree); their install scripts are not run: zeromq's addon comes prebuilt.
+# $(call npm_ci,DIR,SRC): the npm dependencies of SRC's package-lock.json into DIR under
+# build/ (not the source tree), their install scripts not run.
+define npm_ci
+	@mkdir -p $(1)
+	cp $(2)/package.json $(2)/package-lock.json $(1)/
+	cd $(1) && npm ci --ignore-scripts --no-audit --no-fund
+endef
+# client/node's, into build/node: zeromq's addon comes prebuilt.
 NODE_DIR = $(BUILD)/node
 NODE_MODULES = $(NODE_DIR)/node_modules/.package-lock.json
 $(NODE_MODULES): client/node/package.json client/node/package-lock.json | deps
-	@mkdir -p $(NODE_DIR)
-	cp client/node/package.json client/node/package-lock.json $(NODE_DIR)/
-	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	$(call npm_ci,$(NODE_DIR),client/node)
 	ln -sfn $(abspath client/node) $(NODE_DIR)/node_modules/filterd-client
 	@touch $@
 
@@ -238,15 +242,12 @@ client-test: deps $(BUILD)/filterd $(NODE_MODULES)
 	    timeout -k 10 600 node --test client/node/test/*.test.js
 
 # The console (filterd/console/) in Debian's chromium, driven by puppeteer-core from
-# tests/browser/package-lock.json (installed into build/browser; no browser download:
-# its install scripts are not run), against the real daemon; the pages' screenshots go
-# to build/screenshots.
+# tests/browser/package-lock.json (into build/browser; it downloads no browser), against
+# the real daemon; the pages' screenshots go to build/screenshots.
 BROWSER_DIR = $(BUILD)/browser
 BROWSER_MODULES = $(BROWSER_DIR)/node_modules/.package-lock.json
 $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json | deps
-	@mkdir -p $(BROWSER_DIR)
-	cp tests/browser/package.json tests/browser/package-lock.json $(BROWSER_DIR)/
-	cd $(BROWSER_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	$(call npm_ci,$(BROWSER_DIR),tests/browser)
 	@touch $@
 
 browser-test: deps $(BUILD)/filterd $(BUILD)/filterctl $(BROWSER_MODULES)
