@@ -197,14 +197,14 @@ function marked(text, matches, deciding, counted) {
     if (!p.by.length) return p.text;
     const top = p.by.includes(deciding) ? deciding : (p.by.find(counted) || p.by[0]);
     const colour = LABELS[top.label] || '#7f8c8d';
-    const star = top === deciding && !starred ? el('sup', { class: 'star', title: 'this match decides' }, '★') : null;
+    const star = top === deciding && !starred;     // the ★ is CSS: not part of the text
     if (star) starred = true;
-    return [star, el('mark', {
-      class: `${p.by.includes(deciding) ? 'deciding' : ''} ${counted(top) ? '' : 'nocount'}`,
+    return el('mark', {
+      class: `${p.by.includes(deciding) ? 'deciding' : ''} ${star ? 'star' : ''} ${counted(top) ? '' : 'nocount'}`,
       'data-label': top.label,
       title: p.by.map((m) => `${m.label}: ${m.term || ''} (${m.entry || `${m.list}:${m.line}`})`).join('\n'),
       style: { borderBottomColor: colour, background: `${colour}33` },
-    }, p.text)];
+    }, p.text);
   }));
 }
 const highlighted = (text, reply) => marked(text, reply.matches || [],
