@@ -273,7 +273,7 @@ static int scan_versions(const fd_store *s, int *low, int drop_tmp)
     while (d && (e = readdir(d))) {
         char *end;
         long v = strtol(e->d_name, &end, 10);
-        if (drop_tmp && e->d_name[0] != '.' && strcmp(end, "")) {
+        if (drop_tmp && end != e->d_name && !strcmp(end, ".tmp")) {
             fd_fmt(p, sizeof p, "%s/%s", dir, e->d_name);
             rm_tree(p);           /* N.tmp: an interrupted version */
             continue;

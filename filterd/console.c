@@ -352,6 +352,17 @@ static int api_entries_get(fd_http *h, fd_hreq *r)
     return 0;
 }
 
+/* How much of s fits in max bytes without cutting a UTF-8 character (for "%.*s"). */
+static int cut(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return (int)n;
+    while (max && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return (int)max;
+}
+
 /* 409 stale: the lists changed since the version the person saw. */
 static int stale(fd_http *h, fd_hreq *r, int base)
 {
@@ -404,11 +415,12 @@ static int api_entries_post(fd_http *h, fd_hreq *r)
         return 0;
     }
     if (!strcmp(op, "add"))
-        fd_fmt(what, sizeof what, "add %s: %.200s", file, text);
+        fd_fmt(what, sizeof what, "add %s: %.*s", file, cut(text, 200), text);
     else if (!strcmp(op, "change"))
-        fd_fmt(what, sizeof what, "change %s:%d: %.150s -> %.150s", file, line, old, text);
+        fd_fmt(what, sizeof what, "change %s:%d: %.*s -> %.*s", file, line, cut(old, 150), old,
+               cut(text, 150), text);
     else
-        fd_fmt(what, sizeof what, "delete %s:%d: %.200s", file, line, old);
+        fd_fmt(what, sizeof what, "delete %s:%d: %.*s", file, line, cut(old, 200), old);
     return fd_cjob_start(h, r, "save", who(h, r), what);
 }
 

@@ -161,6 +161,38 @@ def test_disabled():
         check('stops cleanly (console off)', c.stop())
 
 
+def test_bad_admin_file():
+    c = Console()
+    with open(os.path.join(c.tmp, 'admins'), 'w') as f:
+        f.write('# admins\n%s\n' % ADMIN)          # no name
+    try:
+        c.d.start()
+        check('an admin file with an error: filterd refuses to start', False)
+    except RuntimeError as e:
+        check('an admin file with an error is refused at start with file:line',
+              'admins:2: ' in str(e) and 'name' in str(e), str(e)[-300:])
+    finally:
+        c.d.kill()
+        shutil.rmtree(c.tmp, ignore_errors=True)
+
+
+def test_token_reload(c):
+    path = os.path.join(c.tmp, 'admins')
+    with open(path, 'w') as f:
+        f.write('%s carol\nbroken\n' % 'adm-token-carol-1111')
+    st, j = c.run_job('POST', 'reload')
+    check('reload with a broken admin file: the old tokens stay',
+          c.api('GET', 'versions')[0] == 200 and
+          c.api('GET', 'versions', token='adm-token-carol-1111')[0] == 401 and
+          'console_tokens_kept' in c.d.read_log(), j)
+    with open(path, 'w') as f:
+        f.write('%s alice\nadm-token-carol-1111 carol\n' % ADMIN)
+    st, j = c.run_job('POST', 'reload')
+    check('reload: a new admin token works, a removed one does not',
+          c.api('GET', 'versions', token='adm-token-carol-1111')[0] == 200 and
+          c.api('GET', 'versions', token=OTHER_ADMIN)[0] == 401, j)
+
+
 def test_refusals(c):
     for desc, tok in (('no token', None), ('a wrong token', 'nope-nope'),
                       ('a check token', CHECK), ('an admin token as a prefix', ADMIN[:-1])):
@@ -326,6 +358,14 @@ def test_save(c):
     check('delete: audited as bob smith, with the old line',
           rec['who'] == 'bob smith' and rec['what'] == 'delete abuse.txt:%d: zqchangedx' % line,
           rec)
+    # a long Chinese line: the audit's "what" is cut between characters, never inside one
+    long_text = '中文长词' * 30
+    st, j = c.run_job('POST', 'entries', {'op': 'add', 'file': 'other.txt', 'text': long_text,
+                                          'base': base + 3})
+    rec = c.api('GET', 'versions')[1]['versions'][0]
+    check('a long line: saved, its audit cut at a character', j and j['state'] == 'done' and
+          rec['what'].startswith('add other.txt: 中文长词') and len(rec['what']) < 120, rec)
+    base += 1
     # put zqnewtermx back for the reload test
     st, j = c.run_job('POST', 'entries', {'op': 'add', 'file': 'abuse.txt', 'text': 'zqnewtermx',
                                           'base': base + 3})
@@ -544,11 +584,12 @@ def test_kill(c):
 
 def main():
     test_disabled()
+    test_bad_admin_file()
     c = Console().start()
     try:
         for t in (test_pages, test_refusals, test_try, test_entries, test_save,
                   test_lint_refused, test_busy, test_reload, test_whatif, test_restore,
-                  test_live, test_outside_edit, test_kill):
+                  test_live, test_outside_edit, test_token_reload, test_kill):
             try:
                 t(c)
             except Exception as e:  # a crash of one part is a failure, the rest still runs
