@@ -466,7 +466,8 @@ function drawLive(d) {
   fill($('live-workers').tBodies[0], workers.map((w) => el('tr', {}, el('td', { class: 'mono' }, w.pid),
     el('td', {}, w.state), el('td', {}, fmtInt(w.held)), el('td', {}, fmtInt(w.served)),
     el('td', { class: 'mono' }, w.version), el('td', {}, fmtAge(w.age_s || 0)))));
-  fill($('live-reloads').tBodies[0], (d.reloads || []).slice().reverse().map((x) => el('tr', {},
+  const when = (x) => new Date(typeof x.time === 'number' && x.time < 1e12 ? x.time * 1000 : x.time).getTime() || 0;
+  fill($('live-reloads').tBodies[0], (d.reloads || []).slice().sort((a, b) => when(b) - when(a)).map((x) => el('tr', {},
     el('td', {}, fmtTime(x.time)), el('td', {}, x.who),
     el('td', {}, x.result && x.result.ok ? `${x.result.previous} → ${x.result.version}`
       : `failed: ${(x.result && x.result.error && x.result.error.message) || ''}`))));
