@@ -4,6 +4,7 @@
 #   make run          build, then run filterd on config/filterd.conf and wordlists/
 #   make test         unit and integration tests, then again under ASan/UBSan
 #   make client-test  the protocol document and the Node.js and Python clients against filterd
+#   make browser-test the moderators' console in Debian's chromium against filterd
 #   make bench-engine engine throughput against raw hs_scan
 #   make bench-service filterd against its echo baseline (closed and open loop)
 #   make bench        the whole benchmark suite and its report (bench-quick: ~2 min)
@@ -109,7 +110,8 @@ BINS     = $(BUILD)/filterd $(CLIENT_LIB) $(INTEG_BIN) $(BUILD)/filterctl \
            $(BUILD)/bench/linkbench
 
 .PHONY: all run deps test unit-test integration-test asan-test bench-engine explain clean \
-        bench bench-quick bench-service bench-soak layout-test install install-test client-test FORCE \
+        bench bench-quick bench-service bench-soak layout-test install install-test client-test \
+        browser-test FORCE \
         fuzz fuzz-smoke fuzz-bins
 all: deps $(BINS) $(DIST)
 
@@ -217,14 +219,18 @@ layout-test:
 PY ?= /usr/bin/python3
 PYTEST = PYTHONDONTWRITEBYTECODE=1 FILTERD=$(abspath $(BUILD)/filterd) \
          timeout -k 10 600 $(PY) -m pytest -q -p no:cacheprovider
-# client/node's npm dependencies, from its package-lock.json, into build/node (not the
-# source tree); their install scripts are not run: zeromq's addon comes prebuilt.
+# $(call npm_ci,DIR,SRC): the npm dependencies of SRC's package-lock.json into DIR under
+# build/ (not the source tree), their install scripts not run.
+define npm_ci
+	@mkdir -p $(1)
+	cp $(2)/package.json $(2)/package-lock.json $(1)/
+	cd $(1) && npm ci --ignore-scripts --no-audit --no-fund
+endef
+# client/node's, into build/node: zeromq's addon comes prebuilt.
 NODE_DIR = $(BUILD)/node
 NODE_MODULES = $(NODE_DIR)/node_modules/.package-lock.json
 $(NODE_MODULES): client/node/package.json client/node/package-lock.json | deps
-	@mkdir -p $(NODE_DIR)
-	cp client/node/package.json client/node/package-lock.json $(NODE_DIR)/
-	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	$(call npm_ci,$(NODE_DIR),client/node)
 	ln -sfn $(abspath client/node) $(NODE_DIR)/node_modules/filterd-client
 	@touch $@
 
@@ -234,6 +240,20 @@ client-test: deps $(BUILD)/filterd $(NODE_MODULES)
 	cd client/python && $(PYTEST) tests
 	FILTERD=$(abspath $(BUILD)/filterd) NODE_PATH=$(abspath $(NODE_DIR)/node_modules) \
 	    timeout -k 10 600 node --test client/node/test/*.test.js
+
+# The console (filterd/console/) in Debian's chromium, driven by puppeteer-core from
+# tests/browser/package-lock.json (into build/browser; it downloads no browser), against
+# the real daemon; the pages' screenshots go to build/screenshots.
+BROWSER_DIR = $(BUILD)/browser
+BROWSER_MODULES = $(BROWSER_DIR)/node_modules/.package-lock.json
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json | deps
+	$(call npm_ci,$(BROWSER_DIR),tests/browser)
+	@touch $@
+
+browser-test: deps $(BUILD)/filterd $(BUILD)/filterctl $(BROWSER_MODULES)
+	FILTERD=$(abspath $(BUILD)/filterd) SCREENSHOTS=$(abspath $(BUILD)/screenshots) \
+	    NODE_PATH=$(abspath $(BROWSER_DIR)/node_modules) \
+	    timeout -k 10 1800 node --test tests/browser/console.test.js
 
 # make install into a staging tree, then the installed daemon, unit, man pages.
 install-test: all
@@ -249,7 +269,8 @@ asan-test: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-test integration-test
 
-test: all layout-test unit-test integration-test install-test client-test asan-test fuzz-smoke
+test: all layout-test unit-test integration-test install-test client-test browser-test asan-test \
+      fuzz-smoke
 
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
 # build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for

