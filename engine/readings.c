@@ -15,15 +15,12 @@
 
 #include "foldtab.h"
 #include "readings.h"
+#include "syllables.h"
 #include "views.h"
 #include "words.h"
 #include "wordlist.h"
 
 #define ENTRY_SHARE 5         /* %: readings an entry's character matches */
-#define SYL_MAX 512           /* distinct syllables (the dictionary has ~420) */
-#define SYL_LEN 7             /* longest syllable, bytes ("zhuang" is 6) */
-#define SYL_SLOTS 2048        /* syllables by name (open addressing) */
-#define PREFIX_SLOTS 8192     /* prefixes of syllables, >= 2 * SYL_MAX * SYL_LEN */
 #define WORD_MAX 64           /* letters of a typed word that is segmented */
 #define WORD_MIN_WEIGHT 10    /* essay.txt words rarer than this are left out */
 #define DICT_WORD_WEIGHT 1000 /* the weight of a word luna_pinyin lists and essay.txt does not */
@@ -41,12 +38,8 @@ struct fe_readings {
     size_t nsets, setcap;
     uint32_t *sethash;           /* interning: token per slot, 0 empty */
     size_t sethcap;
-    char syl[SYL_MAX][SYL_LEN + 1];
-    size_t nsyl;
-    uint16_t sylhash[SYL_SLOTS]; /* syllable index + 1 by name (syl_key) */
-    uint64_t sylkey[SYL_MAX];    /* each syllable's syl_key */
-    uint64_t prefix[PREFIX_SLOTS]; /* syl_key of every prefix of a syllable; 0 empty */
-    uint16_t typed[SYL_MAX];     /* token of the syllable typed in Latin letters */
+    fe_syllables syl;            /* the syllables' names */
+    uint16_t typed[FE_SYL_MAX];     /* token of the syllable typed in Latin letters */
     uint32_t *with_off;          /* tokens holding syllable s: with_tok[with_off[s] .. with_off[s+1]) */
     uint16_t *with_tok;
     uint8_t *text_tok;           /* 1: the token can occur in a text */
@@ -86,65 +79,6 @@ uint32_t fe_rd_fold_han(const fe_fold *f, uint32_t cp)
     uint32_t out;
     int n = fe_utf8_decode((const unsigned char *)f->pool + ENT_OFF(e), ENT_LEN(e), &out);
     return n > 0 && (size_t)n == ENT_LEN(e) ? out : 0;
-}
-
-/* A name of at most SYL_LEN bytes as one number (its length, then its bytes; never 0). */
-static uint64_t syl_key(const char *s, size_t n)
-{
-    uint64_t k = n;
-    for (size_t i = 0; i < n; i++)
-        k |= (uint64_t)(unsigned char)s[i] << (8 * (i + 1));
-    return k;
-}
-
-static size_t key_slot(uint64_t k, size_t slots)   /* slots: a power of two */
-{
-    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 40) & (slots - 1);
-}
-
-static int syl_find(const fe_readings *r, const char *s, size_t n)
-{
-    if (n == 0 || n > SYL_LEN)
-        return -1;
-    uint64_t key = syl_key(s, n);
-    for (size_t k = key_slot(key, SYL_SLOTS);; k = (k + 1) & (SYL_SLOTS - 1)) {
-        uint16_t v = r->sylhash[k];
-        if (!v || r->sylkey[v - 1] == key)
-            return (int)v - 1;
-    }
-}
-
-static size_t prefix_slot(const fe_readings *r, uint64_t key)   /* where it is, or would go */
-{
-    size_t k = key_slot(key, PREFIX_SLOTS);
-    while (r->prefix[k] && r->prefix[k] != key)
-        k = (k + 1) & (PREFIX_SLOTS - 1);
-    return k;
-}
-
-/* Whether s[0..n) starts some syllable (fe_rd_segment stops looking at longer ones when not). */
-static int syl_prefix(const fe_readings *r, const char *s, size_t n)
-{
-    return r->prefix[prefix_slot(r, syl_key(s, n))] != 0;
-}
-
-static int syl_add(fe_readings *r, const char *s, size_t n)
-{
-    int i = syl_find(r, s, n);
-    if (i >= 0)
-        return i;
-    if (n == 0 || n > SYL_LEN || r->nsyl == SYL_MAX)
-        return -1;
-    memcpy(r->syl[r->nsyl], s, n);
-    r->syl[r->nsyl][n] = '\0';
-    r->sylkey[r->nsyl] = syl_key(s, n);
-    size_t k = key_slot(r->sylkey[r->nsyl], SYL_SLOTS);
-    while (r->sylhash[k])
-        k = (k + 1) & (SYL_SLOTS - 1);
-    r->sylhash[k] = (uint16_t)++r->nsyl;
-    for (size_t l = 1; l <= n; l++)
-        r->prefix[prefix_slot(r, syl_key(s, l))] = syl_key(s, l);
-    return (int)r->nsyl - 1;
 }
 
 /* The token of the syllable set s[0..n) (sorted, no repeats); 0 when full or out of memory. */
@@ -256,7 +190,7 @@ static int dict_line(fe_readings *r, const fe_fold *f, char *line, const uint32_
     double share = 100;
     if (w && *w && strchr(w, '%'))
         share = strtod(w, NULL);
-    int syl = syl_add(r, code, strlen(code));
+    int syl = fe_syl_add(&r->syl, code, strlen(code));
     if (syl < 0)
         return 0;
     return rvec_push(rv, first, (uint16_t)syl, (uint16_t)(share + 0.5),
@@ -404,9 +338,9 @@ static int load_dict(fe_readings *r, const fe_fold *f, const char *path, const u
 /* Typed syllables: each that has a vowel (nü is typed nv, as input methods want). */
 static void typed_tokens(fe_readings *r)
 {
-    for (size_t s = 0; s < r->nsyl; s++) {
+    for (size_t s = 0; s < r->syl.n; s++) {
         uint16_t one = (uint16_t)s;
-        if (!strpbrk(r->syl[s], "aeiouv"))
+        if (!strpbrk(r->syl.name[s], "aeiouv"))
             continue;
         r->typed[s] = intern(r, &one, 1);
         r->text_tok[r->typed[s]] = 1;
@@ -445,17 +379,17 @@ static int by_emoji(const void *a, const void *b)
 static int index_tokens(fe_readings *r)
 {
     size_t total = 0;
-    if (!(r->with_off = calloc(r->nsyl + 1, sizeof *r->with_off)))
+    if (!(r->with_off = calloc(r->syl.n + 1, sizeof *r->with_off)))
         return -1;
     for (size_t t = 1; t < r->nsets; t++)
         if (r->text_tok[t])
             for (int k = 1; k <= r->sets[t][0]; k++)
                 r->with_off[r->sets[t][k] + 1]++, total++;
-    for (size_t s = 0; s < r->nsyl; s++)
+    for (size_t s = 0; s < r->syl.n; s++)
         r->with_off[s + 1] += r->with_off[s];
     if (!(r->with_tok = malloc((total ? total : 1) * sizeof *r->with_tok)))
         return -1;
-    uint32_t *fill = calloc(r->nsyl + 1, sizeof *fill);
+    uint32_t *fill = calloc(r->syl.n + 1, sizeof *fill);
     if (!fill)
         return -1;
     for (size_t t = 1; t < r->nsets; t++)
@@ -530,7 +464,7 @@ size_t fe_readings_memory(const fe_readings *r)
 {
     return sizeof *r + r->npages * sizeof r->pages[0] + r->setcap * sizeof r->sets[0] +
            r->sethcap * sizeof *r->sethash + fe_words_memory(&r->words) +
-           (r->nsyl + 1) * sizeof *r->with_off + r->with_off[r->nsyl] * sizeof *r->with_tok +
+           (r->syl.n + 1) * sizeof *r->with_off + r->with_off[r->syl.n] * sizeof *r->with_tok +
            FE_TOKENS_MAX + r->nemoji * sizeof *r->emoji;
 }
 
@@ -554,23 +488,23 @@ const uint16_t *fe_rd_syllables(const fe_readings *r, uint16_t tok, int *n)
 
 const uint16_t *fe_rd_tokens_with(const fe_readings *r, uint16_t syl, size_t *n)
 {
-    *n = syl < r->nsyl ? r->with_off[syl + 1] - r->with_off[syl] : 0;
+    *n = syl < r->syl.n ? r->with_off[syl + 1] - r->with_off[syl] : 0;
     return *n ? r->with_tok + r->with_off[syl] : NULL;
 }
 
 const char *fe_rd_syllable_name(const fe_readings *r, uint16_t syl)
 {
-    return syl < r->nsyl ? r->syl[syl] : "?";
+    return syl < r->syl.n ? r->syl.name[syl] : "?";
 }
 
 int fe_rd_syllable(const fe_readings *r, const char *s)
 {
-    return syl_find(r, s, strlen(s));
+    return fe_syl_find(&r->syl, s, strlen(s));
 }
 
 uint16_t fe_rd_typed(const fe_readings *r, const char *s, size_t n)
 {
-    int i = syl_find(r, s, n);
+    int i = fe_syl_find(&r->syl, s, n);
     return i < 0 ? 0 : r->typed[i];
 }
 
@@ -585,7 +519,7 @@ int fe_rd_segment(const fe_readings *r, const char *s, size_t n, uint16_t *toks,
     for (size_t i = 0; i < n; i++) {
         if (best[i] == 0xff)
             continue;
-        for (size_t l = 1; l <= SYL_LEN - 1 && i + l <= n && syl_prefix(r, s + i, l); l++)
+        for (size_t l = 1; l <= FE_SYL_LEN - 1 && i + l <= n && fe_syl_prefix(&r->syl, s + i, l); l++)
             if (best[i] + 1 < best[i + l] && fe_rd_typed(r, s + i, l)) {
                 best[i + l] = (uint8_t)(best[i] + 1);
                 from[i + l] = (uint8_t)i;
