@@ -7,7 +7,8 @@
  *   dispatch.c texts to workers under their credit, answers back to requests
  *   slots.c    request slots, tasks (one per text), the queue and the deadline heap
  *   admin.c    the admin endpoint
- *   conns.c    client connections: counted, limited to max-connections
+ *   conns.c    client connections: counted, limited to max-connections; the
+ *              bytes of replies queued to each
  * Single-threaded: everything here runs in the broker's one loop.
  *
  * A request (a slot) holds one text or, for a bulk check, many; each text
@@ -112,6 +113,8 @@ typedef struct fd_broker {
     void *monitor;                /* the front socket's events (conns.c) */
     int monitor_fd;
     int nconns, refusing;         /* client connections; refused ones not yet gone */
+    struct fd_peer *peer;         /* by descriptor: reply bytes queued to it (conns.c) */
+    int npeer;
     int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
@@ -199,6 +202,11 @@ int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, o
 int fd_conns_open(fd_broker *b, char *err, size_t errlen);   /* 0, or -1 with err */
 void fd_conns_events(fd_broker *b);        /* count them; shut down those past the limit */
 void fd_conns_close(fd_broker *b);
+/* Whether the connection that sent env[0] (a TCP one) has reply-queue-bytes
+ * or more of replies it has not taken yet: its next reply is dropped. */
+int fd_conns_full(fd_broker *b, const zmq_msg_t *env);
+/* A reply of len bytes went to env (handed to ZeroMQ): count its bytes on the wire. */
+void fd_conns_sent(fd_broker *b, zmq_msg_t *env, int nenv, size_t len);
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);

@@ -1,4 +1,5 @@
-/* conns.c -- the broker's client connections: counted, and limited to max-connections.
+/* conns.c -- the broker's client connections: counted, limited to max-connections, and
+ * the bytes of replies queued to each limited to reply-queue-bytes.
  *
  * ZeroMQ accepts connections itself and offers no limit, and under a low
  * RLIMIT_NOFILE it runs out of descriptors: its TCP listener then spins and
@@ -9,16 +10,106 @@
  * end), counted in stats as connections_refused. The broker raises its soft
  * RLIMIT_NOFILE to the hard one, and refuses to start when max-connections
  * and what it needs besides (two generations of workers, FD_FD_RESERVE) do
- * not fit in it, so that ZeroMQ does not reach EMFILE. */
+ * not fit in it, so that ZeroMQ does not reach EMFILE.
+ *
+ * Replies queued to a client: ZeroMQ's high-water mark counts messages, and
+ * an explain reply can be 0.5 MB (issue 12). So for each TCP connection the
+ * broker counts the bytes of the replies it has handed to ZeroMQ, as ZMTP 3
+ * frames them on the wire, and the kernel says how many the client has
+ * acknowledged (TCP_INFO tcpi_bytes_acked); the difference is what waits in
+ * ZeroMQ's pipe, its buffers and the kernel's send buffer. The kernel is
+ * asked only when the count, against the last answer, reaches the limit (so
+ * about once per reply-queue-bytes sent); at or past the limit a reply is
+ * dropped. The connection is known by the descriptor ZeroMQ read its request
+ * from (ZMQ_SRCFD, kept in the routing frame). What ZeroMQ sends of its own
+ * (the greeting, heartbeat PONGs) is acknowledged but not counted: the count
+ * is brought up to the acknowledged bytes when it falls behind, so it errs
+ * toward letting a reply through, by those few bytes. ipc connections (the
+ * HTTP front door's, local ones) have no such counter: reply-queue-max
+ * bounds them. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
 
 #include "broker.h"
 
 #define MONITOR "inproc://filterd-front-monitor"
+
+enum { PEER_TCP, PEER_OTHER };     /* PEER_OTHER: no TCP_INFO (ipc): not counted */
+
+struct fd_peer {
+    uint64_t sent;                 /* reply bytes handed to ZeroMQ, as on the wire */
+    uint64_t acked;                /* tcpi_bytes_acked when last asked; <= sent */
+    int kind;
+};
+
+/* The entry of descriptor fd, or NULL (no descriptor, out of memory). */
+static struct fd_peer *peer(fd_broker *b, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if (fd >= b->npeer) {
+        int n = fd < 1024 ? 1024 : fd * 2;
+        struct fd_peer *p = realloc(b->peer, (size_t)n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + b->npeer, 0, (size_t)(n - b->npeer) * sizeof *p);
+        b->peer = p, b->npeer = n;
+    }
+    return &b->peer[fd];
+}
+
+/* A new connection, or one gone, on descriptor fd. */
+static void peer_reset(fd_broker *b, int fd)
+{
+    if (fd >= 0 && fd < b->npeer)
+        memset(&b->peer[fd], 0, sizeof b->peer[fd]);
+}
+
+int fd_conns_full(fd_broker *b, const zmq_msg_t *env)
+{
+    int fd = zmq_msg_get((zmq_msg_t *)env, ZMQ_SRCFD);
+    struct fd_peer *p = peer(b, fd);
+    uint64_t limit = b->ctx->cfg.reply_queue_bytes;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (!p || p->kind == PEER_OTHER || p->sent - p->acked < limit)
+        return 0;               /* below the limit even if nothing was acknowledged since */
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked) {
+        p->kind = PEER_OTHER;
+        return 0;
+    }
+    if (ti.tcpi_bytes_acked < p->acked)   /* another connection on this descriptor */
+        p->sent = ti.tcpi_bytes_acked;
+    p->acked = ti.tcpi_bytes_acked;
+    if (p->sent < p->acked)
+        p->sent = p->acked;
+    return p->sent - p->acked >= limit;
+}
+
+/* A ZMTP 3 frame of n bytes on the wire: a flags byte, then its size in one
+ * byte or, past 255, in eight. */
+static uint64_t wire(size_t n)
+{
+    return n + (n > 255 ? 9 : 2);
+}
+
+void fd_conns_sent(fd_broker *b, zmq_msg_t *env, int nenv, size_t len)
+{
+    struct fd_peer *p = peer(b, zmq_msg_get(&env[0], ZMQ_SRCFD));
+    if (!p)
+        return;
+    for (int i = 1; i < nenv; i++)   /* env[0], the routing id, stays with ROUTER */
+        p->sent += wire(zmq_msg_size(&env[i]));
+    p->sent += wire(0) + wire(len);   /* the empty delimiter, the reply */
+}
 
 int fd_conns_open(fd_broker *b, char *err, size_t errlen)
 {
@@ -50,6 +141,9 @@ void fd_conns_close(fd_broker *b)
     if (b->monitor)
         zmq_close(b->monitor);
     b->monitor = NULL;
+    free(b->peer);
+    b->peer = NULL;
+    b->npeer = 0;
 }
 
 /* Every event the monitor holds: [event u16, value u32][endpoint]. */
@@ -71,6 +165,8 @@ void fd_conns_events(fd_broker *b)
             memcpy(&event, zmq_msg_data(&ev), 2);
             memcpy(&fd, (char *)zmq_msg_data(&ev) + 2, 4);
         }
+        if (event == ZMQ_EVENT_ACCEPTED || event == ZMQ_EVENT_DISCONNECTED)
+            peer_reset(b, fd);
         if (event == ZMQ_EVENT_ACCEPTED && b->nconns >= b->ctx->cfg.max_connections) {
             shutdown(fd, SHUT_RDWR);   /* ZeroMQ sees the end, closes it, says DISCONNECTED */
             b->refusing++;
