@@ -2796,7 +2796,7 @@ static int setup_big_texts_tcp(void **state)
 static void test_unread_reply_bytes_bounded(void **state)
 {
     const fdproc *d = *state;
-    enum { N = 240, TEXT = 65000 };
+    enum { N = 400, TEXT = 65000 };
     char *text = malloc(TEXT + 1), t[64];
     int one = 1, small = 16384, zero = 0, wp[8], nwp = worker_pids(d, wp, 8);
     int pid = broker_pid(d, wp, nwp);
@@ -2838,9 +2838,10 @@ static void test_unread_reply_bytes_bounded(void **state)
                   after - before, N, zmq_msg_size(&first), stat_of(d, "dropped") - dropped,
                   stat_of(d, "reply_queue_full"));
     zmq_msg_close(&first);
-    /* 4 MiB queued + one reply + the requests' 15 MB while they wait: far under
-     * the ~120 MB that N replies of ~0.5 MB are */
-    assert_true(after - before < 64 * 1024);
+    /* 4 MiB queued + one reply + the requests' 26 MB while they wait (more
+     * under ASan, which keeps what is freed for a while): far under the
+     * ~190 MB that N replies of ~0.5 MB are */
+    assert_true(after - before < 100 * 1024);
     assert_true(stat_of(d, "reply_queue_full") >= 1);
     raw_close(&r);
     free(text);
