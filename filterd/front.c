@@ -196,6 +196,8 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     char err[256];
     fw_request q;
 
+    if (fd_conns_refused(b, &f[0]))
+        return;                   /* past max-connections: held a while, then shut down */
     b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;
