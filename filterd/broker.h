@@ -7,7 +7,8 @@
  *   dispatch.c texts to workers under their credit, answers back to requests
  *   slots.c    request slots, tasks (one per text), the queue and the deadline heap
  *   admin.c    the admin endpoint
- *   conns.c    client connections: counted, limited to max-connections
+ *   conns.c    client connections: counted, limited to max-connections; the
+ *              bytes of replies queued to each
  * Single-threaded: everything here runs in the broker's one loop.
  *
  * A request (a slot) holds one text or, for a bulk check, many; each text
@@ -34,6 +35,8 @@
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
 #define FD_POLL_FIXED 5           /* poll set entries before the workers' links */
 #define FD_FD_RESERVE 64          /* descriptors the broker needs besides connections and workers */
+#define FD_HOLD_MAX 64            /* refused connections held open at once (conns.c) */
+#define FD_HOLD_MS 1000           /* msecs a refused connection is held before it is shut down */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
 #define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
 #define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
@@ -112,6 +115,9 @@ typedef struct fd_broker {
     void *monitor;                /* the front socket's events (conns.c) */
     int monitor_fd;
     int nconns, refusing;         /* client connections; refused ones not yet gone */
+    struct fd_peer *peer;         /* by descriptor: reply bytes queued to it (conns.c) */
+    int npeer;
+    int hold[FD_HOLD_MAX], nhold; /* refused connections waiting to be shut down */
     int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
@@ -199,6 +205,13 @@ int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, o
 int fd_conns_open(fd_broker *b, char *err, size_t errlen);   /* 0, or -1 with err */
 void fd_conns_events(fd_broker *b);        /* count them; shut down those past the limit */
 void fd_conns_close(fd_broker *b);
+/* Whether the connection that sent env[0] (a TCP one) has reply-queue-bytes
+ * or more of replies it has not taken yet: its next reply is dropped. */
+int fd_conns_full(fd_broker *b, const zmq_msg_t *env);
+/* A reply of len bytes went to env (handed to ZeroMQ): count its bytes on the wire. */
+void fd_conns_sent(fd_broker *b, zmq_msg_t *env, int nenv, size_t len);
+/* Whether env[0] came on a refused connection (held until it is shut down): ignore it. */
+int fd_conns_refused(fd_broker *b, const zmq_msg_t *env);
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);

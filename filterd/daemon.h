@@ -167,6 +167,7 @@ typedef struct fd_stats {
     uint64_t workers_refused;     /* hellos from another process or another run */
     uint64_t too_large;           /* client messages over their limit in all frames, refused */
     uint64_t connections_refused; /* client connections past max-connections, shut down */
+    uint64_t reply_queue_full;    /* replies dropped: reply-queue-bytes already queued */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
 void fd_stats_error(fd_stats *st, int code);      /* one more error reply of code */

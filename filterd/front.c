@@ -19,12 +19,18 @@
 
 void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len)
 {
+    const char *why = "reply-queue-bytes reached";
     b->quiet &= ~FD_QUIET_FRONT;
-    if (fd_route(b->front, env, nenv, data, len) == 0)
+    if (fd_conns_full(b, &env[0]))
+        b->st->reply_queue_full++;
+    else if (fd_route(b->front, env, nenv, data, len) == 0) {
+        fd_conns_sent(b, env, nenv, len);
         return;
+    } else
+        why = zmq_strerror(errno);
     b->st->dropped++;
     fd_log_limited(FD_LK_REPLY_DROPPED, "reply_dropped", "reason=\"%s\" dropped=%llu",
-                   zmq_strerror(errno), (unsigned long long)b->st->dropped);
+                   why, (unsigned long long)b->st->dropped);
 }
 
 /* Send what fd_packer() holds to env. */
@@ -190,6 +196,8 @@ void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
     char err[256];
     fw_request q;
 
+    if (fd_conns_refused(b, &f[0]))
+        return;                   /* past max-connections: held a while, then shut down */
     b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;

@@ -54,6 +54,7 @@ static const conf_row table[] = {
     {"max-items", T_INT, 1, 10000, F(max_items), "256"},
     {"max-connections", T_INT, 1, 1000000, F(max_connections), "800"},
     {"reply-queue-max", T_INT, 1, 100000, F(reply_queue_max), "1000"},
+    {"reply-queue-bytes", T_SIZE, 65536, 1LL << 30, F(reply_queue_bytes), "4194304"},
     {"worker-window", T_INT, 1, 1024, F(worker_window), "32"},
     {"heartbeat-ms", T_INT, 10, 60000, F(heartbeat_ms), "500"},
     {"heartbeat-liveness", T_INT, 2, 100, F(heartbeat_liveness), "4"},

@@ -44,6 +44,7 @@ typedef struct fd_config {
     int max_items;              /* texts in one bulk request */
     int max_connections;        /* client connections to the request endpoints */
     int reply_queue_max;        /* replies waiting for one client that does not read */
+    size_t reply_queue_bytes;   /* bytes of them, per TCP connection (conns.c) */
     int worker_window;          /* texts a worker may hold at once (its credit) */
     int heartbeat_ms;
     int heartbeat_liveness;     /* missed heartbeats before a worker is hung */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh -- run the libFuzzer harnesses of tests/fuzz, each for a while, and sum up.
 #
-# Usage: tests/fuzz/run.sh BUILD SECONDS TARGET...
+# Usage: [FUZZ_RUNS=N] tests/fuzz/run.sh BUILD SECONDS TARGET...
+# With FUZZ_RUNS a target also stops after N executions (whichever comes first).
 # Each target runs from its seed corpus (tests/fuzz/corpus/TARGET, read only)
 # with its dictionary (tests/fuzz/TARGET.dict) when there is one; inputs that
 # reach new code go to BUILD/fuzz/corpus/TARGET, kept between runs. A crash,
@@ -32,15 +33,17 @@ for t in "$@"; do
     corpus=$build/fuzz/corpus/$t
     log=$build/fuzz/$t.log
     mkdir -p "$corpus"
-    dict=
+    dict= runs=
+    [ -n "${FUZZ_RUNS:-}" ] && runs=-runs=$FUZZ_RUNS
     [ -f "$here/$t.dict" ] && dict=-dict=$here/$t.dict
     # shellcheck disable=SC2086
     if "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-        -print_final_stats=1 -artifact_prefix="$build/fuzz/crashes/$t-" $dict \
+        -print_final_stats=1 -artifact_prefix="$build/fuzz/crashes/$t-" $dict $runs \
         "$corpus" "$here/corpus/$t" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
         cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
-        echo "fuzz $t: ${runs:-?} runs in ${secs}s, $cov, corpus $(ls "$corpus" | wc -l), nothing found"
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+        echo "fuzz $t: ${runs:-?} runs (${rate:-?}/s; at most ${secs}s), $cov, corpus $(ls "$corpus" | wc -l), nothing found"
     else
         echo "fuzz $t: FAILED -- $log; inputs in $build/fuzz/crashes/" >&2
         grep -E 'ERROR|SUMMARY|fuzz_|==[0-9]+==' "$log" | head -n 20 >&2 || true
