@@ -4,8 +4,8 @@
  * it); `filterctl lint STAGE` runs as a child, and when it passes the stage
  * is committed (conslists.c), else its "file:line: reason" lines are the
  * result. whatif: `filterctl eval --lists LISTS --baseline versions/LIVE
- * --clean F --labelled F --json [--html OUT]` over the console-corpus files
- * (--html when this filterctl has it: asked once with eval --help). reload:
+ * --clean F --labelled F --json --html OUT` over the console-corpus files
+ * (OUT: fd_whatif_path, served by GET whatif/ID.html). reload:
  * {op: "reload"} on the admin endpoint, over the console's own DEALER; the
  * admin reply is the result, and a successful one makes the newest version
  * the live one. GET live asks the same socket for the workers, then the
@@ -24,7 +24,7 @@ static const char *corpus_flag(const fd_config *cfg, int i)
     return cfg->console_labelled[i] ? "--labelled" : "--clean";
 }
 
-static void whatif_path(const fd_console *c, unsigned id, char *buf, size_t n)
+void fd_whatif_path(const fd_console *c, unsigned id, char *buf, size_t n)
 {
     fd_fmt(buf, n, "%s/whatif-%u.html", c->store.state, id);
 }
@@ -143,7 +143,7 @@ static void finish(fd_http *h, int state, cJSON *result)
     fd_child_free(&j->child);
     if (*slot) {
         char old[PATH_MAX];
-        whatif_path(c, (*slot)->id, old, sizeof old);
+        fd_whatif_path(c, (*slot)->id, old, sizeof old);
         remove(old);
         cJSON_Delete((*slot)->result);
         free(*slot);
@@ -219,7 +219,7 @@ static void start_eval(fd_http *h)
     char *argv[8 + 2 * FD_CONF_MAX_CORPORA + 6];
     int n = 0;
     fd_fmt(base, sizeof base, "%s/versions/%d", c->store.state, c->live);
-    whatif_path(c, c->job->id, out, sizeof out);
+    fd_whatif_path(c, c->job->id, out, sizeof out);
     argv[n++] = c->filterctl;
     argv[n++] = "eval";
     argv[n++] = "--lists";
@@ -235,12 +235,9 @@ static void start_eval(fd_http *h)
         argv[n++] = (char *)h->cfg->console_corpus[i];
     }
     argv[n++] = "--json";
-    if (c->html) {
-        argv[n++] = "--html";
-        argv[n++] = out;
-    }
+    argv[n++] = "--html";
+    argv[n++] = out;
     argv[n] = NULL;
-    c->job->step = 2;
     spawn(h, argv);
 }
 
@@ -252,17 +249,9 @@ static void step(fd_http *h)
     fd_child *ch = &j->child;
     char err[512];
     if (!strcmp(j->kind, "whatif")) {
-        if (j->step == 1) {       /* eval --help: is there --html? */
-            c->html = ch->out && strstr(ch->out, "--html") != NULL;
-            fd_child_free(ch);
-            start_eval(h);
-            return;
-        }
         cJSON *r = fd_child_ok(ch) ? cJSON_Parse(ch->out) : NULL;
-        if (r) {
-            cJSON_AddBoolToObject(r, "html", c->html);
+        if (r)
             cJSON_AddNumberToObject(r, "live", c->live);
-        }
         finish(h, r ? 1 : 2, r ? r : child_failure(ch));
         return;
     }
@@ -338,12 +327,7 @@ int fd_cjob_start(fd_http *h, fd_hreq *r, const char *kind, const char *who, con
         else
             j->sent = fd_now_ns();
     } else if (!strcmp(kind, "whatif")) {
-        if (c->html < 0) {
-            j->step = 1;
-            argv[0] = c->filterctl, argv[1] = "eval", argv[2] = "--help", argv[3] = NULL;
-            spawn(h, argv);
-        } else
-            start_eval(h);
+        start_eval(h);
     } else {
         argv[0] = c->filterctl, argv[1] = "lint", argv[2] = (char *)fd_store_stage_dir(&c->store);
         argv[3] = NULL;

@@ -33,7 +33,6 @@ int fd_console_open(fd_http *h)
     static fd_console c;
     char err[512], exe[PATH_MAX];
     memset(&c, 0, sizeof c);
-    c.html = -1;
     h->cons = &c;
     if (!(c.reloads = cJSON_CreateArray()))
         return -1;
@@ -478,7 +477,7 @@ static int api_whatif_html(fd_http *h, fd_hreq *r, unsigned id)
     char path[PATH_MAX];
     size_t n;
     const fd_cjob *j = fd_cjob_find(h->cons, id);
-    fd_fmt(path, sizeof path, "%s/whatif-%u.html", h->cons->store.state, id);
+    fd_whatif_path(h->cons, id, path, sizeof path);
     char *html = j && j->state == 1 ? fd_store_read(path, &n) : NULL;
     if (!html) {
         fd_hreq_error(r, 404, NULL, "not_found", "no HTML report of that what-if job");

@@ -124,7 +124,6 @@ typedef struct fd_console {
     fd_cjob *done[FD_CONS_JOBS];  /* finished, newest at done[(ndone - 1) % FD_CONS_JOBS] */
     unsigned ndone;
     cJSON *reloads;               /* the last FD_CONS_RELOADS: {time, who, result} */
-    int html;                     /* -1 unknown, 0/1: filterctl eval takes --html */
     char filterctl[PATH_MAX];
     void *admin;                  /* DEALER to the admin endpoint: reload, workers */
     fd_hreq *live_waiters;        /* GET live, waiting for the workers reply */
@@ -136,6 +135,8 @@ typedef struct fd_console {
 int fd_cjob_start(fd_http *h, fd_hreq *r, const char *kind, const char *who, const char *what);
 cJSON *fd_cjob_json(const fd_cjob *j);
 const fd_cjob *fd_cjob_find(const fd_console *c, unsigned id);
+/* Where a what-if job writes its HTML report (filterctl eval --html). */
+void fd_whatif_path(const fd_console *c, unsigned id, char *buf, size_t n);
 int fd_live_start(fd_http *h, fd_hreq *r);   /* GET live: workers, then the stats */
 void fd_live_stats(fd_http *h, fd_hreq *r, const cJSON *stats);
 
