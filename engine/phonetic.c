@@ -27,6 +27,8 @@
  * them and the text around is modern words (classical poetry is full of
  * characters that make no modern word), and at least DENSITY_MIN% of the
  * character pairs around it are words (modern prose; poetry has far fewer).
+ * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
+ * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
  * 普信女) changes one syllable only, with the other characters as the entry
  * writes them and not a common word by themselves. Figures and the trade-off
@@ -52,6 +54,9 @@
 #define WINDOW 12             /* characters each side of a match whose pairs are counted */
 #define DENSITY_MIN 40        /* %: pairs there that are words, for a pair with neither kept */
 #define DENSITY_PAIRS 6       /* fewer pairs than this around: too short a text to tell */
+#define VERSE_LINE 7          /* verse-shaped: runs of at most this many characters ... */
+#define VERSE_LINES 4         /* ... and at least this many of them (a quatrain) */
+#define VERSE_DENSITY 50      /* %: pairs that are words, for any match by sound in verse */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -401,6 +406,33 @@ static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf
     return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
 }
 
+/* Whether the text is shaped as verse: at least four runs of Chinese characters
+ * between separators (VERSE_LINES, a quatrain), none longer than VERSE_LINE, and
+ * no Latin letter or digit.
+ * Song ci and Tang poems are (95%); comments seldom (5% of COLD's). */
+static int verse_shaped(const fe_fold *f, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    int run = 0, runs = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = fe_utf8_decode_inline(s + i, len - i, &cp);
+        if (n < 0)
+            return 0;
+        i += (size_t)n;
+        int cls = ENT_CLASS(cp < 0x80 ? f->ascii[cp] : fe_fold_lookup(f, cp));
+        if (cls == FE_C_WORD)
+            return 0;
+        if (cls == FE_C_HAN) {
+            runs += !run;
+            if (++run > VERSE_LINE)
+                return 0;
+        } else if (cls != FE_C_DROP)
+            run = 0;
+    }
+    return runs >= VERSE_LINES;
+}
+
 /* Whether putting the entry back makes a word with a neighbour (CROSS_WORD or
  * more) that the text as written does not: 强健罪 -> 强奸罪. */
 static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint32_t *ech,
@@ -459,6 +491,9 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return 0;   /* two characters by sound alone only when the entry asks */
     if (same == n)
         return 0;   /* the term itself: the compact view's */
+    if (verse_shaped(f, text, len) &&
+        word_density(f, r, v, text, len, start, end) < VERSE_DENSITY)
+        return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼 */
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */

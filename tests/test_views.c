@@ -137,6 +137,24 @@ static void test_word_density(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A text shaped as verse (four or more runs of at most seven characters, no
+ * Latin or digits) needs words around any match by sound, whichever characters it
+ * kept: 渐逼 and 间种 in lines of verse are no 贱逼 or 贱种, 一夜轻寒 no 一夜情.
+ * Short comments of modern words keep their disguises, verse-shaped or not. */
+static void test_verse(void **state)
+{
+    static const vcase cases[] = {
+        {"你们看看，这个女全，真的是，无语了", "女拳", P, 21, 27},
+        {"这群人，都是表子，真的是，太恶心了", "婊子", P, 18, 24},
+        {"女全急了，他急了他急了", "女拳", P, 0, 6},   /* two runs: not verse */
+        N("向兰堂，莫厌深，夜微寒，风渐逼"),
+        N("芳草萋萋，溪间种竹，鹤唳松风，云归远岫"),
+        N("帘外雨潺，一夜轻寒透，残灯孤照，梦断西楼"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* Pinyin typed in Latin letters, with or without spaces or capitals, and
  * mixed with characters. */
 static void test_typed_and_mixed(void **state)
@@ -475,7 +493,7 @@ int main(void)
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
-        cmocka_unit_test(test_word_density),
+        cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
