@@ -502,6 +502,10 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
                in_words(f, r, v, text, len, start, end, tch, n) &&   /* among modern words */
                word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
+    for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
+        if (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||   /* a character making a common */
+            weight_of(r, tch + k, 2) >= SIDE_WORD)         /* word with a neighbour reads */
+            return 0;   /* as that word: 太把自己 is no 台巴子, 是食材 no 时时彩 */
     for (int k = 1; k <= n; k++)
         if (tch[k] == ech[k - 1] && !orphan(r, tch, k))
             kept_orphans = 0;

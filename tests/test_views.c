@@ -155,6 +155,21 @@ static void test_verse(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* An entry of three or more characters written with none of its characters:
+ * each of them must stand alone, none making a common word with a neighbour. */
+static void test_none_kept(void **state)
+{
+    static const vcase cases[] = {
+        {"滚吧你这个寺鸡老", "死基佬", P, 15, 24},
+        {"你个四及老，滚远点", "死基佬", P, 6, 15},
+        N("你也太把自己当回事了"),   /* tai ba zi: 自己 is a word, no 台巴子 */
+        N("这家店就是食材新鲜"),     /* shi shi cai: 食材, no 时时彩 */
+        N("警察看他形迹可疑"),       /* xing ji ke: 形迹, 可疑, no 性饥渴 */
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* Pinyin typed in Latin letters, with or without spaces or capitals, and
  * mixed with characters. */
 static void test_typed_and_mixed(void **state)
@@ -494,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
         cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
+        cmocka_unit_test(test_none_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
