@@ -19,7 +19,8 @@
  * The term itself is left to the compact view; a span that is a common word
  * (SPAN_WORD: 强健) is no disguise unless putting the entry back makes a word
  * across its edge that the text as written does not (强健罪 -> 强奸罪); when the
- * characters the disguise kept belong to no word around them, the entry reads
+ * characters the disguise kept belong to no word around them (of two characters,
+ * or of three or four: the 女 of 重男轻女全 is in one), the entry reads
  * better (女全是: a lone 女 is 女拳 more likely than 女 + 全是); otherwise a
  * substitute that makes a common word (SIDE_WORD) with its neighbour outside the
  * span reads as that word. A two-character entry written with neither of its
@@ -47,6 +48,8 @@
 #define SPAN_WORD 500         /* a match that is a word this common (essay.txt) is no disguise */
 #define SIDE_WORD 300         /* a substitute making a word this common with a neighbour reads as it */
 #define ORPHAN_WORD 1         /* a character in no word (any weight) with a neighbour is alone */
+#define LONG_WORD_MIN 3       /* the longer words a character may belong to ... */
+#define LONG_WORD_MAX 4       /* ... (重男轻女) */
 #define CROSS_WORD 500        /* the entry put back making a word this common with a neighbour */
 #define SOUND_MIN 3           /* characters an entry needs to match characters by sound,
                                  unless it asks ([sound]) */
@@ -370,6 +373,31 @@ static int orphan(const fe_readings *r, const uint32_t *tch, int k)
     return weight_of(r, tch + k - 1, 2) < ORPHAN_WORD && weight_of(r, tch + k, 2) < ORPHAN_WORD;
 }
 
+/* Whether the character of the token at view byte pos belongs to a word of
+ * LONG_WORD_MIN..LONG_WORD_MAX characters of the text as written (重男轻女: the 女
+ * of 轻女全国 is in a word, though 轻女 and 女全 are none). */
+static int in_long_word(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                        const char *text, size_t len, size_t pos)
+{
+    uint32_t c[2 * LONG_WORD_MAX - 1];
+    int at = LONG_WORD_MAX - 1, lo = at, hi = at;   /* c[lo..hi]: characters read */
+    if (!(c[at] = char_at(f, v, text, len, pos)))
+        return 0;
+    for (size_t p = pos; lo > 0 && p >= 2 && v->buf[p - 1] != FE_TOK_BREAK &&
+                         (c[lo - 1] = char_at(f, v, text, len, p - 2));
+         p -= 2)
+        lo--;
+    for (size_t p = pos + 2; hi < 2 * LONG_WORD_MAX - 2 && p + 1 < v->len &&
+                             v->buf[p] != FE_TOK_BREAK && (c[hi + 1] = char_at(f, v, text, len, p));
+         p += 2)
+        hi++;
+    for (int n = LONG_WORD_MIN; n <= LONG_WORD_MAX; n++)
+        for (int from = at - n + 1; from <= at; from++)
+            if (from >= lo && from + n - 1 <= hi && weight_of(r, c + from, n) >= ORPHAN_WORD)
+                return 1;
+    return 0;
+}
+
 /* Whether the text around a match is modern words (classical poetry mostly is
  * not): each neighbour of the span is none (the text's edge, a break) or makes
  * a word with the character beyond it, and at least one of them does. */
@@ -500,6 +528,8 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return back_makes_word(r, tch, ech, n);  /* ... unless 强健罪 reads as 强奸罪 */
     if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair, */
         return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
+               !in_long_word(f, r, v, text, len, start) &&
+               !in_long_word(f, r, v, text, len, start + 2) &&
                in_words(f, r, v, text, len, start, end, tch, n) &&   /* among modern words */
                word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
     for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
@@ -507,7 +537,8 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
             weight_of(r, tch + k, 2) >= SIDE_WORD)         /* word with a neighbour reads */
             return 0;   /* as that word: 太把自己 is no 台巴子, 是食材 no 时时彩 */
     for (int k = 1; k <= n; k++)
-        if (tch[k] == ech[k - 1] && !orphan(r, tch, k))
+        if (tch[k] == ech[k - 1] &&
+            (!orphan(r, tch, k) || in_long_word(f, r, v, text, len, start + 2 * (size_t)k - 2)))
             kept_orphans = 0;
     if (kept_orphans)
         return 1;   /* 女全是: a lone 女 reads better as 女拳 than as 女 + 全是 */

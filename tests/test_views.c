@@ -95,6 +95,9 @@ static void test_homophones(void **state)
         /* the kept 女 belongs to no word, so 女全 reads as 女拳 before 全是 too */
         {"你这个女全是不是有病", "女拳", P, 9, 15},
         {"女全都", "女拳", P, 0, 6},
+        {"那些女全都是一个样", "女拳", P, 6, 12},
+        /* ... but not when it belongs to a longer word as written (重男轻女) */
+        N("重男轻女全是老一辈的观念"),
         /* neither character kept, both alone among modern words */
         {"这种贵难就是欠骂", "龟男", P, 6, 12},
         /* 天元 is a word, but inside the span of a four-character entry */
