@@ -289,6 +289,8 @@ static void test_initials(void **state)
         {"nmsl", "你妈死了", FE_VIEW_INITIALS, 0, 4},
         {"你真是 NMSL!", "你妈死了", FE_VIEW_INITIALS, 10, 14},
         N("nmslx"), N("xnmsl"), N("html and http"), N("tmd"),
+        /* one letter repeated is noise or a placeholder: not 扫射宿舍, 血洗学校 */
+        N("不看ssss，讨厌"), N("黑人干了XXXX，所以"),
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
