@@ -59,6 +59,7 @@
 #define DENSITY_PAIRS 6       /* fewer pairs than this around: too short a text to tell */
 #define VERSE_LINE 7          /* verse-shaped: runs of at most this many characters ... */
 #define VERSE_LINES 4         /* ... and at least this many of them (a quatrain) */
+#define VERSE_WINDOW 240      /* bytes each side of a match read for its shape (80 characters) */
 #define VERSE_DENSITY 50      /* %: pairs that are words, for any match by sound in verse */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
@@ -434,15 +435,20 @@ static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf
     return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
 }
 
-/* Whether the text is shaped as verse: at least four runs of Chinese characters
+/* Whether the text around byte at is shaped as verse: at least four runs of Chinese characters
  * between separators (VERSE_LINES, a quatrain), none longer than VERSE_LINE, and
  * no Latin letter or digit.
  * Song ci and Tang poems are (95%); comments seldom (5% of COLD's). */
-static int verse_shaped(const fe_fold *f, const char *text, size_t len)
+static int verse_shaped(const fe_fold *f, const char *text, size_t len, size_t at)
 {
     const unsigned char *s = (const unsigned char *)text;
+    size_t i = at > VERSE_WINDOW ? at - VERSE_WINDOW : 0;
     int run = 0, runs = 0;
-    for (size_t i = 0; i < len;) {
+    if (len > at + VERSE_WINDOW)
+        len = at + VERSE_WINDOW;   /* the text around the match, so a match costs little */
+    while (i > 0 && i < len && (s[i] & 0xC0) == 0x80)
+        i++;   /* to the start of a character */
+    while (i < len) {
         uint32_t cp;
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
         if (n < 0)
@@ -519,7 +525,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return 0;   /* two characters by sound alone only when the entry asks */
     if (same == n)
         return 0;   /* the term itself: the compact view's */
-    if (verse_shaped(f, text, len) &&
+    if (verse_shaped(f, text, len, v->src[start]) &&
         word_density(f, r, v, text, len, start, end) < VERSE_DENSITY)
         return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼 */
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
