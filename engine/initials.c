@@ -5,7 +5,9 @@
  * INITIALS_MIN characters, every character has one initial whatever its
  * reading, and the initials hold no vowel (a zero-initial syllable makes
  * them English-like); an entry that asks ([initials]) needs two characters
- * and may hold a vowel. They match as a whole word only. */
+ * and may hold a vowel. Initials of one letter repeated (扫射宿舍: ssss) are
+ * typed as noise and laughter too, so only an entry that asks gets them. They
+ * match as a whole word only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,11 @@ char *fe_initials_pattern(const fe_fold *f, const fe_readings *r, const char *te
     }
     if (k < (asked ? 2u : INITIALS_MIN))
         return NULL;
+    size_t same = 1;
+    while (same < k && ini[same] == ini[0])
+        same++;
+    if (same == k && !asked)
+        return NULL;   /* one letter repeated (ssss, hhhh) is typed for noise or a laugh */
     char *p = malloc(k * 4 + 1), *o = p;
     if (!p)
         return NULL;

@@ -95,6 +95,9 @@ static void test_homophones(void **state)
         /* the kept 女 belongs to no word, so 女全 reads as 女拳 before 全是 too */
         {"你这个女全是不是有病", "女拳", P, 9, 15},
         {"女全都", "女拳", P, 0, 6},
+        {"那些女全都是一个样", "女拳", P, 6, 12},
+        /* ... but not when it belongs to a longer word as written (重男轻女) */
+        N("重男轻女全是老一辈的观念"),
         /* neither character kept, both alone among modern words */
         {"这种贵难就是欠骂", "龟男", P, 6, 12},
         /* 天元 is a word, but inside the span of a four-character entry */
@@ -132,6 +135,39 @@ static void test_word_density(void **state)
         {"你们这帮春住真的没救了", "蠢猪", P, 12, 18},   /* chun zhu */
         N("鸦啼霜重瓦，风急雁孤飞，纸帐功名一笑中"),       /* zhi zhang: not 智障 */
         N("风急雁孤飞，指掌功名，鸦啼霜重"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A text shaped as verse (four or more runs of at most seven characters, no
+ * Latin or digits) needs words around any match by sound, whichever characters it
+ * kept: 渐逼 and 间种 in lines of verse are no 贱逼 or 贱种, 一夜轻寒 no 一夜情.
+ * Short comments of modern words keep their disguises, verse-shaped or not. */
+static void test_verse(void **state)
+{
+    static const vcase cases[] = {
+        {"你们看看，这个女全，真的是，无语了", "女拳", P, 21, 27},
+        {"这群人，都是表子，真的是，太恶心了", "婊子", P, 18, 24},
+        {"女全急了，他急了他急了", "女拳", P, 0, 6},   /* two runs: not verse */
+        N("向兰堂，莫厌深，夜微寒，风渐逼"),
+        N("芳草萋萋，溪间种竹，鹤唳松风，云归远岫"),
+        N("帘外雨潺，一夜轻寒透，残灯孤照，梦断西楼"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* An entry of three or more characters written with none of its characters:
+ * each of them must stand alone, none making a common word with a neighbour. */
+static void test_none_kept(void **state)
+{
+    static const vcase cases[] = {
+        {"滚吧你这个寺鸡老", "死基佬", P, 15, 24},
+        {"你个四及老，滚远点", "死基佬", P, 6, 15},
+        N("你也太把自己当回事了"),   /* tai ba zi: 自己 is a word, no 台巴子 */
+        N("这家店就是食材新鲜"),     /* shi shi cai: 食材, no 时时彩 */
+        N("警察看他形迹可疑"),       /* xing ji ke: 形迹, 可疑, no 性饥渴 */
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
@@ -253,6 +289,8 @@ static void test_initials(void **state)
         {"nmsl", "你妈死了", FE_VIEW_INITIALS, 0, 4},
         {"你真是 NMSL!", "你妈死了", FE_VIEW_INITIALS, 10, 14},
         N("nmslx"), N("xnmsl"), N("html and http"), N("tmd"),
+        /* one letter repeated is noise or a placeholder: not 扫射宿舍, 血洗学校 */
+        N("不看ssss，讨厌"), N("黑人干了XXXX，所以"),
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
@@ -475,7 +513,8 @@ int main(void)
         cmocka_unit_test(test_missing_data),  cmocka_unit_test(test_split),
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
-        cmocka_unit_test(test_word_density),
+        cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
+        cmocka_unit_test(test_none_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
