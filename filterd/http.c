@@ -40,109 +40,11 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-/* ---- requests at the broker, by client and id -------------------------- */
-
-static size_t wslot(const fd_http *h, uint64_t key)
-{
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (h->nwait - 1);
-}
-
-static uint64_t wkey(uint64_t id, int client)
-{
-    return id ^ ((uint64_t)client << 63);
-}
-
-static void wait_put(fd_http *h, fd_hreq *r)
-{
-    uint64_t k = wkey(r->id, r->client);
-    size_t i = wslot(h, k);
-    while (h->wait[i].req)
-        i = (i + 1) & (h->nwait - 1);
-    h->wait[i] = (fd_hwait){k, r};
-    h->inflight++;
-}
-
-/* Take the request waiting for (client, id) out of the table (linear
- * probing, the gap closed by shifting back): it, or NULL. */
-static fd_hreq *wait_take(fd_http *h, uint64_t id, int client)
-{
-    uint64_t k = wkey(id, client);
-    size_t i = wslot(h, k), mask = h->nwait - 1;
-    while (h->wait[i].req && h->wait[i].id != k)
-        i = (i + 1) & mask;
-    fd_hreq *r = h->wait[i].req;
-    if (!r)
-        return NULL;
-    h->wait[i].req = NULL;
-    h->inflight--;
-    for (size_t j = (i + 1) & mask; h->wait[j].req; j = (j + 1) & mask) {
-        size_t home = wslot(h, h->wait[j].id);
-        if (((j - home) & mask) >= ((j - i) & mask)) {   /* j may move back to i */
-            h->wait[i] = h->wait[j];
-            h->wait[j].req = NULL;
-            i = j;
-        }
-    }
-    return r;
-}
-
-static fc_client *client(fd_http *h, int explain)
-{
-    char ep[FD_CONF_ENDPOINT_LEN + 32], err[256];
-    const char *eps[1] = {ep};
-    if (h->fc[explain])
-        return h->fc[explain];
-    snprintf(ep, sizeof ep, "%s", h->ctx->http_front);
-    fc_options o = {.timeout_ms = h->cfg->max_budget_ms + FC_TIMEOUT_MS, .explain = explain,
-                    .fallback = h->cfg->on_deadline, .has_fallback = 1};
-    if (!(h->fc[explain] = fc_connect(eps, 1, &o, err, sizeof err)))
-        fd_log(FD_ERROR, "http_client", "message=\"%s\"", err);
-    return h->fc[explain];
-}
-
-int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain)
-{
-    char err[256];
-    fc_client *c = client(h, explain);
-    int rc = !c ? -1 : bulk ? fc_send_many(c, q, n, 0, &r->id, err, sizeof err)
-           : fc_send(c, q->text, q->len, q->scene, q->budget_ms, 0, &r->id, err, sizeof err);
-    if (rc < 0) {
-        fd_log_limited(FD_LK_BAD_REQUEST, "http_send_failed", "message=\"%s\"",
-                       c ? err : "no client");
-        return -1;
-    }
-    r->client = explain;
-    r->waiting = 1;
-    wait_put(h, r);
-    return 0;
-}
-
 void fd_http_resume(fd_http *h, fd_hreq *r)
 {
     r->waiting = 0;
     h->resumed = 1;
     MHD_resume_connection(r->conn->mc);
-}
-
-/* Every completion the clients hold: its request finished and resumed. */
-static void completions(fd_http *h)
-{
-    char err[256];
-    for (int c = 0; c < 2; c++) {
-        uint64_t id;
-        size_t n;
-        while (h->fc[c] && fc_inflight(h->fc[c]) &&
-               fc_recv_many(h->fc[c], 0, &id, h->res, (size_t)h->cfg->max_items, &n, err,
-                            sizeof err) == 0) {
-            fd_hreq *r = wait_take(h, id, c);
-            if (r) {
-                r->route->done(h, r, h->res, n);
-                fd_http_resume(h, r);
-            }
-            for (size_t i = 0; i < n; i++)
-                fc_result_free(&h->res[i]);
-        }
-    }
 }
 
 /* ---- libmicrohttpd's callbacks ------------------------------------------- */
@@ -353,11 +255,7 @@ static int setup(fd_http *h, const fd_ctx *ctx, char *err, size_t errlen)
     h->ctx = ctx;
     h->cfg = &ctx->cfg;
     h->listen_fd = -1;
-    for (h->nwait = 64; h->nwait < 2 * ((size_t)h->cfg->http_connections + 16); h->nwait *= 2)
-        ;
-    h->wait = calloc(h->nwait, sizeof *h->wait);
-    h->res = calloc((size_t)h->cfg->max_items, sizeof *h->res);
-    if (!h->wait || !h->res) {
+    if (fd_http_wait_init(h) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -438,7 +336,8 @@ static void loop(fd_http *h)
     int64_t next_reap = 0;
     for (;;) {
         MHD_run(h->mhd);
-        completions(h);
+        fd_http_flush(h);         /* the round's checks, together (httpsend.c) */
+        fd_http_completions(h);
         fd_metrics_poll(h);
         fd_console_poll(h);
         int64_t now = fd_now_ns();
@@ -487,7 +386,6 @@ out:
         fc_close(h.fc[c]);
     fd_console_close(&h);
     fd_metrics_close(&h);
-    free(h.wait);
-    free(h.res);
+    fd_http_wait_free(&h);
     return rc;
 }

@@ -95,6 +95,10 @@ struct fd_hreq {
                                      console's workers (live) */
     uint64_t id;
     int client;                   /* 0: plain, 1: explain */
+    fc_query *q, q1;              /* its texts until sent (q1: one text; httpsend.c) */
+    size_t nq, off;               /* how many; where its results start in the batch's */
+    int bulk, budget;             /* sent as a bulk check; its budget_ms */
+    struct fd_hreq *batch;        /* the next request queued, or sent in the same check */
     struct fd_hreq *next_waiter;  /* stats waiters */
     cJSON *doc;                   /* the parsed body, kept for its ids until done */
     int nitems;                   /* msgSecCheck: which fields went, in order */
@@ -130,7 +134,10 @@ struct fd_http {
     fc_client *fc[2];             /* plain, explain (made when first needed) */
     fc_result *res;               /* max-items results, for fc_recv_many */
     fd_hwait *wait;               /* open addressing, nwait a power of two */
-    size_t nwait, inflight;
+    size_t nwait, inflight;       /* inflight: requests queued or at the broker */
+    fd_hreq *pending, **pending_tail; /* queued this round (httpsend.c) */
+    fc_query *batchq;             /* max-items: one batch's texts */
+    uint64_t batched;             /* requests sent in a batch of several */
     fd_hconn *conns;
     int nconns;
     fd_tokens tokens;
@@ -152,10 +159,20 @@ struct fd_http {
 };
 
 /* http.c */
-/* q[0..n) to the broker, as one check (bulk 0, n 1) or a bulk check; r
- * waits for it. 0, or -1 (logged) when it could not be sent. */
-int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain);
 void fd_http_resume(fd_http *h, fd_hreq *r);     /* r has its response now */
+
+/* httpsend.c: checks to the broker */
+#define FD_HTTP_BATCH_BYTES (4u << 20)  /* bytes of text in one batch of requests, at most */
+int fd_http_wait_init(fd_http *h);               /* 0, or -1: out of memory */
+void fd_http_wait_free(fd_http *h);
+/* q[0..n) to the broker, as one check (bulk 0, n 1) or a bulk check; r
+ * waits for it: its route's done gets its n results, or none (NULL, 0) when
+ * it could not be sent. The texts are queued until fd_http_flush, after
+ * the round; explain checks go at once. 0, or -1 (logged) when it cannot
+ * be sent. */
+int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain);
+void fd_http_flush(fd_http *h);                  /* the round's queued checks, batched */
+void fd_http_completions(fd_http *h);            /* answers in: done and resume */
 
 /* httpreq.c: routes, bodies, responses */
 #define FD_HTTP_ROUTES 7
