@@ -67,7 +67,7 @@ static fd_hreq *wait_take(fd_http *h, uint64_t id, int client)
 
 int fd_http_wait_init(fd_http *h)
 {
-    for (h->nwait = 64; h->nwait < 2 * ((size_t)h->cfg->http_connections + 16); h->nwait *= 2)
+    for (h->nwait = 64; h->nwait < 2 * ((size_t)h->max_conns + 16); h->nwait *= 2)
         ;
     h->wait = calloc(h->nwait, sizeof *h->wait);
     h->res = calloc((size_t)h->cfg->max_items, sizeof *h->res);
