@@ -1,14 +1,20 @@
 /* http.c -- the HTTP front door process: libmicrohttpd in our own poll loop, a client of the broker.
  *
- *   HTTP client --> libmicrohttpd (epoll fd) --> route (httpreq.c, wxa.c, metrics.c)
- *                                                  | fc_send / fc_send_many
+ *   HTTP client --> libmicrohttpd (its sockets in our poll) --> route (httpreq.c, wxa.c, ...)
+ *                                       | queued; after the round, together (httpsend.c)
  *                   resume <-- fc_recv_many <-- broker (ipc://<run-dir>/http.sock)
  *
- * libmicrohttpd runs without a thread of its own (MHD_USE_EPOLL, external
- * polling): one poll() here waits on its epoll descriptor, on the client
- * library's sockets, on the admin socket and on a signal pipe. A request
- * whose body is in goes to the broker and its connection is suspended; its
- * answer, collected after each round, resumes it. Every connection is in a
+ * libmicrohttpd runs without a thread of its own, in "external select" mode:
+ * its sockets (MHD_get_fdset2) join one poll() with the client library's,
+ * the admin socket and a signal pipe, and what poll found ready is handed to
+ * MHD_run_from_select. Not its epoll mode: that costs two epoll_ctl per
+ * request (a suspended connection leaves the epoll set and comes back) and a
+ * read that finds nothing, about a third of the process's system calls
+ * (bench/README.md, issue 13d); the price is fd_sets, so at most
+ * FD_HTTP_MAX_CONNS connections. A request whose body is in is queued for
+ * the broker and its connection suspended; its answer, collected after each
+ * round, resumes it, and its response is written at once (answer_resumed),
+ * without waiting for a poll. Every connection is in a
  * phase (http.h) with a time limit, checked every FD_HTTP_REAP_MS: one over
  * its limit is shut down (libmicrohttpd then closes it), so a client that
  * trickles its headers or body, or never reads its response, holds only its
@@ -40,109 +46,13 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-/* ---- requests at the broker, by client and id -------------------------- */
-
-static size_t wslot(const fd_http *h, uint64_t key)
-{
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (h->nwait - 1);
-}
-
-static uint64_t wkey(uint64_t id, int client)
-{
-    return id ^ ((uint64_t)client << 63);
-}
-
-static void wait_put(fd_http *h, fd_hreq *r)
-{
-    uint64_t k = wkey(r->id, r->client);
-    size_t i = wslot(h, k);
-    while (h->wait[i].req)
-        i = (i + 1) & (h->nwait - 1);
-    h->wait[i] = (fd_hwait){k, r};
-    h->inflight++;
-}
-
-/* Take the request waiting for (client, id) out of the table (linear
- * probing, the gap closed by shifting back): it, or NULL. */
-static fd_hreq *wait_take(fd_http *h, uint64_t id, int client)
-{
-    uint64_t k = wkey(id, client);
-    size_t i = wslot(h, k), mask = h->nwait - 1;
-    while (h->wait[i].req && h->wait[i].id != k)
-        i = (i + 1) & mask;
-    fd_hreq *r = h->wait[i].req;
-    if (!r)
-        return NULL;
-    h->wait[i].req = NULL;
-    h->inflight--;
-    for (size_t j = (i + 1) & mask; h->wait[j].req; j = (j + 1) & mask) {
-        size_t home = wslot(h, h->wait[j].id);
-        if (((j - home) & mask) >= ((j - i) & mask)) {   /* j may move back to i */
-            h->wait[i] = h->wait[j];
-            h->wait[j].req = NULL;
-            i = j;
-        }
-    }
-    return r;
-}
-
-static fc_client *client(fd_http *h, int explain)
-{
-    char ep[FD_CONF_ENDPOINT_LEN + 32], err[256];
-    const char *eps[1] = {ep};
-    if (h->fc[explain])
-        return h->fc[explain];
-    snprintf(ep, sizeof ep, "%s", h->ctx->http_front);
-    fc_options o = {.timeout_ms = h->cfg->max_budget_ms + FC_TIMEOUT_MS, .explain = explain,
-                    .fallback = h->cfg->on_deadline, .has_fallback = 1};
-    if (!(h->fc[explain] = fc_connect(eps, 1, &o, err, sizeof err)))
-        fd_log(FD_ERROR, "http_client", "message=\"%s\"", err);
-    return h->fc[explain];
-}
-
-int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain)
-{
-    char err[256];
-    fc_client *c = client(h, explain);
-    int rc = !c ? -1 : bulk ? fc_send_many(c, q, n, 0, &r->id, err, sizeof err)
-           : fc_send(c, q->text, q->len, q->scene, q->budget_ms, 0, &r->id, err, sizeof err);
-    if (rc < 0) {
-        fd_log_limited(FD_LK_BAD_REQUEST, "http_send_failed", "message=\"%s\"",
-                       c ? err : "no client");
-        return -1;
-    }
-    r->client = explain;
-    r->waiting = 1;
-    wait_put(h, r);
-    return 0;
-}
-
 void fd_http_resume(fd_http *h, fd_hreq *r)
 {
     r->waiting = 0;
     h->resumed = 1;
+    if (r->conn->fd >= 0 && r->conn->fd < FD_SETSIZE)
+        FD_SET(r->conn->fd, &h->resumed_fds);
     MHD_resume_connection(r->conn->mc);
-}
-
-/* Every completion the clients hold: its request finished and resumed. */
-static void completions(fd_http *h)
-{
-    char err[256];
-    for (int c = 0; c < 2; c++) {
-        uint64_t id;
-        size_t n;
-        while (h->fc[c] && fc_inflight(h->fc[c]) &&
-               fc_recv_many(h->fc[c], 0, &id, h->res, (size_t)h->cfg->max_items, &n, err,
-                            sizeof err) == 0) {
-            fd_hreq *r = wait_take(h, id, c);
-            if (r) {
-                r->route->done(h, r, h->res, n);
-                fd_http_resume(h, r);
-            }
-            for (size_t i = 0; i < n; i++)
-                fc_result_free(&h->res[i]);
-        }
-    }
 }
 
 /* ---- libmicrohttpd's callbacks ------------------------------------------- */
@@ -326,11 +236,11 @@ static int start_mhd(fd_http *h, char *err, size_t errlen)
     unsigned idle_s = (unsigned)(h->cfg->http_idle_ms + 999) / 1000;
     if ((h->listen_fd = fd_http_listen(h->cfg->http_listen, 0, err, errlen)) < 0)
         return -1;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+    h->mhd = MHD_start_daemon(MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_log, h,      /* first: it logs the others' errors */
         MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg->http_connections,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
@@ -342,6 +252,7 @@ static int start_mhd(fd_http *h, char *err, size_t errlen)
         close(h->listen_fd);
         return -1;
     }
+    h->mhd_listen = h->listen_fd;
     h->listen_fd = -1;            /* libmicrohttpd's now */
     return 0;
 }
@@ -352,12 +263,10 @@ static int setup(fd_http *h, const fd_ctx *ctx, char *err, size_t errlen)
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
     h->cfg = &ctx->cfg;
-    h->listen_fd = -1;
-    for (h->nwait = 64; h->nwait < 2 * ((size_t)h->cfg->http_connections + 16); h->nwait *= 2)
-        ;
-    h->wait = calloc(h->nwait, sizeof *h->wait);
-    h->res = calloc((size_t)h->cfg->max_items, sizeof *h->res);
-    if (!h->wait || !h->res) {
+    h->listen_fd = h->mhd_listen = -1;
+    h->max_conns = h->cfg->http_connections < FD_HTTP_MAX_CONNS ? h->cfg->http_connections
+                                                                 : FD_HTTP_MAX_CONNS;
+    if (fd_http_wait_init(h) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -401,6 +310,7 @@ static void on_signals(fd_http *h)
             int lfd = MHD_quiesce_daemon(h->mhd);    /* no new connections */
             if (lfd >= 0)
                 close(lfd);
+            h->mhd_listen = -1;
             fd_log(FD_INFO, "http_stopping", "inflight=%zu", h->inflight);
         }
     }
@@ -432,15 +342,71 @@ static int timeout_ms(fd_http *h, struct pollfd *p, int *n)
     return t;
 }
 
+/* libmicrohttpd's sockets, as it wants them read or written, into p[*n..cap). */
+static void mhd_pollfds(fd_http *h, struct pollfd *p, int *n, int cap)
+{
+    fd_set rs, ws, es;
+    MHD_socket max = -1;
+    FD_ZERO(&rs);
+    FD_ZERO(&ws);
+    FD_ZERO(&es);
+    if (MHD_get_fdset2(h->mhd, &rs, &ws, &es, &max, FD_SETSIZE) != MHD_YES)
+        return;
+    if (h->mhd_listen >= 0 && h->nconns >= h->max_conns)
+        FD_CLR(h->mhd_listen, &rs);   /* at the limit: the next ones wait in the backlog
+                                         (libmicrohttpd would accept and close them) */
+    for (int fd = 0; fd <= max && *n < cap; fd++) {
+        short ev = (short)((FD_ISSET(fd, &rs) ? POLLIN : 0) | (FD_ISSET(fd, &ws) ? POLLOUT : 0));
+        if (ev)
+            p[(*n)++] = (struct pollfd){fd, ev, 0};
+    }
+}
+
+/* libmicrohttpd's turn: the sockets poll found ready in p[first..n). */
+static void mhd_run(fd_http *h, const struct pollfd *p, int first, int n)
+{
+    fd_set rs, ws, es;
+    FD_ZERO(&rs);
+    FD_ZERO(&ws);
+    FD_ZERO(&es);
+    for (int i = first; i < n; i++) {
+        if ((p[i].events & POLLIN) && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            FD_SET(p[i].fd, &rs);
+        if ((p[i].events & POLLOUT) && (p[i].revents & (POLLOUT | POLLHUP | POLLERR)))
+            FD_SET(p[i].fd, &ws);
+    }
+    MHD_run_from_select(h->mhd, &rs, &ws, &es);
+}
+
+/* The resumed connections' responses, at once: one run takes them back and
+ * queues their responses, a second writes them (their sockets taken as
+ * writable: a send that would block is left for poll), with no poll between. */
+static void answer_resumed(fd_http *h)
+{
+    fd_set none;
+    FD_ZERO(&none);
+    MHD_run_from_select(h->mhd, &none, &none, &none);
+    MHD_run_from_select(h->mhd, &none, &h->resumed_fds, &none);
+    FD_ZERO(&h->resumed_fds);
+    h->resumed = 0;
+}
+
 static void loop(fd_http *h)
 {
-    const union MHD_DaemonInfo *ei = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     int64_t next_reap = 0;
+    int cap = h->max_conns + 16;
+    struct pollfd *p = calloc((size_t)cap + 8, sizeof *p);
+    if (!p)
+        return;
+    FD_ZERO(&h->resumed_fds);
+    MHD_run(h->mhd);
     for (;;) {
-        MHD_run(h->mhd);
-        completions(h);
+        fd_http_completions(h);
         fd_metrics_poll(h);
         fd_console_poll(h);
+        if (h->resumed)
+            answer_resumed(h);
+        fd_http_flush(h);         /* the round's checks, together (httpsend.c) */
         int64_t now = fd_now_ns();
         if (now >= next_reap) {
             reap(h);
@@ -450,20 +416,20 @@ static void loop(fd_http *h)
             if (!h->stop_at)
                 h->stop_at = now + FD_HTTP_STOP_MS * FD_MS;   /* let the responses go */
             if (now >= h->stop_at || !h->nconns)
-                return;
+                break;
         }
-        struct pollfd p[7] = {{sigpipe_fd[0], POLLIN, 0}, {ei->epoll_fd, POLLIN, 0}};
-        int n = 2, t = timeout_ms(h, p, &n);
+        p[0] = (struct pollfd){sigpipe_fd[0], POLLIN, 0};
+        int n = 1, t = timeout_ms(h, p, &n), first = n;
+        mhd_pollfds(h, p, &n, cap + 8);
         if (h->stop_at && t > 50)
             t = 50;
-        if (h->resumed)
-            t = 0;                /* their responses go out in the next MHD_run */
-        h->resumed = 0;
         if (poll(p, (nfds_t)n, t) < 0 && errno != EINTR)
-            return;
+            break;
         if (p[0].revents & POLLIN)
             on_signals(h);
+        mhd_run(h, p, first, n);
     }
+    free(p);
 }
 
 int fd_http_main(const fd_proc_arg *a)
@@ -477,7 +443,7 @@ int fd_http_main(const fd_proc_arg *a)
     }
     fd_log(FD_INFO, "http_listening", "http=%s tokens=%s connections=%d max_body=%zu",
            h.cfg->http_listen, h.has_tokens ? "file" : "none (loopback only)",
-           h.cfg->http_connections, h.cfg->http_max_body);
+           h.max_conns, h.cfg->http_max_body);
     loop(&h);
     rc = 0;
 out:
@@ -487,7 +453,6 @@ out:
         fc_close(h.fc[c]);
     fd_console_close(&h);
     fd_metrics_close(&h);
-    free(h.wait);
-    free(h.res);
+    fd_http_wait_free(&h);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* http.h -- the HTTP front door's private header: its state, routes, and its files' prototypes.
  *
  *   http.c     the process: libmicrohttpd driven from our own poll loop, the
- *              connections and their time limits, the broker's answers
+ *              connections and their time limits
+ *   httpsend.c checks to the broker, batched per poll round; their answers
  *   httpreq.c  the route table, request bodies, JSON out, /v1/check
  *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
@@ -9,16 +10,17 @@
  *   tokens.c   the access-token file, compared in constant time; loopback
  *   console.c  the moderators' console: /console/ and /console/api/ (console.h)
  *
- * One thread. libmicrohttpd runs "external select" on an epoll descriptor
- * that our poll() watches with the client library's socket and the admin
- * socket: a request whose body is in is sent to the broker with
- * libfilterclient (fc_send, fc_send_many: the same deadlines, fallbacks and
- * Lazy Pirate retries as any client) and its connection suspended; the
- * answer resumes it. Nothing here waits on anything, so a slow client or a
+ * One thread. libmicrohttpd runs "external select": its sockets join our
+ * poll() with the client library's socket and the admin socket. A request
+ * whose body is in is queued and its connection suspended; after the round
+ * the queued ones go to the broker together as one bulk check with
+ * libfilterclient (fc_send_many: the same deadlines, fallbacks and Lazy
+ * Pirate retries as any client); the answer resumes each. Nothing here waits on anything, so a slow client or a
  * slow broker holds only its own connection. No user text is logged. */
 #ifndef FD_HTTP_H
 #define FD_HTTP_H
 
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -33,6 +35,9 @@
 #define FD_HTTP_NAME_MAX 64       /* bytes: an admin token's name */
 #define FD_HTTP_STOP_MS 1000      /* msecs: after the last answer, for the responses to go */
 #define FD_HTTP_MAX_STATUS 48     /* (route, status) pairs counted for /metrics */
+#define FD_HTTP_MAX_CONNS (FD_SETSIZE - 64) /* connections at once, whatever
+                                     http-connections says: libmicrohttpd's sockets go
+                                     through fd_sets (http.c), the process's others fit below */
 
 /* Where a connection is: each phase has its time limit (http.c, reap). */
 enum fd_hphase {
@@ -95,6 +100,10 @@ struct fd_hreq {
                                      console's workers (live) */
     uint64_t id;
     int client;                   /* 0: plain, 1: explain */
+    fc_query *q, q1;              /* its texts until sent (q1: one text; httpsend.c) */
+    size_t nq, off;               /* how many; where its results start in the batch's */
+    int bulk, budget;             /* sent as a bulk check; its budget_ms */
+    struct fd_hreq *batch;        /* the next request queued, or sent in the same check */
     struct fd_hreq *next_waiter;  /* stats waiters */
     cJSON *doc;                   /* the parsed body, kept for its ids until done */
     int nitems;                   /* msgSecCheck: which fields went, in order */
@@ -127,12 +136,16 @@ struct fd_http {
     const fd_config *cfg;
     struct MHD_Daemon *mhd;
     int listen_fd;                /* until libmicrohttpd has it */
+    int mhd_listen;               /* then: libmicrohttpd's (-1 once quiesced) */
     fc_client *fc[2];             /* plain, explain (made when first needed) */
     fc_result *res;               /* max-items results, for fc_recv_many */
     fd_hwait *wait;               /* open addressing, nwait a power of two */
-    size_t nwait, inflight;
+    size_t nwait, inflight;       /* inflight: requests queued or at the broker */
+    fd_hreq *pending, **pending_tail; /* queued this round (httpsend.c) */
+    fc_query *batchq;             /* max-items: one batch's texts */
+    uint64_t batched;             /* requests sent in a batch of several */
     fd_hconn *conns;
-    int nconns;
+    int nconns, max_conns;        /* max_conns: http-connections, at most FD_HTTP_MAX_CONNS */
     fd_tokens tokens;
     int has_tokens;
     /* stats from the admin endpoint (metrics.c) */
@@ -146,16 +159,27 @@ struct fd_http {
     uint64_t trace;               /* msgSecCheck trace_id counter */
     uint32_t trace_seed;
     int resumed;                  /* a connection was resumed: run libmicrohttpd again now */
+    fd_set resumed_fds;           /* their sockets */
     struct fd_console *cons;      /* the moderators' console (console.h) */
     int stopping;
     int64_t stop_at;
 };
 
 /* http.c */
-/* q[0..n) to the broker, as one check (bulk 0, n 1) or a bulk check; r
- * waits for it. 0, or -1 (logged) when it could not be sent. */
-int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain);
 void fd_http_resume(fd_http *h, fd_hreq *r);     /* r has its response now */
+
+/* httpsend.c: checks to the broker */
+#define FD_HTTP_BATCH_BYTES (4u << 20)  /* bytes of text in one batch of requests, at most */
+int fd_http_wait_init(fd_http *h);               /* 0, or -1: out of memory */
+void fd_http_wait_free(fd_http *h);
+/* q[0..n) to the broker, as one check (bulk 0, n 1) or a bulk check; r
+ * waits for it: its route's done gets its n results, or none (NULL, 0) when
+ * it could not be sent. The texts are queued until fd_http_flush, after
+ * the round; explain checks go at once. 0, or -1 (logged) when it cannot
+ * be sent. */
+int fd_http_send(fd_http *h, fd_hreq *r, const fc_query *q, size_t n, int bulk, int explain);
+void fd_http_flush(fd_http *h);                  /* the round's queued checks, batched */
+void fd_http_completions(fd_http *h);            /* answers in: done and resume */
 
 /* httpreq.c: routes, bodies, responses */
 #define FD_HTTP_ROUTES 7

@@ -237,6 +237,8 @@ void fd_hreq_free(fd_http *h, fd_hreq *r)
         fd_metrics_drop(h, r);
     if (r->waiting == 3)
         fd_console_drop(h, r);
+    if (r->q != &r->q1)
+        free(r->q);               /* queued, never sent: only when the process stops */
     free(r->url);
     free(r->body);
     free(r->out);
@@ -400,9 +402,12 @@ void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "id");
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(r->doc, "items");
     (void)h;
+    if (!n) {                     /* not sent (httpsend.c) */
+        fd_hreq_error(r, 503, id, "unavailable", "the broker cannot be reached");
+        return;
+    }
     if (!items) {
-        fd_hreq_json(r, n && res[0].error ? http_status(res[0].error) : n ? 200 : 500,
-                     n ? result_json(&res[0], id) : NULL);
+        fd_hreq_json(r, res[0].error ? http_status(res[0].error) : 200, result_json(&res[0], id));
         return;
     }
     cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();

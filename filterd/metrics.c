@@ -270,6 +270,8 @@ static void http_counters(fd_http *h, sbuf *b)
         "taking too long (http-timeout-ms, http-idle-ms).", (unsigned long long)h->cut);
     one(b, "filterd_http_at_broker", "gauge", "HTTP requests waiting for the broker.",
         (unsigned long long)h->inflight);
+    one(b, "filterd_http_batched_total", "counter", "HTTP requests sent to the broker in one "
+        "bulk check with others of the same poll round.", (unsigned long long)h->batched);
 }
 
 void fd_metrics_render(fd_http *h, fd_hreq *r, const cJSON *st)

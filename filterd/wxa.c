@@ -164,6 +164,10 @@ void fd_wxa_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
         if (res[i].degraded && !degraded)
             degraded = res[i].degraded;
     }
+    if (!n) {                     /* not sent (httpsend.c) */
+        fd_wxa_error(r, 200, -1, "the broker cannot be reached");
+        return;
+    }
     if (best < 0 || n != (size_t)r->nitems) {
         fd_wxa_error(r, 200, -1, "the broker's reply had no result");
         return;

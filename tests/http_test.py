@@ -425,6 +425,78 @@ def test_keepalive_pipelining(d):
     s.close()
 
 
+def metric(d, name):
+    text = d.get("/metrics")[2].decode()
+    return int(re.search(r"^%s (\d+)" % name, text, re.M).group(1))
+
+
+def test_batching(d):
+    """Requests that come in the same poll round go to the broker together
+    (httpsend.c): the http process is stopped while 10 clients send, so
+    libmicrohttpd sees them all in one round. Each must get its own answer
+    (its text, its scene, its items, its own item error), the batch must
+    respect max-items (8 here: the 15 texts need 2 batches of the default
+    budget) and a request with another budget goes on its own."""
+    reqs = [("/v1/check", {"id": 0, "text": "hello"}),
+            ("/v1/check", {"id": 1, "text": "fuckyou"}),
+            ("/v1/check", {"id": 2, "text": "pornxyz"}),
+            ("/v1/check", {"id": 3, "text": "wxidtest", "scene": "nickname"}),
+            ("/v1/check", {"id": 4, "text": "wxidtest", "scene": "comment"}),
+            ("/v1/check", {"id": 5, "text": "hi", "budget_ms": 3000}),
+            ("/v1/check", {"id": 6, "items": [{"text": "pornxyz"}, {"text": "x"},
+                                              {"id": "n", "text": "wxidtest", "scene": "nickname"}]}),
+            ("/v1/check", {"id": 7, "text": "fuckyou", "scene": "nope"}),
+            ("/wxa/msg_sec_check?access_token=" + TOKENS[0],
+             {"content": "hello", "version": 2, "scene": 1, "openid": "o",
+              "nickname": "wxidtest", "signature": "fuckyou"}),
+            ("/v1/check", {"id": 9, "text": "x " * 20 + "傻逼"})]
+    raws = []
+    for path, body in reqs:
+        b = json.dumps(body).encode()
+        raws.append(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
+                    % (path.encode(), TOKENS[0].encode(), len(b), b))
+    socks = [raw(d) for _ in reqs]
+    d.post("/v1/check", {"text": "warm"}, bearer())
+    b0, n0 = metric(d, "filterd_http_batched_total"), metric(d, "filterd_requests_total")
+    pid = d.http_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for s, req in zip(socks, raws):
+            s.sendall(req)
+        time.sleep(0.3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    out = [read_responses(s, 1) for s in socks]
+    for s in socks:
+        s.close()
+    ok = all(len(o) == 1 for o in out)
+    check("batching: every request answered", ok)
+    if not ok:
+        return
+    got = [(st, json.loads(b)) for [(st, b)] in out]
+    want = ["allow", "flag", "block", "block", "flag", "allow"]   # privacy: block in nickname
+    check("batching: each single check has its own decision and id",
+          all(got[i][0] == 200 and got[i][1].get("id") == i and got[i][1]["decision"] == want[i]
+              for i in range(6)))
+    st, o = got[6]
+    check("batching: a bulk check among them keeps its results, in order, with ids",
+          st == 200 and o["id"] == 6 and [x["decision"] for x in o["results"]]
+          == ["block", "allow", "block"] and o["results"][2]["id"] == "n")
+    check("batching: an item's error is its request's alone (unknown scene: 400)",
+          got[7][0] == 400 and got[7][1]["error"]["code"] == "bad_request"
+          and got[7][1]["id"] == 7)
+    st, o = got[8]
+    check("batching: msgSecCheck's fields, each under its scene",
+          st == 200 and o["errcode"] == 0 and o["result"]["suggest"] == "risky"
+          and sorted(x["field"] for x in o["detail"]) == ["nickname", "signature"])
+    check("batching: a match keeps its offsets in its own text",
+          got[9][0] == 200 and got[9][1]["matches"][0]["start"] == 40)
+    b1, n1 = metric(d, "filterd_http_batched_total"), metric(d, "filterd_requests_total")
+    check(f"batching: requests of one round went together ({b1 - b0} batched, "
+          f"{n1 - n0} broker requests for 10)", b1 - b0 >= 8 and n1 - n0 <= 4)
+
+
 def test_metrics(d):
     st, r, body = d.get("/metrics")
     text = body.decode()
@@ -623,7 +695,7 @@ def main():
     d = Daemon()
     try:
         for t in (test_health, test_check, test_check_errors, test_wxa, test_keepalive_pipelining,
-                  test_metrics, test_hostile, test_log_has_no_text, test_supervision,
+                  test_batching, test_metrics, test_hostile, test_log_has_no_text, test_supervision,
                   test_broker_stalled):
             try:
                 t(d)
