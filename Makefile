@@ -98,7 +98,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire test_http test_cache
+           test_fclient test_rules test_wire test_http test_cache test_zmtp
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
@@ -191,6 +191,11 @@ $(BUILD)/tests/%: $(call obj,tests/%.c tests/testutil.c tests/tu_msgpack.c filte
 # The HTTP front door's pure parts: JSON bodies, tokens, addresses (no daemon needed).
 $(BUILD)/tests/test_http: $(call obj,tests/test_http.c filterd/httpjson.c filterd/tokens.c) \
                           $(WIRE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+
+# The broker's ZMTP codec (filterd/zmtp.c: pure, no sockets).
+$(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c filterd/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
