@@ -280,7 +280,7 @@ test: all layout-test unit-test integration-test install-test client-test browse
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
 # build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for
 # FUZZ_SMOKE seconds so that CI exercises them.
-FUZZ_TARGETS = request reply wordlist config scan jsonl csv http
+FUZZ_TARGETS = request reply wordlist config scan jsonl csv http zmtp
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 10
 FUZZ_BUILD    = build-fuzz
@@ -294,6 +294,11 @@ $(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c filterd/settings.c client/f
 
 # The HTTP front door's body parser (filterd/httpjson.c).
 $(BUILD)/fuzz/fuzz_http: $(call obj,tests/fuzz/fuzz_http.c filterd/httpjson.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+# The broker's ZMTP codec (filterd/zmtp.c).
+$(BUILD)/fuzz/fuzz_zmtp: $(call obj,tests/fuzz/fuzz_zmtp.c filterd/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 

@@ -196,7 +196,9 @@ static int frame_body(fd_zmtp *z, const uint8_t *p, size_t n, size_t *took)
 {
     uint64_t left = z->size - z->got;
     size_t k = left < n ? (size_t)left : n;
-    if (z->flags & F_COMMAND)
+    if (!k)
+        ;                         /* an empty frame (z->buf may be NULL) */
+    else if (z->flags & F_COMMAND)
         memcpy(z->cmd + z->got, p, k);
     else if (z->keep) {
         if (room(z, k) < 0)
