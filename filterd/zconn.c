@@ -263,7 +263,7 @@ static void conn_new(fd_broker *b, int fd)
     c->gen++;
     c->nq = 0;
     c->dirty = 0;
-    fd_zmtp_init(&c->z, b->max_message, FD_MAX_ENV + 2);
+    fd_zmtp_init(&c->z, b->max_message, b->max_message - FD_ENV_SLACK, FD_MAX_ENV + 2);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (unsigned)fd};
     c->events = EPOLLIN;
     b->nconns++;

@@ -18,10 +18,11 @@
 enum { ST_GREETING, ST_READY, ST_TRAFFIC, ST_ERROR };
 enum { F_MORE = 1, F_LONG = 2, F_COMMAND = 4 };
 
-void fd_zmtp_init(fd_zmtp *z, size_t max_bytes, int max_frames)
+void fd_zmtp_init(fd_zmtp *z, size_t max_bytes, uint64_t max_frame, int max_frames)
 {
     memset(z, 0, sizeof *z);
     z->max_bytes = max_bytes;
+    z->max_frame = max_frame;
     z->max_frames = max_frames < FD_ZMTP_FRAMES ? max_frames : FD_ZMTP_FRAMES;
 }
 
@@ -158,6 +159,8 @@ static int frame_begin(fd_zmtp *z)
     }
     if (z->state != ST_TRAFFIC)
         return fail(z, "a message before the handshake");
+    if (z->size > z->max_frame)
+        return fail(z, "a frame over the size limit");
     uint64_t total = z->size > UINT64_MAX - z->total ? UINT64_MAX : z->total + z->size;
     if (!z->truncated && z->nframes >= z->max_frames)
         z->truncated = FD_ZMTP_TRUNC_FRAMES;

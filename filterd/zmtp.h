@@ -16,7 +16,9 @@
  * A message is counted as its frames arrive: once it passes max_bytes over
  * all its frames (FD_ZMTP_TRUNC_BYTES) or max_frames (FD_ZMTP_TRUNC_FRAMES),
  * the rest of it is skipped as it streams, never buffered; the frames kept
- * until then are delivered with the mark, so the broker can answer it. */
+ * until then are delivered with the mark, so the broker can answer it. One
+ * frame over max_frame is an error at its head (ZeroMQ's ZMQ_MAXMSGSIZE
+ * closed the connection the same way). */
 #ifndef FD_ZMTP_H
 #define FD_ZMTP_H
 
@@ -47,6 +49,7 @@ typedef struct fd_zmtp_part {
 
 typedef struct fd_zmtp {
     size_t max_bytes;             /* a message in all its frames */
+    uint64_t max_frame;           /* one frame: a longer one closes the connection */
     int max_frames;
     int state;                    /* greeting, ready, traffic, error (zmtp.c) */
     uint8_t head[FD_ZMTP_GREETING];   /* the greeting or a frame's head, as it comes */
@@ -68,7 +71,7 @@ typedef struct fd_zmtp {
     const char *why;              /* FD_ZMTP_ERROR: what was wrong */
 } fd_zmtp;
 
-void fd_zmtp_init(fd_zmtp *z, size_t max_bytes, int max_frames);
+void fd_zmtp_init(fd_zmtp *z, size_t max_bytes, uint64_t max_frame, int max_frames);
 void fd_zmtp_free(fd_zmtp *z);   /* its buffer */
 
 /* The server's greeting and READY, to send at once: their length. */

@@ -70,8 +70,8 @@ static void both(const uint8_t *p, size_t n, size_t max_bytes, int max_frames, r
 {
     fd_zmtp a, b;
     result rb;
-    fd_zmtp_init(&a, max_bytes, max_frames);
-    fd_zmtp_init(&b, max_bytes, max_frames);
+    fd_zmtp_init(&a, max_bytes, max_bytes, max_frames);
+    fd_zmtp_init(&b, max_bytes, max_bytes, max_frames);
     run(&a, p, n, 0, out);
     run(&b, p, n, 1, &rb);
     assert_int_equal(out->nev, rb.nev);
@@ -135,7 +135,7 @@ static void test_req_and_long_frames(void **state)
     assert_int_equal(r.nev, 2);
     assert_string_equal(r.frames[0], "|abc|");
     assert_string_equal(r.frames[1], "x|");
-    fd_zmtp_init(&z, 1000, 5);
+    fd_zmtp_init(&z, 1000, 1000, 5);
     run(&z, buf, 64 + sizeof ready_req - 1, 0, &r);
     assert_int_equal(z.req, 1);
     fd_zmtp_free(&z);
@@ -169,6 +169,8 @@ static void test_not_zmtp3(void **state)
     refused(buf, session(buf, "", 0, "\x04\x05\x04PING", 7), "before READY");
     refused(buf, session(buf, ready_dealer, sizeof ready_dealer - 1,
                          "\x02\x80\0\0\0\0\0\0\0", 9), "2^63");
+    refused(buf, session(buf, ready_dealer, sizeof ready_dealer - 1,
+                         "\x02\0\0\0\0\0\0\x07\xd0", 9), "size limit");   /* 2000 > 1000 */
     refused(buf, session(buf, ready_dealer, sizeof ready_dealer - 1, "\x08\x00", 2),
             "reserved");
     refused(buf, session(buf, ready_dealer, sizeof ready_dealer - 1, "\x05\x00", 2),
@@ -188,7 +190,7 @@ static void test_ping_pong(void **state)
     both(buf, n, 1000, 5, &r);
     assert_int_equal(r.nev, 1);
     assert_int_equal(r.events[0], FD_ZMTP_PING);
-    fd_zmtp_init(&z, 1000, 5);
+    fd_zmtp_init(&z, 1000, 1000, 5);
     run(&z, buf, n, 0, &r);
     assert_int_equal(fd_zmtp_pong(&z, pong), 10);
     assert_memory_equal(pong, "\x04\x08\x04PONGctx", 10);
@@ -224,7 +226,7 @@ static void test_message_limits(void **state)
     assert_int_equal(r.total[0], 3 * BIG);
     assert_int_equal(r.truncated[1], 0);
     assert_string_equal(r.frames[1], "|ok|");
-    fd_zmtp_init(&z, 10000, 5);
+    fd_zmtp_init(&z, 10000, 10000, 5);
     run(&z, buf, n - 6, 0, &r);
     assert_true(z.cap <= 10000);               /* what was kept, no more */
     fd_zmtp_free(&z);
@@ -232,7 +234,7 @@ static void test_message_limits(void **state)
     assert_int_equal(r.truncated[0], FD_ZMTP_TRUNC_FRAMES);
     assert_int_equal(r.nframes[0], 3);
     /* a head announcing 16 MiB and 5 bytes of it: 5 bytes held, not 16 MiB */
-    fd_zmtp_init(&z, 32 << 20, 5);
+    fd_zmtp_init(&z, 32 << 20, 32 << 20, 5);
     k = session(buf, ready_dealer, sizeof ready_dealer - 1, "\x02\0\0\0\0\x01\0\0\0hello", 14);
     run(&z, buf, k, 0, &r);
     assert_int_equal(r.nev, 0);
@@ -252,7 +254,7 @@ static void test_take(void **state)
     assert_non_null(mine);
     n = session(buf, ready_dealer, sizeof ready_dealer - 1, "\x01\x00\x00\x02hi\x01\x00\x00\x02yo",
                 12);
-    fd_zmtp_init(&z, 1000, 5);
+    fd_zmtp_init(&z, 1000, 1000, 5);
     size_t used;
     assert_int_equal(fd_zmtp_feed(&z, buf, n, &used), FD_ZMTP_MESSAGE);
     fd_zmtp_part body = fd_zmtp_part_at(&z, 1);

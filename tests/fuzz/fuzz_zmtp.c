@@ -63,7 +63,7 @@ static void run(const uint8_t *p, size_t n, unsigned seed, size_t max_bytes, int
                 trace *t)
 {
     fd_zmtp z;
-    fd_zmtp_init(&z, max_bytes, max_frames);
+    fd_zmtp_init(&z, max_bytes, max_bytes / 2, max_frames);
     memset(t, 0, sizeof *t);
     for (size_t at = 0; at < n && t->n < MAXEV;) {
         size_t len = n - at;
