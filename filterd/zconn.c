@@ -47,13 +47,14 @@ static fd_zconn *lookup(fd_broker *b, fd_zid id)
 
 /* ---- binding -------------------------------------------------------------- */
 
-/* host:port of a tcp endpoint (host "*": every IPv4 interface) to a listener. */
+/* host:port of a tcp endpoint to a listener: host "*" is every IPv4
+ * interface, [addr] an IPv6 one, a name its IPv4 address (as ZeroMQ). */
 static int bind_tcp(const char *hp, char *err, size_t errlen, const char *ep)
 {
     char host[256];
     const char *colon = strrchr(hp, ':');
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM},
-                    *ai = NULL;
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_family = AF_INET,
+                             .ai_socktype = SOCK_STREAM}, *ai = NULL;
     if (!colon || (size_t)(colon - hp) >= sizeof host) {
         snprintf(err, errlen, "bind %s: Invalid argument", ep);
         return -1;
@@ -61,12 +62,12 @@ static int bind_tcp(const char *hp, char *err, size_t errlen, const char *ep)
     memcpy(host, hp, (size_t)(colon - hp));
     host[colon - hp] = '\0';
     const char *port = !strcmp(colon + 1, "*") ? "0" : colon + 1, *h = host;
-    if (!strcmp(host, "*")) {
+    if (!strcmp(host, "*"))
         h = NULL;
-        hints.ai_family = AF_INET;
-    } else if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+    else if (host[0] == '[' && host[strlen(host) - 1] == ']') {
         host[strlen(host) - 1] = '\0';
         h = host + 1;
+        hints.ai_family = AF_INET6;
     }
     int rc = getaddrinfo(h, port, &hints, &ai);
     if (rc) {
