@@ -420,6 +420,8 @@ void fd_zconn_events(fd_broker *b)
             continue;
         if (c && !b->stopping && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
             conn_read(b, c);
+        else if (c && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+            drop(b, c);           /* stopping: not read, but epoll reports these always */
     }
     release(b);
 }
