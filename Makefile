@@ -98,7 +98,7 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire test_http test_cache
+           test_fclient test_rules test_wire test_http test_cache test_zmtp
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test
@@ -194,6 +194,11 @@ $(BUILD)/tests/test_http: $(call obj,tests/test_http.c filterd/httpjson.c filter
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
+# The broker's ZMTP codec (filterd/zmtp.c: pure, no sockets).
+$(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c filterd/zmtp.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+
 # The client library against a scripted server (no daemon needed).
 $(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
@@ -275,7 +280,7 @@ test: all layout-test unit-test integration-test install-test client-test browse
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang under ASan/UBSan in
 # build-fuzz/. make fuzz runs each for FUZZ_SECONDS; make test runs each for
 # FUZZ_SMOKE seconds so that CI exercises them.
-FUZZ_TARGETS = request reply wordlist config scan jsonl csv http
+FUZZ_TARGETS = request reply wordlist config scan jsonl csv http zmtp
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 10
 FUZZ_BUILD    = build-fuzz
@@ -289,6 +294,11 @@ $(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c filterd/settings.c client/f
 
 # The HTTP front door's body parser (filterd/httpjson.c).
 $(BUILD)/fuzz/fuzz_http: $(call obj,tests/fuzz/fuzz_http.c filterd/httpjson.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+# The broker's ZMTP codec (filterd/zmtp.c).
+$(BUILD)/fuzz/fuzz_zmtp: $(call obj,tests/fuzz/fuzz_zmtp.c filterd/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 

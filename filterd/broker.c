@@ -1,16 +1,17 @@
 /* broker.c -- the broker process: clients' requests to workers with credit, plus deadlines.
  *
  *   clients (REQ / DEALER)          broker                      workers (unix stream, link.h)
- *   [id][""][request] --> ROUTER front      workers.sock <-- H [pid,gen][version]
+ *   [""][request] --> ZMTP (zconn.c)        workers.sock <-- H [pid,gen][version]
  *                         queue, deadlines  --> Q [seq][scene,flags][id][text]  (x credit)
- *   [id][""][reply]   <--                   <-- A [seq][summary][reply]
+ *   [""][reply]   <--                       <-- A [seq][summary][reply]
  *
- * This file holds the sockets and the loop: one zmq_poll over the front
- * and admin sockets, the workers' listening socket and links, and the
- * control socket to the supervisor. Each round reads everything ready --
- * every worker's answers, up to FD_FRONT_BATCH client messages -- then
- * pours the queue into the workers' credit and writes each worker's share
- * in one go. What happens to a client's request is front.c; its answers
+ * This file holds the sockets and the loop: one poll() over the client
+ * connections' epoll set (zconn.c), the admin socket (a ZeroMQ ROUTER),
+ * the workers' listening socket and links, and the control socket to the
+ * supervisor. Each round reads everything ready -- every worker's answers,
+ * every client's messages -- then pours the queue into the workers' credit,
+ * writes each worker's share in one go and each client's replies in one
+ * go. What happens to a client's request is front.c; its answers
  * and reply are replies.c; the worker table is workers.c; dispatch.c moves
  * texts; requests and texts live in slots.c. Every live request sits in a
  * min-heap by deadline; when its deadline passes the broker answers it with
@@ -143,9 +144,10 @@ static void control(fd_broker *b)
         b->st->reload_failures++;
         fd_admin_reloaded(b, 0, strchr(buf, '\n') ? strchr(buf, '\n') + 1 : "");
     } else if (!strcmp(buf, "stop")) {
-        /* Stop reading the front socket, but keep it bound: zmq_unbind would
-         * also cut the connections the in-flight replies must go back on. */
+        /* Stop reading and accepting client connections, but keep them:
+         * the in-flight replies go back on them. */
         b->stopping = 1;
+        fd_zconn_stop(b);
         fd_log(FD_INFO, "draining", "live=%d", b->nheap);
     }
 }
@@ -167,44 +169,28 @@ static int listen_workers(fd_broker *b, char *err, size_t errlen)
     return 0;
 }
 
+/* The request endpoints (zconn.c), the admin ROUTER, the workers' socket. */
 static int bind_all(fd_broker *b, char *err, size_t errlen)
 {
-    const fd_config *cfg = &b->ctx->cfg;
-    int64_t maxmsg = (int64_t)cfg->engine.max_text_bytes + FD_FRAME_SLACK, adminmax = FD_ADMIN_MAX_MSG;
-    int linger = FD_LINGER_MS, one = 1, hwm = cfg->reply_queue_max;
-    const char *where;
+    int64_t adminmax = FD_ADMIN_MAX_MSG;
+    int linger = FD_LINGER_MS;
 
-    b->front = zmq_socket(b->zctx, ZMQ_ROUTER);
+    if (fd_zconn_open(b, err, errlen) < 0)
+        return -1;
     b->admin = zmq_socket(b->zctx, ZMQ_ROUTER);
-    if (!b->front || !b->admin) {
+    if (!b->admin) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
         return -1;
     }
-    zmq_setsockopt(b->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(b->admin, ZMQ_MAXMSGSIZE, &adminmax, sizeof adminmax);
-    /* Replies wait in a client's pipe up to reply-queue-max; past it (a client
-     * that does not read) a send fails instead of dropping in silence. */
-    zmq_setsockopt(b->front, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    zmq_setsockopt(b->front, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(b->front, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(b->admin, ZMQ_LINGER, &linger, sizeof linger);
-    for (int i = 0; i < cfg->nlisten; i++)
-        if (zmq_bind(b->front, where = cfg->listen[i]) < 0)
-            goto fail;
-    if (b->ctx->http_front[0] && zmq_bind(b->front, where = b->ctx->http_front) < 0)
-        goto fail;                /* the HTTP front door's own way in (http.c) */
-    if (zmq_bind(b->admin, where = b->ctx->admin) < 0)
-        goto fail;
-    size_t len = sizeof b->front_fd;
-    zmq_getsockopt(b->front, ZMQ_FD, &b->front_fd, &len);
-    len = sizeof b->admin_fd;
-    zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
-    if (fd_conns_open(b, err, errlen) < 0)
+    if (zmq_bind(b->admin, b->ctx->admin) < 0) {
+        snprintf(err, errlen, "bind %s: %s", b->ctx->admin, zmq_strerror(errno));
         return -1;
+    }
+    size_t len = sizeof b->admin_fd;
+    zmq_getsockopt(b->admin, ZMQ_FD, &b->admin_fd, &len);
     return listen_workers(b, err, errlen);
-fail:
-    snprintf(err, errlen, "bind %s: %s", where, zmq_strerror(errno));
-    return -1;
 }
 
 /* The workers' unix socket and the HTTP front door's must be usable by the
@@ -250,23 +236,21 @@ static int zmq_ready(void *sock)
     return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
 }
 
-/* The poll set: control, admin, front (unless stopping), the listening
- * socket, the front's monitor (FD_POLL_FIXED in all), then every worker's link (also for writing when it has bytes
- * waiting). The ZeroMQ sockets are polled through their ZMQ_FD, which only
- * says "look again": one poll() a round, where zmq_poll makes up to two and
- * asks every socket for its events twice. A socket read dry and not used
- * since (b->quiet) needs no asking: a new message will signal its ZMQ_FD;
- * one that sent since may have taken that signal, so it is asked
- * (ZMQ_EVENTS) before the round sleeps. Its size. */
+/* The poll set: control, admin, the client connections' epoll set, the
+ * workers' listening socket (FD_POLL_FIXED in all), then every worker's
+ * link (also for writing when it has bytes waiting). The admin socket is
+ * polled through its ZMQ_FD, which only says "look again": a socket read
+ * dry and not used since (b->quiet) needs no asking, as a new message will
+ * signal its ZMQ_FD; one that sent since may have taken that signal, so it
+ * is asked (ZMQ_EVENTS) before the round sleeps. Its size. */
 static int poll_set(fd_broker *b)
 {
     struct pollfd *p = b->pfd;
     int n = 0;
     p[n++] = (struct pollfd){b->ctl, POLLIN, 0};
     p[n++] = (struct pollfd){b->admin_fd, POLLIN, 0};
-    p[n++] = (struct pollfd){b->stopping ? -1 : b->front_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){fd_zconn_fd(b), POLLIN, 0};
     p[n++] = (struct pollfd){b->listen, POLLIN, 0};
-    p[n++] = (struct pollfd){b->monitor_fd, POLLIN, 0};
     for (int i = 0; i < b->nw; i++)
         if (b->w[i].state != FD_WS_FREE) {
             b->pfd_worker[n] = i;
@@ -291,21 +275,21 @@ static void quiet(fd_broker *b, int which, int dry)
 static int timeout_ms(fd_broker *b, int64_t next_hb)
 {
     int64_t now = fd_now_ns(), wake = next_hb;
-    int first = fd_deadline_first(b);
+    int first = fd_deadline_first(b), due = fd_zconn_due_ms(b);
     if (first >= 0 && b->slot[first]->deadline < wake)
         wake = b->slot[first]->deadline;
-    return wake > now ? (int)((wake - now + FD_MS - 1) / FD_MS) : 0;
+    int ms = wake > now ? (int)((wake - now + FD_MS - 1) / FD_MS) : 0;
+    return due >= 0 && due < ms ? due : ms;
 }
 
 static void broker_loop(fd_broker *b)
 {
     int64_t hb = (int64_t)b->ctx->cfg.heartbeat_ms * FD_MS, next_hb = fd_now_ns() + hb;
     while (!b->ctl_lost && !(b->stopping && b->nheap == 0)) {
-        int front = !b->stopping && !(b->quiet & FD_QUIET_FRONT) && zmq_ready(b->front);
         int admin = !(b->quiet & FD_QUIET_ADMIN) && zmq_ready(b->admin);
         int n = poll_set(b);
         struct pollfd *p = b->pfd;
-        if (poll(p, (nfds_t)n, front || admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
+        if (poll(p, (nfds_t)n, admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
             return;
         for (int k = FD_POLL_FIXED; k < n; k++) {
             int i = b->pfd_worker[k];
@@ -319,18 +303,16 @@ static void broker_loop(fd_broker *b)
         if (admin || (p[1].revents & POLLIN))
             quiet(b, FD_QUIET_ADMIN,
                   drain(b, b->admin, FD_FRONT_BATCH, FD_ADMIN_MAX_MSG, admin_request));
-        if (!b->stopping && (front || (p[2].revents & POLLIN)))
-            quiet(b, FD_QUIET_FRONT,
-                  drain(b, b->front, FD_FRONT_BATCH, b->max_message, fd_front_request));
+        fd_zconn_events(b);       /* cheap when nothing is ready: one epoll_wait */
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
-        fd_conns_events(b);       /* cheap: its ZMQ_FD only says "look again" */
         fd_reply_expire(b);
         if (fd_now_ns() >= next_hb) {
             fd_workers_heartbeats(b);
             next_hb = fd_now_ns() + hb;
         }
         fd_dispatch(b);
+        fd_zconn_flush(b);        /* every client's replies of the round, one write each */
     }
 }
 
@@ -341,6 +323,7 @@ static void broker_init(fd_broker *b, const fd_ctx *ctx, int ctl)
     b->ctx = ctx;
     b->ctl = ctl;
     b->listen = -1;
+    b->zc.ep = -1;
     b->qhead = b->qtail = -1;
     for (int i = 0; i < FD_MAX_WORKERS; i++)
         b->w[i].link.fd = -1;
@@ -384,14 +367,13 @@ int fd_broker_main(const fd_proc_arg *a)
     broker_loop(&b);
     fd_workers_retire_all(&b);
     fd_admin_reloaded(&b, -1, "filterd is stopping");
+    fd_zconn_linger(&b, FD_LINGER_MS);
     fd_ctl_send(b.ctl, "stopped");
     rc = b.ctl_lost;
 out:
     if (rc && !b.ctl_lost)
         fd_log(FD_ERROR, "broker_failed", "message=\"%s\"", err);
-    fd_conns_close(&b);
-    if (b.front)
-        zmq_close(b.front);
+    fd_zconn_close(&b);
     if (b.listen >= 0)
         close(b.listen);
     if (b.admin)

@@ -7,8 +7,8 @@
  *   dispatch.c texts to workers under their credit, answers back to requests
  *   slots.c    request slots, tasks (one per text), the queue and the deadline heap
  *   admin.c    the admin endpoint
- *   conns.c    client connections: counted, limited to max-connections; the
- *              bytes of replies queued to each
+ *   zconn.c    client connections: accepted, read and written by the broker itself
+ *   zmtp.c     ZeroMQ's wire protocol (ZMTP 3), server side: a pure codec
  * Single-threaded: everything here runs in the broker's one loop.
  *
  * A request (a slot) holds one text or, for a bulk check, many; each text
@@ -25,24 +25,22 @@
 
 #include "daemon.h"
 #include "link.h"
+#include "zconn.h"
 
-#define FD_MAX_ENV 4              /* routing frames before the empty delimiter */
-#define FD_FRAME_SLACK (16 << 20) /* bytes: frames up to max-text-bytes + this get a
-                                     too_large reply; larger ones are cut by ZeroMQ */
-#define FD_ENV_SLACK 4096         /* bytes: a whole message may be its body's limit + this */
+#define FD_MAX_ENV 3              /* frames a client may send before the empty delimiter */
+#define FD_FRAME_SLACK (16 << 20) /* bytes: a client message may be max-text-bytes + this */
+#define FD_ENV_SLACK 4096         /* + this (its envelope), in all its frames */
 #define FD_ADMIN_MAX_MSG (1 << 16) /* bytes: an admin message, each frame and in all */
-#define FD_FRONT_BATCH 256        /* client messages read per poll round */
+#define FD_FRONT_BATCH 256        /* admin messages read per poll round */
 #define FD_LINGER_MS 1000         /* msecs: flush replies when closing at shutdown */
-#define FD_POLL_FIXED 5           /* poll set entries before the workers' links */
+#define FD_POLL_FIXED 4           /* poll set entries before the workers' links */
 #define FD_FD_RESERVE 64          /* descriptors the broker needs besides connections and workers */
-#define FD_HOLD_MAX 64            /* refused connections held open at once (conns.c) */
-#define FD_HOLD_MS 1000           /* msecs a refused connection is held before it is shut down */
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
 #define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
 #define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
-enum { FD_QUIET_FRONT = 1, FD_QUIET_ADMIN = 2 };
+enum { FD_QUIET_ADMIN = 2 };
 enum { FD_TRUNC_FRAMES = 1, FD_TRUNC_BYTES = 2 };   /* why drain() cut a message */
 
 /* What a reload changed, from the supervisor's "changes" message, for the
@@ -88,10 +86,11 @@ typedef struct fd_task {
  * request costs no allocation once the broker has seen one that large). */
 typedef struct fd_slot {
     int live, bulk;
-    zmq_msg_t env[FD_MAX_ENV];    /* routing frames, delimiter excluded */
+    fd_zid conn;                  /* the client's connection */
+    fd_zmtp_part env[FD_MAX_ENV]; /* its envelope frames (delimiter excluded), in msg */
     int nenv;
-    zmq_msg_t body;
-    int has_body;
+    uint8_t *msg;                 /* the request's frames, taken from the connection */
+    size_t msgcap;
     char id[FW_ID_MAX + 16];      /* msgpack bytes of the id */
     size_t idlen;
     int64_t arrival, deadline;
@@ -109,15 +108,11 @@ typedef struct fd_broker {
     const fd_ctx *ctx;
     fw_limits limits;             /* what a request may be */
     size_t max_message;           /* bytes of a client message, all its frames */
-    void *zctx, *front, *admin;
-    int front_fd, admin_fd;       /* their ZMQ_FD, for poll() */
+    void *zctx, *admin;
+    int admin_fd;                 /* its ZMQ_FD, for poll() */
     int quiet;                    /* FD_QUIET_*: read dry and not used since */
-    void *monitor;                /* the front socket's events (conns.c) */
-    int monitor_fd;
-    int nconns, refusing;         /* client connections; refused ones not yet gone */
-    struct fd_peer *peer;         /* by descriptor: reply bytes queued to it (conns.c) */
-    int npeer;
-    int hold[FD_HOLD_MAX], nhold; /* refused connections waiting to be shut down */
+    fd_zconns zc;                 /* the client connections (zconn.c) */
+    int nconns;
     int listen;                   /* the workers' unix socket */
     int ctl;
     int stopping;
@@ -153,9 +148,11 @@ int fd_route(void *sock, zmq_msg_t *env, int nenv, const void *data, size_t len)
 msgpack_packer *fd_packer(fd_broker *b);   /* b->pk on an empty buffer */
 
 /* front.c: the request endpoint */
-void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated);
-/* A reply to env; undeliverable ones are counted and logged. */
-void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len);
+/* The message z just delivered, from connection id (its buffer may be taken). */
+void fd_front_request(fd_broker *b, fd_zid id, fd_zmtp *z);
+/* [env...][""][data] to connection id; undeliverable ones are counted and logged. */
+void fd_front_reply(fd_broker *b, fd_zid id, const fd_zmtp_part *env, int nenv, const void *data,
+                    size_t len);
 
 /* replies.c: what a request's texts get, and its reply */
 /* Text item of request s answered by a worker (a: its A frame). */
@@ -200,18 +197,6 @@ void fd_enqueue(fd_broker *b, int t, int front); /* front: a retried task */
 void fd_unqueue(fd_broker *b, int t);
 void fd_deadline_add(fd_broker *b, int s);     /* after slot[s]->deadline is set */
 int fd_deadline_first(const fd_broker *b);     /* the slot that expires first, or -1 */
-
-/* conns.c: client connections */
-int fd_conns_open(fd_broker *b, char *err, size_t errlen);   /* 0, or -1 with err */
-void fd_conns_events(fd_broker *b);        /* count them; shut down those past the limit */
-void fd_conns_close(fd_broker *b);
-/* Whether the connection that sent env[0] (a TCP one) has reply-queue-bytes
- * or more of replies it has not taken yet: its next reply is dropped. */
-int fd_conns_full(fd_broker *b, const zmq_msg_t *env);
-/* A reply of len bytes went to env (handed to ZeroMQ): count its bytes on the wire. */
-void fd_conns_sent(fd_broker *b, zmq_msg_t *env, int nenv, size_t len);
-/* Whether env[0] came on a refused connection (held until it is shut down): ignore it. */
-int fd_conns_refused(fd_broker *b, const zmq_msg_t *env);
 
 /* admin.c: one admin request [id][empty][body] on the admin ROUTER. */
 void fd_admin_handle(fd_broker *b, zmq_msg_t *ident, const void *body, size_t len);

@@ -110,7 +110,7 @@ int64_t fd_notify_watchdog_ms(void);  /* how often to send WATCHDOG=1 (msecs); 0
 enum fd_level { FD_DEBUG, FD_INFO, FD_WARN, FD_ERROR };
 /* Per-request warnings, each rate-limited on its own. */
 enum fd_log_kind { FD_LK_OVERLOAD, FD_LK_DEADLINE, FD_LK_BAD_REQUEST, FD_LK_REPLY_DROPPED,
-                   FD_LK_CONN_REFUSED, FD_NLK };
+                   FD_LK_CONN_REFUSED, FD_LK_PROTOCOL, FD_NLK };
 void fd_log_init(const char *proc, int log_text);
 /* One line: "ts=... level=... proc=... pid=... event=EVENT <fmt>" to stderr. */
 void fd_log(int level, const char *event, const char *fmt, ...)
@@ -166,7 +166,8 @@ typedef struct fd_stats {
     uint64_t broker_restarts;     /* the broker died and was started again */
     uint64_t workers_refused;     /* hellos from another process or another run */
     uint64_t too_large;           /* client messages over their limit in all frames, refused */
-    uint64_t connections_refused; /* client connections past max-connections, shut down */
+    uint64_t connections_refused; /* client connections past max-connections, closed */
+    uint64_t protocol_errors;     /* client connections closed for not speaking ZMTP 3 */
     uint64_t reply_queue_full;    /* replies dropped: reply-queue-bytes already queued */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;

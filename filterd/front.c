@@ -1,6 +1,6 @@
 /* front.c -- the broker's request endpoint: what happens to a client's message.
  *
- *   [id...][""][body]  -> envelope -> decode -> admission -> slot, tasks, queue
+ *   [env...][""][body] -> envelope -> decode -> admission -> slot, tasks, queue
  *                         (bad: error reply)    (ping: pong; budget 0, stopping:
  *                                                deadline fallback; queue full:
  *                                                overload fallback)
@@ -11,58 +11,66 @@
  * bad items get their own error at once); dispatch.c takes them from there.
  * The queue holds at most queue-max texts: a request whose texts do not all
  * fit is shed whole. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "broker.h"
 
-void fd_front_reply(fd_broker *b, zmq_msg_t *env, int nenv, const void *data, size_t len)
+/* The frames of f (nf of them) to connection id, counted and logged when dropped. */
+static void send_frames(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int nf)
 {
-    const char *why = "reply-queue-bytes reached";
-    b->quiet &= ~FD_QUIET_FRONT;
-    if (fd_conns_full(b, &env[0]))
-        b->st->reply_queue_full++;
-    else if (fd_route(b->front, env, nenv, data, len) == 0) {
-        fd_conns_sent(b, env, nenv, len);
+    int rc = fd_zconn_send(b, id, f, nf);
+    if (rc == FD_ZC_SENT)
         return;
-    } else
-        why = zmq_strerror(errno);
+    const char *why = rc == FD_ZC_FULL ? "reply-queue-bytes reached" : "the client is gone";
+    if (rc == FD_ZC_FULL)
+        b->st->reply_queue_full++;
     b->st->dropped++;
     fd_log_limited(FD_LK_REPLY_DROPPED, "reply_dropped", "reason=\"%s\" dropped=%llu",
                    why, (unsigned long long)b->st->dropped);
 }
 
-/* Send what fd_packer() holds to env. */
-static void reply_packed(fd_broker *b, zmq_msg_t *env, int nenv)
+void fd_front_reply(fd_broker *b, fd_zid id, const fd_zmtp_part *env, int nenv, const void *data,
+                    size_t len)
 {
-    fd_front_reply(b, env, nenv, b->sb.data, b->sb.size);
+    fd_zmtp_part f[FD_MAX_ENV + 2];
+    for (int i = 0; i < nenv; i++)
+        f[i] = env[i];
+    f[nenv] = (fd_zmtp_part){(const uint8_t *)"", 0};
+    f[nenv + 1] = (fd_zmtp_part){data, len};
+    send_frames(b, id, f, nenv + 2);
 }
 
-static void error_reply(fd_broker *b, zmq_msg_t *env, int nenv, const fw_request *q, int code,
-                        const char *msg)
+/* Send what fd_packer() holds to env. */
+static void reply_packed(fd_broker *b, fd_zid conn, const fd_zmtp_part *env, int nenv)
+{
+    fd_front_reply(b, conn, env, nenv, b->sb.data, b->sb.size);
+}
+
+static void error_reply(fd_broker *b, fd_zid conn, const fd_zmtp_part *env, int nenv,
+                        const fw_request *q, int code, const char *msg)
 {
     char id[160], quoted[320];
     fw_enc_error(fd_packer(b), q ? q->id : NULL, q ? q->idlen : 0, code, msg);
-    reply_packed(b, env, nenv);
+    reply_packed(b, conn, env, nenv);
     fd_stats_error(b->st, code);
     fd_log_limited(FD_LK_BAD_REQUEST, "bad_request", "id=%s code=%s message=%s",
                    q ? fd_log_id(q->id, q->idlen, id, sizeof id) : "-", fw_err_name(code),
                    fd_log_msg(msg, quoted, sizeof quoted));
 }
 
-/* Split a client message into routing frames and body. -1: drop it. */
-static int envelope(zmq_msg_t *f, int n, int *nenv, int *body, const char **why)
+/* Split a client message into envelope frames and body. -1: drop it. */
+static int envelope(const fd_zmtp_part *f, int n, int *nenv, int *body, const char **why)
 {
     int k;
     *why = NULL;
-    for (k = 1; k < n && zmq_msg_size(&f[k]); k++)
+    for (k = 0; k < n && f[k].len; k++)
         ;
     if (k >= n) {               /* no delimiter: answer a bare DEALER, else drop */
-        *nenv = 1;
+        *nenv = 0;
         *body = -1;
         *why = "missing empty delimiter frame before the request";
-        return n == 2 ? 0 : -1;
+        return n == 1 ? 0 : -1;
     }
     if (k > FD_MAX_ENV)
         return -1;
@@ -77,23 +85,20 @@ static int envelope(zmq_msg_t *f, int n, int *nenv, int *body, const char **why)
 
 /* A DEALER that sent [body] without a delimiter gets [error] the same way,
  * with the body's id when it can be read (the body is decoded only for it). */
-static void bare_error(fd_broker *b, zmq_msg_t *f, const char *why)
+static void bare_error(fd_broker *b, fd_zid conn, const fd_zmtp_part *f, const char *why)
 {
     char err[256];
     fw_request q;
-    fw_request_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), &b->limits, &q, err, sizeof err);
+    fw_request_decode(f[0].p, f[0].len, &b->limits, &q, err, sizeof err);
     fw_enc_error(fd_packer(b), q.id, q.idlen, FW_E_BAD_REQUEST, why);
-    b->quiet &= ~FD_QUIET_FRONT;
-    zmq_send(b->front, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(b->front, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
+    send_frames(b, conn, &(fd_zmtp_part){(const uint8_t *)b->sb.data, b->sb.size}, 1);
     fd_stats_error(b->st, FW_E_BAD_REQUEST);
 }
 
 /* The request decoded and allowed on this endpoint: FW_E_OK, or a code and err. */
-static int decode(fd_broker *b, zmq_msg_t *body, fw_request *q, char *err, size_t errlen)
+static int decode(fd_broker *b, const fd_zmtp_part *body, fw_request *q, char *err, size_t errlen)
 {
-    int code = fw_request_decode(zmq_msg_data(body), zmq_msg_size(body), &b->limits, q, err,
-                                 errlen);
+    int code = fw_request_decode(body->p, body->len, &b->limits, q, err, errlen);
     if (code == FW_E_OK && fw_op_admin(q->op)) {
         code = FW_E_FORBIDDEN;
         snprintf(err, errlen, "%s is an admin operation: use the admin endpoint",
@@ -102,27 +107,12 @@ static int decode(fd_broker *b, zmq_msg_t *body, fw_request *q, char *err, size_
     return code;
 }
 
-/* q's pointers into a body that moved from from to to. A small body lives
- * inside its zmq_msg_t (ZeroMQ's very small messages), so moving the frame
- * into the slot moves its bytes too. */
-static void rebase(fw_request *q, const void *from, const void *to)
-{
-    uintptr_t d = (uintptr_t)to - (uintptr_t)from;
-    if (!d)
-        return;
-    if (q->idlen)
-        q->id = (const char *)((uintptr_t)q->id + d);
-    if (q->has_text)
-        q->text = (const char *)((uintptr_t)q->text + d);
-    if (q->bulk)
-        q->items = (const uint8_t *)((uintptr_t)q->items + d);
-}
-
-/* The request's deadline, and its frames moved into slot s (q follows its body). */
-static void admit(fd_broker *b, int s, zmq_msg_t *f, int nenv, int body, fw_request *q)
+/* The request's deadline, and its frames' buffer taken by slot s (the
+ * pointers into it, q's and env's, stay good: the bytes do not move). */
+static void admit(fd_broker *b, int s, fd_zid conn, fd_zmtp *z, const fd_zmtp_part *env, int nenv,
+                  const fw_request *q)
 {
     fd_slot *r = b->slot[s];
-    const void *from = zmq_msg_data(&f[body]);
     const fd_config *cfg = &b->ctx->cfg;
     int64_t budget = q->budget_ms < 0 ? cfg->budget_ms : q->budget_ms;
     if (budget > cfg->max_budget_ms)
@@ -132,15 +122,11 @@ static void admit(fd_broker *b, int s, zmq_msg_t *f, int nenv, int body, fw_requ
     if (q->idlen)                 /* a request without an id has q->id NULL */
         memcpy(r->id, q->id, q->idlen);
     r->idlen = q->idlen;
-    for (int i = 0; i < nenv; i++) {
-        zmq_msg_init(&r->env[i]);
-        zmq_msg_move(&r->env[i], &f[i]);
-    }
+    for (int i = 0; i < nenv; i++)
+        r->env[i] = env[i];
     r->nenv = nenv;
-    zmq_msg_init(&r->body);
-    zmq_msg_move(&r->body, &f[body]);
-    r->has_body = 1;
-    rebase(q, from, zmq_msg_data(&r->body));
+    r->conn = conn;
+    r->msg = fd_zmtp_take(z, r->msg, r->msgcap, &r->msgcap);
 }
 
 /* A task for text item of s. -1: out of memory. */
@@ -189,53 +175,55 @@ static int tasks(fd_broker *b, int s, const fw_request *q)
     return n;
 }
 
-void fd_front_request(fd_broker *b, zmq_msg_t *f, int n, int truncated)
+void fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
 {
-    int nenv, body;
+    int nenv, body, n = z->nframes;
     const char *why;
     char err[256];
     fw_request q;
+    fd_zmtp_part f[FD_ZMTP_FRAMES];
 
-    if (fd_conns_refused(b, &f[0]))
-        return;                   /* past max-connections: held a while, then shut down */
+    for (int i = 0; i < n; i++)
+        f[i] = fd_zmtp_part_at(z, i);
     b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return;
     if (body < 0) {
-        bare_error(b, f, why);
+        bare_error(b, conn, f, why);
         return;
     }
-    if (truncated == FD_TRUNC_BYTES) {
+    if (z->truncated == FD_ZMTP_TRUNC_BYTES) {
         snprintf(err, sizeof err, "message over %zu bytes in all its frames", b->max_message);
         b->st->too_large++;
-        error_reply(b, f, nenv, NULL, FW_E_TOO_LARGE, err);
+        error_reply(b, conn, f, nenv, NULL, FW_E_TOO_LARGE, err);
         return;
     }
-    if (why || truncated) {
-        error_reply(b, f, nenv, NULL, FW_E_BAD_REQUEST, why ? why : "extra frames after the request");
+    if (why || z->truncated) {
+        error_reply(b, conn, f, nenv, NULL, FW_E_BAD_REQUEST,
+                    why ? why : "extra frames after the request");
         return;
     }
     int code = decode(b, &f[body], &q, err, sizeof err);
     if (code != FW_E_OK) {
-        error_reply(b, f, nenv, &q, code, err);
+        error_reply(b, conn, f, nenv, &q, code, err);
         return;
     }
     if (q.op == FW_OP_PING) {
         fw_enc_pong(fd_packer(b), q.id, q.idlen, b->version);
-        reply_packed(b, f, nenv);
+        reply_packed(b, conn, f, nenv);
         return;
     }
     int s = fd_slot_new(b, q.bulk ? q.nitems : 1);
     if (s < 0) {
-        error_reply(b, f, nenv, &q, FW_E_INTERNAL, "out of memory");
+        error_reply(b, conn, f, nenv, &q, FW_E_INTERNAL, "out of memory");
         return;
     }
-    admit(b, s, f, nenv, body, &q);
+    admit(b, s, conn, z, f, nenv, &q);
     fd_slot *r = b->slot[s];
     b->st->bulk += q.bulk;
     int k = tasks(b, s, &q);
     if (k < 0) {
-        error_reply(b, r->env, r->nenv, NULL, FW_E_INTERNAL, "out of memory");
+        error_reply(b, r->conn, r->env, r->nenv, NULL, FW_E_INTERNAL, "out of memory");
         fd_slot_free(b, s);
     } else if (r->deadline == r->arrival || b->stopping)
         fd_reply_all_fallback(b, s, FW_DEG_DEADLINE);

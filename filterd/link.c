@@ -30,8 +30,7 @@ void fd_link_close(fd_link *l)
     l->fd = -1;
 }
 
-/* Room for n more bytes at the end of b. */
-static int reserve(fd_buf *b, size_t n)
+int fd_buf_reserve(fd_buf *b, size_t n)
 {
     if (b->len + n <= b->cap)
         return 0;
@@ -53,11 +52,10 @@ static int reserve(fd_buf *b, size_t n)
     return 0;
 }
 
-/* An emptied buffer that a large frame grew is given back. */
-static void shrink(fd_buf *b)
+void fd_buf_empty(fd_buf *b, size_t keep)
 {
     b->off = b->len = 0;
-    if (b->cap > FD_LINK_KEEP) {
+    if (b->cap > keep) {
         free(b->p);
         b->p = NULL;
         b->cap = 0;
@@ -68,8 +66,8 @@ int fd_link_fill(fd_link *l)
 {
     fd_buf *b = &l->in;
     if (b->off == b->len)
-        shrink(b);
-    if (reserve(b, FD_LINK_READ) < 0) {
+        fd_buf_empty(b, FD_LINK_KEEP);
+    if (fd_buf_reserve(b, FD_LINK_READ) < 0) {
         errno = ENOMEM;
         return -1;
     }
@@ -111,7 +109,7 @@ int fd_link_flush(fd_link *l)
             return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
         b->off += (size_t)n;
     }
-    shrink(b);
+    fd_buf_empty(b, FD_LINK_KEEP);
     return 0;
 }
 
@@ -134,8 +132,8 @@ int fd_link_add(fd_link *l, const void *p, size_t n)
         return -1;
     if (!n)
         return 0;
-    size_t at = l->frame - l->out.off;   /* reserve may move the unsent bytes */
-    if (reserve(&l->out, n) < 0) {
+    size_t at = l->frame - l->out.off;   /* fd_buf_reserve may move the unsent bytes */
+    if (fd_buf_reserve(&l->out, n) < 0) {
         l->out.len = l->out.off + at;    /* drop the frame begun */
         l->frame = SIZE_MAX;
         return -1;

@@ -39,6 +39,13 @@ typedef struct fd_buf {
     size_t off, len, cap;         /* bytes [off, len) are still to be read or written */
 } fd_buf;
 
+/* Room for n more bytes at the end of b (what was read moves to the front
+ * first): 0, or -1 when out of memory. */
+int fd_buf_reserve(fd_buf *b, size_t n);
+/* b is read or written to its end: empty it, and give its memory back when
+ * it grew past keep bytes. */
+void fd_buf_empty(fd_buf *b, size_t keep);
+
 typedef struct fd_link {
     int fd;
     fd_buf in, out;

@@ -82,7 +82,7 @@ void fd_reply_finish(fd_broker *b, int s)
             else
                 fw_enc_item_error(pk, NULL, 0, FW_E_INTERNAL, "out of memory");
         fw_enc_bulk_end(pk, us);
-        fd_front_reply(b, r->env, r->nenv, b->sb.data, b->sb.size);
+        fd_front_reply(b, r->conn, r->env, r->nenv, b->sb.data, b->sb.size);
         fd_hist_add(&b->st->latency, us);
         log_request(b, r, us);
     }
@@ -105,7 +105,7 @@ void fd_reply_answer(fd_broker *b, int s, uint32_t item, const fd_answer_msg *a,
             fw_patch_elapsed((void *)a->reply, a->len, us);
             fd_hist_add(&b->st->latency, us);
         }
-        fd_front_reply(b, r->env, r->nenv, a->reply, a->len);
+        fd_front_reply(b, r->conn, r->env, r->nenv, a->reply, a->len);
         log_request(b, r, us);
     }
     done(b, s, item);
@@ -140,7 +140,7 @@ void fd_reply_fallback(fd_broker *b, int s, uint32_t item, int why, const char *
         keep(r, item, b->sb.data, b->sb.size);
     } else {
         fw_enc_decision(fd_packer(b), r->id, r->idlen, &plain);
-        fd_front_reply(b, r->env, r->nenv, b->sb.data, b->sb.size);
+        fd_front_reply(b, r->conn, r->env, r->nenv, b->sb.data, b->sb.size);
         fd_hist_add(&b->st->latency, us);
         log_request(b, r, us);
     }

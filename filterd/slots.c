@@ -130,7 +130,7 @@ int fd_slot_new(fd_broker *b, uint32_t nitems)
     b->nfree--;
     r->live = 1;
     r->bulk = 0;
-    r->nenv = r->has_body = 0;
+    r->nenv = 0;
     r->idlen = 0;
     r->heap = -1;
     r->nitems = r->nleft = nitems;
@@ -151,10 +151,11 @@ void fd_slot_free(fd_broker *b, int s)
             r->task[i] = -1;
         }
     heap_remove(b, s);
-    for (int i = 0; i < r->nenv; i++)
-        zmq_msg_close(&r->env[i]);
-    if (r->has_body)
-        zmq_msg_close(&r->body);
+    if (r->msgcap > FD_SLOT_KEEP) {     /* a big request's: not kept for every slot */
+        free(r->msg);
+        r->msg = NULL;
+        r->msgcap = 0;
+    }
     if (r->res.alloc > FD_SLOT_KEEP) {   /* a big bulk check's: not kept for every slot */
         msgpack_sbuffer_destroy(&r->res);
         msgpack_sbuffer_init(&r->res);
@@ -166,7 +167,7 @@ void fd_slot_free(fd_broker *b, int s)
         r->cap = 0;
     }
     r->live = 0;
-    r->nenv = r->has_body = 0;
+    r->nenv = 0;
     b->freelist[b->nfree++] = s;
 }
 
@@ -178,6 +179,7 @@ void fd_slots_release(fd_broker *b)
             fd_slot_free(b, i);
         msgpack_sbuffer_destroy(&r->res);
         free(r->task), free(r->roff), free(r->rlen);
+        free(r->msg);
         free(r);
     }
     free(b->slot);
