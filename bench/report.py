@@ -405,10 +405,10 @@ def sec_notes(r):
     n.append('- **Service throughput.** filterd gives %.0f%% of echod (the same client and '
              'transport, answered in place) and %.0f%% of its own echo mode, so the scan costs '
              'little of a request. What is left is the transport the three share -- the '
-             'client\'s encode and decode, ZeroMQ\'s I/O threads, the broker\'s envelope and '
-             'decode -- plus one unix-socket round trip to a worker per batch of texts; on 2 '
-             'cores the load generator, the broker, its ZeroMQ I/O thread and 2 workers share '
-             'the CPU.' % (100 * s['echod_ratio'], 100 * s['echo_ratio']))
+             'client\'s encode and decode and its ZeroMQ I/O thread, the broker\'s ZMTP '
+             'framing, envelope and decode -- plus one unix-socket round trip to a worker per '
+             'batch of texts; on 2 cores the load generator (two threads), the broker and 2 '
+             'workers share the CPU.' % (100 * s['echod_ratio'], 100 * s['echo_ratio']))
     ks = kernel_share(s.get('profile'))
     if ks:
         n.append('- **Biggest cost:** the kernel: %.0f%% of the samples of filterd\'s processes '
