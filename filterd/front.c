@@ -22,7 +22,7 @@ static void send_frames(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int nf)
     int rc = fd_zconn_send(b, id, f, nf);
     if (rc == FD_ZC_SENT)
         return;
-    const char *why = rc == FD_ZC_FULL ? "reply-queue-bytes reached" : "the client is gone";
+    const char *why = rc == FD_ZC_FULL ? "reply queue full (reply-queue-bytes or reply-queue-max)" : "the client is gone";
     if (rc == FD_ZC_FULL)
         b->st->reply_queue_full++;
     b->st->dropped++;

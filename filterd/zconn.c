@@ -186,6 +186,9 @@ static void drop(fd_broker *b, fd_zconn *c)
     fd_zmtp_free(&c->z);
     free(c->out.p);
     memset(&c->out, 0, sizeof c->out);
+    free(c->ends);
+    c->ends = NULL;
+    c->qh = c->qn = c->qcap = 0;
     c->fd = -1;
     c->dirty = 0;
     b->nconns--;
@@ -222,12 +225,15 @@ static int write_out(fd_broker *b, fd_zconn *c)
             return -1;
         }
         o->off += (size_t)n;
+        c->sent += (uint64_t)n;
         break;                    /* the rest (if any) when EPOLLOUT says so */
     }
-    if (o->off == o->len) {
-        fd_buf_empty(o, FD_ZC_KEEP);
-        c->nq = 0;
+    while (c->qn && c->ends[c->qh] <= c->sent) {   /* replies written whole */
+        c->qh = (c->qh + 1) % c->qcap;
+        c->qn--;
     }
+    if (o->off == o->len)
+        fd_buf_empty(o, FD_ZC_KEEP);
     watch(b, c);
     return 0;
 }
@@ -239,6 +245,24 @@ static int put(fd_zconn *c, const void *p, size_t n)
         return -1;
     memcpy(c->out.p + c->out.len, p, n);
     c->out.len += n;
+    c->put += n;
+    return 0;
+}
+
+/* Room in c's ring of reply ends for one more (qn < max): 0, or -1 when out of memory. */
+static int ring_room(fd_zconn *c, int max)
+{
+    if (c->qn < c->qcap)
+        return 0;
+    int n = c->qcap ? c->qcap * 2 : 16;
+    n = n < max ? n : max;
+    uint64_t *e = malloc((size_t)n * sizeof *e);
+    if (!e)
+        return -1;
+    for (int i = 0; i < c->qn; i++)
+        e[i] = c->ends[(c->qh + i) % c->qcap];
+    free(c->ends);
+    c->ends = e, c->qh = 0, c->qcap = n;
     return 0;
 }
 
@@ -262,7 +286,7 @@ static void conn_new(fd_broker *b, int fd)
     fd_zconn *c = &z->c[fd];
     c->fd = fd;
     c->gen++;
-    c->nq = 0;
+    c->put = c->sent = 0;
     c->dirty = 0;
     fd_zmtp_init(&c->z, b->max_message, b->max_message - FD_ENV_SLACK, FD_MAX_ENV + 2);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (unsigned)fd};
@@ -437,15 +461,15 @@ int fd_zconn_send(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n)
         bytes += f[i].len + (f[i].len < 256 ? 2 : 9);
     queued = c->out.len - c->out.off;
     if (queued && (queued + bytes > b->ctx->cfg.reply_queue_bytes ||
-                   c->nq >= b->ctx->cfg.reply_queue_max))
+                   c->qn >= b->ctx->cfg.reply_queue_max))
         return FD_ZC_FULL;        /* (an empty queue takes one reply, however large) */
-    if (fd_buf_reserve(&c->out, bytes) < 0)
+    if (fd_buf_reserve(&c->out, bytes) < 0 || ring_room(c, b->ctx->cfg.reply_queue_max) < 0)
         return FD_ZC_FULL;
     for (int i = 0; i < n; i++) {
         put(c, head, fd_zmtp_head(head, f[i].len, i + 1 < n));
         put(c, f[i].p, f[i].len);
     }
-    c->nq++;
+    c->ends[(c->qh + c->qn++) % c->qcap] = c->put;
     mark(b, c);
     return FD_ZC_SENT;
 }

@@ -38,7 +38,9 @@ typedef struct fd_zconn {
     uint32_t gen;
     fd_zmtp z;
     fd_buf out;                   /* replies (and PONGs) not written yet */
-    int nq;                       /* replies put in out since it was last empty */
+    uint64_t put, sent;           /* bytes ever put in out, and written from it */
+    uint64_t *ends;               /* ring: where each reply still in out ends (in put's count) */
+    int qh, qn, qcap;             /* its head, the replies in it, its room */
     uint32_t events;              /* what epoll watches for it */
     int dirty;                    /* in the flush list */
 } fd_zconn;
