@@ -21,7 +21,7 @@
 
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
 #define FUZZY_MAX 8           /* a syllable and its fuzzy variants, at most */
-#define FUZZY_MIN 3           /* characters an entry needs for fuzzy syllables by default */
+#define FUZZY_MIN 2           /* characters an entry needs for fuzzy syllables by default */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -184,7 +184,7 @@ static void fuzzy_add(const fe_readings *r, const char *s, uint16_t *out, int *n
 }
 
 /* Syllable syl and the syllables the input methods' fuzzy options take for it
- * (zh/z, ch/c, sh/s, n/l; ang/an, eng/en, ing/in): into out, how many. */
+ * (zh/z, ch/c, sh/s, n/l, f/h; ang/an, eng/en, ing/in): into out, how many. */
 static int fuzzy_of(const fe_readings *r, uint16_t syl, uint16_t *out, int max)
 {
     static const char *const tails[][2] = {{"ang", "an"}, {"eng", "en"}, {"ing", "in"}};
@@ -194,13 +194,15 @@ static int fuzzy_of(const fe_readings *r, uint16_t syl, uint16_t *out, int max)
     if (max <= 0)
         return 0;
     out[n++] = syl;
-    head[0] = '\0';   /* the head swapped: zh <-> z, ch <-> c, sh <-> s, n <-> l */
+    head[0] = '\0';   /* the head swapped: zh <-> z, ch <-> c, sh <-> s, n <-> l, f <-> h */
     if (strchr("zcs", s[0]) && s[1] == 'h')
         snprintf(head, sizeof head, "%c%s", s[0], s + 2);
     else if (strchr("zcs", s[0]))
         snprintf(head, sizeof head, "%ch%s", s[0], s + 1);
     else if (s[0] == 'n' || s[0] == 'l')
         snprintf(head, sizeof head, "%c%s", s[0] == 'n' ? 'l' : 'n', s + 1);
+    else if (s[0] == 'f' || s[0] == 'h')
+        snprintf(head, sizeof head, "%c%s", s[0] == 'f' ? 'h' : 'f', s + 1);
     if (head[0])
         fuzzy_add(r, head, out, &n, max);
     const char *v[2] = {s, head};

@@ -219,8 +219,9 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         same += tch[k + 1] && tch[k + 1] == ech[k];
         fuzzy += !sounds_as(r, v, start + 2 * (size_t)k, etok[k]);
     }
-    if (fuzzy && !(han && fuzzy == 1 && same == n - 1 &&   /* a near sound: 普信率 */
-                   weight_of(r, tch + 1 + (tch[1] != ech[0]), n - 1) < SPAN_WORD))
+    if (fuzzy && !(han && fuzzy == 1 &&   /* a near sound: 普信率 */
+                   (n == 2 ? !same : (same == n - 1 &&
+                               weight_of(r, tch + 1 + (tch[1] != ech[0]), n - 1) < SPAN_WORD))))
         return 0;   /* one character changed, and the rest is no common word (是同性恋) */
     if (!han)
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
@@ -229,8 +230,8 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     if (same == n)
         return 0;   /* the term itself: the compact view's */
     if (verse_shaped(f, text, len, v->src[start]) &&
-        word_density(f, r, v, text, len, start, end) < VERSE_DENSITY)
-        return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼 */
+        (fuzzy || word_density(f, r, v, text, len, start, end) < VERSE_DENSITY))
+        return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼; no near sound in verse */
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
