@@ -300,15 +300,19 @@ out:
 
 /* ---- writing and pruning ------------------------------------------------ */
 
+/* The file is written through a buffer: a rule's fields one write(2) each
+ * were a million system calls for a 60,000-entry list. */
+#define WRITE_BUF 32768
+
 typedef struct writer {
     int fd, ok;
     uint64_t sum;
+    size_t used;
+    char buf[WRITE_BUF];
 } writer;
 
-static void put(writer *w, const void *p, size_t n)
+static void write_all(writer *w, const char *s, size_t n)
 {
-    const char *s = p;
-    w->sum = fe_hash(w->sum, p, n);
     while (w->ok && n > 0) {
         ssize_t r = write(w->fd, s, n);
         if (r < 0 && errno == EINTR)
@@ -319,31 +323,61 @@ static void put(writer *w, const void *p, size_t n)
     }
 }
 
+static void flush_buf(writer *w)
+{
+    write_all(w, w->buf, w->used);
+    w->used = 0;
+}
+
+static void put(writer *w, const void *p, size_t n)
+{
+    w->sum = fe_hash(w->sum, p, n);
+    if (n == 0)
+        return;
+    if (w->used + n > WRITE_BUF)
+        flush_buf(w);
+    if (n >= WRITE_BUF)
+        write_all(w, p, n);   /* a database: straight out */
+    else {
+        memcpy(w->buf + w->used, p, n);
+        w->used += n;
+    }
+}
+
 static int write_file(const fe_ruleset *rs, int fd, uint64_t key)
 {
-    writer w = {fd, 1, FE_HASH_INIT};
+    writer *w = malloc(sizeof *w);   /* its buffer is too big for a stack */
     uint64_t n = rs->wl.n, nrules = rs->nrules;
     uint32_t ndb = NDB;
 
-    put(&w, CACHE_MAGIC, 4), put(&w, &ndb, 4), put(&w, &key, 8), put(&w, &n, 8);
-    put(&w, &nrules, 8);
+    if (!w)
+        return -1;
+    w->fd = fd;
+    w->ok = 1;
+    w->sum = FE_HASH_INIT;
+    w->used = 0;
+    put(w, CACHE_MAGIC, 4), put(w, &ndb, 4), put(w, &key, 8), put(w, &n, 8);
+    put(w, &nrules, 8);
     for (size_t i = 0; i < nrules; i++) {
         const rule *r = &rs->rules[i];
-        put(&w, &r->vlen, 4), put(&w, &r->entry, 4), put(&w, &r->view, 1), put(&w, &r->word, 1);
-        put(&w, &r->views, 1), put(&w, &r->pad, 1);
+        put(w, &r->vlen, 4), put(w, &r->entry, 4), put(w, &r->view, 1), put(w, &r->word, 1);
+        put(w, &r->views, 1), put(w, &r->pad, 1);
     }
-    for (int d = 0; d < NDB && w.ok; d++) {
+    for (int d = 0; d < NDB && w->ok; d++) {
         char *buf = NULL;
         size_t len = 0;
         if (rs->db[d] && hs_serialize_database(rs->db[d], &buf, &len) != HS_SUCCESS)
-            w.ok = 0;
+            w->ok = 0;
         uint64_t size = len;
-        put(&w, &size, 8), put(&w, buf, len);
+        put(w, &size, 8), put(w, buf, len);
         free(buf);
     }
-    uint64_t sum = w.sum;
-    put(&w, &sum, 8);
-    return w.ok ? 0 : -1;
+    uint64_t sum = w->sum;
+    put(w, &sum, 8);
+    flush_buf(w);
+    int ok = w->ok;
+    free(w);
+    return ok ? 0 : -1;
 }
 
 typedef struct version {

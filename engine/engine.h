@@ -59,8 +59,8 @@ typedef struct fe_options {
 } fe_options;
 
 /* fe_options.sound_fuzzy: one syllable of an entry may be its fuzzy variant
- * never, for entries of three characters or more that ask for sound ([sound],
- * @sound), or for every entry. */
+ * never, for the entries that ask for sound ([sound], @sound: "long", a two-character
+ * one only with neither character as written), or for every entry. */
 enum { FE_FUZZY_OFF, FE_FUZZY_ALL, FE_FUZZY_LONG };
 
 typedef struct fe_ruleset fe_ruleset;

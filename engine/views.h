@@ -3,7 +3,8 @@
  * part that turns an entry into its pattern. scan.c and compile.c drive them.
  *
  *   emoji.c     the emoji table (rime + the lists' views/emoji.tsv); the emoji view
- *   phonetic.c  the phonetic view: tokens of reading sets, 2 bytes each
+ *   phonetic.c  the phonetic view: tokens of reading sets, 2 bytes each; entry patterns
+ *   sounds.c    which matches of the phonetic view are disguises, not real words
  *   initials.c  the initials of an entry, as a whole word of the folded view
  *   leet.c      the leet view: Latin letters past leetspeak, masks, stretching
  *   shape.c     character structures (cjk-decomp, views/shape.tsv); look-alike patterns
@@ -47,13 +48,20 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
                         fe_viewbuf *out);
 #define FE_SOUND_VARIANTS 32  /* readings of an entry's polyphones matched, at most */
+#define FE_SOUND_POS 32       /* characters of an entry read by sound, at most */
+/* The positions of a term: per position the folded character (0 for an
+ * emoji) into ch[FE_SOUND_POS] and its entry-side token into tok[]. Returns
+ * the count, or -1 when some part has no reading (Latin letters, digits, a
+ * character we cannot read). */
+int fe_phonetic_positions(const fe_fold *f, const fe_readings *r, const char *term, uint32_t *ch,
+                          uint16_t *tok);
 /* The literals of a term in the phonetic view (malloc'd, *vlen bytes each:
  * one per choice of reading at its polyphones, and with fuzzy of fuzzy
  * syllables) into out[FE_SOUND_VARIANTS]; returns how many, 0 when the term
  * does not qualify. */
 int fe_phonetic_patterns(const fe_fold *f, const fe_readings *r, const char *term, int fuzzy,
                          char **out, uint32_t *vlen);
-/* Whether a phonetic match of view bytes [start, end) of text is a disguise of
+/* sounds.c: whether a phonetic match of view bytes [start, end) of text is a disguise of
  * term rather than the term itself or a real word (asked: the entry asked
  * for the view, [sound]). */
 int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,

@@ -102,6 +102,11 @@ static void test_homophones(void **state)
         {"这种贵难就是欠骂", "龟男", P, 6, 12},
         /* 天元 is a word, but inside the span of a four-character entry */
         {"天元女全上头了", "田园女权", P, 0, 12},
+        /* 强奸 asks for sound: 强健 is a real word, read as the entry only where
+         * putting it back makes a word the text as written does not (强奸罪, 强奸犯) */
+        {"他被控强健罪", "强奸", P, 9, 15},
+        {"这帮强健犯都该判死刑", "强奸", P, 6, 12},
+        N("身体强健的人"), N("他有强健的体魄"),
         /* real words that only sound like an entry stay clean */
         N("妇女全部到场"), N("男女全都一样"), N("身体强健"), N("出生日期"),
         N("普通的信件"), N("是你吗"), N("都是一样的"), N("权利和义务"),
@@ -442,10 +447,12 @@ static void test_clause_breaks(void **state)
     tu_rmdir(dir);
 }
 
-/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang ...), by default
- * ("long") for entries of three characters or more that ask for sound (@sound: the
- * insults), one syllable per match, with the other characters as the entry writes
- * them and not a common word on their own. */
+/* sound-fuzzy: the input methods' fuzzy syllables (n/l, z/zh, an/ang, f/h ...), by
+ * default ("long") for the entries that ask for sound (@sound: the insults), one
+ * syllable per match: in three characters or more with the other characters as the
+ * entry writes them and not a common word on their own; in two characters only with
+ * neither of them kept, under the rules of that case (alone, among modern words);
+ * never in verse. */
 static void test_fuzzy(void **state)
 {
     static const char *const off[] = {"sound-fuzzy no", NULL};
@@ -459,6 +466,12 @@ static void test_fuzzy(void **state)
         N("撒组盘"), N("鬼蓝"),
         /* an entry that does not ask for sound (fraud): only with "yes" */
         N("这就是一个杀租盘骗局"),
+        /* two characters, neither kept, one of them near (fei for hei: f/h) */
+        {"这帮菲曲真是烦死人了", "黑蛆", P, 6, 12},
+        /* ... not when a real word or idiom (飞去, 非去不可), not in verse (春足 is no
+         * chun zhu, 蠢猪), not where either character makes a word around it */
+        N("鸟儿向南飞去了"), N("这件事我非去不可"), N("今年春足，花开满城，游人如织，笑语盈盈。"),
+        N("说实话菲曲都该滚"),
     };
     static const vcase yes = {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24};
     (void)state;
