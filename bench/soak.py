@@ -181,6 +181,10 @@ def main():
         chaos.stop.set()
         chaos.join()
         res.update(load=load, reloads=chaos.reloads, kills=chaos.kills, samples=chaos.samples)
+        rc, out, _ = admin(server, 'stats')   # the broker's side: paused reads, drops
+        st = json.loads(out) if rc == 0 else {}
+        res['broker'] = {k: st.get(k) for k in ('reads_paused', 'reply_queue_full', 'dropped',
+                                                 'deadline', 'overload')}
         res['log_warnings'] = suite.sh("grep -c 'level=warn' %s" % server.log)
     finally:
         server.stop()
@@ -212,7 +216,8 @@ def write(res, out_dir):
                               ld['latency_ms']['max']),
              '  degraded: %s; workers killed %d; reloads %d (%.1f s each at most)'
              % (', '.join('%s %d' % kv for kv in ld['degraded'].items()), len(res['kills']),
-                len(res['reloads']), max([r['seconds'] for r in res['reloads']] or [0]))]
+                len(res['reloads']), max([r['seconds'] for r in res['reloads']] or [0])),
+             '  broker: %s' % ', '.join('%s %s' % kv for kv in res.get('broker', {}).items())]
     lines += ['  %-18s %-5s %s' % (n, 'PASS' if ok else 'FAIL', what) for n, ok, what in checks]
     summary = '\n'.join(lines) + '\n'
     res['checks'] = [{'name': n, 'ok': ok, 'figure': w} for n, ok, w in checks]
