@@ -2923,8 +2923,8 @@ static void test_unread_replies_paused(void **state)
     for (size_t i = 0; i < sizeof text - 1; i++)
         text[i] = (char)('a' + i % 26);
     text[sizeof text - 1] = '\0';
-    unread_then_read(d, text, 400, 1);            /* about 40 KB of reply each */
-    unread_then_read(d, "a short post", 3000, 0);
+    unread_then_read(d, text, 100, 1);            /* about 40 KB of reply each */
+    unread_then_read(d, "a short post", 600, 0);  /* ~40 bytes each: many to one read */
 }
 
 /* The broker's peak resident memory so far (VmHWM), in kB, or -1. */
