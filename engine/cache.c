@@ -58,9 +58,9 @@ _Static_assert(sizeof(rule) == 12, "cache.c writes struct rule field by field: u
 static int variants(int view)
 {
     return view == FE_VIEW_LEET ? FE_LEET_VARIANTS : view == FE_VIEW_PHONETIC ? FE_SOUND_VARIANTS
-         : view == FE_VIEW_INITIALS ? 1 : 0;
+         : view == FE_VIEW_INITIALS ? 1 : view == FE_VIEW_SHAPE ? FE_SHAPE_VARIANTS : 0;
 }
-#define RULES_PER_ENTRY (1 + FE_LEET_VARIANTS + FE_SOUND_VARIANTS + 1)
+#define RULES_PER_ENTRY (1 + FE_LEET_VARIANTS + FE_SOUND_VARIANTS + 1 + FE_SHAPE_VARIANTS)
 
 uint64_t fe_content_hash(const fe_ruleset *rs)
 {
@@ -186,6 +186,8 @@ static int rule_ok(const fe_ruleset *rs, size_t i, const rule *r, uint8_t (*coun
         count[r->entry][r->view]++ >= variants(r->view))
         return 0;
     if (r->view != FE_VIEW_LEET && (!rs->readings || (e->flags & FE_E_ALLOW)))
+        return 0;
+    if (r->view == FE_VIEW_SHAPE && !rs->shapes)
         return 0;
     return length_ok(e, r->vlen);
 }

@@ -61,7 +61,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
 
     for (int i = 0; i < b->nw; i++)
         serving += b->w[i].state == FD_WS_READY && fd_worker_eligible(b, &b->w[i]);
-    fw_enc_begin(pk, 31, NULL, 0);
+    fw_enc_begin(pk, 32, NULL, 0);
     fw_enc_kv_str(pk, "version", b->version);
     fw_enc_kv_uint(pk, "version_age_s", secs_since(b->version_since));
     fw_enc_kv_uint(pk, "uptime_s", secs_since(b->started));
@@ -97,6 +97,7 @@ static void stats(fd_broker *b, msgpack_packer *pk)
     fw_enc_kv_uint(pk, "connections", (uint64_t)b->nconns);
     fw_enc_kv_uint(pk, "connections_refused", st->connections_refused);
     fw_enc_kv_uint(pk, "reply_queue_full", st->reply_queue_full);
+    fw_enc_kv_uint(pk, "reads_paused", st->reads_paused);
     fw_enc_kv_uint(pk, "protocol_errors", st->protocol_errors);
     fw_enc_kv_uint(pk, "reloads", st->reloads);
     fw_enc_kv_uint(pk, "reload_failures", st->reload_failures);

@@ -148,8 +148,9 @@ int fd_route(void *sock, zmq_msg_t *env, int nenv, const void *data, size_t len)
 msgpack_packer *fd_packer(fd_broker *b);   /* b->pk on an empty buffer */
 
 /* front.c: the request endpoint */
-/* The message z just delivered, from connection id (its buffer may be taken). */
-void fd_front_request(fd_broker *b, fd_zid id, fd_zmtp *z);
+/* The message z just delivered, from connection id (its buffer may be taken):
+ * 1, it is answered (now or later, exactly once), or 0, dropped unanswered. */
+int fd_front_request(fd_broker *b, fd_zid id, fd_zmtp *z);
 /* [env...][""][data] to connection id; undeliverable ones are counted and logged. */
 void fd_front_reply(fd_broker *b, fd_zid id, const fd_zmtp_part *env, int nenv, const void *data,
                     size_t len);

@@ -169,6 +169,7 @@ typedef struct fd_stats {
     uint64_t connections_refused; /* client connections past max-connections, closed */
     uint64_t protocol_errors;     /* client connections closed for not speaking ZMTP 3 */
     uint64_t reply_queue_full;    /* replies dropped: reply-queue-bytes already queued */
+    uint64_t reads_paused;        /* client connections paused: their replies piled up */
     fd_hist latency;              /* elapsed_us of every decision */
 } fd_stats;
 void fd_stats_error(fd_stats *st, int code);      /* one more error reply of code */

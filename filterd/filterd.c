@@ -21,6 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>                /* malloc_trim */
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -292,6 +295,9 @@ static void finish_reload(void)
     S.backoff_ms = 0;
     spawn_missing();
     fe_ruleset_free(old);
+#ifdef __GLIBC__
+    malloc_trim(0);               /* the old rule set's pages back: RSS flat across reloads */
+#endif
 }
 
 static void read_helper(void)

@@ -175,7 +175,7 @@ static int tasks(fd_broker *b, int s, const fw_request *q)
     return n;
 }
 
-void fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
+int fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
 {
     int nenv, body, n = z->nframes;
     const char *why;
@@ -187,36 +187,36 @@ void fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
         f[i] = fd_zmtp_part_at(z, i);
     b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
-        return;
+        return 0;
     if (body < 0) {
         bare_error(b, conn, f, why);
-        return;
+        return 1;
     }
     if (z->truncated == FD_ZMTP_TRUNC_BYTES) {
         snprintf(err, sizeof err, "message over %zu bytes in all its frames", b->max_message);
         b->st->too_large++;
         error_reply(b, conn, f, nenv, NULL, FW_E_TOO_LARGE, err);
-        return;
+        return 1;
     }
     if (why || z->truncated) {
         error_reply(b, conn, f, nenv, NULL, FW_E_BAD_REQUEST,
                     why ? why : "extra frames after the request");
-        return;
+        return 1;
     }
     int code = decode(b, &f[body], &q, err, sizeof err);
     if (code != FW_E_OK) {
         error_reply(b, conn, f, nenv, &q, code, err);
-        return;
+        return 1;
     }
     if (q.op == FW_OP_PING) {
         fw_enc_pong(fd_packer(b), q.id, q.idlen, b->version);
         reply_packed(b, conn, f, nenv);
-        return;
+        return 1;
     }
     int s = fd_slot_new(b, q.bulk ? q.nitems : 1);
     if (s < 0) {
         error_reply(b, conn, f, nenv, &q, FW_E_INTERNAL, "out of memory");
-        return;
+        return 1;
     }
     admit(b, s, conn, z, f, nenv, &q);
     fd_slot *r = b->slot[s];
@@ -237,4 +237,5 @@ void fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
         if (!r->nleft)             /* a bulk of refused items only, or none */
             fd_reply_finish(b, s);
     }
+    return 1;
 }

@@ -15,21 +15,17 @@
  * accept() still meet EMFILE, accepting pauses FD_ZC_PAUSE_MS. */
 #define _GNU_SOURCE               /* accept4 */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "broker.h"
-
-#define LISTENER (1ull << 32)     /* epoll data: a listener's index, with this bit */
 
 static fd_zid zid(const fd_zconn *c)
 {
@@ -43,96 +39,6 @@ static fd_zconn *lookup(fd_broker *b, fd_zid id)
     if (fd < 0 || fd >= z->cap || z->c[fd].fd != fd || z->c[fd].gen != (uint32_t)(id >> 32))
         return NULL;
     return &z->c[fd];
-}
-
-/* ---- binding -------------------------------------------------------------- */
-
-/* host:port of a tcp endpoint to a listener: host "*" is every IPv4
- * interface, [addr] an IPv6 one, a name its IPv4 address (as ZeroMQ). */
-static int bind_tcp(const char *hp, char *err, size_t errlen, const char *ep)
-{
-    char host[256];
-    const char *colon = strrchr(hp, ':');
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_family = AF_INET,
-                             .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    if (!colon || (size_t)(colon - hp) >= sizeof host) {
-        snprintf(err, errlen, "bind %s: Invalid argument", ep);
-        return -1;
-    }
-    memcpy(host, hp, (size_t)(colon - hp));
-    host[colon - hp] = '\0';
-    const char *port = !strcmp(colon + 1, "*") ? "0" : colon + 1, *h = host;
-    if (!strcmp(host, "*"))
-        h = NULL;
-    else if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        host[strlen(host) - 1] = '\0';
-        h = host + 1;
-        hints.ai_family = AF_INET6;
-    }
-    int rc = getaddrinfo(h, port, &hints, &ai);
-    if (rc) {
-        snprintf(err, errlen, "bind %s: %s", ep, gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, FD_ZC_BACKLOG) < 0) {
-        snprintf(err, errlen, "bind %s: %s", ep, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
-/* An ipc endpoint's unix socket (a stale file there is replaced, as ZeroMQ did). */
-static int bind_ipc(const char *path, char *err, size_t errlen, const char *ep)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof a.sun_path) {
-        snprintf(err, errlen, "bind %s: File name too long", ep);
-        return -1;
-    }
-    strcpy(a.sun_path, path);
-    unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, FD_ZC_BACKLOG) < 0) {
-        snprintf(err, errlen, "bind %s: %s", ep, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int bind_one(fd_broker *b, const char *ep, char *err, size_t errlen)
-{
-    fd_zconns *z = &b->zc;
-    int fd;
-    if (z->nl == FD_ZC_LISTEN_MAX) {
-        snprintf(err, errlen, "bind %s: too many endpoints", ep);
-        return -1;
-    }
-    if (!strncmp(ep, "tcp://", 6))
-        fd = bind_tcp(ep + 6, err, errlen, ep);
-    else if (!strncmp(ep, "ipc://", 6) && (fd = bind_ipc(ep + 6, err, errlen, ep)) >= 0)
-        snprintf(z->lpath[z->nl], sizeof z->lpath[z->nl], "%s", ep + 6);
-    else if (strncmp(ep, "ipc://", 6)) {
-        snprintf(err, errlen, "bind %s: only tcp:// and ipc:// endpoints are served", ep);
-        return -1;
-    } else
-        return -1;
-    if (fd < 0)
-        return -1;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = LISTENER | (unsigned)z->nl};
-    z->lfd[z->nl++] = fd;
-    if (epoll_ctl(z->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        snprintf(err, errlen, "epoll: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 int fd_zconn_open(fd_broker *b, char *err, size_t errlen)
@@ -157,9 +63,9 @@ int fd_zconn_open(fd_broker *b, char *err, size_t errlen)
         return -1;
     }
     for (int i = 0; i < cfg->nlisten; i++)
-        if (bind_one(b, cfg->listen[i], err, errlen) < 0)
+        if (fd_zlisten_bind(b, cfg->listen[i], err, errlen) < 0)
             return -1;
-    if (b->ctx->http_front[0] && bind_one(b, b->ctx->http_front, err, errlen) < 0)
+    if (b->ctx->http_front[0] && fd_zlisten_bind(b, b->ctx->http_front, err, errlen) < 0)
         return -1;                /* the HTTP front door's own way in (http.c) */
     return 0;
 }
@@ -171,10 +77,11 @@ int fd_zconn_fd(const fd_broker *b)
 
 /* ---- connections ------------------------------------------------------------ */
 
-/* The events c needs watched: input unless stopping, output when bytes wait. */
+/* The events c needs watched: input unless stopping or paused, output when bytes wait. */
 static void watch(fd_broker *b, fd_zconn *c)
 {
-    uint32_t want = (b->stopping ? 0 : EPOLLIN) | (c->out.len > c->out.off ? EPOLLOUT : 0);
+    uint32_t want = (b->stopping || c->paused || c->resumed ? 0 : EPOLLIN) |
+                    (c->out.len > c->out.off ? EPOLLOUT : 0);
     struct epoll_event ev = {.events = want, .data.u64 = (unsigned)c->fd};
     if (want != c->events && epoll_ctl(b->zc.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
         c->events = want;
@@ -188,26 +95,66 @@ static void drop(fd_broker *b, fd_zconn *c)
     memset(&c->out, 0, sizeof c->out);
     free(c->ends);
     c->ends = NULL;
+    free(c->held.p);
+    memset(&c->held, 0, sizeof c->held);
     c->qh = c->qn = c->qcap = 0;
+    c->inflight = c->paused = c->resumed = 0;
     c->fd = -1;
     c->dirty = 0;
     b->nconns--;
 }
 
+/* Connection id to the list *l (*n in it, room for *cap): 0, or -1 when out of memory. */
+static int list_add(fd_zid **l, int *n, int *cap, fd_zid id)
+{
+    if (*n == *cap) {
+        int m = *cap ? *cap * 2 : 256;
+        fd_zid *d = realloc(*l, (size_t)m * sizeof *d);
+        if (!d)
+            return -1;
+        *l = d, *cap = m;
+    }
+    (*l)[(*n)++] = id;
+    return 0;
+}
+
 static void mark(fd_broker *b, fd_zconn *c)
 {
     fd_zconns *z = &b->zc;
-    if (c->dirty)
+    if (!c->dirty && list_add(&z->dirty, &z->ndirty, &z->dcap, zid(c)) == 0)
+        c->dirty = 1;             /* (else written when its socket says it can be) */
+}
+
+/* Backpressure. What c's client has made the broker hold or owe: its
+ * replies queued and its requests not answered yet, its bytes queued. Over
+ * half of reply-queue-max or reply-queue-bytes c is not read (the requests
+ * wait in the client's socket); under a quarter of both it is read again. */
+static int over(const fd_broker *b, const fd_zconn *c, int div)
+{
+    const fd_config *cfg = &b->ctx->cfg;
+    int max = cfg->reply_queue_max / div;
+    return c->qn + c->inflight >= (max > 0 ? max : 1) ||
+           c->out.len - c->out.off >= cfg->reply_queue_bytes / (size_t)div;
+}
+
+static void pause_conn(fd_broker *b, fd_zconn *c)
+{
+    c->paused = 1;
+    b->st->reads_paused++;
+    watch(b, c);
+}
+
+/* c paused and drained under the low-water mark: to the resume list, where
+ * fd_zconn_events takes its held bytes, then reads it again. */
+static void resume_conn(fd_broker *b, fd_zconn *c)
+{
+    fd_zconns *z = &b->zc;
+    if (!c->paused || over(b, c, 4) || b->stopping)
         return;
-    if (z->ndirty == z->dcap) {
-        int n = z->dcap ? z->dcap * 2 : 256;
-        fd_zid *d = realloc(z->dirty, (size_t)n * sizeof *d);
-        if (!d)
-            return;               /* written when its socket says it can be */
-        z->dirty = d, z->dcap = n;
-    }
-    z->dirty[z->ndirty++] = zid(c);
-    c->dirty = 1;
+    if (list_add(&z->resume, &z->nresume, &z->rcap, zid(c)) < 0)
+        return;                   /* tried again at its next write */
+    c->paused = 0;
+    c->resumed = 1;
 }
 
 /* Write what c holds (one send). 0, or -1 when it was dropped. */
@@ -234,6 +181,7 @@ static int write_out(fd_broker *b, fd_zconn *c)
     }
     if (o->off == o->len)
         fd_buf_empty(o, FD_ZC_KEEP);
+    resume_conn(b, c);
     watch(b, c);
     return 0;
 }
@@ -287,7 +235,7 @@ static void conn_new(fd_broker *b, int fd)
     c->fd = fd;
     c->gen++;
     c->put = c->sent = 0;
-    c->dirty = 0;
+    c->dirty = c->inflight = c->paused = c->resumed = 0;
     fd_zmtp_init(&c->z, b->max_message, b->max_message - FD_ENV_SLACK, FD_MAX_ENV + 2);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (unsigned)fd};
     c->events = EPOLLIN;
@@ -319,7 +267,7 @@ static void refuse(fd_broker *b, int fd)
 static void listening(fd_broker *b, int on)
 {
     for (int i = 0; i < b->zc.nl; i++) {
-        struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u64 = LISTENER | (unsigned)i};
+        struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u64 = FD_ZC_LISTENER | (unsigned)i};
         epoll_ctl(b->zc.ep, EPOLL_CTL_MOD, b->zc.lfd[i], &ev);
     }
 }
@@ -368,6 +316,8 @@ int fd_zconn_due_ms(const fd_broker *b)
 {
     const fd_zconns *z = &b->zc;
     int64_t due = z->paused, now = fd_now_ns();
+    if (z->nresume)
+        return 0;                 /* held requests to take */
     for (int i = 0; i < z->nhold; i++)
         if (!due || z->until[i] < due)
             due = z->until[i];
@@ -385,12 +335,35 @@ static void protocol_error(fd_broker *b, fd_zconn *c)
     drop(b, c);
 }
 
-/* What c's codec made of n bytes in rbuf. 0, or -1 when c was dropped. */
-static int take(fd_broker *b, fd_zconn *c, size_t n)
+/* c paused with bytes [p, p + n) not decoded: into c->held (p may be in it). 0, or -1. */
+static int hold(fd_zconn *c, const uint8_t *p, size_t n)
+{
+    fd_buf *h = &c->held;
+    if (h->p && p >= h->p && p <= h->p + h->len) {
+        h->off = (size_t)(p - h->p);   /* the rest of the held bytes */
+        return 0;
+    }
+    if (fd_buf_reserve(h, n) < 0)
+        return -1;
+    memcpy(h->p + h->len, p, n);
+    h->len += n;
+    return 0;
+}
+
+/* What c's codec made of the n bytes at p (read, or held). Stops where c
+ * pauses, the rest held. 0, 1 when c paused, or -1 when c was dropped. */
+static int take(fd_broker *b, fd_zconn *c, const uint8_t *p, size_t n)
 {
     uint8_t pong[FD_ZMTP_PONG_MAX];
     for (size_t off = 0, used; off < n;) {
-        int ev = fd_zmtp_feed(&c->z, b->zc.rbuf + off, n - off, &used);
+        if (over(b, c, 2) && !b->stopping) {
+            pause_conn(b, c);
+            if (hold(c, p + off, n - off) == 0)
+                return 1;
+            drop(b, c);           /* out of memory: a connection that cannot wait is closed */
+            return -1;
+        }
+        int ev = fd_zmtp_feed(&c->z, p + off, n - off, &used);
         off += used;
         if (ev == FD_ZMTP_ERROR) {
             protocol_error(b, c);
@@ -402,7 +375,8 @@ static int take(fd_broker *b, fd_zconn *c, size_t n)
             put(c, pong, fd_zmtp_pong(&c->z, pong)) == 0)
             mark(b, c);           /* (a client that reads nothing gets no PONG either) */
         if (ev == FD_ZMTP_MESSAGE) {
-            fd_front_request(b, zid(c), &c->z);
+            c->inflight++;        /* before: the reply may be sent at once */
+            c->inflight -= !fd_front_request(b, zid(c), &c->z);
             if (c->z.cap > FD_ZC_KEEP)
                 fd_zmtp_free(&c->z);   /* a large message's buffer is not kept idle */
         }
@@ -422,18 +396,38 @@ static void conn_read(fd_broker *b, fd_zconn *c)
             drop(b, c);
             return;
         }
-        if (take(b, c, (size_t)n) < 0 || (size_t)n < FD_ZC_READ)
+        if (take(b, c, b->zc.rbuf, (size_t)n) != 0 || (size_t)n < FD_ZC_READ)
             return;
+    }
+}
+
+/* The connections resumed: what they held first, then read again. */
+static void resume_all(fd_broker *b)
+{
+    fd_zconns *z = &b->zc;
+    int n = z->nresume;
+    z->nresume = 0;               /* (taking pauses, resumes come from writes only) */
+    for (int i = 0; i < n; i++) {
+        fd_zconn *c = lookup(b, z->resume[i]);
+        if (!c || !c->resumed)
+            continue;             /* closed meanwhile */
+        c->resumed = 0;
+        fd_buf *h = &c->held;
+        if (h->off < h->len && !b->stopping && take(b, c, h->p + h->off, h->len - h->off))
+            continue;             /* dropped, or paused again with the rest still held */
+        fd_buf_empty(h, 0);
+        watch(b, c);              /* read again: what came meanwhile raises EPOLLIN */
     }
 }
 
 void fd_zconn_events(fd_broker *b)
 {
     struct epoll_event ev[FD_ZC_EVENTS];
+    resume_all(b);
     int n = epoll_wait(b->zc.ep, ev, FD_ZC_EVENTS, 0);
     for (int i = 0; i < n; i++) {
         uint64_t d = ev[i].data.u64;
-        if (d & LISTENER) {
+        if (d & FD_ZC_LISTENER) {
             if (!b->stopping)
                 accept_all(b, (int)(uint32_t)d);
             continue;
@@ -442,7 +436,10 @@ void fd_zconn_events(fd_broker *b)
         fd_zconn *c = fd < b->zc.cap && b->zc.c[fd].fd == fd ? &b->zc.c[fd] : NULL;
         if (c && (ev[i].events & EPOLLOUT) && write_out(b, c) < 0)
             continue;
-        if (c && !b->stopping && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (c && (c->paused || c->resumed) && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+            drop(b, c);           /* closed while paused: its replies cannot go anywhere */
+        else if (c && !b->stopping && !c->paused && !c->resumed &&
+                 (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
             conn_read(b, c);
         else if (c && (ev[i].events & (EPOLLHUP | EPOLLERR)))
             drop(b, c);           /* stopping: not read, but epoll reports these always */
@@ -457,6 +454,7 @@ int fd_zconn_send(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n)
     size_t bytes = 0, queued;
     if (!c)
         return FD_ZC_GONE;
+    c->inflight -= c->inflight > 0;   /* a request answered (or its answer dropped) */
     for (int i = 0; i < n; i++)
         bytes += f[i].len + (f[i].len < 256 ? 2 : 9);
     queued = c->out.len - c->out.off;
@@ -510,7 +508,7 @@ void fd_zconn_linger(fd_broker *b, int ms)
         int n = epoll_wait(b->zc.ep, ev, FD_ZC_EVENTS, (int)((end - now) / FD_MS) + 1);
         for (int i = 0; i < n; i++) {
             int fd = (int)ev[i].data.u64;
-            if (!(ev[i].data.u64 & LISTENER) && fd < b->zc.cap && b->zc.c[fd].fd == fd &&
+            if (!(ev[i].data.u64 & FD_ZC_LISTENER) && fd < b->zc.cap && b->zc.c[fd].fd == fd &&
                 (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
                 write_out(b, &b->zc.c[fd]);
         }
@@ -534,6 +532,7 @@ void fd_zconn_close(fd_broker *b)
         close(z->ep);
     free(z->c);
     free(z->dirty);
+    free(z->resume);
     free(z->rbuf);
     memset(z, 0, sizeof *z);
     z->ep = -1;

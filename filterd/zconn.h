@@ -6,9 +6,15 @@
  * buffer for the replies going out. What a client can make the broker
  * hold is bounded per connection: the message being read (max-text-bytes
  * + 16 MiB + 4 KiB over all its frames, the rest skipped as it streams)
- * and the replies it has not taken (reply-queue-bytes and reply-queue-max;
- * past them a reply is dropped and counted); and connections are bounded
- * by max-connections at accept. A connection is named by its descriptor
+ * and the replies it has not taken. Those are held back, not dropped: a
+ * connection is not read (paused) while its replies queued and its requests
+ * not yet answered pass half of reply-queue-max, or its queued reply bytes
+ * half of reply-queue-bytes, and is read again below a quarter of both; the
+ * client is slowed, its requests wait in its own socket. Past the limits
+ * themselves a reply is still dropped and counted, the last resort (only
+ * when the replies to the requests already read are larger than the bytes
+ * left, docs/protocol.md); connections are bounded by max-connections at
+ * accept. A connection is named by its descriptor
  * and a generation (fd_zid), so a reply for a connection gone and a
  * descriptor reused goes nowhere. */
 #ifndef FD_ZCONN_H
@@ -30,6 +36,7 @@
 #define FD_ZC_BACKLOG 1024        /* listen() backlog */
 #define FD_HOLD_MAX 64            /* refused connections held open at once */
 #define FD_HOLD_MS 1000           /* msecs a refused connection is held before it is closed */
+#define FD_ZC_LISTENER (1ull << 32)  /* epoll data: a listener's index, with this bit */
 
 typedef uint64_t fd_zid;          /* a connection: generation << 32 | descriptor */
 
@@ -43,6 +50,10 @@ typedef struct fd_zconn {
     int qh, qn, qcap;             /* its head, the replies in it, its room */
     uint32_t events;              /* what epoll watches for it */
     int dirty;                    /* in the flush list */
+    int inflight;                 /* requests read whose reply is not queued yet */
+    int paused;                   /* not read until its replies drain (EPOLLIN off) */
+    int resumed;                  /* in the resume list: held bytes to take, then read */
+    fd_buf held;                  /* the rest of the read it paused in, not yet decoded */
 } fd_zconn;
 
 typedef struct fd_zconns {
@@ -54,6 +65,8 @@ typedef struct fd_zconns {
     int cap;
     fd_zid *dirty;                /* connections with replies to write this round */
     int ndirty, dcap;
+    fd_zid *resume;               /* paused connections whose replies drained */
+    int nresume, rcap;
     int hold[FD_HOLD_MAX];        /* refused connections held open, until then */
     int64_t until[FD_HOLD_MAX];
     int nhold;
@@ -66,6 +79,8 @@ struct fd_broker;
 /* Bind the endpoints, after checking RLIMIT_NOFILE: 0, or -1 with err. */
 int fd_zconn_open(struct fd_broker *b, char *err, size_t errlen);
 void fd_zconn_close(struct fd_broker *b);
+/* Bind endpoint ep (tcp:// or ipc://) as a listener in the epoll set (zlisten.c). */
+int fd_zlisten_bind(struct fd_broker *b, const char *ep, char *err, size_t errlen);
 int fd_zconn_fd(const struct fd_broker *b);  /* the epoll set, for poll() */
 /* Accept, read (every message to fd_front_request), write what is ready. */
 void fd_zconn_events(struct fd_broker *b);

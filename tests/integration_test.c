@@ -2833,52 +2833,98 @@ static void test_refused_reconnect_rate(void **state)
     crowd_leaves(d, ctx, s, N);
 }
 
-/* n explain requests of text on r, ids "x0", "x1", ... */
-static void explain_requests(raw *r, const char *text, int n)
-{
-    char idbuf[16];
-    tu_mp m;
-    for (int i = 0; i < n; i++) {
-        snprintf(idbuf, sizeof idbuf, "x%d", i);
-        tu_mp_begin(&m, 4);
-        tu_mp_kv(&m, "op", "check");
-        tu_mp_kv(&m, "id", idbuf);
-        tu_mp_kv(&m, "text", text);
-        tu_mp_str(&m, "explain");
-        msgpack_pack_true(&m.pk);
-        mp_send(r, &m);
-    }
-}
-
 /* Issue 12 item 6: 2,000 unread explain replies (524 KB each for a 64 KB
  * text) took the broker to 1.07 GB; the per-client limit was 100,000
- * replies. It is reply-queue-max now: past it, replies to a client that
- * does not read are dropped and counted. */
+ * replies. It became reply-queue-max, past which replies to a client that
+ * does not read were dropped (issue 11 round 5: the soak lost requests so).
+ * Now such a client is paused instead: not read while its replies queued
+ * and its requests unanswered pass half of reply-queue-max (here 5), read
+ * again when they drain. So a client that sends many requests and reads
+ * nothing for a while, then reads, gets every reply, and others are served
+ * meanwhile. Explain replies (about 40 KB each here) and plain ones (many
+ * requests to one read of the broker's, so that it pauses inside a read and
+ * holds the rest). */
 static int setup_small_reply_queue(void **state)
 {
     return setup(state, "workers 2\nreply-queue-max 10\n", 0);
 }
 
-static void test_unread_replies_bounded(void **state)
+/* n check requests on r, ids "x0", "x1", ...: of text, with explain or not. */
+static void check_requests(raw *r, const char *text, int n, int explain)
+{
+    char idbuf[16];
+    tu_mp m;
+    for (int i = 0; i < n; i++) {
+        snprintf(idbuf, sizeof idbuf, "x%d", i);
+        tu_mp_begin(&m, 3 + explain);
+        tu_mp_kv(&m, "op", "check");
+        tu_mp_kv(&m, "id", idbuf);
+        tu_mp_kv(&m, "text", text);
+        if (explain) {
+            tu_mp_str(&m, "explain");
+            msgpack_pack_true(&m.pk);
+        }
+        mp_send(r, &m);
+    }
+}
+
+static void explain_requests(raw *r, const char *text, int n)
+{
+    check_requests(r, text, n, 1);
+}
+
+/* n requests from a client that reads nothing until the broker has paused
+ * it, then reads them all: every reply, once, none dropped. */
+static void unread_then_read(const fdproc *d, const char *text, int n, int explain)
+{
+    int one = 1, small = 4096, zero = 0;
+    char *seen = calloc((size_t)n, 1);
+    double dropped = stat_of(d, "dropped"), paused = stat_of(d, "reads_paused");
+    raw r = {zmq_ctx_new(), NULL};
+
+    assert_non_null(seen);
+    r.sock = zmq_socket(r.ctx, ZMQ_DEALER);
+    zmq_setsockopt(r.sock, ZMQ_RCVHWM, &one, sizeof one);    /* takes next to nothing */
+    zmq_setsockopt(r.sock, ZMQ_RCVBUF, &small, sizeof small);
+    zmq_setsockopt(r.sock, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(r.sock, d->ep), 0);
+    check_requests(&r, text, n, explain);
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "reads_paused") <= paused;)
+        if (now_ms() > end)
+            fail_msg("a client that reads nothing was not paused");
+        else
+            sleep_ms(20);
+    fc_client *cl = client(d, 1);                 /* others are served meanwhile */
+    check_label(cl, d, FE_L_PORN);
+    fc_close(cl);
+    for (int k = 0; k < n; k++) {
+        cJSON *j = raw_recv(&r, REPLY_TIMEOUT_MS);
+        if (!j)
+            fail_msg("reply %d of %d missing", k + 1, n);
+        const char *id = jstr(j, "id");
+        int x = id && id[0] == 'x' ? atoi(id + 1) : -1;
+        assert_true(x >= 0 && x < n && !seen[x]);
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "decision"));
+        seen[x] = 1;
+        cJSON_Delete(j);
+    }
+    print_message("%d %s requests unread, then read: all answered, broker paused %g times, "
+                  "dropped %g\n", n, explain ? "explain" : "plain",
+                  stat_of(d, "reads_paused") - paused, stat_of(d, "dropped") - dropped);
+    assert_true(stat_of(d, "dropped") == dropped);
+    raw_close(&r);
+    free(seen);
+}
+
+static void test_unread_replies_paused(void **state)
 {
     const fdproc *d = *state;
     char text[MAX_TEXT];
-    raw r;
-
     for (size_t i = 0; i < sizeof text - 1; i++)
         text[i] = (char)('a' + i % 26);
     text[sizeof text - 1] = '\0';
-    raw_open(&r, d->ep);
-    explain_requests(&r, text, 400);              /* about 40 KB of reply each */
-    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "dropped") < 1;)
-        if (now_ms() > end)
-            fail_msg("no reply dropped for a client that does not read");
-        else
-            sleep_ms(50);
-    raw_close(&r);
-    fc_client *cl = client(d, 1);                 /* others are served */
-    check_label(cl, d, FE_L_PORN);
-    fc_close(cl);
+    unread_then_read(d, text, 100, 1);            /* about 40 KB of reply each */
+    unread_then_read(d, "a short post", 600, 0);  /* ~40 bytes each: many to one read */
 }
 
 /* The broker's peak resident memory so far (VmHWM), in kB, or -1. */
@@ -2902,7 +2948,13 @@ static long peak_rss_kb(int pid)
  * queued to a TCP connection are bounded (reply-queue-bytes, default 4 MiB;
  * left at the default here so that the same test runs against a filterd of
  * before, where the broker's peak grows by ~N x 0.5 MB). The client takes
- * one reply and then reads nothing (ZMQ_RCVHWM 1, a small kernel buffer). */
+ * one reply and then reads nothing (ZMQ_RCVHWM 1, a small kernel buffer).
+ * Since issue 11 round 5 the broker pauses such a client at 2 MiB queued;
+ * what it had read by then is still answered, and those replies (0.5 MB
+ * each) may pass the limit and be dropped: the last resort, which this
+ * test reaches or not (on tcp the broker has usually read all 400 before
+ * the first reply and drops ~150, on ipc it pauses after ~150 and drops
+ * fewer), so it asserts the bound, and that one of the two acted. */
 static int setup_big_texts_tcp(void **state)
 {
     return setup(state, "workers 2\nmax-text-bytes 65536\n", 1);
@@ -2929,14 +2981,16 @@ static void unread_reply_bytes(const fdproc *d, const char *ep)
     zmq_setsockopt(r.sock, ZMQ_LINGER, &zero, sizeof zero);
     assert_int_equal(zmq_connect(r.sock, ep), 0);
     long before = peak_rss_kb(pid);
-    double dropped = stat_of(d, "dropped");
+    double dropped = stat_of(d, "dropped"), paused = stat_of(d, "reads_paused");
     explain_requests(&r, text, N);
-    /* every text answered: the replies are in the broker's hands or dropped */
+    /* every text read answered, the replies in the broker's hands or dropped;
+     * the rest unread, the client paused (issue 11 round 5) */
     for (int64_t end = now_ms() + 10 * REPLY_TIMEOUT_MS;;) {
         cJSON *st = admin(d, "stats");
         double q = jnum(st, "queue"), held = jnum(st, "held"), req = jnum(st, "requests");
+        double p = jnum(st, "reads_paused");
         cJSON_Delete(st);
-        if (q == 0 && held == 0 && req >= N)
+        if (q == 0 && held == 0 && (req >= N || p > paused))
             break;
         if (now_ms() > end)
             fail_msg("the texts were not all answered");
@@ -2949,15 +3003,18 @@ static void unread_reply_bytes(const fdproc *d, const char *ep)
     while (zmq_msg_recv(&first, r.sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&first))
         ;
     print_message("broker peak RSS %ld kB -> %ld kB (+%ld kB) for %d unread explain replies "
-                  "of %zu bytes; dropped %g, reply_queue_full %g\n", before, after,
-                  after - before, N, zmq_msg_size(&first), stat_of(d, "dropped") - dropped,
+                  "of %zu bytes; read %g of them, paused %g times, dropped %g, "
+                  "reply_queue_full %g\n", before, after, after - before, N,
+                  zmq_msg_size(&first), stat_of(d, "requests"),
+                  stat_of(d, "reads_paused") - paused, stat_of(d, "dropped") - dropped,
                   stat_of(d, "reply_queue_full"));
     zmq_msg_close(&first);
     /* 4 MiB queued + one reply + the requests' 26 MB while they wait (more
      * under ASan, which keeps what is freed for a while): far under the
      * ~190 MB that N replies of ~0.5 MB are */
     assert_true(after - before < 100 * 1024);
-    assert_true(stat_of(d, "reply_queue_full") >= 1);
+    /* the limits acted: the client held back, or (replies to what was read) dropped */
+    assert_true(stat_of(d, "reads_paused") > paused || stat_of(d, "reply_queue_full") >= 1);
     raw_close(&r);
     free(text);
     fc_client *cl = client(d, 1);                 /* others are served */
@@ -3418,7 +3475,7 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unread_ipc_reply_bytes_bounded, setup_big_texts_tcp,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_unread_replies_bounded, setup_small_reply_queue,
+        cmocka_unit_test_setup_teardown(test_unread_replies_paused, setup_small_reply_queue,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_many_big_frames, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_not_zmtp_closed, setup_with_tcp_zmtp, teardown),

@@ -2,8 +2,10 @@
  * folders, refused when damaged, planted or writable by others (the lists are
  * compiled instead and no decision changes), pruned to cache-keep versions.
  * The lists give rules of every kind: entries' own (literal, regex, folded,
- * compact) and disguise patterns (leet, phonetic, initials), and the texts
- * match through each, so a rule read wrong would show in a decision. */
+ * compact) and disguise patterns (leet, phonetic, initials, shape), and the
+ * texts match through each, so a rule read wrong would show in a decision.
+ * (Issue 11 round 5: a shape rule was refused as "out of bounds", so every
+ * load of lists with one compiled again -- a reload under load took 40 s.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -37,12 +39,13 @@ static const tu_file lists[] = {
     {"ad.txt", "加我微信\n[re] v[x信][0-9a-z]{3,8}\n"},
     {"privacy.txt", "[check=idcard,re] [0-9]{17}[0-9x]\n"},
     {"allow.txt", "sex education\n"},
+    {"violence.txt", "末日审判\n"},
     {NULL, NULL}};
 
 static const char *const texts[] = {
     "法 轮 功 and f.u.c.k", "色 情 ｐｏｒｎ", "sex education, sex", "加我微信 vx abc123",
     "身份证 11010519491231002X", "nothing to see here", "nmsl, cnm", "你妈4了 法伦功",
-    "f*ck, p0rn and ffuuckkk", NULL};
+    "f*ck, p0rn and ffuuckkk", "未日审判", NULL};
 
 static char *dir;
 
