@@ -52,6 +52,30 @@
 /* Decisions, in increasing severity (the wire's, which are the engine's). */
 enum fc_decision { FC_ALLOW = FW_ALLOW, FC_FLAG = FW_FLAG, FC_BLOCK = FW_BLOCK };
 
+/* A connection of the caller's in place of the ZeroMQ DEALER (the HTTP
+ * front door speaks ZMTP to its broker on a plain socket: filterd/zdealer.c).
+ * It carries the same messages ([empty][body] both ways) with the same
+ * promises as a DEALER: open connects (or keeps trying) in the background,
+ * what is sent meanwhile waits; a message is lost only with its connection
+ * (the requests' tries resend it). Each call gets arg. */
+typedef struct fc_transport {
+    void *arg;
+    /* (Re)open towards ep, dropping any earlier connection: 0, or -1 with err. */
+    int (*open)(void *arg, const char *ep, char *err, size_t errlen);
+    void (*close)(void *arg);
+    int (*send)(void *arg, const char *body, size_t len);   /* 0, or -1 (errno) */
+    /* One message's body without waiting: 1 (valid until the next call), 0
+     * when none is there, -1 on error (errno). */
+    int (*recv)(void *arg, const char **body, size_t *len);
+    /* The descriptor to poll for reading (-1: none now), and in *wait_ms
+     * when to call recv regardless (-1: no need; 0: at once). */
+    int (*pollfd)(void *arg, int *wait_ms);
+    /* The descriptor polled readable: recv reads it again (a transport
+     * reads only then, so a round without a reply costs no system call;
+     * a caller polling the descriptor itself tells the transport too). */
+    void (*ready)(void *arg);
+} fc_transport;
+
 typedef struct fc_options {
     int timeout_ms;     /* limit of one call (all its tries); 0: FC_TIMEOUT_MS */
     int try_ms;         /* wait for one try; 0: FC_TRY_MS. Never below budget + FC_TRY_SLACK_MS */
@@ -59,6 +83,7 @@ typedef struct fc_options {
     int fallback;       /* decision when no endpoint answers; default FC_FLAG */
     int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
     int explain;        /* ask for the normalised views (fc_result.views) */
+    const fc_transport *transport;  /* NULL: a ZeroMQ DEALER (copied at fc_connect) */
 } fc_options;
 
 /* One answer: decision, label code, labels, matches (label, action, start,
