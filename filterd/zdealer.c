@@ -1,8 +1,9 @@
 /* zdealer.c -- a ZMTP 3 DEALER on a plain unix socket, as a libfilterclient transport (zdealer.h).
  *
- * On connect our greeting and READY go first in the output; the messages
- * follow at once, without waiting for the server's (the broker reads a
- * client's bytes in order: greeting, READY, frames). A message is its two
+ * On connect our greeting and READY go at once; messages wait in out[]
+ * until the server's READY is in (as libzmq's DEALER: a libzmq server
+ * closes a connection whose first message comes before its own READY went
+ * out). A message is its two
  * frames, [empty][body]: one sendmsg of the heads and the body; what the
  * kernel does not take waits in out[] and goes before the next message, or
  * at the next recv (pollfd asks for one within FD_ZD_FLUSH_MS). Replies
@@ -27,7 +28,7 @@ static void drop(fd_zdealer *d)
     d->fd = -1;
     d->retry_at = fd_now_ns() + (int64_t)FD_ZD_RETRY_MS * FD_MS;
     d->outlen = d->inlen = d->inoff = 0;   /* what was on the connection is lost */
-    d->readable = 0;
+    d->readable = d->ready = 0;
     fd_zmtp_free(&d->z);
 }
 
@@ -73,7 +74,7 @@ static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
         v[k++] = (struct iovec){d->out, d->outlen};
     for (int i = 0; i < n; i++)
         v[k++] = iov[i];
-    if (d->fd >= 0 && k) {
+    if (d->fd >= 0 && d->ready && k) {
         struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)k};
         ssize_t w = sendmsg(d->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -121,17 +122,14 @@ static void try_connect(fd_zdealer *d)
     }
     fd_zmtp_init(&d->z, FD_ZD_MAX_REPLY, FD_ZD_MAX_REPLY, 2);
     d->z.client = 1;
-    size_t n = fd_zmtp_hello_dealer(hello), queued = d->outlen;
-    if (out_room(d, n) < 0) {
+    size_t n = fd_zmtp_hello_dealer(hello);
+    if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
+        size_t keep = d->outlen;  /* a new socket that does not take 94 bytes: again later */
         drop(d);
+        d->outlen = keep;
         return;
     }
-    if (queued)
-        memmove(d->out + n, d->out, queued);
-    memcpy(d->out, hello, n);
-    d->outlen = n + queued;
     d->readable = 1;              /* the server's hello is (or will be) there */
-    write_out(d, NULL, 0);
 }
 
 static int zd_open(void *arg, const char *ep, char *err, size_t errlen)
@@ -167,7 +165,7 @@ static int zd_send(void *arg, const char *body, size_t len)
     hl += fd_zmtp_head(head + hl, len, 0);
     struct iovec v[2] = {{head, hl}, {(void *)body, len}};
     try_connect(d);
-    if (d->fd < 0)                /* waits for the connection */
+    if (d->fd < 0 || !d->ready)   /* waits for the connection, or its handshake */
         return out_add(d, head, hl) < 0 || out_add(d, body, len) < 0 ? -1 : 0;
     return write_out(d, v, 2);
 }
@@ -177,13 +175,17 @@ static int zd_recv(void *arg, const char **body, size_t *len)
     fd_zdealer *d = arg;
     uint8_t pong[FD_ZMTP_PONG_MAX];
     try_connect(d);
-    if (d->fd >= 0 && d->outlen)
+    if (d->fd >= 0 && d->ready && d->outlen)
         write_out(d, NULL, 0);
     while (d->fd >= 0) {
         if (d->inoff < d->inlen) {
             size_t used;
             int ev = fd_zmtp_feed(&d->z, d->in + d->inoff, d->inlen - d->inoff, &used);
             d->inoff += used;
+            if (!d->ready && fd_zmtp_ready(&d->z)) {
+                d->ready = 1;     /* the handshake is done: what waited goes */
+                write_out(d, NULL, 0);
+            }
             if (ev == FD_ZMTP_MESSAGE && !d->z.truncated && d->z.nframes == 2 &&
                 d->z.flen[0] == 0) {
                 fd_zmtp_part b = fd_zmtp_part_at(&d->z, 1);
@@ -223,13 +225,13 @@ static int zd_pollfd(void *arg, int *wait_ms)
     fd_zdealer *d = arg;
     *wait_ms = -1;
     if (d->fd < 0) {
-        int64_t ms = (d->retry_at - fd_now_ns()) / FD_MS;
+        int64_t ms = (d->retry_at - fd_now_ns() + FD_MS - 1) / FD_MS;
         *wait_ms = ms < 0 ? 0 : ms > FD_ZD_RETRY_MS ? FD_ZD_RETRY_MS : (int)ms;
         return -1;
     }
     if (d->readable || d->inoff < d->inlen)
         *wait_ms = 0;
-    else if (d->outlen)
+    else if (d->outlen && d->ready)
         *wait_ms = FD_ZD_FLUSH_MS;
     return d->fd;
 }

@@ -5,7 +5,9 @@
  * no I/O thread (a thread hop per message each way), no mailbox with its
  * getpid/poll per call. A message is sent with one sendmsg at once; replies
  * are read with one read of every byte that is there, and cut into
- * messages by the same codec as the broker's (zmtp.c, client side).
+ * messages by the same codec as the broker's (zmtp.c, client side). As
+ * libzmq, messages wait until the server's READY is in (libzmq as a server
+ * refuses one that comes before its own READY went out).
  *
  * What a DEALER promised, kept: open connects, and while nothing listens
  * (the broker restarting) it tries again every FD_ZD_RETRY_MS, the
@@ -33,6 +35,7 @@ typedef struct fd_zdealer {
     uint8_t in[FD_ZD_READ];
     size_t inlen, inoff;          /* read, and fed to z so far */
     int readable;                 /* polled readable, or the last read filled in[] */
+    int ready;                    /* the server's greeting and READY are in */
     uint8_t *out;                 /* bytes not yet taken by the kernel (owned) */
     size_t outlen, outcap;
 } fd_zdealer;

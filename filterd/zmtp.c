@@ -242,6 +242,11 @@ static int frame_body(fd_zmtp *z, const uint8_t *p, size_t n, size_t *took)
     return FD_ZMTP_MESSAGE;
 }
 
+int fd_zmtp_ready(const fd_zmtp *z)
+{
+    return z->state == ST_TRAFFIC;
+}
+
 int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used)
 {
     size_t i = 0;

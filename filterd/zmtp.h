@@ -83,6 +83,8 @@ void fd_zmtp_free(fd_zmtp *z);   /* its buffer */
 size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX]);
 /* The client's: greeting and READY {Socket-Type: DEALER}. */
 size_t fd_zmtp_hello_dealer(uint8_t out[FD_ZMTP_HELLO_MAX]);
+/* The handshake is done (greeting and READY in): messages may follow. */
+int fd_zmtp_ready(const fd_zmtp *z);
 /* Take bytes from p[0..n) until an event (FD_ZMTP_*): *used says how many. */
 int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used);
 /* Frame i of the message delivered (i < z->nframes). */

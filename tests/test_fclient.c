@@ -7,7 +7,13 @@
  * decision with one match. A bulk check gets a result per item the same
  * way (the first item's text decides drop and drop-once for the request);
  * one whose first text is "short" gets a result too few. Replies to a burst
- * go back in reverse order. */
+ * go back in reverse order.
+ *
+ * Every test of the client runs twice: on the library's ZeroMQ DEALER, and
+ * on the HTTP front door's own transport (filterd/zdealer.c: ZMTP spoken on
+ * a plain unix socket) against the same libzmq ROUTER, so the transport
+ * keeps every promise of the DEALER (tries, fallbacks, bulk checks) and
+ * speaks ZMTP as libzmq does. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +30,7 @@
 #include <zmq.h>
 
 #include "fclient.h"
+#include "zdealer.h"
 
 #define BURST 64        /* messages gathered before answering them in reverse */
 #define SEEN_MAX 4096
@@ -260,10 +267,20 @@ static int stop(void **state)
     return 0;
 }
 
+static int use_zdealer;           /* this round's clients: on zdealer.c's transport */
+static fd_zdealer zd[4];          /* theirs, one per client of a test */
+static int nzd;
+
 static fc_client *connect_to(const char *const *eps, int n)
 {
     char err[256];
+    fc_transport t;
     fc_options o = {.timeout_ms = 3000, .try_ms = 300, .retries = 3};
+    if (use_zdealer) {
+        memset(&zd[nzd % 4], 0, sizeof zd[0]);
+        fd_zdealer_transport(&zd[nzd++ % 4], &t);
+        o.transport = &t;
+    }
     fc_client *c = fc_connect(eps, n, &o, err, sizeof err);
     if (!c)
         fail_msg("%s", err);
@@ -460,6 +477,13 @@ static void test_admin_json(void **state)
     assert_int_equal(fc_probe("inproc://x", FC_PROBE_MS, err, sizeof err), 0);
 }
 
+static int zdealer_on(void **state)
+{
+    (void)state;
+    use_zdealer = 1;
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,5 +493,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
         cmocka_unit_test_setup_teardown(test_admin_json, start, stop),
     };
-    return cmocka_run_group_tests_name("fclient", tests, NULL, NULL);
+    const struct CMUnitTest on_zdealer[] = {
+        cmocka_unit_test_setup_teardown(test_check_decodes, start, stop),
+        cmocka_unit_test_setup_teardown(test_many_out_of_order, start, stop),
+        cmocka_unit_test_setup_teardown(test_bulk_async, start, stop),
+        cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
+    };
+    return cmocka_run_group_tests_name("fclient", tests, NULL, NULL) |
+           cmocka_run_group_tests_name("fclient on zdealer.c", on_zdealer, zdealer_on, NULL);
 }
