@@ -388,6 +388,7 @@ static void answer_resumed(fd_http *h)
     FD_ZERO(&none);
     MHD_run_from_select(h->mhd, &none, &none, &none);
     MHD_run_from_select(h->mhd, &none, &h->resumed_fds, &none);
+    MHD_run_from_select(h->mhd, &none, &h->resumed_fds, &none);
     FD_ZERO(&h->resumed_fds);
     h->resumed = 0;
 }
