@@ -202,7 +202,7 @@ $(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c filterd/zmtp.c)
 # The client library against a scripted server (no daemon needed), on ZeroMQ
 # and on the HTTP front door's own transport (filterd/zdealer.c).
 $(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c filterd/zdealer.c filterd/zmtp.c \
-                               filterd/log.c) $(CLIENT_LIB) $(WIRE_LIB)
+                               filterd/link.c filterd/log.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 

@@ -67,9 +67,11 @@ typedef struct fc_transport {
     /* One message's body without waiting: 1 (valid until the next call), 0
      * when none is there, -1 on error (errno). */
     int (*recv)(void *arg, const char **body, size_t *len);
-    /* The descriptor to poll for reading (-1: none now), and in *wait_ms
-     * when to call recv regardless (-1: no need; 0: at once). */
-    int (*pollfd)(void *arg, int *wait_ms);
+    /* The descriptor to poll (-1: none now) and for what (*events: POLLIN,
+     * and POLLOUT while bytes wait for the socket), and in *wait_ms when to
+     * call recv regardless (-1: no need; 0: at once). recv reads, and writes
+     * what waits. */
+    int (*pollfd)(void *arg, int *wait_ms, short *events);
     /* The descriptor polled readable: recv reads it again (a transport
      * reads only then, so a round without a reply costs no system call;
      * a caller polling the descriptor itself tells the transport too). */
@@ -155,7 +157,8 @@ int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
  * round, right before polling: the descriptor is edge-triggered, and a reply
  * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
  * client's next timer (a try or a call limit ends; -1: nothing in flight,
- * 0: take what is there now). When the descriptor is readable
+ * 0: take what is there now; with a transport, poll the descriptor for
+ * the events its pollfd gives). When the descriptor is readable
  * or the time is up, take completions with fc_recv_many(c, 0, ...) until it
  * returns -1 (which also resends or falls back what is due). -1 on error. */
 int fc_pollfd(fc_client *c, int *wait_ms);

@@ -125,10 +125,11 @@ int fc_link_wait(fc_client *c, long ms)
         zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
         return zmq_poll(&item, 1, ms) < 0 && errno != EINTR ? -1 : 0;
     }
-    int w, fd = c->tr.pollfd(c->tr.arg, &w);
+    short ev;
+    int w, fd = c->tr.pollfd(c->tr.arg, &w, &ev);
     if (w >= 0 && w < ms)
         ms = w;
-    struct pollfd p = {fd, POLLIN, 0};
+    struct pollfd p = {fd, ev, 0};
     if (poll(&p, fd >= 0, (int)ms) < 0 && errno != EINTR)
         return -1;
     if (p.revents)
@@ -140,9 +141,10 @@ int fc_link_pollfd(fc_client *c, int *wait_ms)
 {
     int fd = -1, ev = 0;
     size_t len = sizeof fd, evlen = sizeof ev;
+    short tev;                    /* a transport's caller asks it for the events itself */
     *wait_ms = -1;
     if (c->tr.open)
-        return c->tr.pollfd(c->tr.arg, wait_ms);
+        return c->tr.pollfd(c->tr.arg, wait_ms, &tev);
     if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
         return -1;
     if (c->drained)               /* a recv found nothing since the last send: the */

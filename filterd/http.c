@@ -328,7 +328,7 @@ static int timeout_ms(fd_http *h, struct pollfd *p, int *n)
         int fd = h->fc[c] && fc_inflight(h->fc[c]) ? fc_pollfd(h->fc[c], &w) : -1;
         h->fc_at[c] = fd >= 0 ? *n : -1;
         if (fd >= 0)
-            p[(*n)++] = (struct pollfd){fd, POLLIN, 0};
+            p[(*n)++] = (struct pollfd){fd, fd_zdealer_events(&h->zd[c]), 0};
         if (h->fc[c] && fc_inflight(h->fc[c]) && w >= 0 && w < t)
             t = w;
     }

@@ -6,11 +6,12 @@
  * out). A message is its two
  * frames, [empty][body]: one sendmsg of the heads and the body; what the
  * kernel does not take waits in out[] and goes before the next message, or
- * at the next recv (pollfd asks for one within FD_ZD_FLUSH_MS). Replies
+ * at the next recv (pollfd asks for POLLOUT meanwhile). Replies
  * are read only when the descriptor was polled readable (ready) or the last
  * read filled the buffer, so a round without a reply costs no read. */
 #define _GNU_SOURCE               /* SOCK_NONBLOCK, SOCK_CLOEXEC */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,35 +28,21 @@ static void drop(fd_zdealer *d)
         close(d->fd);
     d->fd = -1;
     d->retry_at = fd_now_ns() + (int64_t)FD_ZD_RETRY_MS * FD_MS;
-    d->outlen = d->inlen = d->inoff = 0;   /* what was on the connection is lost */
+    d->out.off = d->out.len = 0;  /* what was on the connection is lost */
+    d->inlen = d->inoff = 0;
     d->readable = d->ready = 0;
     fd_zmtp_free(&d->z);
 }
 
-/* Room for n more bytes in out: 0, or -1 (errno ENOMEM). */
-static int out_room(fd_zdealer *d, size_t n)
-{
-    if (d->outlen + n <= d->outcap)
-        return 0;
-    size_t cap = d->outcap ? d->outcap : 4096;
-    while (cap < d->outlen + n)
-        cap *= 2;
-    uint8_t *p = realloc(d->out, cap);
-    if (!p)
-        return errno = ENOMEM, -1;
-    d->out = p;
-    d->outcap = cap;
-    return 0;
-}
-
+/* n bytes at the end of out: 0, or -1 (errno ENOMEM). */
 static int out_add(fd_zdealer *d, const void *p, size_t n)
 {
     if (!n)
         return 0;
-    if (out_room(d, n) < 0)
-        return -1;
-    memcpy(d->out + d->outlen, p, n);
-    d->outlen += n;
+    if (fd_buf_reserve(&d->out, n) < 0)
+        return errno = ENOMEM, -1;
+    memcpy(d->out.p + d->out.len, p, n);
+    d->out.len += n;
     return 0;
 }
 
@@ -70,8 +57,8 @@ static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
     struct iovec v[3];
     int k = 0;
     size_t sent = 0;
-    if (d->outlen)
-        v[k++] = (struct iovec){d->out, d->outlen};
+    if (d->out.len > d->out.off)
+        v[k++] = (struct iovec){d->out.p + d->out.off, d->out.len - d->out.off};
     for (int i = 0; i < n; i++)
         v[k++] = iov[i];
     if (d->fd >= 0 && d->ready && k) {
@@ -88,12 +75,12 @@ static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
         }
         sent = w > 0 ? (size_t)w : 0;
     }
-    size_t k0 = sent < d->outlen ? sent : d->outlen;   /* out[]'s rest moves down */
-    if (k0)
-        memmove(d->out, d->out + k0, d->outlen - k0);
-    d->outlen -= k0;
+    size_t k0 = sent < d->out.len - d->out.off ? sent : d->out.len - d->out.off;
+    d->out.off += k0;             /* out[]'s sent part, */
     sent -= k0;
-    for (int i = 0; i < n; i++) {  /* then the rest of iov */
+    if (d->out.off == d->out.len)
+        fd_buf_empty(&d->out, FD_ZD_KEEP);
+    for (int i = 0; i < n; i++) {  /* then the rest of iov, are kept */
         size_t l = iov[i].iov_len, k1 = sent < l ? sent : l;
         sent -= k1;
         if (out_add(d, (const uint8_t *)iov[i].iov_base + k1, l - k1) < 0) {
@@ -115,18 +102,18 @@ static void try_connect(fd_zdealer *d)
     memcpy(a.sun_path, d->path, sizeof d->path);
     d->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        size_t keep = d->outlen;  /* sent while not connected: they still wait */
+        fd_buf keep = d->out;     /* sent while not connected: they still wait */
         drop(d);
-        d->outlen = keep;
+        d->out = keep;
         return;
     }
     fd_zmtp_init(&d->z, FD_ZD_MAX_REPLY, FD_ZD_MAX_REPLY, 2);
     d->z.client = 1;
     size_t n = fd_zmtp_hello_dealer(hello);
     if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
-        size_t keep = d->outlen;  /* a new socket that does not take 94 bytes: again later */
+        fd_buf keep = d->out;     /* a new socket that does not take 94 bytes: again later */
         drop(d);
-        d->outlen = keep;
+        d->out = keep;
         return;
     }
     d->readable = 1;              /* the server's hello is (or will be) there */
@@ -152,9 +139,7 @@ static void zd_close(void *arg)
 {
     fd_zdealer *d = arg;
     drop(d);
-    free(d->out);
-    d->out = NULL;
-    d->outcap = 0;
+    fd_buf_empty(&d->out, 0);
 }
 
 static int zd_send(void *arg, const char *body, size_t len)
@@ -175,7 +160,7 @@ static int zd_recv(void *arg, const char **body, size_t *len)
     fd_zdealer *d = arg;
     uint8_t pong[FD_ZMTP_PONG_MAX];
     try_connect(d);
-    if (d->fd >= 0 && d->ready && d->outlen)
+    if (d->fd >= 0 && d->ready && d->out.len > d->out.off)
         write_out(d, NULL, 0);
     while (d->fd >= 0) {
         if (d->inoff < d->inlen) {
@@ -220,10 +205,16 @@ static int zd_recv(void *arg, const char **body, size_t *len)
     return 0;
 }
 
-static int zd_pollfd(void *arg, int *wait_ms)
+short fd_zdealer_events(const fd_zdealer *d)
+{
+    return (short)(POLLIN | (d->ready && d->out.len > d->out.off ? POLLOUT : 0));
+}
+
+static int zd_pollfd(void *arg, int *wait_ms, short *events)
 {
     fd_zdealer *d = arg;
     *wait_ms = -1;
+    *events = fd_zdealer_events(d);
     if (d->fd < 0) {
         int64_t ms = (d->retry_at - fd_now_ns() + FD_MS - 1) / FD_MS;
         *wait_ms = ms < 0 ? 0 : ms > FD_ZD_RETRY_MS ? FD_ZD_RETRY_MS : (int)ms;
@@ -231,8 +222,6 @@ static int zd_pollfd(void *arg, int *wait_ms)
     }
     if (d->readable || d->inoff < d->inlen)
         *wait_ms = 0;
-    else if (d->outlen && d->ready)
-        *wait_ms = FD_ZD_FLUSH_MS;
     return d->fd;
 }
 

@@ -20,12 +20,13 @@
 #include <stdint.h>
 
 #include "fclient.h"
+#include "link.h"
 #include "zmtp.h"
 
 #define FD_ZD_RETRY_MS 100        /* msecs between connection attempts (libzmq's reconnect_ivl) */
 #define FD_ZD_READ (64u << 10)    /* bytes: one read */
-#define FD_ZD_FLUSH_MS 10         /* msecs: retry a send the kernel did not take */
 #define FD_ZD_MAX_REPLY (1u << 30) /* bytes: a longer reply breaks the connection */
+#define FD_ZD_KEEP (1u << 20)     /* bytes: an emptied output buffer larger than this is freed */
 
 typedef struct fd_zdealer {
     int fd;                       /* -1: not connected */
@@ -36,8 +37,7 @@ typedef struct fd_zdealer {
     size_t inlen, inoff;          /* read, and fed to z so far */
     int readable;                 /* polled readable, or the last read filled in[] */
     int ready;                    /* the server's greeting and READY are in */
-    uint8_t *out;                 /* bytes not yet taken by the kernel (owned) */
-    size_t outlen, outcap;
+    fd_buf out;                   /* bytes not yet taken by the kernel (owned) */
 } fd_zdealer;
 
 /* A zeroed d, as t's arg, with t's functions. fc_connect opens it; fc_close
@@ -47,5 +47,7 @@ void fd_zdealer_transport(fd_zdealer *d, fc_transport *t);
  * a caller that polls it in its own loop (the client library's own waits
  * say so themselves). */
 void fd_zdealer_ready(fd_zdealer *d);
+/* What to poll its descriptor for: POLLIN, and POLLOUT while bytes wait. */
+short fd_zdealer_events(const fd_zdealer *d);
 
 #endif
