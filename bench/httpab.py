@@ -3,6 +3,7 @@
 
 Usage: bench/httpab.py NAME=FILTERD[,NAME=FILTERD...] [ROUNDS [SECS]]
        bench/httpab.py --syscalls NAME=FILTERD[,...]
+       bench/httpab.py --service NAME=FILTERD[,...] [RUNS]
 
 Needs a built tree (make bench-quick once: build/bench/filterbench, the
 60,000-term list and the 200-byte posts under build/bench/work) and wrk.
@@ -14,8 +15,11 @@ round's HTTP / ZeroMQ ratio and the medians. --syscalls: for each binary in
 turn, 4 s of wrk with `perf stat -e raw_syscalls:sys_enter` on the http
 process and on the broker, and their CPU time from /proc: system calls and
 CPU microseconds per HTTP request (the measure of issue 13d, steadier than
-req/s on a loaded machine)."""
-import os, re, statistics, subprocess, sys
+req/s on a loaded machine). --service: the HTTP part of make bench-service
+(httpbench.part_http, its settings) for each binary in turn, RUNS (1) times
+over, alternating: the target's ratio as the suite measures it, with the
+load average before and after each."""
+import functools, os, re, statistics, subprocess, sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpbench, suite                  # noqa: E402
@@ -55,8 +59,26 @@ def syscalls(s, files):
           flush=True)
 
 
+def service(bins, runs, biglist):
+    for r in range(runs):
+        for n, b in bins.items():
+            la = os.getloadavg()[0]
+            h = httpbench.part_http(suite.MODES['service'], biglist,
+                                    functools.partial(Server, binary=os.path.abspath(b)),
+                                    suite.bench, lambda s: None, suite.WORK, suite.POSTS200)
+            c = h['closed']
+            print('%s run %d (load %.1f before, %.1f after): HTTP / ZeroMQ %.1f%% (%.0f / %.0f '
+                  'req/s), msgSecCheck %.1f%%' % (n, r + 1, la, os.getloadavg()[0],
+                  100 * h['ratio'], c['http']['rps'], c['zmq']['rps'], 100 * h['wxa_ratio']),
+                  flush=True)
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ['--service'] and len(args) > 1:
+        return service(dict(a.split('=', 1) for a in args[1].split(',')),
+                       int(args[2]) if len(args) > 2 else 1,
+                       os.path.join(suite.WORK, 'list-%d' % suite.LIST_TERMS))
     sc = args[:1] == ['--syscalls']
     args = args[1:] if sc else args
     if not args:
