@@ -199,8 +199,10 @@ $(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c filterd/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
-# The client library against a scripted server (no daemon needed).
-$(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WIRE_LIB)
+# The client library against a scripted server (no daemon needed), on ZeroMQ
+# and on the HTTP front door's own transport (filterd/zdealer.c).
+$(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c filterd/zdealer.c filterd/zmtp.c \
+                               filterd/link.c filterd/log.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 

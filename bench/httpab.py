@@ -3,6 +3,8 @@
 
 Usage: bench/httpab.py NAME=FILTERD[,NAME=FILTERD...] [ROUNDS [SECS]]
        bench/httpab.py --syscalls NAME=FILTERD[,...]
+       bench/httpab.py --service NAME=FILTERD[,...] [RUNS]
+       bench/httpab.py --cpu NAME=FILTERD[,...] [ROUNDS]
 
 Needs a built tree (make bench-quick once: build/bench/filterbench, the
 60,000-term list and the 200-byte posts under build/bench/work) and wrk.
@@ -14,8 +16,16 @@ round's HTTP / ZeroMQ ratio and the medians. --syscalls: for each binary in
 turn, 4 s of wrk with `perf stat -e raw_syscalls:sys_enter` on the http
 process and on the broker, and their CPU time from /proc: system calls and
 CPU microseconds per HTTP request (the measure of issue 13d, steadier than
-req/s on a loaded machine)."""
-import os, re, statistics, subprocess, sys
+req/s on a loaded machine). --service: the HTTP part of make bench-service
+(httpbench.part_http, its settings) for each binary in turn, RUNS (1) times
+over, alternating: the target's ratio as the suite measures it, with the
+load average before and after each. --cpu: the CPU time of every process
+on each path (the load generator, filterd's processes) per request, for the
+ZeroMQ closed loop and for wrk on /v1/check, and their quotient: the ratio
+the two paths would reach when they have the 2 cores to themselves (each
+path's throughput is then the cores over its CPU per request), an estimate
+that a loaded machine moves much less than req/s."""
+import functools, os, re, resource, statistics, subprocess, sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpbench, suite                  # noqa: E402
@@ -55,8 +65,89 @@ def syscalls(s, files):
           flush=True)
 
 
+def tree_cpu_us(root):                   # root and its descendants
+    kids, tot = {}, 0
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                f = open('/proc/%s/stat' % d).read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            kids.setdefault(int(f[1]), []).append(int(d))
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        try:
+            tot += cpu_us(p)
+        except OSError:
+            pass
+        todo += kids.get(p, [])
+    return tot
+
+
+def children_cpu_us():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1e6
+
+
+def cpu(bins, rounds, biglist, files, tokens):
+    m = dict(suite.MODES['service'], secs=3, warm=0)   # CPU from start to end: no warm-up
+    srv = {n: daemon(n, b, biglist, tokens) for n, b in bins.items()}
+    est = {n: [] for n in bins}
+    try:
+        for s in srv.values():
+            s.start()
+            httpbench.wrk(s.url, files['check'], 1, 4)
+        for r in range(rounds):
+            for n, s in srv.items():         # interleaved: each round, each daemon
+                per = {}
+                for path in ('zmq', 'http'):
+                    d0, c0 = tree_cpu_us(s.proc.pid), children_cpu_us()
+                    if path == 'zmq':
+                        k = suite.bench(s, m)['rps'] * m['secs']
+                    else:
+                        k = httpbench.wrk(s.url, files['check'], m['secs'],
+                                          httpbench.HTTP_CONNS)['requests']
+                    per[path] = ((tree_cpu_us(s.proc.pid) - d0) + (children_cpu_us() - c0)) / k
+                est[n].append(per['zmq'] / per['http'])
+                print('round %d %s (load %.1f): CPU per request: ZeroMQ path %.1f us, HTTP path '
+                      '%.1f us; estimated HTTP / ZeroMQ %.1f%%' % (r + 1, n, os.getloadavg()[0],
+                      per['zmq'], per['http'], 100 * est[n][-1]), flush=True)
+    finally:
+        for s in srv.values():
+            s.stop()
+    for n in bins:
+        print('%s: median estimate %.1f%%' % (n, 100 * statistics.median(est[n])))
+
+
+def service(bins, runs, biglist):
+    for r in range(runs):
+        for n, b in bins.items():
+            la = os.getloadavg()[0]
+            h = httpbench.part_http(suite.MODES['service'], biglist,
+                                    functools.partial(Server, binary=os.path.abspath(b)),
+                                    suite.bench, lambda s: None, suite.WORK, suite.POSTS200)
+            c = h['closed']
+            print('%s run %d (load %.1f before, %.1f after): HTTP / ZeroMQ %.1f%% (%.0f / %.0f '
+                  'req/s), msgSecCheck %.1f%%' % (n, r + 1, la, os.getloadavg()[0],
+                  100 * h['ratio'], c['http']['rps'], c['zmq']['rps'], 100 * h['wxa_ratio']),
+                  flush=True)
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ['--cpu'] and len(args) > 1:
+        tokens = os.path.join(suite.WORK, 'http-tokens')
+        with open(tokens, 'w') as f:
+            f.write(httpbench.TOKEN + '\n')
+        return cpu(dict(a.split('=', 1) for a in args[1].split(',')),
+                   int(args[2]) if len(args) > 2 else 3,
+                   os.path.join(suite.WORK, 'list-%d' % suite.LIST_TERMS),
+                   httpbench.bodies(suite.POSTS200, suite.WORK), tokens)
+    if args[:1] == ['--service'] and len(args) > 1:
+        return service(dict(a.split('=', 1) for a in args[1].split(',')),
+                       int(args[2]) if len(args) > 2 else 1,
+                       os.path.join(suite.WORK, 'list-%d' % suite.LIST_TERMS))
     sc = args[:1] == ['--syscalls']
     args = args[1:] if sc else args
     if not args:

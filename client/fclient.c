@@ -49,11 +49,10 @@ fc_client *fc_connect(const char *const *endpoints, int n, const fc_options *opt
         }
         c->neps++;
     }
-    if (!(c->ctx = zmq_ctx_new())) {
-        fc_seterr(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
-        goto err;
-    }
-    if (!(c->sock = fc_sock_open(c->ctx, ZMQ_DEALER, c->eps[0], err, errlen)))
+    if (c->opt.transport)
+        c->tr = *c->opt.transport;
+    c->opt.transport = NULL;      /* copied: the caller's may go */
+    if (fc_link_open(c, c->eps[0], err, errlen) < 0)
         goto err;
     return c;
 err:
@@ -65,10 +64,7 @@ void fc_close(fc_client *c)
 {
     if (!c)
         return;
-    if (c->sock)
-        zmq_close(c->sock);
-    if (c->ctx)
-        zmq_ctx_term(c->ctx);
+    fc_link_close(c);
     fc_slots_free(c);
     for (int i = 0; i < c->neps; i++)
         free(c->eps[i]);
@@ -184,19 +180,10 @@ int fc_check(fc_client *c, const char *text, size_t len, const char *scene, int 
 
 int fc_pollfd(fc_client *c, int *wait_ms)
 {
-    int fd = -1;
-    size_t len = sizeof fd;
-    int ev = 0;
-    size_t evlen = sizeof ev;
+    int link_ms, fd = fc_link_pollfd(c, &link_ms);
     *wait_ms = fc_next_timer(c);
-    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
-        return -1;
-    if (c->drained)               /* a recv found nothing since the last send: the */
-        return fd;                /* descriptor signals the next reply (no syscalls) */
-    if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
-        return -1;
-    if (ev & ZMQ_POLLIN)
-        *wait_ms = 0;             /* already queued: ZMQ_FD would not signal it */
+    if (link_ms >= 0 && (*wait_ms < 0 || link_ms < *wait_ms))
+        *wait_ms = link_ms;
     return fd;
 }
 

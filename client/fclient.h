@@ -52,6 +52,32 @@
 /* Decisions, in increasing severity (the wire's, which are the engine's). */
 enum fc_decision { FC_ALLOW = FW_ALLOW, FC_FLAG = FW_FLAG, FC_BLOCK = FW_BLOCK };
 
+/* A connection of the caller's in place of the ZeroMQ DEALER (the HTTP
+ * front door speaks ZMTP to its broker on a plain socket: filterd/zdealer.c).
+ * It carries the same messages ([empty][body] both ways) with the same
+ * promises as a DEALER: open connects (or keeps trying) in the background,
+ * what is sent meanwhile waits; a message is lost only with its connection
+ * (the requests' tries resend it). Each call gets arg. */
+typedef struct fc_transport {
+    void *arg;
+    /* (Re)open towards ep, dropping any earlier connection: 0, or -1 with err. */
+    int (*open)(void *arg, const char *ep, char *err, size_t errlen);
+    void (*close)(void *arg);
+    int (*send)(void *arg, const char *body, size_t len);   /* 0, or -1 (errno) */
+    /* One message's body without waiting: 1 (valid until the next call), 0
+     * when none is there, -1 on error (errno). */
+    int (*recv)(void *arg, const char **body, size_t *len);
+    /* The descriptor to poll (-1: none now) and for what (*events: POLLIN,
+     * and POLLOUT while bytes wait for the socket), and in *wait_ms when to
+     * call recv regardless (-1: no need; 0: at once). recv reads, and writes
+     * what waits. */
+    int (*pollfd)(void *arg, int *wait_ms, short *events);
+    /* The descriptor polled readable: recv reads it again (a transport
+     * reads only then, so a round without a reply costs no system call;
+     * a caller polling the descriptor itself tells the transport too). */
+    void (*ready)(void *arg);
+} fc_transport;
+
 typedef struct fc_options {
     int timeout_ms;     /* limit of one call (all its tries); 0: FC_TIMEOUT_MS */
     int try_ms;         /* wait for one try; 0: FC_TRY_MS. Never below budget + FC_TRY_SLACK_MS */
@@ -59,6 +85,7 @@ typedef struct fc_options {
     int fallback;       /* decision when no endpoint answers; default FC_FLAG */
     int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
     int explain;        /* ask for the normalised views (fc_result.views) */
+    const fc_transport *transport;  /* NULL: a ZeroMQ DEALER (copied at fc_connect) */
 } fc_options;
 
 /* One answer: decision, label code, labels, matches (label, action, start,
@@ -130,7 +157,8 @@ int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
  * round, right before polling: the descriptor is edge-triggered, and a reply
  * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
  * client's next timer (a try or a call limit ends; -1: nothing in flight,
- * 0: take what is there now). When the descriptor is readable
+ * 0: take what is there now; with a transport, poll the descriptor for
+ * the events its pollfd gives). When the descriptor is readable
  * or the time is up, take completions with fc_recv_many(c, 0, ...) until it
  * returns -1 (which also resends or falls back what is due). -1 on error. */
 int fc_pollfd(fc_client *c, int *wait_ms);

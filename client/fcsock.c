@@ -1,11 +1,13 @@
 /* fcsock.c -- the client library's sockets: opening them, the REQ envelope on a
- * DEALER, and the one-shot admin call over REQ. */
+ * DEALER, the link to the broker (that DEALER, or the caller's transport),
+ * and the one-shot admin call over REQ. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "fcsock.h"
+#include "inflight.h"
 
 void fc_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -67,6 +69,91 @@ int fc_sock_recv(void *sock, zmq_msg_t *msg)
         zmq_msg_close(&part);
     } while (more);
     return good && parts == 2 ? 1 : 0;
+}
+
+/* ---- the link: a DEALER or the caller's transport ------------------------ */
+
+int fc_link_open(fc_client *c, const char *ep, char *err, size_t errlen)
+{
+    if (c->tr.open)
+        return c->tr.open(c->tr.arg, ep, err, errlen);
+    if (!c->ctx && !(c->ctx = zmq_ctx_new())) {
+        fc_seterr(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
+        return -1;
+    }
+    if (c->sock)
+        zmq_close(c->sock);
+    c->sock = fc_sock_open(c->ctx, ZMQ_DEALER, ep, err, errlen);
+    return c->sock ? 0 : -1;
+}
+
+void fc_link_close(fc_client *c)
+{
+    if (c->tr.open)
+        c->tr.close(c->tr.arg);
+    if (c->sock)
+        zmq_close(c->sock);
+    if (c->ctx)
+        zmq_ctx_term(c->ctx);
+    c->sock = c->ctx = NULL;
+}
+
+int fc_link_send(fc_client *c, const char *body, size_t len)
+{
+    return c->tr.open ? c->tr.send(c->tr.arg, body, len) : fc_sock_send(c->sock, body, len);
+}
+
+int fc_link_recv(fc_client *c, fc_msg *m)
+{
+    zmq_msg_init(&m->z);
+    if (c->tr.open)
+        return c->tr.recv(c->tr.arg, &m->p, &m->n);
+    int got = fc_sock_recv(c->sock, &m->z);
+    m->p = zmq_msg_data(&m->z);
+    m->n = zmq_msg_size(&m->z);
+    return got;
+}
+
+void fc_msg_done(fc_msg *m)
+{
+    zmq_msg_close(&m->z);
+}
+
+int fc_link_wait(fc_client *c, long ms)
+{
+    if (!c->tr.open) {
+        zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
+        return zmq_poll(&item, 1, ms) < 0 && errno != EINTR ? -1 : 0;
+    }
+    short ev;
+    int w, fd = c->tr.pollfd(c->tr.arg, &w, &ev);
+    if (w >= 0 && w < ms)
+        ms = w;
+    struct pollfd p = {fd, ev, 0};
+    if (poll(&p, fd >= 0, (int)ms) < 0 && errno != EINTR)
+        return -1;
+    if (p.revents)
+        c->tr.ready(c->tr.arg);
+    return 0;
+}
+
+int fc_link_pollfd(fc_client *c, int *wait_ms)
+{
+    int fd = -1, ev = 0;
+    size_t len = sizeof fd, evlen = sizeof ev;
+    short tev;                    /* a transport's caller asks it for the events itself */
+    *wait_ms = -1;
+    if (c->tr.open)
+        return c->tr.pollfd(c->tr.arg, wait_ms, &tev);
+    if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
+        return -1;
+    if (c->drained)               /* a recv found nothing since the last send: the */
+        return fd;                /* descriptor signals the next reply (no syscalls) */
+    if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &evlen) < 0)
+        return -1;
+    if (ev & ZMQ_POLLIN)
+        *wait_ms = 0;             /* already queued: ZMQ_FD would not signal it */
+    return fd;
 }
 
 cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err, size_t errlen)

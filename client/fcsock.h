@@ -1,4 +1,4 @@
-/* fcsock.h -- the client library's private header: its sockets and its error messages. */
+/* fcsock.h -- the client library's private header: its sockets (a ZeroMQ DEALER, or the caller's transport) and its error messages. */
 #ifndef FC_SOCK_H
 #define FC_SOCK_H
 
@@ -21,5 +21,22 @@ int fc_sock_send(void *sock, const char *body, size_t len);
  * [empty][body] message in msg, 0 when none is waiting (or it had another
  * shape and was dropped), -1 on error. */
 int fc_sock_recv(void *sock, zmq_msg_t *msg);
+
+/* The client's link to the broker: its DEALER, or its fc_transport when it
+ * has one (c->opt.transport). One received message, valid until done. */
+typedef struct fc_msg {
+    zmq_msg_t z;
+    const char *p;
+    size_t n;
+} fc_msg;
+/* (Re)open the link to ep (the old one dropped): 0, or -1 with err. */
+int fc_link_open(fc_client *c, const char *ep, char *err, size_t errlen);
+void fc_link_close(fc_client *c);
+int fc_link_send(fc_client *c, const char *body, size_t len);    /* 0, or -1 (errno) */
+int fc_link_recv(fc_client *c, fc_msg *m);   /* as fc_sock_recv; then fc_msg_done */
+void fc_msg_done(fc_msg *m);
+/* Wait up to ms for something to read: 0, or -1 (errno). */
+int fc_link_wait(fc_client *c, long ms);
+int fc_link_pollfd(fc_client *c, int *wait_ms);  /* fc_pollfd without the timers */
 
 #endif

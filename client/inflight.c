@@ -129,7 +129,7 @@ int fc_queue(fc_client *c, int ping, const fw_request *base, const fw_request *i
     c->inflight++;
     c->texts += n ? n : 1;
     c->drained = 0;
-    if (fc_sock_send(c->sock, s->body, s->len) < 0) {
+    if (fc_link_send(c, s->body, s->len) < 0) {
         fc_seterr(err, errlen, "send: %s", zmq_strerror(errno));
         slot_put(c, idx);
         return -1;
@@ -142,10 +142,9 @@ int fc_queue(fc_client *c, int ping, const fw_request *base, const fw_request *i
  * one to the next endpoint, send everything in flight again. */
 static int reconnect(fc_client *c, int64_t now, char *err, size_t errlen)
 {
-    zmq_close(c->sock);
     c->drained = 0;
     c->cur = (c->cur + 1) % c->neps;
-    if (!(c->sock = fc_sock_open(c->ctx, ZMQ_DEALER, c->eps[c->cur], err, errlen)))
+    if (fc_link_open(c, c->eps[c->cur], err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < c->cap; i++) {
         fc_slot *s = &c->slots[i];
@@ -157,7 +156,7 @@ static int reconnect(fc_client *c, int64_t now, char *err, size_t errlen)
         }
         s->tries++;
         s->try_end = now + s->try_ms;
-        if (fc_sock_send(c->sock, s->body, s->len) < 0) {
+        if (fc_link_send(c, s->body, s->len) < 0) {
             fc_seterr(err, errlen, "send: %s", zmq_strerror(errno));
             return -1;
         }
@@ -306,13 +305,12 @@ int fc_wait(fc_client *c, int timeout_ms, fc_done *d, char *err, size_t errlen)
         return -1;
     }
     for (;;) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        int got = fc_sock_recv(c->sock, &msg), took = 0;
+        fc_msg msg;
+        int got = fc_link_recv(c, &msg), took = 0;
         c->drained = got == 0;
         if (got == 1)
-            took = take_reply(c, zmq_msg_data(&msg), zmq_msg_size(&msg), d);
-        zmq_msg_close(&msg);
+            took = take_reply(c, msg.p, msg.n, d);
+        fc_msg_done(&msg);
         if (took)
             return took > 0 ? 0 : (fc_seterr(err, errlen, "out of memory"), -1);
         if (got < 0) {
@@ -338,8 +336,7 @@ int fc_wait(fc_client *c, int timeout_ms, fc_done *d, char *err, size_t errlen)
         int64_t wait = next - now;
         if (timeout_ms >= 0 && start + timeout_ms - now < wait)
             wait = start + timeout_ms - now;
-        zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, (long)(wait > 0 ? wait : 0)) < 0 && errno != EINTR) {
+        if (fc_link_wait(c, (long)(wait > 0 ? wait : 0)) < 0) {
             fc_seterr(err, errlen, "poll: %s", zmq_strerror(errno));
             return -1;
         }

@@ -25,7 +25,8 @@ typedef struct fc_slot {
 } fc_slot;
 
 struct fc_client {
-    void *ctx, *sock;
+    void *ctx, *sock;       /* the ZeroMQ DEALER (none with a transport) */
+    fc_transport tr;        /* the caller's transport: tr.open set (fcsock.c) */
     char *eps[FC_MAX_ENDPOINTS];
     int neps, cur;
     fc_options opt;

@@ -2,10 +2,10 @@
  *
  *   HTTP client --> libmicrohttpd (its sockets in our poll) --> route (httpreq.c, wxa.c, ...)
  *                                       | queued; after the round, together (httpsend.c)
- *                   resume <-- fc_recv_many <-- broker (ipc://<run-dir>/http.sock)
+ *                   resume <-- fc_recv_many <-- broker (ZMTP on <run-dir>/http.sock: zdealer.c)
  *
  * libmicrohttpd runs without a thread of its own, in "external select" mode:
- * its sockets (MHD_get_fdset2) join one poll() with the client library's,
+ * its sockets (MHD_get_fdset2) join one poll() with the broker link's,
  * the admin socket and a signal pipe, and what poll found ready is handed to
  * MHD_run_from_select. Not its epoll mode: that costs two epoll_ctl per
  * request (a suspended connection leaves the epoll set and comes back) and a
@@ -324,11 +324,12 @@ static int timeout_ms(fd_http *h, struct pollfd *p, int *n)
     int t = h->nconns ? FD_HTTP_REAP_MS : 1000, w;
     if (MHD_get_timeout(h->mhd, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)t)
         t = (int)mt;
-    for (int c = 0; c < 2; c++) {
-        int fd = h->fc[c] ? fc_pollfd(h->fc[c], &w) : -1;
+    for (int c = 0; c < 2; c++) {   /* the broker links, while they wait for replies */
+        int fd = h->fc[c] && fc_inflight(h->fc[c]) ? fc_pollfd(h->fc[c], &w) : -1;
+        h->fc_at[c] = fd >= 0 ? *n : -1;
         if (fd >= 0)
-            p[(*n)++] = (struct pollfd){fd, POLLIN, 0};
-        if (fd >= 0 && w >= 0 && w < t)
+            p[(*n)++] = (struct pollfd){fd, fd_zdealer_events(&h->zd[c]), 0};
+        if (h->fc[c] && fc_inflight(h->fc[c]) && w >= 0 && w < t)
             t = w;
     }
     int afd = fd_metrics_fd(h, &w);
@@ -387,6 +388,7 @@ static void answer_resumed(fd_http *h)
     FD_ZERO(&none);
     MHD_run_from_select(h->mhd, &none, &none, &none);
     MHD_run_from_select(h->mhd, &none, &h->resumed_fds, &none);
+    MHD_run_from_select(h->mhd, &none, &h->resumed_fds, &none);
     FD_ZERO(&h->resumed_fds);
     h->resumed = 0;
 }
@@ -427,6 +429,9 @@ static void loop(fd_http *h)
             break;
         if (p[0].revents & POLLIN)
             on_signals(h);
+        for (int c = 0; c < 2; c++)
+            if (h->fc_at[c] >= 0 && p[h->fc_at[c]].revents)
+                fd_zdealer_ready(&h->zd[c]);
         mhd_run(h, p, first, n);
     }
     free(p);

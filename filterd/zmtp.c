@@ -33,9 +33,10 @@ void fd_zmtp_free(fd_zmtp *z)
     z->cap = z->len = 0;
 }
 
-size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX])
+/* A greeting (3.1, NULL, as-server 0) and READY {Socket-Type: type}. */
+static size_t hello(uint8_t out[FD_ZMTP_HELLO_MAX], const char *type)
 {
-    static const uint8_t ready[] = "\x04\x1c\x05READY\x0bSocket-Type\0\0\0\x06ROUTER";
+    size_t tl = strlen(type), n = FD_ZMTP_GREETING;
     memset(out, 0, FD_ZMTP_GREETING);
     out[0] = 0xff;
     out[8] = 1;                   /* as libzmq: a ZMTP 1.0 peer reads a length of 1 */
@@ -43,8 +44,23 @@ size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX])
     out[10] = 3;                  /* version 3.1: PING and PONG */
     out[11] = 1;
     memcpy(out + 12, "NULL", 4);
-    memcpy(out + FD_ZMTP_GREETING, ready, sizeof ready - 1);
-    return FD_ZMTP_GREETING + sizeof ready - 1;
+    out[n++] = 0x04;              /* a short command: READY, one property */
+    out[n++] = (uint8_t)(1 + 5 + 1 + 11 + 4 + tl);
+    memcpy(out + n, "\x05READY\x0bSocket-Type\0\0\0", 21);
+    n += 21;
+    out[n++] = (uint8_t)tl;
+    memcpy(out + n, type, tl);
+    return n + tl;
+}
+
+size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX])
+{
+    return hello(out, "ROUTER");
+}
+
+size_t fd_zmtp_hello_dealer(uint8_t out[FD_ZMTP_HELLO_MAX])
+{
+    return hello(out, "DEALER");
 }
 
 static int fail(fd_zmtp *z, const char *why)
@@ -89,7 +105,11 @@ static int ready(fd_zmtp *z, const uint8_t *p, size_t n)
             return fail(z, "a malformed READY property");
         const uint8_t *v = p + 1 + nl + 4;
         if (nl == 11 && !strncasecmp((const char *)name, "Socket-Type", 11)) {
-            if (vl == 6 && !memcmp(v, "DEALER", 6))
+            if (z->client && (vl != 6 || memcmp(v, "ROUTER", 6)))
+                return fail(z, "a server socket type other than ROUTER");
+            if (z->client)        /* our side is a DEALER: the server is a ROUTER */
+                type = 0;
+            else if (vl == 6 && !memcmp(v, "DEALER", 6))
                 type = 0;
             else if (vl == 3 && !memcmp(v, "REQ", 3))
                 type = 1;
@@ -220,6 +240,11 @@ static int frame_body(fd_zmtp *z, const uint8_t *p, size_t n, size_t *took)
         return 0;
     z->delivered = 1;
     return FD_ZMTP_MESSAGE;
+}
+
+int fd_zmtp_ready(const fd_zmtp *z)
+{
+    return z->state == ST_TRAFFIC;
 }
 
 int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used)

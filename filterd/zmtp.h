@@ -1,4 +1,4 @@
-/* zmtp.h -- the server side of ZMTP 3.0/3.1 (NULL mechanism, as a ROUTER): a pure codec.
+/* zmtp.h -- ZMTP 3.0/3.1 (NULL mechanism) as a ROUTER, and as a DEALER for the HTTP process: a pure codec.
  *
  * The broker accepts its clients' connections itself and speaks ZeroMQ's
  * wire protocol on them (RFC 23 and 37), so that every byte a client makes
@@ -18,7 +18,11 @@
  * the rest of it is skipped as it streams, never buffered; the frames kept
  * until then are delivered with the mark, so the broker can answer it. One
  * frame over max_frame is an error at its head (ZeroMQ's ZMQ_MAXMSGSIZE
- * closed the connection the same way). */
+ * closed the connection the same way).
+ *
+ * The client side (the HTTP process's link to the broker, zdealer.c) is the
+ * same codec with z->client set: it sends fd_zmtp_hello_dealer and wants
+ * the server's READY {Socket-Type: ROUTER}; frames are read the same way. */
 #ifndef FD_ZMTP_H
 #define FD_ZMTP_H
 
@@ -68,6 +72,7 @@ typedef struct fd_zmtp {
     uint8_t ping[FD_ZMTP_PING_CTX];
     size_t pinglen;
     int req;                      /* the client is a REQ socket (else a DEALER) */
+    int client;                   /* set after init: we are the DEALER, the peer a ROUTER */
     const char *why;              /* FD_ZMTP_ERROR: what was wrong */
 } fd_zmtp;
 
@@ -76,6 +81,10 @@ void fd_zmtp_free(fd_zmtp *z);   /* its buffer */
 
 /* The server's greeting and READY, to send at once: their length. */
 size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX]);
+/* The client's: greeting and READY {Socket-Type: DEALER}. */
+size_t fd_zmtp_hello_dealer(uint8_t out[FD_ZMTP_HELLO_MAX]);
+/* The handshake is done (greeting and READY in): messages may follow. */
+int fd_zmtp_ready(const fd_zmtp *z);
 /* Take bytes from p[0..n) until an event (FD_ZMTP_*): *used says how many. */
 int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used);
 /* Frame i of the message delivered (i < z->nframes). */

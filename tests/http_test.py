@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 FILTERD, FILTERCTL = sys.argv[1], sys.argv[2]
@@ -655,6 +656,32 @@ def test_broker_stalled(d):
     check("broker resumed: readyz 200 again", st == 200)
 
 
+def test_broker_restart(d):
+    """The broker killed, with a check at it: the supervisor starts another,
+    and the front door's own link to the broker (zdealer.c) connects to it
+    by itself. The check in flight is answered (sent again to the new broker,
+    or the fallback), and checks are soon answered by the new broker."""
+    old = int(re.findall(r"proc=broker pid=(\d+)", d.read_log())[-1])
+    got = []
+    os.kill(old, signal.SIGSTOP)
+    t = threading.Thread(target=lambda: got.append(
+        d.request("POST", "/v1/check", {"text": "pornxyz"}, bearer(), d.conn(timeout=30))))
+    t.start()
+    time.sleep(0.3)
+    os.kill(old, signal.SIGKILL)
+    t.join(40)
+    st, _, body = got[0] if got else (0, None, b"{}")
+    check("broker killed: the check at it is answered", st == 200 and
+          json.loads(body)["decision"] in ("block", "flag"))   # the fallback: flag
+    end, ok = time.time() + 30, False
+    while time.time() < end and not ok:
+        st, _, o = d.post("/v1/check", {"text": "pornxyz"}, bearer())
+        ok = st == 200 and o["decision"] == "block" and "degraded" not in o
+        time.sleep(0.1)
+    new = int(re.findall(r"proc=broker pid=(\d+)", d.read_log())[-1])
+    check("broker killed: the new broker answers HTTP checks", ok and new != old)
+
+
 def test_loopback_only():
     d = Daemon(tokens=False)
     try:
@@ -696,7 +723,7 @@ def main():
     try:
         for t in (test_health, test_check, test_check_errors, test_wxa, test_keepalive_pipelining,
                   test_batching, test_metrics, test_hostile, test_log_has_no_text, test_supervision,
-                  test_broker_stalled):
+                  test_broker_stalled, test_broker_restart):
             try:
                 t(d)
             except Exception as e:    # a crash in one test is a failure, the others run

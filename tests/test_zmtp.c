@@ -1,4 +1,4 @@
-/* test_zmtp.c -- the ZMTP 3 server codec (filterd/zmtp.c) on the bytes libzmq 4.3 sends.
+/* test_zmtp.c -- the ZMTP 3 codec (filterd/zmtp.c) on the bytes libzmq 4.3 sends; its client side against its server side.
  *
  * The client bytes below are what a libzmq 4.3.4 DEALER sent to a plain
  * TCP listener (captured once): greeting, READY, a message [""]["hi"], a
@@ -105,6 +105,45 @@ static void test_hello(void **state)
     assert_int_equal(h[64], 4);                       /* a command */
     assert_int_equal(h[65], n - 66);
     assert_memory_equal(h + 66, "\x05READY\x0bSocket-Type\0\0\0\x06ROUTER", 28);
+}
+
+/* The client side (the HTTP process's link, zdealer.c): our DEALER's hello
+ * is what the server side takes, and the client side takes the server's
+ * hello and a reply, whole and byte by byte, and refuses a peer that is not
+ * a ROUTER. */
+static void test_client_side(void **state)
+{
+    uint8_t buf[256];
+    fd_zmtp z;
+    result r;
+    (void)state;
+    size_t n = fd_zmtp_hello_dealer(buf);
+    assert_true(n <= FD_ZMTP_HELLO_MAX);
+    assert_int_equal(buf[65], n - 66);
+    assert_memory_equal(buf + 66, "\x05READY\x0bSocket-Type\0\0\0\x06" "DEALER", 28);
+    memcpy(buf + n, "\x01\x00\x00\x02hi", 6);
+    both(buf, n + 6, 1 << 20, 8, &r);              /* the broker's side */
+    assert_int_equal(r.nev, 1);
+    assert_int_equal(r.events[0], FD_ZMTP_MESSAGE);
+    assert_string_equal(r.frames[0], "|hi|");
+    n = fd_zmtp_hello(buf);                         /* the broker's hello, a reply */
+    memcpy(buf + n, "\x01\x00\x00\x02ok", 6);
+    for (size_t step = 0; step < 2; step++) {
+        fd_zmtp_init(&z, 1 << 20, 1 << 20, 2);
+        z.client = 1;
+        run(&z, buf, n + 6, step, &r);
+        assert_int_equal(r.nev, 1);
+        assert_int_equal(r.events[0], FD_ZMTP_MESSAGE);
+        assert_string_equal(r.frames[0], "|ok|");
+        fd_zmtp_free(&z);
+    }
+    n = session(buf, ready_dealer, sizeof ready_dealer - 1, "", 0);   /* not a ROUTER */
+    fd_zmtp_init(&z, 1 << 20, 1 << 20, 2);
+    z.client = 1;
+    run(&z, buf, n, 0, &r);
+    assert_int_equal(r.events[r.nev - 1], FD_ZMTP_ERROR);
+    assert_string_equal(r.why, "a server socket type other than ROUTER");
+    fd_zmtp_free(&z);
 }
 
 static void test_dealer_message(void **state)
@@ -275,7 +314,7 @@ int main(void)
         cmocka_unit_test(test_hello),          cmocka_unit_test(test_dealer_message),
         cmocka_unit_test(test_req_and_long_frames), cmocka_unit_test(test_not_zmtp3),
         cmocka_unit_test(test_ping_pong),      cmocka_unit_test(test_message_limits),
-        cmocka_unit_test(test_take),
+        cmocka_unit_test(test_take),           cmocka_unit_test(test_client_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

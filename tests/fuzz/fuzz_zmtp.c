@@ -3,7 +3,9 @@
  * Input: [mode u8][seed u8][stream...]. With mode bit 0 set, the stream is
  * preceded by a valid greeting and READY (so the fuzzer spends its time on
  * frames); bits 1-2 pick the message limit (64, 512 or 4096 bytes, or 1 MiB)
- * and bit 3 the frame limit (2 or 5). The stream is fed whole, then in
+ * and bit 3 the frame limit (2 or 5); bit 4 runs the client side (the
+ * HTTP process's link: z->client, its valid opening the server's hello,
+ * READY {ROUTER}). The stream is fed whole, then in
  * chunks whose sizes come from the seed; both runs must produce the same
  * events and messages, and every message delivered must be within its
  * limits (frames, bytes kept, and the buffer's size). ASan sees any read
@@ -60,10 +62,11 @@ static void note(trace *t, const fd_zmtp *z, int ev)
 
 /* Feed p[0..n) in chunks (sizes from seed; 0: whole). */
 static void run(const uint8_t *p, size_t n, unsigned seed, size_t max_bytes, int max_frames,
-                trace *t)
+                int client, trace *t)
 {
     fd_zmtp z;
     fd_zmtp_init(&z, max_bytes, max_bytes / 2, max_frames);
+    z.client = client;
     memset(t, 0, sizeof *t);
     for (size_t at = 0; at < n && t->n < MAXEV;) {
         size_t len = n - at;
@@ -101,7 +104,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int mode = data[0];
     unsigned seed = data[1] | 0x100u;
     data += 2, size -= 2;
-    if (mode & 1) {               /* a valid opening, then the input */
+    int client = (mode >> 4) & 1;
+    if ((mode & 1) && client) {   /* the server's opening, then the input */
+        uint8_t hello[FD_ZMTP_HELLO_MAX];
+        size_t hl = fd_zmtp_hello(hello);
+        n = hl + size;
+        if (!(stream = malloc(n)))
+            return 0;
+        memcpy(stream, hello, hl);
+        memcpy(stream + hl, data, size);
+    } else if (mode & 1) {        /* a valid opening, then the input */
         uint8_t hello[FD_ZMTP_HELLO_MAX];
         static const char ready[] = "\x04\x19\x05READY\x0bSocket-Type\0\0\0\x03REQ";
         fd_zmtp_hello(hello);    /* its greeting is a client's as well */
@@ -119,8 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t max_bytes = limits[(mode >> 1) & 3];
     int max_frames = mode & 8 ? 5 : 2;
-    run(stream, n, 0, max_bytes, max_frames, &whole);
-    run(stream, n, seed, max_bytes, max_frames, &cut);
+    run(stream, n, 0, max_bytes, max_frames, client, &whole);
+    run(stream, n, seed, max_bytes, max_frames, client, &cut);
     if (whole.n != cut.n || memcmp(whole.ev, cut.ev, sizeof whole.ev) ||
         memcmp(whole.hash, cut.hash, sizeof whole.hash))
         abort();

@@ -1,0 +1,243 @@
+/* zdealer.c -- a ZMTP 3 DEALER on a plain unix socket, as a libfilterclient transport (zdealer.h).
+ *
+ * On connect our greeting and READY go at once; messages wait in out[]
+ * until the server's READY is in (as libzmq's DEALER: a libzmq server
+ * closes a connection whose first message comes before its own READY went
+ * out). A message is its two
+ * frames, [empty][body]: one sendmsg of the heads and the body; what the
+ * kernel does not take waits in out[] and goes before the next message, or
+ * at the next recv (pollfd asks for POLLOUT meanwhile). Replies
+ * are read only when the descriptor was polled readable (ready) or the last
+ * read filled the buffer, so a round without a reply costs no read. */
+#define _GNU_SOURCE               /* SOCK_NONBLOCK, SOCK_CLOEXEC */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "zdealer.h"
+
+static void drop(fd_zdealer *d)
+{
+    if (d->fd >= 0)
+        close(d->fd);
+    d->fd = -1;
+    d->retry_at = fd_now_ns() + (int64_t)FD_ZD_RETRY_MS * FD_MS;
+    d->out.off = d->out.len = 0;  /* what was on the connection is lost */
+    d->inlen = d->inoff = 0;
+    d->readable = d->ready = 0;
+    fd_zmtp_free(&d->z);
+}
+
+/* n bytes at the end of out: 0, or -1 (errno ENOMEM). */
+static int out_add(fd_zdealer *d, const void *p, size_t n)
+{
+    if (!n)
+        return 0;
+    if (fd_buf_reserve(&d->out, n) < 0)
+        return errno = ENOMEM, -1;
+    memcpy(d->out.p + d->out.len, p, n);
+    d->out.len += n;
+    return 0;
+}
+
+static void try_connect(fd_zdealer *d);
+
+/* Write iov[0..n) (after out[], which goes first): what the kernel does
+ * not take is kept in out[]. A connection found broken is dropped and a
+ * new one made at once, iov's bytes waiting for it (none of them were
+ * taken). 0, or -1 (errno ENOMEM: the connection is dropped). */
+static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
+{
+    struct iovec v[3];
+    int k = 0;
+    size_t sent = 0;
+    if (d->out.len > d->out.off)
+        v[k++] = (struct iovec){d->out.p + d->out.off, d->out.len - d->out.off};
+    for (int i = 0; i < n; i++)
+        v[k++] = iov[i];
+    if (d->fd >= 0 && d->ready && k) {
+        struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)k};
+        ssize_t w = sendmsg(d->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            drop(d);              /* the broker went while we were idle */
+            d->retry_at = 0;
+            for (int i = 0; i < n; i++)
+                if (out_add(d, iov[i].iov_base, iov[i].iov_len) < 0)
+                    return -1;
+            try_connect(d);
+            return 0;
+        }
+        sent = w > 0 ? (size_t)w : 0;
+    }
+    size_t k0 = sent < d->out.len - d->out.off ? sent : d->out.len - d->out.off;
+    d->out.off += k0;             /* out[]'s sent part, */
+    sent -= k0;
+    if (d->out.off == d->out.len)
+        fd_buf_empty(&d->out, FD_ZD_KEEP);
+    for (int i = 0; i < n; i++) {  /* then the rest of iov, are kept */
+        size_t l = iov[i].iov_len, k1 = sent < l ? sent : l;
+        sent -= k1;
+        if (out_add(d, (const uint8_t *)iov[i].iov_base + k1, l - k1) < 0) {
+            drop(d);              /* a message cut short: the stream is lost */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Connect now (fd < 0 and its time come): our hello goes before anything
+ * queued. A failure waits FD_ZD_RETRY_MS. */
+static void try_connect(fd_zdealer *d)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    uint8_t hello[FD_ZMTP_HELLO_MAX];
+    if (d->fd >= 0 || fd_now_ns() < d->retry_at)
+        return;
+    memcpy(a.sun_path, d->path, sizeof d->path);
+    d->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        fd_buf keep = d->out;     /* sent while not connected: they still wait */
+        drop(d);
+        d->out = keep;
+        return;
+    }
+    fd_zmtp_init(&d->z, FD_ZD_MAX_REPLY, FD_ZD_MAX_REPLY, 2);
+    d->z.client = 1;
+    size_t n = fd_zmtp_hello_dealer(hello);
+    if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
+        fd_buf keep = d->out;     /* a new socket that does not take 94 bytes: again later */
+        drop(d);
+        d->out = keep;
+        return;
+    }
+    d->readable = 1;              /* the server's hello is (or will be) there */
+}
+
+static int zd_open(void *arg, const char *ep, char *err, size_t errlen)
+{
+    fd_zdealer *d = arg;
+    if (strncmp(ep, "ipc://", 6) || strlen(ep + 6) >= sizeof d->path) {
+        snprintf(err, errlen, "not an ipc endpoint of at most %zu bytes: %s",
+                 sizeof d->path - 1, ep);
+        return -1;
+    }
+    drop(d);                      /* a new connection: the old one's bytes are lost */
+    memset(d->path, 0, sizeof d->path);
+    memcpy(d->path, ep + 6, strlen(ep + 6));
+    d->retry_at = 0;
+    try_connect(d);
+    return 0;
+}
+
+static void zd_close(void *arg)
+{
+    fd_zdealer *d = arg;
+    drop(d);
+    fd_buf_empty(&d->out, 0);
+}
+
+static int zd_send(void *arg, const char *body, size_t len)
+{
+    fd_zdealer *d = arg;
+    uint8_t head[2 + FD_ZMTP_HEAD_MAX];
+    size_t hl = fd_zmtp_head(head, 0, 1);
+    hl += fd_zmtp_head(head + hl, len, 0);
+    struct iovec v[2] = {{head, hl}, {(void *)body, len}};
+    try_connect(d);
+    if (d->fd < 0 || !d->ready)   /* waits for the connection, or its handshake */
+        return out_add(d, head, hl) < 0 || out_add(d, body, len) < 0 ? -1 : 0;
+    return write_out(d, v, 2);
+}
+
+static int zd_recv(void *arg, const char **body, size_t *len)
+{
+    fd_zdealer *d = arg;
+    uint8_t pong[FD_ZMTP_PONG_MAX];
+    try_connect(d);
+    if (d->fd >= 0 && d->ready && d->out.len > d->out.off)
+        write_out(d, NULL, 0);
+    while (d->fd >= 0) {
+        if (d->inoff < d->inlen) {
+            size_t used;
+            int ev = fd_zmtp_feed(&d->z, d->in + d->inoff, d->inlen - d->inoff, &used);
+            d->inoff += used;
+            if (!d->ready && fd_zmtp_ready(&d->z)) {
+                d->ready = 1;     /* the handshake is done: what waited goes */
+                write_out(d, NULL, 0);
+            }
+            if (ev == FD_ZMTP_MESSAGE && !d->z.truncated && d->z.nframes == 2 &&
+                d->z.flen[0] == 0) {
+                fd_zmtp_part b = fd_zmtp_part_at(&d->z, 1);
+                *body = (const char *)b.p;
+                *len = b.len;
+                return 1;
+            }
+            if (ev == FD_ZMTP_PING) {
+                struct iovec v = {pong, fd_zmtp_pong(&d->z, pong)};
+                write_out(d, &v, 1);
+            } else if (ev == FD_ZMTP_ERROR) {
+                fd_log_limited(FD_LK_PROTOCOL, "broker_link", "message=\"%s\"", d->z.why);
+                drop(d);
+            }
+            continue;             /* another shape of message: dropped */
+        }
+        if (!d->readable)
+            return 0;
+        ssize_t n = read(d->fd, d->in, sizeof d->in);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            d->readable = 0;
+            return 0;
+        }
+        if (n <= 0) {             /* the broker went: connect again */
+            drop(d);
+            return 0;
+        }
+        d->inlen = (size_t)n;
+        d->inoff = 0;
+        d->readable = (size_t)n == sizeof d->in;
+    }
+    return 0;
+}
+
+short fd_zdealer_events(const fd_zdealer *d)
+{
+    return (short)(POLLIN | (d->ready && d->out.len > d->out.off ? POLLOUT : 0));
+}
+
+static int zd_pollfd(void *arg, int *wait_ms, short *events)
+{
+    fd_zdealer *d = arg;
+    *wait_ms = -1;
+    *events = fd_zdealer_events(d);
+    if (d->fd < 0) {
+        int64_t ms = (d->retry_at - fd_now_ns() + FD_MS - 1) / FD_MS;
+        *wait_ms = ms < 0 ? 0 : ms > FD_ZD_RETRY_MS ? FD_ZD_RETRY_MS : (int)ms;
+        return -1;
+    }
+    if (d->readable || d->inoff < d->inlen)
+        *wait_ms = 0;
+    return d->fd;
+}
+
+void fd_zdealer_ready(fd_zdealer *d)
+{
+    d->readable = 1;
+}
+
+static void zd_ready(void *arg)
+{
+    fd_zdealer_ready(arg);
+}
+
+void fd_zdealer_transport(fd_zdealer *d, fc_transport *t)
+{
+    d->fd = -1;
+    *t = (fc_transport){.arg = d, .open = zd_open, .close = zd_close, .send = zd_send,
+                        .recv = zd_recv, .pollfd = zd_pollfd, .ready = zd_ready};
+}
