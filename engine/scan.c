@@ -281,11 +281,26 @@ static int vowelless_word(const fe_viewbuf *v)
 }
 
 /* Whether the leet view is one separator: a text without a Latin letter,
- * digit or symbol read as one (most Chinese texts), which no leet pattern
- * (three letters at least) can match. */
+ * digit or symbol read as one, which no leet pattern (three letters at
+ * least) can match. */
 static int no_letters(const fe_viewbuf *v)
 {
     return v->len == 1 && v->buf[0] == ' ';
+}
+
+/* Whether the folded view holds a Latin letter (or the lead byte of U+0180-
+ * U+01BF: the leet view reads NFKC's unfolded ƒ as f). Without one, no
+ * character of the text is a letter, and fe_leet_accept wants a third of a
+ * match's characters to be real letters: the leet pass can be skipped (most
+ * Chinese texts; it is the costliest pass on them after the sound view). */
+static int has_letter(const fe_viewbuf *v)
+{
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->buf[i];
+        if ((c >= 'a' && c <= 'z') || c == 0xc6)
+            return 1;
+    }
+    return 0;
 }
 
 /* The disguise views' passes, each only when the rule set uses its view; the
@@ -301,7 +316,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
-    if (rs->db[DB_LEET])
+    if (rs->db[DB_LEET] && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
     if (rs->splits && rs->db[DB_COMPACT] &&
         fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
