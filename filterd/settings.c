@@ -232,7 +232,7 @@ static int apply(fd_config *c, const conf_row *r, int argc, char **argv,
         fe_errors_add(err, "%s: %s takes one value", where, r->name);
         return -1;
     }
-    const char *v = argc ? argv[0] : "";
+    const char *v = argc && strcmp(argv[0], "\"\"") ? argv[0] : "";   /* "" written out: empty */
     switch (r->type) {
     case T_INT:
         if (parse_int(v, r->min, r->max, &x) < 0)

@@ -84,7 +84,7 @@ static void test_file(void **state)
     (void)state;
     char *p = write_conf("# a comment\n\nlists mylists\nmax-text-bytes 1000\n"
                          "policy profile privacy block\n  listen ipc:///tmp/a tcp://*:7\n"
-                         "on-deadline allow\nlog-text no\n");
+                         "on-deadline allow\nlog-text no\ncache-dir /var/cache/x\ncache-dir \"\"\n");
     assert_int_equal(fd_conf_load(&c, p, &err), 0);
     assert_string_equal(c.engine.lists, "/tmp/mylists");   /* relative to the file's folder */
     assert_int_equal(c.engine.max_text_bytes, 1000);
@@ -93,6 +93,7 @@ static void test_file(void **state)
     assert_int_equal(c.nlisten, 2);
     assert_string_equal(c.listen[1], "tcp://*:7");
     assert_int_equal(c.on_deadline, FE_ALLOW);
+    assert_string_equal(c.engine.cache_dir, "");   /* "" as the config's comments write it: off */
     unlink(p);
     free(p);
 }
