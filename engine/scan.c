@@ -280,14 +280,6 @@ static int vowelless_word(const fe_viewbuf *v)
     return 0;
 }
 
-/* Whether the leet view is one separator: a text without a Latin letter,
- * digit or symbol read as one, which no leet pattern (three letters at
- * least) can match. */
-static int no_letters(const fe_viewbuf *v)
-{
-    return v->len == 1 && v->buf[0] == ' ';
-}
-
 /* Whether the folded view holds a Latin letter (or the lead byte of U+0180-
  * U+01BF: the leet view reads NFKC's unfolded ƒ as f). Without one, no
  * character of the text is a letter, and fe_leet_accept wants a third of a
@@ -350,8 +342,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])) ||
-            (v == FE_VIEW_LEET && no_letters(&sc->views[v])))
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
