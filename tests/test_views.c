@@ -372,7 +372,7 @@ static void test_switches(void **state)
     static const tu_file files[] = {
         {"abuse.txt", "[nosound] 女拳\n[sound] 婊子\n你妈死了\n[initials] 操你妈\n"
                       "[noinitials] 他妈的个\n"},
-        {"vulgar.txt", "@noleet\nshit\n@leet\n[word] ass\n"},
+        {"vulgar.txt", "@noleet\nshit\n@leet\n[word] ass\nfag\n"},
         {"porn.txt", "你🐴\n"},
         {NULL, NULL},
     };
@@ -388,6 +388,7 @@ static void test_switches(void **state)
         N("tmdg"),                                   /* [noinitials] */
         N("5h1t"),                                   /* @noleet */
         {"@ss", "ass", FE_VIEW_LEET, 0, 3},
+        {"ƒ@9", "fag", FE_VIEW_LEET, 0, 4},          /* its one letter ƒ, which NFKC keeps */
         {"你🐴", "你🐴", FE_VIEW_EMOJI, 0, 7},        /* the entry keeps its emoji as 马 */
         {"你马", "你🐴", FE_VIEW_COMPACT, 0, 6},
         N("你好"), N("你"),
