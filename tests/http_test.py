@@ -284,6 +284,9 @@ def test_check_errors(d):
     error_is("NUL as \\u0000", d.post("/v1/check", b'{"text": "a\\u0000b"}', {**j, **bearer()}),
              400, "bad_request")
     error_is("empty body", d.post("/v1/check", b"", {**j, **bearer()}), 400, "bad_request")
+    st, r, o = d.post("/v1/check", b'{"text": "fine", "text": "bad"}', {**j, **bearer()})
+    error_is("a key twice", (st, r, o), 400, "bad_request")
+    check("a key twice: the message names it", "text" in o.get("error", {}).get("message", ""))
     error_is("not an object", d.post("/v1/check", [1, 2], bearer()), 400, "bad_request")
     error_is("text not a string", d.post("/v1/check", {"text": 5}, bearer()), 400, "bad_request")
     error_is("unknown scene", d.post("/v1/check", {"text": "a", "scene": "moon"}, bearer()),

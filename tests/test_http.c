@@ -57,6 +57,34 @@ static void test_json_refuses(void **state)
     assert_false(PARSES("{\"text\": \"a\\u12\"}"));
     assert_false(PARSES("\"\\u\\\x83\\uickname\""));   /* a byte not UTF-8 after a backslash */
     assert_true(PARSES("{\"text\": \"\\u4f60\\u597D\"}"));
+    /* a key twice: cJSON answers the first, a proxy may read the last */
+    assert_false(PARSES("{\"text\": \"fine\", \"text\": \"bad\"}"));
+    assert_false(PARSES("{\"text\": \"fine\", \"te\\u0078t\": \"bad\"}"));
+    assert_false(PARSES("{\"items\": [{\"text\": \"a\"}, {\"id\": 1, \"text\": \"b\", \"id\": 2}]}"));
+    assert_true(PARSES("{\"items\": [{\"text\": \"a\"}, {\"text\": \"b\"}], \"text\": 1}"));
+    assert_true(PARSES("{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}"));  /* same key, two objects */
+}
+
+/* An object of 20,000 keys: parsed whole, its one repeat found (sorted, not
+ * compared pairwise: 2 * 10^8 comparisons otherwise). */
+static void test_json_many_keys(void **state)
+{
+    (void)state;
+    size_t cap = 20000 * 16 + 64, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    b[n++] = '{';
+    for (int i = 0; i < 20000; i++)
+        n += (size_t)snprintf(b + n, cap - n, "%s\"k%d\": %d", i ? ", " : "", i, i);
+    size_t open_end = n;
+    n += (size_t)snprintf(b + n, cap - n, "}");
+    assert_true(parses(b, n));
+    n = open_end + (size_t)snprintf(b + open_end, cap - open_end, ", \"k7\": 0}");
+    char err[160];
+    cJSON *v = fd_json_parse(b, n, err, sizeof err);
+    assert_null(v);
+    assert_non_null(strstr(err, "\"k7\" appears twice"));
+    free(b);
 }
 
 static char *write_tmp(const char *text)
@@ -189,6 +217,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_accepts),   cmocka_unit_test(test_json_refuses),
+        cmocka_unit_test(test_json_many_keys),
         cmocka_unit_test(test_tokens),         cmocka_unit_test(test_tokens_refused),
         cmocka_unit_test(test_admin_tokens),
         cmocka_unit_test(test_loopback),       cmocka_unit_test(test_listen_spec),
