@@ -24,6 +24,7 @@ class AsyncClient(Base):
         self.task = None
         self.kick = asyncio.Event()
         self.checked = 0.0        # when the pump last ended calls and looked for staleness
+        self.plain, self.plain_of = None, None
 
     async def check(self, text, **opts):
         return (await self._wait([self.calls.start({'text': text}, False, **opts)]))[0]
@@ -75,28 +76,43 @@ class AsyncClient(Base):
         return out
 
     # ---- the socket -----------------------------------------------------------------
+    def _plain(self, s):
+        """A blocking-API shadow of asyncio socket s (same libzmq socket, not
+        owned): zmq.asyncio wraps every send and receive in futures and loop
+        callbacks, most of the pump's time at 32 in flight; the pump only
+        sends and receives with NOBLOCK, and waits on s's poll."""
+        if self.plain_of is not s:
+            self.plain, self.plain_of = zmq.Socket.shadow(s.underlying), s
+        return self.plain
+
     async def _send(self):
         while True:
             c = self.calls.next_to_send()
             if c is None:
                 return
             s = self._socket()
-            wait = self._send_wait_ms(c)
-            if not await s.poll(wait, zmq.POLLOUT):
-                self._failover()
-                return
+            msg = [b'', self.calls.request(c)]
             try:
-                await s.send_multipart([b'', self.calls.request(c)], zmq.NOBLOCK)
+                self._plain(s).send_multipart(msg, zmq.NOBLOCK)
             except zmq.Again:
-                self._failover()
-                return
+                # no connection yet (ZMQ_IMMEDIATE) or the queue full: wait
+                if not await s.poll(self._send_wait_ms(c), zmq.POLLOUT):
+                    self._failover()
+                    return
+                try:
+                    self._plain(s).send_multipart(msg, zmq.NOBLOCK)
+                except zmq.Again:
+                    self._failover()
+                    return
             self.calls.sent(c)
 
-    async def _read(self):
-        s = self.sock
-        while s is not None:
+    def _read(self):
+        if self.sock is None:
+            return
+        s = self._plain(self.sock)
+        while True:
             try:
-                f = await s.recv_multipart(zmq.NOBLOCK)
+                f = s.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
             if len(f) == 2 and f[0] == b'':
@@ -123,4 +139,4 @@ class AsyncClient(Base):
             if not poll.done():
                 poll.cancel()
             elif poll.result():
-                await self._read()
+                self._read()
