@@ -468,8 +468,10 @@ static void test_fuzzy(void **state)
         N("他说自己是同性恋也没关系"), N("他和老四一样高"),
         /* two syllables near, or a two-character entry: no */
         N("撒组盘"), N("鬼蓝"),
-        /* an entry that does not ask for sound (fraud): only with "yes" */
-        N("这就是一个杀租盘骗局"),
+        /* an entry that does not ask for sound (gambling): only with "yes" */
+        N("这就是一个牛合彩骗局"),
+        /* 杀猪盘 asks ([sound] in zh/fraud.txt: the scam's name, disguised by sound) */
+        {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24},
         /* two characters, neither kept, one of them near (fei for hei: f/h) */
         {"这帮菲曲真是烦死人了", "黑蛆", P, 6, 12},
         /* ... not when a real word or idiom (飞去, 非去不可), not in verse (春足 is no
@@ -490,7 +492,7 @@ static void test_fuzzy(void **state)
         {"他们是一群言垃圾", "洋垃圾", P, 15, 24},
         N("他的发言垃圾得很"), N("复联四一样好看"),
     };
-    static const vcase yes = {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24};
+    static const vcase yes = {"这就是一个牛合彩骗局", "六合彩", P, 15, 24};
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
     use_lists("wordlists", off);
