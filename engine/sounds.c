@@ -21,7 +21,7 @@
  * with them, and at least DENSITY_MIN% of the character pairs around it are words
  * (modern prose; poetry has far fewer). A particle (PARTICLE: 的 了 是 就 都 也,
  * written so often as words by themselves that a word they make says nothing)
- * after the pair binds neither character, and beside it counts as modern words.
+ * after the pair does not tie it into a word, and beside it counts as modern words.
  * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
  * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
@@ -307,14 +307,16 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         return back_makes_word(r, v, end,        /* ... unless 强健罪 reads as 强奸罪 */
                                end + 3 < v->len ? char_at(f, v, text, len, end + 2) : 0,
                                tch, ech, n);
-    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): a pair written */
+    /* neither character kept (贵难 for 龟男): a pair written together, each alone (a
+     * particle after it binds nothing: 菲去的), among modern words or starting the text */
+    if (n == 2 && !same)
         return !weight_of(r, tch + 1, 2) && adjacent(v, text, len, start, start + 2) &&
-               orphan(r, tch, 1) && (particle(r, tch[3]) || weight_of(r, tch + 2, 2) < ORPHAN_WORD) &&
-               !in_long_word(f, r, v, text, len, start) &&   /* together, each alone (a */
-               !in_long_word(f, r, v, text, len, start + 2) &&   /* particle after binds none) */
+               orphan(r, tch, 1) &&
+               (particle(r, tch[3]) || weight_of(r, tch + 2, 2) < ORPHAN_WORD) &&
+               !in_long_word(f, r, v, text, len, start) &&
+               !in_long_word(f, r, v, text, len, start + 2) &&
                ((!tch[0] && tch[3]) || in_words(f, r, v, text, len, start, end, tch, n)) &&
-               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;   /* modern words, */
-                                                                               /* or the start */
+               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
     for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
         if (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||   /* a character making a common */
             weight_of(r, tch + k, 2) >= SIDE_WORD)         /* word with a neighbour reads */
