@@ -21,7 +21,8 @@
  * with them, and at least DENSITY_MIN% of the character pairs around it are words
  * (modern prose; poetry has far fewer). A particle (PARTICLE: 的 了 是 就 都 也,
  * written so often as words by themselves that a word they make says nothing)
- * after the pair does not tie it into a word, and beside it counts as modern words.
+ * after the pair does not tie it into a word, and a function word (FUNCTION_WORD:
+ * 对 而 把 被 很 ...) beside it counts as modern words.
  * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
  * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
@@ -53,6 +54,7 @@
 #define VERSE_DENSITY 50      /* %: pairs that are words, for any match by sound in verse */
 #define PARTICLE 400000       /* a character this common as a word by itself (的 了 是 在 就
                                  都 也: essay.txt) attaches to anything: no evidence of a word */
+#define FUNCTION_WORD 100000  /* ... this common (对 把 被 而 很 ...): modern prose around */
 
 /* The folded character behind the token at view byte i (0: not a character). */
 static uint32_t char_at(const fe_fold *f, const fe_viewbuf *v, const char *text, size_t len,
@@ -82,6 +84,12 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
 static int particle(const fe_readings *r, uint32_t c)
 {
     return c && weight_of(r, &c, 1) >= PARTICLE;
+}
+
+/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose. */
+static int function_word(const fe_readings *r, uint32_t c)
+{
+    return c && weight_of(r, &c, 1) >= FUNCTION_WORD;
 }
 
 /* Whether the characters of the tokens at view bytes a and b are written side
@@ -139,8 +147,8 @@ static int in_long_word(const fe_fold *f, const fe_readings *r, const fe_viewbuf
 
 /* Whether the text around a match is modern words (classical poetry mostly is
  * not): each neighbour of the span is none (the text's edge, a break) or makes
- * a word with the character beyond it, or is a particle written right beside
- * the span (菲去的, 对菲去), and at least one of them does. */
+ * a word with the character beyond it, or is a function word written right
+ * beside the span (菲去的, 对菲去), and at least one of them does. */
 static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
                     const char *text, size_t len, size_t start, size_t end, const uint32_t *tch,
                     int n)
@@ -148,9 +156,9 @@ static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
     uint32_t l[2] = {start >= 4 ? char_at(f, v, text, len, start - 4) : 0, tch[0]};
     uint32_t rr[2] = {tch[n + 1], end + 3 < v->len ? char_at(f, v, text, len, end + 2) : 0};
     int lw = tch[0] && (weight_of(r, l, 2) > 0 ||
-                        (particle(r, tch[0]) && adjacent(v, text, len, start - 2, start)));
+                        (function_word(r, tch[0]) && adjacent(v, text, len, start - 2, start)));
     int rw = tch[n + 1] && (weight_of(r, rr, 2) > 0 ||
-                            (particle(r, tch[n + 1]) && adjacent(v, text, len, end - 2, end)));
+                            (function_word(r, tch[n + 1]) && adjacent(v, text, len, end - 2, end)));
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 

@@ -486,6 +486,9 @@ static void test_fuzzy(void **state)
         {"非区偷东西", "黑蛆", P, 0, 6},
         /* ... but the two characters must be written together */
         N("这些菲》去的嘴脸"),
+        /* a function word (对: common as a word by itself) right beside the pair
+         * counts as modern words, not when something stands between */
+        {"必须对菲去动手", "黑蛆", P, 9, 15}, N("必须对*菲去动手"),
         /* a near sound at the edge of a longer entry whose rest is a common word
          * (垃圾) counts when the near one is alone: no particle, no numeral, no word
          * with its neighbour (发言) */
