@@ -25,6 +25,7 @@
 #define WORD_MIN_WEIGHT 10    /* essay.txt words rarer than this are left out */
 #define DICT_WORD_WEIGHT 1000 /* the weight of a word luna_pinyin lists and essay.txt does not */
 #define FREQ_CPS 0x40000      /* code points whose frequency as a character is kept (CJK) */
+#define ENDS_MIN_WEIGHT 100   /* words kept by the sound of their last character, at least */
 
 typedef struct cptok { uint16_t text, entry; } cptok;
 typedef struct reading { uint32_t cp, order, freq; uint16_t syl, share; } reading;
@@ -44,6 +45,7 @@ struct fe_readings {
     uint16_t *with_tok;
     uint8_t *text_tok;           /* 1: the token can occur in a text */
     fe_words words;              /* the dictionary of real words */
+    fe_words ends;               /* its longer words by the sound of the last character */
     emoji *emoji;                /* sorted by cp */
     size_t nemoji;
     uint64_t hash;               /* of every line read: part of the lists' version */
@@ -257,7 +259,8 @@ static int char_tokens(fe_readings *r, rvec *rv)
 
 /* essay.txt: "word\tweight" lines, rime's vocabulary with frequencies; the
  * words of WORD_MIN_WEIGHT or more join the word set, and each character's own
- * weight goes to freq[cp] (unfolded: how often 了 and 瞭 are written). */
+ * weight goes to freq[cp] (unfolded: how often 了 and 瞭 are written) and, folded,
+ * to the word set as a word of one character. */
 static int load_essay(fe_readings *r, const fe_fold *f, const char *path, uint32_t *freq,
                       char *err, size_t errlen)
 {
@@ -279,7 +282,10 @@ static int load_essay(fe_readings *r, const fe_fold *f, const char *path, uint32
         size_t wl = 0, n = (size_t)(tab - line);
         int k1 = fe_utf8_decode((const unsigned char *)line, n, &cp);
         if (k1 > 0 && (size_t)k1 == n && cp < FREQ_CPS) {
+            uint32_t fc = fe_rd_fold_han(f, cp);
             freq[cp] = (uint32_t)atol(tab + 1);
+            if (fc)   /* a character as a word of its own: 的 and 了 attach to anything */
+                rc = fe_words_add(&r->words, word, (size_t)fe_utf8_encode(fc, word), freq[cp]);
             continue;
         }
         for (size_t i = 0; i < n;) {
@@ -402,6 +408,32 @@ static int index_tokens(fe_readings *r)
     return 0;
 }
 
+/* The key of ends: the characters s[0..n) then text token tok. Its length. */
+static size_t end_key(char *key, const char *s, size_t n, uint16_t tok)
+{
+    memcpy(key, s, n);
+    key[n] = (char)(0x80 + tok / 94);
+    key[n + 1] = (char)(0x21 + tok % 94);
+    return n + 2;
+}
+
+/* fe_words_each: a word of three or more characters (ENDS_MIN_WEIGHT or more)
+ * into ends, keyed by all but its last character and the last one's text
+ * token: 强奸 + fan finds 强奸犯 (fe_rd_word_by_sound). 0 or -1. */
+static int add_end(void *ctx, const char *s, size_t n, uint32_t w)
+{
+    fe_readings *r = ctx;
+    char key[256 + 2];
+    size_t last = n;   /* where the last character starts */
+    uint32_t cp;
+    while (last > 0 && ((unsigned char)s[--last] & 0xC0) == 0x80)
+        ;
+    uint16_t tok = w >= ENDS_MIN_WEIGHT && last >= 6 &&
+                           fe_utf8_decode((const unsigned char *)s + last, n - last, &cp) > 0
+                       ? fe_rd_token(r, cp) : 0;
+    return tok ? fe_words_add(&r->ends, key, end_key(key, s, last, tok), w) : 0;
+}
+
 fe_readings *fe_readings_load(const char *dir, const char *lists, const fe_fold *f,
                               char *err, size_t errlen)
 {
@@ -434,7 +466,7 @@ fe_readings *fe_readings_load(const char *dir, const char *lists, const fe_fold 
         goto fail;
     if (r->nemoji)
         qsort(r->emoji, r->nemoji, sizeof *r->emoji, by_emoji);
-    if (index_tokens(r) < 0)
+    if (index_tokens(r) < 0 || fe_words_each(&r->words, add_end, r) < 0)
         goto oom;
     return r;
 oom:
@@ -456,6 +488,7 @@ void fe_readings_free(fe_readings *r)
     free(r->with_tok);
     free(r->text_tok);
     fe_words_free(&r->words);
+    fe_words_free(&r->ends);
     free(r->emoji);
     free(r);
 }
@@ -464,6 +497,7 @@ size_t fe_readings_memory(const fe_readings *r)
 {
     return sizeof *r + r->npages * sizeof r->pages[0] + r->setcap * sizeof r->sets[0] +
            r->sethcap * sizeof *r->sethash + fe_words_memory(&r->words) +
+           fe_words_memory(&r->ends) +
            (r->syl.n + 1) * sizeof *r->with_off + r->with_off[r->syl.n] * sizeof *r->with_tok +
            FE_TOKENS_MAX + r->nemoji * sizeof *r->emoji;
 }
@@ -539,6 +573,12 @@ int fe_rd_segment(const fe_readings *r, const char *s, size_t n, uint16_t *toks,
 uint32_t fe_rd_word(const fe_readings *r, const char *s, size_t n)
 {
     return fe_words_weight(&r->words, s, n);
+}
+
+uint32_t fe_rd_word_by_sound(const fe_readings *r, const char *s, size_t n, uint16_t tok)
+{
+    char key[256 + 2];
+    return n <= 256 && tok ? fe_words_weight(&r->ends, key, end_key(key, s, n, tok)) : 0;
 }
 
 int fe_rd_emoji(const fe_readings *r, uint32_t cp, const uint32_t **chars)

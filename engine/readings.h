@@ -60,8 +60,13 @@ int fe_rd_segment(const fe_readings *r, const char *s, size_t n, uint16_t *toks,
                   uint8_t *ends, int max);
 
 /* The weight (essay.txt's frequency) of the folded UTF-8 s[0..n) as a word
- * of the dictionary; 0 when it is none. */
+ * of the dictionary (one character: how often it is written as a word by
+ * itself); 0 when it is none. */
 uint32_t fe_rd_word(const fe_readings *r, const char *s, size_t n);
+/* The weight of a word of the dictionary made of s[0..n) (two characters or
+ * more, folded UTF-8) and one character more read as text token tok (强奸 and
+ * the token of 反 find 强奸犯); 0 when there is none. Words of weight 100+. */
+uint32_t fe_rd_word_by_sound(const fe_readings *r, const char *s, size_t n, uint16_t tok);
 
 /* The characters an emoji stands for (folded code points, the first is the
  * one the emoji view writes); returns their count, 0 for no emoji we read. */

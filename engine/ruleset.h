@@ -9,13 +9,15 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-7"   /* 2: disguise views, 3: split and shape
+#define FE_ENGINE_BUILD "filterd-engine-8"   /* 2: disguise views, 3: split and shape
                                                 (issue 9); 4: folding of capitals, clause
                                                 breaks (issue 10); 5: a character's own
                                                 reading first, fuzzy syllables (issue 9);
                                                 6: sound in verse-shaped text (issue 9);
                                                 7: near sounds (f/h too) in two-character
-                                                entries that ask (issue 9) */
+                                                entries that ask (issue 9); 8: particles,
+                                                the text's start, near sounds beside a
+                                                word, read-back by sound (issue 9) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is

@@ -8,21 +8,28 @@
  * as written more like real language than the text with the entry put back?
  * The term itself is left to the compact view; a span that is a common word
  * (SPAN_WORD: 强健) is no disguise unless putting the entry back makes a word
- * across its edge that the text as written does not (强健罪 -> 强奸罪); when the
+ * across its edge that the text as written does not (强健罪 -> 强奸罪), or read by
+ * sound with the next character (强健反 -> 强奸犯); when the
  * characters the disguise kept belong to no word around them (of two characters,
  * or of three or four: the 女 of 重男轻女全 is in one), the entry reads
  * better (女全是: a lone 女 is 女拳 more likely than 女 + 全是); otherwise a
  * substitute that makes a common word (SIDE_WORD) with its neighbour outside the
  * span reads as that word. A two-character entry written with neither of its
- * characters (贵难 for 龟男) counts only when both belong to no word around
- * them and the text around is modern words (classical poetry is full of
- * characters that make no modern word), and at least DENSITY_MIN% of the
- * character pairs around it are words (modern prose; poetry has far fewer).
+ * characters (贵难 for 龟男) counts only when they are written together, both
+ * belong to no word around them and the text around is modern words (classical
+ * poetry is full of characters that make no modern word) or the text starts
+ * with them, and at least DENSITY_MIN% of the character pairs around it are words
+ * (modern prose; poetry has far fewer). A particle (PARTICLE: 的 了 是 就 都 也,
+ * written so often as words by themselves that a word they make says nothing)
+ * after the pair does not tie it into a word, and a function word (FUNCTION_WORD:
+ * 对 而 把 被 很 ...) beside it counts as modern words.
  * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
  * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
  * 普信女) changes one syllable only, with the other characters as the entry
- * writes them and not a common word by themselves. Figures and the trade-off
+ * writes them and not a common word by themselves, unless the near one stands
+ * alone at the edge (言垃圾 for 洋垃圾: no particle, numeral or word with its
+ * neighbour). Figures and the trade-off
  * explored in wordlists/README.md. */
 #include <string.h>
 
@@ -45,6 +52,9 @@
 #define VERSE_LINES 4         /* ... and at least this many of them (a quatrain) */
 #define VERSE_WINDOW 240      /* bytes each side of a match read for its shape (80 characters) */
 #define VERSE_DENSITY 50      /* %: pairs that are words, for any match by sound in verse */
+#define PARTICLE 400000       /* a character this common as a word by itself (的 了 是 在 就
+                                 都 也: essay.txt) attaches to anything: no evidence of a word */
+#define FUNCTION_WORD 100000  /* ... this common (对 把 被 而 很 ...): modern prose around */
 
 /* The folded character behind the token at view byte i (0: not a character). */
 static uint32_t char_at(const fe_fold *f, const fe_viewbuf *v, const char *text, size_t len,
@@ -68,6 +78,39 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
         l += (size_t)fe_utf8_encode(c[i], buf + l);
     }
     return fe_rd_word(r, buf, l);
+}
+
+/* Whether c is written so often as a word by itself that a word it makes says nothing. */
+static int particle(const fe_readings *r, uint32_t c)
+{
+    return c && weight_of(r, &c, 1) >= PARTICLE;
+}
+
+/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose. */
+static int function_word(const fe_readings *r, uint32_t c)
+{
+    return c && weight_of(r, &c, 1) >= FUNCTION_WORD;
+}
+
+/* Whether the characters of the tokens at view bytes a and b are written side
+ * by side, nothing between them (菲去, not 菲》去). */
+static int adjacent(const fe_viewbuf *v, const char *text, size_t len, size_t a, size_t b)
+{
+    uint32_t cp;
+    int n = fe_utf8_decode_inline((const unsigned char *)text + v->src[a], len - v->src[a], &cp);
+    return n > 0 && v->src[a] + (size_t)n == v->src[b];
+}
+
+/* Whether c is a Chinese numeral: 四 in 复联四一样 is a number, no 屎. */
+static int numeral(uint32_t c)
+{
+    static const char digits[] = "〇零一二三四五六七八九十百千万亿两几";
+    char b[4];
+    int l = fe_utf8_encode(c, b);
+    for (const char *p = digits; l == 3 && *p; p += 3)
+        if (!memcmp(p, b, 3))
+            return 1;
+    return 0;
 }
 
 /* Whether tch[k] as written belongs to no word (weight ORPHAN_WORD or more) with the
@@ -104,14 +147,18 @@ static int in_long_word(const fe_fold *f, const fe_readings *r, const fe_viewbuf
 
 /* Whether the text around a match is modern words (classical poetry mostly is
  * not): each neighbour of the span is none (the text's edge, a break) or makes
- * a word with the character beyond it, and at least one of them does. */
+ * a word with the character beyond it, or is a function word written right
+ * beside the span (菲去的, 对菲去), and at least one of them does. */
 static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
                     const char *text, size_t len, size_t start, size_t end, const uint32_t *tch,
                     int n)
 {
     uint32_t l[2] = {start >= 4 ? char_at(f, v, text, len, start - 4) : 0, tch[0]};
     uint32_t rr[2] = {tch[n + 1], end + 3 < v->len ? char_at(f, v, text, len, end + 2) : 0};
-    int lw = tch[0] && weight_of(r, l, 2) > 0, rw = tch[n + 1] && weight_of(r, rr, 2) > 0;
+    int lw = tch[0] && (weight_of(r, l, 2) > 0 ||
+                        (function_word(r, tch[0]) && adjacent(v, text, len, start - 2, start)));
+    int rw = tch[n + 1] && (weight_of(r, rr, 2) > 0 ||
+                            (function_word(r, tch[n + 1]) && adjacent(v, text, len, end - 2, end)));
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 
@@ -171,16 +218,45 @@ static int verse_shaped(const fe_fold *f, const char *text, size_t len, size_t a
 }
 
 /* Whether putting the entry back makes a word with a neighbour (CROSS_WORD or
- * more) that the text as written does not: 强健罪 -> 强奸罪. */
-static int back_makes_word(const fe_readings *r, const uint32_t *tch, const uint32_t *ech,
-                           int n)
+ * more) that the text as written does not: 强健罪 -> 强奸罪; or, read by sound,
+ * with the next character standing for the one a word of the entry's family
+ * goes on with (强健反 -> 强奸犯), when that character is in no word with the one
+ * after it (after: 强健反应 is no 强奸犯). */
+static int back_makes_word(const fe_readings *r, const fe_viewbuf *v, size_t end,
+                           uint32_t after, const uint32_t *tch, const uint32_t *ech, int n)
 {
-    uint32_t rch[FE_SOUND_POS + 2];
+    uint32_t rch[FE_SOUND_POS + 2], next[2] = {tch[n + 1], after};
+    char buf[FE_SOUND_POS * 4];
+    size_t l = 0;
     rch[0] = tch[0];
     rch[n + 1] = tch[n + 1];
     memcpy(rch + 1, ech, (size_t)n * sizeof *ech);
-    return (weight_of(r, rch + 1, n + 1) >= CROSS_WORD && !weight_of(r, tch + 1, n + 1)) ||
-           (weight_of(r, rch, n + 1) >= CROSS_WORD && !weight_of(r, tch, n + 1));
+    if ((weight_of(r, rch + 1, n + 1) >= CROSS_WORD && !weight_of(r, tch + 1, n + 1)) ||
+        (weight_of(r, rch, n + 1) >= CROSS_WORD && !weight_of(r, tch, n + 1)))
+        return 1;
+    if (!tch[n + 1] || weight_of(r, tch + 1, n + 1) || weight_of(r, next, 2))
+        return 0;
+    for (int i = 0; i < n; i++)
+        l += (size_t)fe_utf8_encode(ech[i], buf + l);
+    uint16_t tok = (uint16_t)(((unsigned char)v->buf[end] - 0x80) * 94 +
+                              ((unsigned char)v->buf[end + 1] - 0x21));
+    return fe_rd_word_by_sound(r, buf, l, tok) >= CROSS_WORD;
+}
+
+/* Whether a match of n >= 3 characters with one near syllable (at tch[at],
+ * none else changed) is a disguise: the rest must be no common word by itself
+ * (是同性恋 is 是 + 同性恋), unless the near one is at the match's edge, makes no
+ * word with its neighbour outside nor with a longer run around it, and is
+ * neither a particle nor a numeral (言垃圾 for 洋垃圾; 是同性恋, 复联四一样 stay). */
+static int near_ok(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                   const char *text, size_t len, size_t start, const uint32_t *tch, int n,
+                   int at)
+{
+    if (weight_of(r, tch + 1 + (at == 1), n - 1) < SPAN_WORD)
+        return 1;
+    return (at == 1 || at == n) && !particle(r, tch[at]) && !numeral(tch[at]) &&
+           weight_of(r, tch + (at == 1 ? 0 : n), 2) < ORPHAN_WORD &&
+           !in_long_word(f, r, v, text, len, start + 2 * (size_t)(at - 1));
 }
 
 /* Whether the token at view byte i has one of the syllables of entry token etok
@@ -206,7 +282,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
 {
     uint32_t ech[FE_SOUND_POS], tch[FE_SOUND_POS + 2];   /* tch[0], tch[n + 1]: the neighbours */
     uint16_t etok[FE_SOUND_POS];
-    int n = (int)((end - start) / 2), same = 0, han = 1, kept_orphans = 1, fuzzy = 0;
+    int n = (int)((end - start) / 2), same = 0, han = 1, kept_orphans = 1, fuzzy = 0, at = 0;
 
     if (((v->mark[start] & FE_PM_LATIN) && !(v->mark[start] & FE_PM_WSTART)) ||
         ((v->mark[end - 1] & FE_PM_LATIN) && !(v->mark[end - 1] & FE_PM_WEND)))
@@ -217,11 +293,14 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
         tch[k + 1] = char_at(f, v, text, len, start + 2 * (size_t)k);
         han &= tch[k + 1] != 0;
         same += tch[k + 1] && tch[k + 1] == ech[k];
-        fuzzy += !sounds_as(r, v, start + 2 * (size_t)k, etok[k]);
+        if (!sounds_as(r, v, start + 2 * (size_t)k, etok[k]))
+            fuzzy++, at = k + 1;
     }
+    tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
+    tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (fuzzy && !(han && fuzzy == 1 &&   /* a near sound: 普信率 */
-                   (n == 2 ? !same : (same == n - 1 &&
-                               weight_of(r, tch + 1 + (tch[1] != ech[0]), n - 1) < SPAN_WORD))))
+                   (n == 2 ? !same
+                           : same == n - 1 && near_ok(f, r, v, text, len, start, tch, n, at))))
         return 0;   /* one character changed, and the rest is no common word (是同性恋) */
     if (!han)
         return 1;   /* typed pinyin, digits or emoji: people write it so on purpose */
@@ -232,15 +311,19 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     if (verse_shaped(f, text, len, v->src[start]) &&
         (fuzzy || word_density(f, r, v, text, len, start, end) < VERSE_DENSITY))
         return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼; no near sound in verse */
-    tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
-    tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
-        return back_makes_word(r, tch, ech, n);  /* ... unless 强健罪 reads as 强奸罪 */
-    if (n == 2 && !same)   /* neither character kept (贵难 for 龟男): only an orphan pair, */
-        return !weight_of(r, tch + 1, 2) && orphan(r, tch, 1) && orphan(r, tch, 2) &&
+        return back_makes_word(r, v, end,        /* ... unless 强健罪 reads as 强奸罪 */
+                               end + 3 < v->len ? char_at(f, v, text, len, end + 2) : 0,
+                               tch, ech, n);
+    /* neither character kept (贵难 for 龟男): a pair written together, each alone (a
+     * particle after it binds nothing: 菲去的), among modern words or starting the text */
+    if (n == 2 && !same)
+        return !weight_of(r, tch + 1, 2) && adjacent(v, text, len, start, start + 2) &&
+               orphan(r, tch, 1) &&
+               (particle(r, tch[3]) || weight_of(r, tch + 2, 2) < ORPHAN_WORD) &&
                !in_long_word(f, r, v, text, len, start) &&
                !in_long_word(f, r, v, text, len, start + 2) &&
-               in_words(f, r, v, text, len, start, end, tch, n) &&   /* among modern words */
+               ((!tch[0] && tch[3]) || in_words(f, r, v, text, len, start, end, tch, n)) &&
                word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
     for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
         if (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||   /* a character making a common */

@@ -85,6 +85,22 @@ uint32_t fe_words_weight(const fe_words *w, const char *s, size_t n)
     return slot && !v ? 1 : v;
 }
 
+int fe_words_each(const fe_words *w, int (*fn)(void *ctx, const char *s, size_t n,
+                                               uint32_t weight), void *ctx)
+{
+    for (size_t at = 0; at < w->len;) {
+        const char *r = w->pool + at;
+        size_t n = (unsigned char)r[0];
+        uint32_t weight;
+        memcpy(&weight, r + 1, 4);
+        at += n + REC;
+        int rc = fn(ctx, r + REC, n, weight);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 void fe_words_free(fe_words *w)
 {
     free(w->pool);

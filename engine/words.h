@@ -20,6 +20,10 @@ typedef struct fe_words {
 int fe_words_add(fe_words *w, const char *s, size_t n, uint32_t weight);
 /* Its weight; 0 when it is no word (a word of weight 0 reads as 1). */
 uint32_t fe_words_weight(const fe_words *w, const char *s, size_t n);
+/* Call fn for every word, in the order added (fn must not add to w); stops at
+ * and returns fn's first nonzero return, else 0. */
+int fe_words_each(const fe_words *w, int (*fn)(void *ctx, const char *s, size_t n,
+                                               uint32_t weight), void *ctx);
 void fe_words_free(fe_words *w);
 size_t fe_words_memory(const fe_words *w);
 

@@ -107,6 +107,9 @@ static void test_homophones(void **state)
         {"他被控强健罪", "强奸", P, 9, 15},
         {"这帮强健犯都该判死刑", "强奸", P, 6, 12},
         N("身体强健的人"), N("他有强健的体魄"),
+        /* ... or read by sound: 反 stands for the 犯 of the word 强奸犯, unless it
+         * is in a word of its own as written (反应) */
+        {"它是强健反", "强奸", P, 6, 12}, N("他身体强健反应快"),
         /* real words that only sound like an entry stay clean */
         N("妇女全部到场"), N("男女全都一样"), N("身体强健"), N("出生日期"),
         N("普通的信件"), N("是你吗"), N("都是一样的"), N("权利和义务"),
@@ -465,16 +468,34 @@ static void test_fuzzy(void **state)
         N("他说自己是同性恋也没关系"), N("他和老四一样高"),
         /* two syllables near, or a two-character entry: no */
         N("撒组盘"), N("鬼蓝"),
-        /* an entry that does not ask for sound (fraud): only with "yes" */
-        N("这就是一个杀租盘骗局"),
+        /* an entry that does not ask for sound (gambling): only with "yes" */
+        N("这就是一个牛合彩骗局"),
+        /* 杀猪盘 asks ([sound] in zh/fraud.txt: the scam's name, disguised by sound) */
+        {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24},
         /* two characters, neither kept, one of them near (fei for hei: f/h) */
         {"这帮菲曲真是烦死人了", "黑蛆", P, 6, 12},
         /* ... not when a real word or idiom (飞去, 非去不可), not in verse (春足 is no
          * chun zhu, 蠢猪), not where either character makes a word around it */
         N("鸟儿向南飞去了"), N("这件事我非去不可"), N("今年春足，花开满城，游人如织，笑语盈盈。"),
-        N("说实话菲曲都该滚"),
+        N("说实话菲曲目都不错"),
+        /* a particle (都, 的: written so often alone that a word it makes says
+         * nothing) binds neither character, and written right beside the pair counts
+         * as modern words; at the text's start the side before is not asked */
+        {"说实话菲曲都该滚", "黑蛆", P, 9, 15},
+        {"这些菲去的嘴脸", "黑蛆", P, 6, 12},
+        {"非区偷东西", "黑蛆", P, 0, 6},
+        /* ... but the two characters must be written together */
+        N("这些菲》去的嘴脸"),
+        /* a function word (对: common as a word by itself) right beside the pair
+         * counts as modern words, not when something stands between */
+        {"必须对菲去动手", "黑蛆", P, 9, 15}, N("必须对*菲去动手"),
+        /* a near sound at the edge of a longer entry whose rest is a common word
+         * (垃圾) counts when the near one is alone: no particle, no numeral, no word
+         * with its neighbour (发言) */
+        {"他们是一群言垃圾", "洋垃圾", P, 15, 24},
+        N("他的发言垃圾得很"), N("复联四一样好看"),
     };
-    static const vcase yes = {"这就是一个杀租盘骗局", "杀猪盘", P, 15, 24};
+    static const vcase yes = {"这就是一个牛合彩骗局", "六合彩", P, 15, 24};
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
     use_lists("wordlists", off);
