@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bulkab.py -- A/B of bulk checks: posts/s and the CPU each process spends per post.
 
-Usage: bench/bulkab.py NAME=FILTERD[:FILTERBENCH][,NAME=...] [ROUNDS [SECS]]
+Usage: bench/bulkab.py [--syscalls] NAME=FILTERD[:FILTERBENCH][,NAME=...] [ROUNDS [SECS]]
 
 Needs a built tree (make bench-quick once: the 60,000-term list and the
 200-byte posts under build/bench/work). One daemon per binary and mode (scan
@@ -42,8 +42,12 @@ def procs(s):
     return out
 
 
-def run(s, gen, secs):
+def run(s, gen, secs, count=False):
     ps = procs(s)
+    perf = {p: subprocess.Popen(['perf', 'stat', '-x,', '-e', 'raw_syscalls:sys_enter', '-p',
+                                 str(p), '--', 'sleep', str(secs)], stderr=subprocess.PIPE,
+                                text=True)
+            for p, role in ps.items() if count and role in ('broker', 'worker')}
     t0 = {p: cpu_us(p) for p in ps}
     cmd = [gen, '--endpoint', s.ep, '--json', '--seconds', str(secs), '--warmup', '0',
            '--tag', s.name, '--bulk', str(suite.BULK_ITEMS), '--conns', '1',
@@ -62,11 +66,18 @@ def run(s, gen, secs):
         except OSError:
             continue
         per[role] = per.get(role, 0) + d / posts
-    per['all'] = sum(per.values())
+    per['all'] = sum(v for k, v in per.items())
+    for p, q in perf.items():             # system calls per bulk check, by role
+        n = int(q.communicate()[1].strip().splitlines()[-1].split(',')[0])
+        key = 'calls/req ' + ps[p]
+        per[key] = per.get(key, 0) + n / (posts / suite.BULK_ITEMS)
     return r['texts_s'], per, wall
 
 
 def main():
+    count = '--syscalls' in sys.argv
+    if count:
+        sys.argv.remove('--syscalls')
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -90,7 +101,7 @@ def main():
             run(s, bins[k[0]][1], 1)
         for r in range(rounds):
             for k, s in srv.items():
-                pps, per, wall = run(s, bins[k[0]][1], secs)
+                pps, per, wall = run(s, bins[k[0]][1], secs, count)
                 res[k].append((pps, per))
                 print('round %d %s %s (load %.1f): %.0f posts/s; us/post %s' % (
                     r + 1, k[0], k[1], os.getloadavg()[0], pps,

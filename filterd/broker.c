@@ -307,7 +307,7 @@ static void broker_loop(fd_broker *b)
         if (admin || (p[1].revents & POLLIN))
             quiet(b, FD_QUIET_ADMIN,
                   drain(b, b->admin, FD_FRONT_BATCH, FD_ADMIN_MAX_MSG, admin_request));
-        fd_zconn_events(b);       /* cheap when nothing is ready: one epoll_wait */
+        fd_zconn_events(b, p[2].revents != 0);   /* epoll_wait only when poll saw it ready */
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
         fd_reply_expire(b);
