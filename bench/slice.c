@@ -1,7 +1,7 @@
 /* slice.c -- a short time slice for the benchmark's own processes (slice.h). */
 #define _GNU_SOURCE               /* syscall */
 #include <errno.h>
-#include <stdint.h>
+#include <linux/sched/types.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -14,19 +14,13 @@
 int fb_short_slice(void)
 {
 #ifdef SYS_sched_setattr
-    struct {                      /* struct sched_attr, first version: SCHED_OTHER */
-        uint32_t size, policy;
-        uint64_t flags;
-        int32_t nice;
-        uint32_t priority;
-        uint64_t runtime, deadline, period;
-    } a;
+    struct sched_attr a;          /* SCHED_NORMAL (0), its nice value kept */
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, 0);   /* kept: nice -n 19 runs stay nice */
-    a.nice = errno ? 0 : nice;
-    a.runtime = FB_SLICE_NS;
+    a.sched_nice = errno ? 0 : nice;
+    a.sched_runtime = FB_SLICE_NS;
     return syscall(SYS_sched_setattr, 0, &a, 0) < 0 ? -1 : 0;
 #else
     return -1;

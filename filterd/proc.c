@@ -21,7 +21,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <sched.h>
+#include <linux/sched.h>
+#include <linux/sched/types.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -183,22 +184,16 @@ static void close_inherited(int keep)
 static void set_slice(int us)
 {
 #if defined(__linux__) && defined(SYS_sched_setattr)
-    struct {                      /* the kernel's struct sched_attr, first version */
-        uint32_t size, policy;
-        uint64_t flags;
-        int32_t nice;
-        uint32_t priority;
-        uint64_t runtime, deadline, period;
-    } a;
+    struct sched_attr a;
     if (!us)
         return;
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
-    a.policy = SCHED_OTHER;
+    a.sched_policy = SCHED_NORMAL;
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, 0);
-    a.nice = errno ? 0 : nice;
-    a.runtime = (uint64_t)us * 1000;
+    a.sched_nice = errno ? 0 : nice;
+    a.sched_runtime = (uint64_t)us * 1000;
     if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
         fd_log(FD_DEBUG, "slice_refused", "message=\"%s\"", strerror(errno));
 #else
