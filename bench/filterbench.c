@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "slice.h"
 
 #define FB_DEFAULT_EP "tcp://127.0.0.1:7700"
 #define FB_SECONDS 5.0            /* s: measured window */
@@ -47,6 +48,7 @@ static void usage(int rc)
         "  --scenes MIX        scene or mix, e.g. comment:70,chat:20,nickname:10\n"
         "  --budget-ms MS      budget_ms of every request (default: the server's)\n"
         "  --bulk N            N posts per request: bulk checks (default 1: single checks)\n"
+        "  --timeline FILE     write every request of the window: due, sent, answered, server\n"
         "  --tag NAME          name of this run in the output\n"
         "  --json              one JSON object on stdout\n",
         FB_INFLIGHT, FB_SECONDS, FB_WARMUP);
@@ -122,6 +124,8 @@ static void parse_args(int argc, char **argv, fb_opts *o)
             o->bulk = atoi(argv[++i]);
         else if (arg_is(a, "--tag", i, argc))
             o->tag = argv[++i];
+        else if (arg_is(a, "--timeline", i, argc))
+            o->timeline = argv[++i];
         else if (!strcmp(a, "--json"))
             o->json = 1;
         else if (a[0] == '-' || o->posts)
@@ -303,6 +307,7 @@ int main(int argc, char **argv)
 
     parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN);
+    fb_short_slice();             /* before any thread: they inherit it (slice.h) */
     run.o = &o, run.posts = &posts;
     if (!all || fb_posts_load(&posts, o.posts, err, FB_ERRLEN) < 0)
         goto out;
@@ -315,6 +320,8 @@ int main(int argc, char **argv)
         goto out;
     for (int i = 0; i < o.conns; i++)
         fb_merge(all, &run.conn[i].t);
+    if (o.timeline && fb_write_timeline(&run, o.timeline, err) < 0)
+        goto out;
     if (o.json)
         print_json(&run, all);
     else

@@ -69,18 +69,57 @@ static const char *pick_scene(fb_conn *k)
     return o->scenes[0];
 }
 
-/* Remember when request id was due; ids are (generation << 32 | slot). */
+/* Remember when request id was due and sent; ids are (generation << 32 | slot). */
 static int track(fb_conn *k, uint64_t id, int64_t due)
 {
     size_t slot = (uint32_t)id;
     if (slot >= k->ndue) {
         size_t n = slot * 2 + 64;
         int64_t *d = realloc(k->due, n * sizeof *d);
-        if (!d)
+        if (d)
+            k->due = d;
+        int64_t *s = d ? realloc(k->sent_at, n * sizeof *s) : NULL;
+        if (!s)
             return -1;
-        k->due = d, k->ndue = n;
+        k->sent_at = s, k->ndue = n;
     }
     k->due[slot] = due;
+    k->sent_at[slot] = fb_now_ns();
+    return 0;
+}
+
+/* --timeline: keep one completed request of the window. */
+static void keep_event(fb_conn *k, int64_t due, int64_t sent, int64_t done, uint64_t server_us)
+{
+    if (k->nev == k->evcap) {
+        size_t n = k->evcap ? k->evcap * 2 : 4096;
+        fb_event *e = realloc(k->ev, n * sizeof *e);
+        if (!e)
+            return;               /* out of memory: the timeline misses it, nothing else */
+        k->ev = e, k->evcap = n;
+    }
+    int64_t w = k->run->win_start;
+    k->ev[k->nev++] = (fb_event){due - w, sent - w, done - w, server_us};
+}
+
+int fb_write_timeline(const fb_run *run, const char *path, char *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, FB_ERRLEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# conn due_us sent_us done_us server_us (from the window's start)\n");
+    for (int i = 0; i < run->o->conns; i++)
+        for (size_t j = 0; j < run->conn[i].nev; j++) {
+            const fb_event *e = &run->conn[i].ev[j];
+            fprintf(f, "%d %.1f %.1f %.1f %llu\n", i, e->due / 1e3, e->sent / 1e3,
+                    e->done / 1e3, (unsigned long long)e->server_us);
+        }
+    if (fclose(f) != 0) {
+        snprintf(err, FB_ERRLEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -169,8 +208,11 @@ static void record(fb_conn *k, uint64_t id, const fc_result *r, size_t n)
         t->in_window++;
         t->texts_in_window += n;
     }
-    if (due >= k->run->win_start && due < k->run->win_end)
+    if (due >= k->run->win_start && due < k->run->win_end) {
         fb_hist_add(&t->hist, (uint64_t)(now - due));
+        if (k->run->o->timeline)
+            keep_event(k, due, k->sent_at[(uint32_t)id], now, r->elapsed_us);
+    }
     for (size_t i = 0; i < n; i++)
         record_result(t, &r[i]);
 }
@@ -300,6 +342,8 @@ void fb_conns_close(fb_run *run)
         if (run->conn[i].c)
             fc_close(run->conn[i].c);
         free(run->conn[i].due);
+        free(run->conn[i].sent_at);
+        free(run->conn[i].ev);
         free(run->conn[i].q);
         free(run->conn[i].res);
     }

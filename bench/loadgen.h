@@ -33,6 +33,7 @@ enum fb_mode { FB_CLOSED, FB_OPEN };
 
 typedef struct fb_opts {
     const char *endpoint, *posts, *tag;
+    const char *timeline;         /* --timeline FILE: one line per request of the window */
     const char *start_bin, *config, *daemon_log;
     const char *daemon_args[FB_MAX_ARGS];
     int ndaemon_args, endpoint_given;
@@ -62,6 +63,13 @@ typedef struct fb_tally {
 
 typedef struct fb_run fb_run;
 
+/* One request of the measured window for --timeline: ns from the window's
+ * start when it was due, sent and answered, and the server's elapsed_us. */
+typedef struct fb_event {
+    int64_t due, sent, done;
+    uint64_t server_us;
+} fb_event;
+
 typedef struct fb_conn {
     fb_run *run;
     int no;
@@ -73,6 +81,9 @@ typedef struct fb_conn {
     fc_query *q;                  /* bulk: the posts of one request */
     fc_result *res;               /* bulk: the results of one reply */
     uint64_t rng;
+    int64_t *sent_at;             /* ns: actual send time, by the client's slot index */
+    fb_event *ev;                 /* --timeline: the window's requests, as they complete */
+    size_t nev, evcap;
     fb_tally t;
     char err[FB_ERRLEN];
 } fb_conn;
@@ -91,6 +102,11 @@ int64_t fb_now_ns(void);          /* CLOCK_MONOTONIC */
  * message in err (FB_ERRLEN bytes). Who closes: fb_conns_close(), in both cases. */
 int fb_run_load(fb_run *run, char *err);
 void fb_conns_close(fb_run *run);
+
+/* --timeline: every connection's requests of the window, one line each
+ * ("conn due_us sent_us done_us server_us"), sorted by due time by the
+ * reader. 0, or -1 with err. */
+int fb_write_timeline(const fb_run *run, const char *path, char *err);
 
 /* Add connection tally t into all. */
 void fb_merge(fb_tally *all, const fb_tally *t);

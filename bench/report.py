@@ -201,6 +201,38 @@ def deg(d):
     return ', '.join('%d %s' % (n, k) for k, n in d.items() if n) or '0'
 
 
+def stalls_table(runs):
+    """Where the half load's slow requests came from (filterbench --timeline,
+    bench/timeline.py), for the round of each server with the median p99."""
+    rows = []
+    for k, n in (('filterd', 'filterd (scan)'), ('echo', 'filterd --echo'),
+                 ('echod', 'echod (no broker)')):
+        t = runs.get(k, {}).get('timeline')
+        if not t:
+            continue
+        p, m = t['parts_us'], t.get('slow_mean_us')
+        rows.append([n, '%.0f / %.0f / %.0f' % (p['send lag']['p99'], p['broker']['p99'],
+                                               p['transport + client']['p99']),
+                     '%.2f%%' % (100.0 * t['slow'] / t['requests']),
+                     '%.0f / %.0f / %.0f' % (m['send lag'], m['broker'], m['transport + client'])
+                     if m else '-',
+                     '%d' % t.get('stalls', 0),
+                     '%.0f%%' % (100 * t['in_big_stalls']) if m else '-',
+                     ', '.join('%d-%d ms x%d' % (a, a + 10, c) for a, c in t['intervals'][:3])
+                     if t.get('intervals') else '-'])
+    if not rows:
+        return ''
+    return ('\nWhere the slow requests (over 1 ms) came from, the round with the median p99 '
+            '(`filterbench --timeline`, `bench/timeline.py`): the p99 of each part of the '
+            'latency (the generator\'s send lag, the broker\'s elapsed_us, the rest: transport '
+            'both ways and the client), and of the slow requests their share, the mean of each '
+            'part, how many stalls they formed (slow requests under 2 ms apart), the share in '
+            'stalls of 10 or more, and the commonest times between stalls (a periodic stall '
+            'shows as one).\n\n' +
+            md_table(['server', 'p99 us: lag / broker / rest', 'slow', 'slow mean us: lag / '
+                      'broker / rest', 'stalls', 'in stalls >= 10', 'between stalls'], rows))
+
+
 def sec_service(r, plots):
     s = r['service']
     m = r['settings']
@@ -238,8 +270,10 @@ def sec_service(r, plots):
          md_table(head + ['posts/s'], bulk),
          '\n### Open loop at half of the maximum (%.0f req/s)\n' % s['half_rate'],
          'Latency from each request\'s intended send time.\n\n',
-         md_table(head, [lat_row('filterd (scan)', s['open_half']['filterd']),
-                         lat_row('filterd --echo', s['open_half']['echo'])])]
+         md_table(head, [lat_row(n, s['open_half'][k]) for k, n in
+                         (('filterd', 'filterd (scan)'), ('echo', 'filterd --echo'),
+                          ('echod', 'echod (no broker)')) if k in s['open_half']]),
+         stalls_table(s['open_half'])]
     if s.get('sweep'):
         rows = [[x['server'], '%.2f' % x['fraction'], '%.0f' % x['rate'], '%.0f' % x['rps'],
                  '%.3f' % x['latency_ms']['p50'], '%.3f' % x['latency_ms']['p99'],
@@ -420,9 +454,12 @@ def sec_notes(r):
                     ' / '.join(str(k) for k in sorted(w)), r['machine']['cores']))
     o = s['open_half']
     n.append('- **Latency at half load** (%.0f req/s): filterd p50 %.3f ms, p99 %.3f ms; the echo '
-             'baseline at the same rate: p50 %.3f ms, p99 %.3f ms.'
+             'baseline at the same rate: p50 %.3f ms, p99 %.3f ms%s.'
              % (s['half_rate'], o['filterd']['latency_ms']['p50'], s['p99_half_ms'],
-                o['echo']['latency_ms']['p50'], o['echo']['latency_ms']['p99']))
+                o['echo']['latency_ms']['p50'], o['echo']['latency_ms']['p99'],
+                '; echod: p50 %.3f ms, p99 %.3f ms' % (o['echod']['latency_ms']['p50'],
+                                                        o['echod']['latency_ms']['p99'])
+                if 'echod' in o else ''))
     e = r.get('engine')
     if e:
         n.append('- **Engine.** full %.2f us/post = fold %.2f + raw scan %.2f (+ %.2f for the '

@@ -28,6 +28,7 @@ import json, os, platform, re, shutil, statistics, subprocess, sys, time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clientbench                                # noqa: E402  (the clients part)
+import timeline as timeline_mod                   # noqa: E402  (the half load's stalls)
 from servers import Server, sh                    # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -183,7 +184,7 @@ def baseline_filterd(rev=BASE_REV):
 
 
 def bench(server, m, open_rate=None, tag='', posts=None, secs=None, inflight=CLOSED_INFLIGHT,
-          bulk=1):
+          bulk=1, timeline=False):
     cmd = [os.path.join(BIN, 'filterbench'), '--endpoint', server.ep, '--json',
            '--seconds', str(secs or m['secs']), '--warmup', str(m['warm']), '--tag', tag or server.name,
            '--bulk', str(bulk)]
@@ -191,9 +192,24 @@ def bench(server, m, open_rate=None, tag='', posts=None, secs=None, inflight=CLO
         cmd += ['--open', '%.0f' % open_rate]
     else:
         cmd += ['--conns', str(CLOSED_CONNS), '--inflight', str(inflight)]
+    tl = os.path.join(WORK, 'timeline-%s.txt' % server.name)
+    if timeline:                  # where the slow requests come from (bench/timeline.py)
+        cmd += ['--timeline', tl]
     r = json.loads(run(cmd + [posts or POSTS200]))
     r['server'] = server.name
+    if timeline:
+        r['timeline'] = timeline_mod.summary(tl)
+        os.unlink(tl)
     return r
+
+
+def median_timeline(tls):
+    """The round whose p99 is the median's: its timeline summary (None without any)."""
+    tls = [t for t in tls if t]
+    if not tls:
+        return None
+    tls.sort(key=lambda t: t['parts_us']['latency']['p99'])
+    return tls[len(tls) // 2]
 
 
 def summarise(runs):
@@ -205,6 +221,7 @@ def summarise(runs):
             'errors': sum(r['errors'] for r in runs),
             'unanswered': sum(r['unanswered'] for r in runs),
             'degraded': {k: sum(r['degraded'][k] for r in runs) for k in runs[0]['degraded']},
+            'timeline': median_timeline([r.get('timeline') for r in runs]),
             'decisions': {k: sum(r['decisions'][k] for r in runs) for k in runs[0]['decisions']},
             'rounds': len(runs), 'runs': runs}
 
@@ -290,8 +307,9 @@ def part_service(m, lists):
         top = res['closed']['filterd']['rps']
         half = top / 2
         res['half_rate'] = half
-        res['open_half'] = rounds_of(servers, ['filterd', 'echo'], m,
-                                     'open loop at %.0f req/s' % half, open_rate=half)
+        res['open_half'] = rounds_of(servers, ['filterd', 'echo', 'echod'], m,
+                                     'open loop at %.0f req/s' % half, open_rate=half,
+                                     timeline=True)
         bulk = [n for n in ('filterd', 'echo') if n in servers]
         res['bulk'] = rounds_of(servers, bulk, m, 'bulk checks of %d' % BULK_ITEMS,
                                 inflight=BULK_INFLIGHT, bulk=BULK_ITEMS)

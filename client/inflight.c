@@ -170,8 +170,7 @@ static int shape_bulk(fc_result *r, size_t nitems, int fallback)
 {
     fc_result *v = calloc(nitems, sizeof *v);
     int rc = v ? 0 : -1;
-    char why[96];
-    snprintf(why, sizeof why, "the reply had %zu results for %zu texts", r->nresults, nitems);
+    char why[96] = "";
     for (size_t i = 0; rc == 0 && i < nitems; i++) {
         if (r->results && i < r->nresults) {
             v[i] = r->results[i];
@@ -182,8 +181,12 @@ static int shape_bulk(fc_result *r, size_t nitems, int fallback)
             v[i] = *r;
             if (!(v[i].version = strdup(r->version)) || !(v[i].degraded = strdup(r->degraded)))
                 rc = -1;
-        } else
+        } else {
+            if (!why[0])          /* only when it is said: not for every bulk reply */
+                snprintf(why, sizeof why, "the reply had %zu results for %zu texts",
+                         r->nresults, nitems);
             rc = error_result(&v[i], "internal", r->results ? why : "not a bulk reply");
+        }
     }
     fc_result top = {.id = r->id, .has_id = r->has_id, .tries = r->tries,
                      .elapsed_us = r->elapsed_us, .results = v, .nresults = v ? nitems : 0};

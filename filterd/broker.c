@@ -242,7 +242,9 @@ static int zmq_ready(void *sock)
  * polled through its ZMQ_FD, which only says "look again": a socket read
  * dry and not used since (b->quiet) needs no asking, as a new message will
  * signal its ZMQ_FD; one that sent since may have taken that signal, so it
- * is asked (ZMQ_EVENTS) before the round sleeps. Its size. */
+ * is asked (ZMQ_EVENTS) before the round sleeps, and is quiet again when
+ * that found nothing (before, an admin socket never read stayed unquiet:
+ * ZMQ_EVENTS, and libzmq's getpid with it, every round). Its size. */
 static int poll_set(fd_broker *b)
 {
     struct pollfd *p = b->pfd;
@@ -286,7 +288,9 @@ static void broker_loop(fd_broker *b)
 {
     int64_t hb = (int64_t)b->ctx->cfg.heartbeat_ms * FD_MS, next_hb = fd_now_ns() + hb;
     while (!b->ctl_lost && !(b->stopping && b->nheap == 0)) {
-        int admin = !(b->quiet & FD_QUIET_ADMIN) && zmq_ready(b->admin);
+        int admin = 0;
+        if (!(b->quiet & FD_QUIET_ADMIN) && !(admin = zmq_ready(b->admin)))
+            b->quiet |= FD_QUIET_ADMIN;   /* asked and empty: its ZMQ_FD signals the next */
         int n = poll_set(b);
         struct pollfd *p = b->pfd;
         if (poll(p, (nfds_t)n, admin ? 0 : timeout_ms(b, next_hb)) < 0 && errno != EINTR)
@@ -303,7 +307,7 @@ static void broker_loop(fd_broker *b)
         if (admin || (p[1].revents & POLLIN))
             quiet(b, FD_QUIET_ADMIN,
                   drain(b, b->admin, FD_FRONT_BATCH, FD_ADMIN_MAX_MSG, admin_request));
-        fd_zconn_events(b);       /* cheap when nothing is ready: one epoll_wait */
+        fd_zconn_events(b, p[2].revents != 0);   /* epoll_wait only when poll saw it ready */
         if (p[3].revents & POLLIN)
             fd_workers_accept(b);
         fd_reply_expire(b);

@@ -40,6 +40,7 @@
 #define FD_LOG_BURST 10           /* per-request warnings logged per second; the rest counted */
 #define FD_MAX_WORKERS 1024       /* worker processes (old and new generations) */
 #define FD_MS 1000000LL           /* ns per ms */
+#define FD_BROKER_SLICE_US 100    /* usecs: the broker's time slice (proc.c; the kernel's least) */
 
 /* Control messages, one text packet each:
  *   broker -> supervisor  "reload"        an admin asked for a reload

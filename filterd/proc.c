@@ -21,7 +21,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/sched.h>
+#include <linux/sched/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #endif
 
 #include "daemon.h"
@@ -31,12 +35,16 @@ static const struct proc {
     int (*main)(const fd_proc_arg *a);
     int ignore_term;              /* SIGTERM ignored: the supervisor drains, then stops it */
     int drop_first;               /* privileges dropped before main */
+    int slice_us;                 /* its time slice (Linux EEVDF); 0: the kernel's */
 } procs[FD_NPROCS] = {
-    [FD_PROC_BROKER] = {"broker", fd_broker_main, 1, 0},
-    [FD_PROC_WORKER] = {"worker", fd_worker_main, 1, 1},
-    [FD_PROC_HELPER] = {"helper", fd_helper_main, 0, 0},
+    /* The broker asks for the shortest slice: woken by a request or an answer,
+     * it runs at once instead of waiting out a worker's slice on its core
+     * (the p99 at half load, bench/README.md round 6); it runs for microseconds. */
+    [FD_PROC_BROKER] = {"broker", fd_broker_main, 1, 0, FD_BROKER_SLICE_US},
+    [FD_PROC_WORKER] = {"worker", fd_worker_main, 1, 1, 0},
+    [FD_PROC_HELPER] = {"helper", fd_helper_main, 0, 0, 0},
     /* binds its port, then drops privileges; SIGTERM: answers what it holds, exits */
-    [FD_PROC_HTTP] = {"http", fd_http_main, 0, 0},
+    [FD_PROC_HTTP] = {"http", fd_http_main, 0, 0, 0},
 };
 
 static pid_t supervisor_pid;      /* the parent of every child, for the death check */
@@ -169,6 +177,30 @@ static void close_inherited(int keep)
             close((int)fd);
 }
 
+/* Ask for a time slice of us microseconds (sched_setattr's sched_runtime,
+ * which Linux 6.12 and later read as the slice of a normal task: a shorter
+ * one preempts at wake-up; its nice value kept). Older kernels ignore it or
+ * refuse it, and the process runs with the default: nothing else changes. */
+static void set_slice(int us)
+{
+#if defined(__linux__) && defined(SYS_sched_setattr)
+    struct sched_attr a;
+    if (!us)
+        return;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.sched_policy = SCHED_NORMAL;
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    a.sched_nice = errno ? 0 : nice;
+    a.sched_runtime = (uint64_t)us * 1000;
+    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+        fd_log(FD_DEBUG, "slice_refused", "message=\"%s\"", strerror(errno));
+#else
+    (void)us;
+#endif
+}
+
 static void child_init(const struct proc *p, int keep)
 {
     struct sigaction sa;
@@ -206,6 +238,7 @@ pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t e
     if (kind != FD_PROC_BROKER && a->ctx && a->ctx->stats)
         munmap(a->ctx->stats, sizeof *a->ctx->stats);   /* the broker's to write, no one else's */
     fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);
+    set_slice(p->slice_us);
     if (p->drop_first && fd_drop_privileges(a->ctx ? &a->ctx->cfg : a->cfg, msg, sizeof msg) < 0) {
         char quoted[320];
         fd_log(FD_ERROR, "start_failed", "message=%s", fd_log_msg(msg, quoted, sizeof quoted));

@@ -8,7 +8,8 @@
  * worker-window texts in it (credit-based flow control), so the next text
  * is already here when one is done: each wake-up reads every frame that
  * arrived, answers them in order and writes the answers back together
- * (every FD_WORKER_BATCH answers, and when the input runs dry). While it
+ * (when the input runs dry, and in between every FD_WORKER_BATCH answers
+ * when a single check is among them, every half window of bulk items). While it
  * scans it is silent, which is how the broker tells a hung worker from a
  * busy one. No ZeroMQ here: one socket, one thread, blocking writes.
  *
@@ -29,7 +30,7 @@
 #include "link.h"
 
 #ifndef FD_WORKER_BATCH
-#define FD_WORKER_BATCH 8         /* answers written together at most (then flushed) */
+#define FD_WORKER_BATCH 8         /* answers written together at most when one is a single check */
 #endif
 #define FD_RECONNECT_MS 50        /* msecs: between tries to reach the broker */
 
@@ -40,6 +41,7 @@ typedef struct worker {
     fd_answer answer;
     fd_link link;
     msgpack_packer pk;            /* writes into the frame being built */
+    int batch, batch_single;      /* answers written together at most: items, with a single check */
     int64_t last_sent;
     int retire;
 } worker;
@@ -141,20 +143,29 @@ static void handle(worker *w, const fd_task_msg *t)
         log_text(t, &res);
 }
 
-/* Answer every complete frame that came, flushing every FD_WORKER_BATCH
- * answers and at the end. 0, or -1 when the link broke. */
+/* Answer every complete frame that came, and write the answers when the
+ * input runs dry, after FD_WORKER_BATCH answers when a single check is among
+ * them (its client waits for it alone), and after half the window of bulk
+ * items (their request waits for its last item anyway: the broker, woken
+ * once per half window instead of every 8, refills the other half while
+ * this one is scanned). 0, or -1 when the link broke. */
 static int serve(worker *w)
 {
     fd_frame f;
     fd_task_msg t;
-    int rc, n = 0;
+    int rc, n = 0, held = 0, single = 0;
     while ((rc = fd_link_next(&w->link, &f)) == 1) {
         if (f.type == FD_LINK_RETIRE)
             w->retire = 1;
         else if (fd_link_get_task(&f, &t) == 0) {
             handle(w, &t);
-            if (++n % FD_WORKER_BATCH == 0 && fd_link_flush(&w->link) != 0)
-                return -1;
+            n++, held++;
+            single |= !(t.flags & FD_TASK_ITEM);
+            if (held >= (single ? w->batch_single : w->batch)) {
+                if (fd_link_flush(&w->link) != 0)
+                    return -1;
+                held = single = 0;
+            }
         }
     }
     if (rc < 0 || fd_link_flush(&w->link) != 0)
@@ -173,6 +184,8 @@ static int worker_open(worker *w, char *err, size_t errlen)
         return -1;
     }
     fd_link_init(&w->link, -1);
+    w->batch = w->ctx->cfg.worker_window > 1 ? w->ctx->cfg.worker_window / 2 : 1;
+    w->batch_single = w->batch < FD_WORKER_BATCH ? w->batch : FD_WORKER_BATCH;
     return 0;
 }
 

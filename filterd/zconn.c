@@ -420,11 +420,11 @@ static void resume_all(fd_broker *b)
     }
 }
 
-void fd_zconn_events(fd_broker *b)
+void fd_zconn_events(fd_broker *b, int ready)
 {
     struct epoll_event ev[FD_ZC_EVENTS];
     resume_all(b);
-    int n = epoll_wait(b->zc.ep, ev, FD_ZC_EVENTS, 0);
+    int n = ready ? epoll_wait(b->zc.ep, ev, FD_ZC_EVENTS, 0) : 0;
     for (int i = 0; i < n; i++) {
         uint64_t d = ev[i].data.u64;
         if (d & FD_ZC_LISTENER) {

@@ -82,8 +82,10 @@ void fd_zconn_close(struct fd_broker *b);
 /* Bind endpoint ep (tcp:// or ipc://) as a listener in the epoll set (zlisten.c). */
 int fd_zlisten_bind(struct fd_broker *b, const char *ep, char *err, size_t errlen);
 int fd_zconn_fd(const struct fd_broker *b);  /* the epoll set, for poll() */
-/* Accept, read (every message to fd_front_request), write what is ready. */
-void fd_zconn_events(struct fd_broker *b);
+/* Accept, read (every message to fd_front_request), write what is ready;
+ * ready: poll() found the epoll set readable (else epoll is not asked: one
+ * system call a round less when only a worker woke the broker). */
+void fd_zconn_events(struct fd_broker *b, int ready);
 /* Queue a message of n frames to connection id: FD_ZC_SENT, or FD_ZC_GONE or
  * FD_ZC_FULL (dropped). It is written by the next fd_zconn_flush. */
 int fd_zconn_send(struct fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n);

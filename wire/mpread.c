@@ -5,7 +5,6 @@
  * is used, nesting is walked with a counter instead of recursion, and a
  * container that claims more items than bytes remain is refused at once
  * (each item takes at least one byte). Nothing is allocated. */
-#include <string.h>
 
 #include "wire.h"
 
@@ -157,7 +156,16 @@ int fw_mp_skip(fw_mpr *r)
     return 0;
 }
 
+/* Byte by byte, stopping at the first difference: a decoder asks each key
+ * against a table of names, and most differ in their first byte (no strlen
+ * of every name). */
 int fw_mp_is(const fw_mpv *v, const char *name)
 {
-    return v->type == FW_MP_STR && v->len == strlen(name) && !memcmp(v->s, name, v->len);
+    if (v->type != FW_MP_STR)
+        return 0;
+    size_t i = 0;
+    for (; i < v->len; i++)
+        if (!name[i] || name[i] != v->s[i])
+            return 0;
+    return name[i] == '\0';
 }
