@@ -510,16 +510,14 @@ size_t fe_fold_memory(const fe_fold *f)
 static int build_cjk(fe_fold *f)
 {
     size_t n = 0;
-    for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
-        ent_t e = fe_fold_lookup(f, cp);
-        n += !(ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0);
-    }
+    for (uint32_t cp = CJK_START; cp < CJK_END; cp++)
+        n += fe_fold_page(f, cp) != CJK_SELF;
     if (!(f->cjk_ent = malloc((n ? n : 1) * sizeof *f->cjk_ent)))
         return -1;
     n = 0;
     for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
-        ent_t e = fe_fold_lookup(f, cp);
-        if (ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0) {
+        ent_t e = fe_fold_page(f, cp);
+        if (e == CJK_SELF) {
             f->cjk[cp - CJK_START] = 0;
             continue;
         }

@@ -295,10 +295,30 @@ static int has_letter(const fe_viewbuf *v)
     return 0;
 }
 
+/* Whether the phonetic view holds two tokens in a row: every pattern of the
+ * phonetic database is two or more tokens without a break (views.h), so a
+ * view without such a pair cannot match and is not scanned (an English text
+ * of few pinyin-like words). */
+static int token_pair(const fe_viewbuf *v)
+{
+    int run = 0;
+    for (size_t i = 0; i < v->len;) {
+        if (v->buf[i] == FE_TOK_BREAK) {
+            run = 0;
+            i++;
+        } else if (++run == 2)
+            return 1;
+        else
+            i += 2;
+    }
+    return 0;
+}
+
 /* The disguise views' passes, each only when the rule set uses its view; the
  * emoji view only when the text has an emoji we read, the split view only
- * when it has components to put together. */
-static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
+ * when it has components to put together (Chinese characters: han). */
+static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len,
+                            int han)
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
@@ -310,7 +330,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
         sc->views[FE_VIEW_EMOJI].len = 0;
     if (rs->db[DB_LEET] && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
-    if (rs->splits && rs->db[DB_COMPACT] &&
+    if (rs->splits && rs->db[DB_COMPACT] && han &&
         fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
         sc->views[FE_VIEW_SPLIT].len = 0;
 }
@@ -336,13 +356,15 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
         for (int v = 0; v < FE_NBASE_VIEWS; v++)
             sc->views[v].len = 0;
     else
-        disguise_passes(rs, sc, text, len);
+        disguise_passes(rs, sc, text, len, !!(bits & FE_FOLD_HAS_HAN));
     sc->n = 0;
     sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])) ||
+            (db == DB_SHAPE && !(bits & FE_FOLD_HAS_HAN)) ||   /* look-alikes are Chinese */
+            (db == DB_PHONETIC && !token_pair(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,
