@@ -117,9 +117,11 @@ int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at)
     int cl, cr;
     while ((cl = class_before(f, s, l, &l)) == FE_C_SEP)   /* the run of separators */
         ;
+    if (cl != FE_C_HAN)   /* most clause marks of Latin text: no need to look right */
+        return 0;
     while ((cr = class_after(f, s, len, r, &r)) == FE_C_SEP)
         ;
-    if (cl != FE_C_HAN || cr != FE_C_HAN)
+    if (cr != FE_C_HAN)
         return 0;
     return is_char(class_before(f, s, l, &x)) || is_char(class_after(f, s, len, r, &x));
 }
@@ -335,7 +337,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         if (cls == FE_C_HAN) {
             token_end(&j, vf, &nsep, &bits, with_src);
             j.prev_single = NONE;
-            bits |= FE_FOLD_HAS_HAN;
+            bits |= FE_FOLD_HAS_HAN | f->han_bits;
         }
         if (sep_pending) {
             vf->mark[nsep++] = (uint32_t)vf->len | sep_break;
@@ -343,6 +345,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             sep_pending = 0;
         }
         if (cls == FE_C_WORD && j.tok_chars++ == 0) {
+            bits |= FE_FOLD_WORD;
             j.tok_pos = vf->len;
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }

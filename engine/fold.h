@@ -58,6 +58,8 @@ enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };
 #define FE_FOLD_NUL          0x02u
 #define FE_FOLD_HAS_HAN      0x04u  /* some character is Chinese (or kana, hangul) */
 #define FE_FOLD_JOINED       0x08u  /* single letters were joined */
+#define FE_FOLD_WORD         0x10u  /* some character is a letter or digit, not Chinese
+                                       (or some Chinese one folds to Latin letters) */
 
 typedef struct fe_fold fe_fold;
 

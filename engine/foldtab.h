@@ -49,6 +49,10 @@ struct fe_fold {
      * character that folds to itself, else 1 + its index in cjk_ent. */
     uint16_t cjk[CJK_END - CJK_START];
     ent_t *cjk_ent;
+    /* FE_FOLD_WORD when some Chinese character folds to an output holding a
+     * Latin letter (none does: the squared dates and times hold digits), so
+     * that the fold's FE_FOLD_WORD bit says "no Latin letter" truthfully. */
+    unsigned han_bits;
     char *pool;
     size_t poollen, poolcap;
 };

@@ -316,9 +316,11 @@ static int token_pair(const fe_viewbuf *v)
 
 /* The disguise views' passes, each only when the rule set uses its view; the
  * emoji view only when the text has an emoji we read, the split view only
- * when it has components to put together (Chinese characters: han). */
+ * when it has components to put together (Chinese characters); bits: the
+ * fold's FE_FOLD_* (a text without a letter or digit needs no look for
+ * Latin letters). */
 static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len,
-                            int han)
+                            unsigned bits)
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
@@ -328,9 +330,9 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
-    if (rs->db[DB_LEET] && has_letter(&sc->views[FE_VIEW_FOLDED]))
+    if (rs->db[DB_LEET] && (bits & FE_FOLD_WORD) && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
-    if (rs->splits && rs->db[DB_COMPACT] && han &&
+    if (rs->splits && rs->db[DB_COMPACT] && (bits & FE_FOLD_HAS_HAN) &&
         fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
         sc->views[FE_VIEW_SPLIT].len = 0;
 }
@@ -356,13 +358,13 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
         for (int v = 0; v < FE_NBASE_VIEWS; v++)
             sc->views[v].len = 0;
     else
-        disguise_passes(rs, sc, text, len, !!(bits & FE_FOLD_HAS_HAN));
+        disguise_passes(rs, sc, text, len, bits);
     sc->n = 0;
     sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])) ||
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && (!(bits & FE_FOLD_WORD) || !vowelless_word(&sc->views[v]))) ||
             (db == DB_SHAPE && !(bits & FE_FOLD_HAS_HAN)) ||   /* look-alikes are Chinese */
             (db == DB_PHONETIC && !token_pair(&sc->views[v])))
             continue;

@@ -106,7 +106,7 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
     return 0;
 }
 
-static uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
+static inline uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
 {
     if (c1 >= 0x10000 || c2 >= 0x10000 || !(sp->first[c1 / 8] & (1u << (c1 % 8))) ||
         !(sp->second[c2 / 8] & (1u << (c2 % 8))))
