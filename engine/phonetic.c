@@ -28,7 +28,7 @@ static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
 
 /* ---- the view --------------------------------------------------------------- */
 
-static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
+static inline void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
 {
     v->buf[v->len] = (char)(0x80 + tok / 94);
     v->buf[v->len + 1] = (char)(0x21 + tok % 94);
@@ -38,7 +38,7 @@ static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint
     v->len += 2;
 }
 
-static void brk(fe_viewbuf *v, uint32_t from)
+static inline void brk(fe_viewbuf *v, uint32_t from)
 {
     if (!v->len || v->buf[v->len - 1] == FE_TOK_BREAK)
         return;
