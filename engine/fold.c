@@ -126,6 +126,18 @@ int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at)
     return is_char(class_before(f, s, l, &x)) || is_char(class_after(f, s, len, r, &x));
 }
 
+int fe_clause_break_at(const fe_fold *f, const fe_clauses *cl, size_t *k, const char *text,
+                       size_t len, size_t at)
+{
+    if (cl) {
+        while (*k < cl->n && cl->at[*k] < at)
+            (*k)++;
+        if (*k < cl->n && cl->at[*k] == at)
+            return cl->brk[*k];
+    }
+    return fe_clause_break(f, text, len, at);
+}
+
 /* ---- the fold ------------------------------------------------------------ */
 
 int fe_viewbuf_alloc(const fe_fold *f, fe_viewbuf *v, size_t maxlen)
@@ -272,7 +284,7 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
 }
 
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], const int with_src)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, const int with_src)
 {
     const unsigned char *s = (const unsigned char *)text;
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
@@ -331,6 +343,10 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             if (ENT_CLAUSE(e) && !sep_clause) {   /* once per run */
                 sep_clause = 1;
                 sep_break = fe_clause_break(f, text, len, from) ? MARK_BREAK : 0;
+                if (cl && cl->n < FE_CLAUSE_MEMO) {
+                    cl->at[cl->n] = from;
+                    cl->brk[cl->n++] = sep_break != 0;
+                }
             }
             continue;
         }
@@ -375,11 +391,13 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
 unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                       fe_viewbuf views[FE_NVIEWS])
 {
-    return fold(f, text, len, views, 1);
+    return fold(f, text, len, views, NULL, 1);
 }
 
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS])
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl)
 {
-    return fold(f, text, len, views, 0);
+    if (cl)
+        cl->n = 0;
+    return fold(f, text, len, views, cl, 0);
 }

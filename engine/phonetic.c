@@ -80,10 +80,10 @@ static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
 }
 
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                        fe_viewbuf *out)
+                        const fe_clauses *cl, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
-    size_t emoji = 0;
+    size_t emoji = 0, k = 0;   /* k: cursor into cl */
     int clause = 0;   /* this separator run's clause mark was seen */
     word w;
     w.n = 0;
@@ -131,7 +131,7 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
             emoji++;
         } else if (ENT_CLAUSE(e) && !clause) {   /* as in the compact view */
             clause = 1;
-            if (fe_clause_break(f, text, len, at))
+            if (fe_clause_break_at(f, cl, &k, text, len, at))
                 brk(out, at);
         }
     }

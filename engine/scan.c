@@ -24,6 +24,7 @@ struct fe_scratch {
     fe_match *m;
     size_t n;
     unsigned warn;
+    fe_clauses clauses;   /* the fold's clause breaks of the text, for the phonetic pass */
 };
 
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
@@ -324,7 +325,8 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
-        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->clauses,
+                                 &sc->views[FE_VIEW_PHONETIC]);
     if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
         emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
@@ -350,7 +352,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                                                                : "scratch made for another ruleset");
         return FE_ERR;
     }
-    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses) : 0;
     for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
         if (sc->views[v].buf)
             sc->views[v].len = 0;
