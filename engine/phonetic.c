@@ -91,6 +91,22 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     out->len = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
+        const unsigned char *p = s + i;
+        if (i + 2 < len && (p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
+            (p[2] & 0xc0) == 0x80) {   /* a Chinese character that folds to itself: */
+            cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+            if (cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START]) {
+                uint16_t tok = fe_rd_token(r, cp);   /* the Chinese branch below, without */
+                clause = 0;                          /* the general decoder */
+                flush(r, &w, out);
+                if (!tok)
+                    brk(out, (uint32_t)i);
+                else
+                    emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
+                i += 3;
+                continue;
+            }
+        }
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
         if (n < 0) {
             flush(r, &w, out);
