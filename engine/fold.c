@@ -117,11 +117,25 @@ int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at)
     int cl, cr;
     while ((cl = class_before(f, s, l, &l)) == FE_C_SEP)   /* the run of separators */
         ;
+    if (cl != FE_C_HAN)   /* most clause marks of Latin text: no need to look right */
+        return 0;
     while ((cr = class_after(f, s, len, r, &r)) == FE_C_SEP)
         ;
-    if (cl != FE_C_HAN || cr != FE_C_HAN)
+    if (cr != FE_C_HAN)
         return 0;
     return is_char(class_before(f, s, l, &x)) || is_char(class_after(f, s, len, r, &x));
+}
+
+int fe_clause_break_at(const fe_fold *f, const fe_clauses *cl, size_t *k, const char *text,
+                       size_t len, size_t at)
+{
+    if (cl) {
+        while (*k < cl->n && cl->at[*k] < at)
+            (*k)++;
+        if (*k < cl->n && cl->at[*k] == at)
+            return cl->brk[*k];
+    }
+    return fe_clause_break(f, text, len, at);
 }
 
 /* ---- the fold ------------------------------------------------------------ */
@@ -270,7 +284,7 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
 }
 
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], const int with_src)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, const int with_src)
 {
     const unsigned char *s = (const unsigned char *)text;
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
@@ -329,13 +343,17 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             if (ENT_CLAUSE(e) && !sep_clause) {   /* once per run */
                 sep_clause = 1;
                 sep_break = fe_clause_break(f, text, len, from) ? MARK_BREAK : 0;
+                if (cl && cl->n < FE_CLAUSE_MEMO) {
+                    cl->at[cl->n] = from;
+                    cl->brk[cl->n++] = sep_break != 0;
+                }
             }
             continue;
         }
         if (cls == FE_C_HAN) {
             token_end(&j, vf, &nsep, &bits, with_src);
             j.prev_single = NONE;
-            bits |= FE_FOLD_HAS_HAN;
+            bits |= FE_FOLD_HAS_HAN | f->han_bits;
         }
         if (sep_pending) {
             vf->mark[nsep++] = (uint32_t)vf->len | sep_break;
@@ -343,6 +361,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             sep_pending = 0;
         }
         if (cls == FE_C_WORD && j.tok_chars++ == 0) {
+            bits |= FE_FOLD_WORD;
             j.tok_pos = vf->len;
             j.tok_single = olen == 1 && ((*out >= 'a' && *out <= 'z') || (*out >= '0' && *out <= '9'));
         }
@@ -372,11 +391,13 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
 unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                       fe_viewbuf views[FE_NVIEWS])
 {
-    return fold(f, text, len, views, 1);
+    return fold(f, text, len, views, NULL, 1);
 }
 
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS])
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl)
 {
-    return fold(f, text, len, views, 0);
+    if (cl)
+        cl->n = 0;
+    return fold(f, text, len, views, cl, 0);
 }

@@ -58,6 +58,8 @@ enum fe_class { FE_C_DROP, FE_C_SEP, FE_C_WORD, FE_C_HAN };
 #define FE_FOLD_NUL          0x02u
 #define FE_FOLD_HAS_HAN      0x04u  /* some character is Chinese (or kana, hangul) */
 #define FE_FOLD_JOINED       0x08u  /* single letters were joined */
+#define FE_FOLD_WORD         0x10u  /* some character is a letter or digit, not Chinese
+                                       (or some Chinese one folds to Latin letters) */
 
 typedef struct fe_fold fe_fold;
 
@@ -89,16 +91,33 @@ unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
 void fe_view_span(const fe_viewbuf *v, size_t from, size_t to, const char *text, size_t len,
                   uint32_t *start, uint32_t *end);
 
+/* The clause marks the fold asked fe_clause_break about (the first of each
+ * separator run), in text order, with the answers: the phonetic pass asks
+ * about the same marks and reads them here instead (fe_clause_break_at). At
+ * most FE_CLAUSE_MEMO are kept; the rest are asked again. */
+#define FE_CLAUSE_MEMO 256
+typedef struct fe_clauses {
+    uint32_t at[FE_CLAUSE_MEMO];   /* input offset of the clause mark */
+    uint8_t brk[FE_CLAUSE_MEMO];   /* fe_clause_break's answer there */
+    size_t n;
+} fe_clauses;
+
 /* The same fold without the offset maps (src is left as it was): the scan
- * path folds this way and maps offsets only for texts that matched. */
+ * path folds this way and maps offsets only for texts that matched. With
+ * cl, the clause marks' answers are kept there (cl->n reset first). */
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS]);
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl);
 
 /* Whether the separators around text[at], a clause mark (ENT_CLAUSE: , . ! ?
  * ; 、 。 … or a line break), end a clause: the characters on both sides of
  * the run are Chinese, and not both stand alone between separators. Every
  * view that skips separators asks this. */
 int fe_clause_break(const fe_fold *f, const char *text, size_t len, size_t at);
+/* fe_clause_break, read from cl (may be NULL) when the fold kept the answer
+ * for at; *k is the caller's cursor into cl (0 at the start of a text: the
+ * caller asks in text order). */
+int fe_clause_break_at(const fe_fold *f, const fe_clauses *cl, size_t *k, const char *text,
+                       size_t len, size_t at);
 
 /* Class and FE_WHY_* bits of one code point. */
 int fe_fold_class(const fe_fold *f, uint32_t cp, unsigned *why);

@@ -437,6 +437,7 @@ static int add_page(fe_fold *f, const ent_t *page, uint32_t pageno)
 }
 
 static int build_cjk(fe_fold *f);
+static int han_letters(const fe_fold *f);
 
 fe_fold *fe_fold_build(char *err, size_t errlen)
 {
@@ -471,6 +472,7 @@ fe_fold *fe_fold_build(char *err, size_t errlen)
         }
     }
     f->ascii = f->pages[f->index[0]];
+    f->han_bits = han_letters(f) ? FE_FOLD_WORD : 0;
     if (build_cjk(f) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -505,21 +507,33 @@ size_t fe_fold_memory(const fe_fold *f)
 }
 
 
+/* Whether some Chinese character's output holds a letter that is not Chinese
+ * (ASCII, or a two-byte character: Latin, Greek, Cyrillic). */
+static int han_letters(const fe_fold *f)
+{
+    for (uint32_t cp = 0; cp < NCP; cp++) {
+        ent_t e = fe_fold_page(f, cp);
+        const unsigned char *o = (const unsigned char *)f->pool + ENT_OFF(e);
+        for (size_t i = 0; ENT_CLASS(e) == FE_C_HAN && i < ENT_LEN(e); i++)
+            if ((unsigned)((o[i] | 0x20) - 'a') < 26u || (o[i] >= 0xc0 && o[i] < 0xe0))
+                return 1;
+    }
+    return 0;
+}
+
 /* The compact copy of the CJK block; an entry that is not Chinese (none in
  * this block today) is kept in cjk_ent too, so han_run can stop on it. */
 static int build_cjk(fe_fold *f)
 {
     size_t n = 0;
-    for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
-        ent_t e = fe_fold_lookup(f, cp);
-        n += !(ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0);
-    }
+    for (uint32_t cp = CJK_START; cp < CJK_END; cp++)
+        n += fe_fold_page(f, cp) != CJK_SELF;
     if (!(f->cjk_ent = malloc((n ? n : 1) * sizeof *f->cjk_ent)))
         return -1;
     n = 0;
     for (uint32_t cp = CJK_START; cp < CJK_END; cp++) {
-        ent_t e = fe_fold_lookup(f, cp);
-        if (ENT_CLASS(e) == FE_C_HAN && ENT_LEN(e) == 0) {
+        ent_t e = fe_fold_page(f, cp);
+        if (e == CJK_SELF) {
             f->cjk[cp - CJK_START] = 0;
             continue;
         }

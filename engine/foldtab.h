@@ -35,6 +35,9 @@ typedef uint64_t ent_t;
  * width): fe_clause_break decides whether it does where it stands. */
 #define ENT_F_CLAUSE ((ent_t)1 << 16)
 #define ENT_CLAUSE(e) ((unsigned)((e) >> 16) & 1u)
+/* The entry of a Chinese character that folds to itself: f->cjk holds 0 for
+ * it (its entry in the pages is exactly this; build_cjk checks). */
+#define CJK_SELF ENT(FE_C_HAN, 0, 0, 0)
 
 struct fe_fold {
     uint16_t index[NPAGES];
@@ -46,13 +49,30 @@ struct fe_fold {
      * character that folds to itself, else 1 + its index in cjk_ent. */
     uint16_t cjk[CJK_END - CJK_START];
     ent_t *cjk_ent;
+    /* FE_FOLD_WORD when some Chinese character folds to an output holding a
+     * Latin letter (none does: the squared dates and times hold digits), so
+     * that the fold's FE_FOLD_WORD bit says "no Latin letter" truthfully. */
+    unsigned han_bits;
     char *pool;
     size_t poollen, poolcap;
 };
 
-static inline ent_t fe_fold_lookup(const fe_fold *f, uint32_t cp)
+/* The entry of cp in the pages (what build_cjk copies from). */
+static inline ent_t fe_fold_page(const fe_fold *f, uint32_t cp)
 {
     return f->pages[f->index[cp >> 8]][cp & 255];
+}
+
+/* The entry of cp; a character of the CJK block is read from its compact
+ * copy (the 8-byte pages of that block would not stay in the cache: every
+ * view's pass over a Chinese text looks each character up). */
+static inline ent_t fe_fold_lookup(const fe_fold *f, uint32_t cp)
+{
+    if (cp - CJK_START < CJK_END - CJK_START) {
+        uint16_t k = f->cjk[cp - CJK_START];
+        return k ? f->cjk_ent[k - 1] : CJK_SELF;
+    }
+    return fe_fold_page(f, cp);
 }
 
 static inline int fe_utf8_decode_inline(const unsigned char *s, size_t n, uint32_t *cp)

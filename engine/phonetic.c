@@ -28,7 +28,7 @@ static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
 
 /* ---- the view --------------------------------------------------------------- */
 
-static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
+static inline void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
 {
     v->buf[v->len] = (char)(0x80 + tok / 94);
     v->buf[v->len + 1] = (char)(0x21 + tok % 94);
@@ -38,7 +38,7 @@ static void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint
     v->len += 2;
 }
 
-static void brk(fe_viewbuf *v, uint32_t from)
+static inline void brk(fe_viewbuf *v, uint32_t from)
 {
     if (!v->len || v->buf[v->len - 1] == FE_TOK_BREAK)
         return;
@@ -80,10 +80,10 @@ static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
 }
 
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                        fe_viewbuf *out)
+                        const fe_clauses *cl, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
-    size_t emoji = 0;
+    size_t emoji = 0, k = 0;   /* k: cursor into cl */
     int clause = 0;   /* this separator run's clause mark was seen */
     word w;
     w.n = 0;
@@ -91,6 +91,22 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     out->len = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
+        const unsigned char *p = s + i;
+        if (i + 2 < len && (p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
+            (p[2] & 0xc0) == 0x80) {   /* a Chinese character that folds to itself: */
+            cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+            if (cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START]) {
+                uint16_t tok = fe_rd_token(r, cp);   /* the Chinese branch below, without */
+                clause = 0;                          /* the general decoder */
+                flush(r, &w, out);
+                if (!tok)
+                    brk(out, (uint32_t)i);
+                else
+                    emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
+                i += 3;
+                continue;
+            }
+        }
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
         if (n < 0) {
             flush(r, &w, out);
@@ -131,7 +147,7 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
             emoji++;
         } else if (ENT_CLAUSE(e) && !clause) {   /* as in the compact view */
             clause = 1;
-            if (fe_clause_break(f, text, len, at))
+            if (fe_clause_break_at(f, cl, &k, text, len, at))
                 brk(out, at);
         }
     }

@@ -24,6 +24,7 @@ struct fe_scratch {
     fe_match *m;
     size_t n;
     unsigned warn;
+    fe_clauses clauses;   /* the fold's clause breaks of the text, for the phonetic pass */
 };
 
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
@@ -295,22 +296,45 @@ static int has_letter(const fe_viewbuf *v)
     return 0;
 }
 
+/* Whether the phonetic view holds two tokens in a row: every pattern of the
+ * phonetic database is two or more tokens without a break (views.h), so a
+ * view without such a pair cannot match and is not scanned (an English text
+ * of few pinyin-like words). */
+static int token_pair(const fe_viewbuf *v)
+{
+    int run = 0;
+    for (size_t i = 0; i < v->len;) {
+        if (v->buf[i] == FE_TOK_BREAK) {
+            run = 0;
+            i++;
+        } else if (++run == 2)
+            return 1;
+        else
+            i += 2;
+    }
+    return 0;
+}
+
 /* The disguise views' passes, each only when the rule set uses its view; the
  * emoji view only when the text has an emoji we read, the split view only
- * when it has components to put together. */
-static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len)
+ * when it has components to put together (Chinese characters); bits: the
+ * fold's FE_FOLD_* (a text without a letter or digit needs no look for
+ * Latin letters). */
+static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len,
+                            unsigned bits)
 {
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
-        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_PHONETIC]);
+        emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->clauses,
+                                 &sc->views[FE_VIEW_PHONETIC]);
     if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
         emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
         fe_emoji_view(rs->fold, rs->readings, text, len, &sc->views[FE_VIEW_EMOJI]) == 0)
         sc->views[FE_VIEW_EMOJI].len = 0;
-    if (rs->db[DB_LEET] && has_letter(&sc->views[FE_VIEW_FOLDED]))
+    if (rs->db[DB_LEET] && (bits & FE_FOLD_WORD) && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
-    if (rs->splits && rs->db[DB_COMPACT] &&
+    if (rs->splits && rs->db[DB_COMPACT] && (bits & FE_FOLD_HAS_HAN) &&
         fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
         sc->views[FE_VIEW_SPLIT].len = 0;
 }
@@ -328,7 +352,7 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                                                                : "scratch made for another ruleset");
         return FE_ERR;
     }
-    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views) : 0;
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses) : 0;
     for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
         if (sc->views[v].buf)
             sc->views[v].len = 0;
@@ -336,13 +360,15 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
         for (int v = 0; v < FE_NBASE_VIEWS; v++)
             sc->views[v].len = 0;
     else
-        disguise_passes(rs, sc, text, len);
+        disguise_passes(rs, sc, text, len, bits);
     sc->n = 0;
     sc->warn = (bits & FE_FOLD_INVALID_UTF8 ? FE_WARN_INVALID_UTF8 : 0) |
                (bits & FE_FOLD_NUL ? FE_WARN_NUL : 0);
     for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
         int v = scans[k].view, db = scans[k].db;
-        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && !vowelless_word(&sc->views[v])))
+        if (!rs->db[db] || !sc->views[v].len || (db == DB_INITIALS && (!(bits & FE_FOLD_WORD) || !vowelless_word(&sc->views[v]))) ||
+            (db == DB_SHAPE && !(bits & FE_FOLD_HAS_HAN)) ||   /* look-alikes are Chinese */
+            (db == DB_PHONETIC && !token_pair(&sc->views[v])))
             continue;
         scan_ctx c = {sc, &sc->views[v], v, scene, 0, 0, text, len};
         hs_error_t he = hs_scan(rs->db[db], sc->views[v].buf, (unsigned)sc->views[v].len, 0,

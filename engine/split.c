@@ -106,7 +106,7 @@ int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_
     return 0;
 }
 
-static uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
+static inline uint32_t joined(const fe_splits *sp, uint32_t c1, uint32_t c2)
 {
     if (c1 >= 0x10000 || c2 >= 0x10000 || !(sp->first[c1 / 8] & (1u << (c1 % 8))) ||
         !(sp->second[c2 / 8] & (1u << (c2 % 8))))
@@ -129,10 +129,21 @@ static void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, uint32_t 
     v->len += n;
 }
 
-/* The folded Chinese character of text at i (0: none), its length in *n. */
-static uint32_t han_at(const fe_fold *f, const unsigned char *s, size_t len, size_t i, int *n)
+/* The folded Chinese character of text at i (0: none), its length in *n. A
+ * character of the CJK block that folds to itself (most of a Chinese text)
+ * is read without the general decoder: every Chinese text pays this. */
+static inline uint32_t han_at(const fe_fold *f, const unsigned char *s, size_t len, size_t i,
+                              int *n)
 {
     uint32_t cp, c = 0;
+    const unsigned char *p = s + i;
+    if (i + 2 < len && (p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+        cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+        if (cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START]) {
+            *n = 3;
+            return cp;
+        }
+    }
     if ((*n = fe_utf8_decode_inline(s + i, len - i, &cp)) < 0 || cp < 0x80)
         return 0;
     ent_t e = fe_fold_lookup(f, cp);

@@ -44,9 +44,9 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
                      fe_viewbuf *out);
 
 /* phonetic.c: the view; returns how many emoji it read (the emoji view is
- * needed only then). */
+ * needed only then). cl: the fold's answers for the clause marks (or NULL). */
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                        fe_viewbuf *out);
+                        const fe_clauses *cl, fe_viewbuf *out);
 #define FE_SOUND_VARIANTS 32  /* readings of an entry's polyphones matched, at most */
 #define FE_SOUND_POS 32       /* characters of an entry read by sound, at most */
 /* The positions of a term: per position the folded character (0 for an

@@ -168,6 +168,35 @@ static void test_invalid_utf8_and_nul(void **state)
     assert_true(bits & FE_FOLD_NUL);
 }
 
+/* The scan skips its looks for Latin letters (the leet and initials guards)
+ * on a text whose fold says FE_FOLD_WORD is not set: it must be set by any
+ * letter or digit outside Chinese, in any form, and by none inside. */
+static void test_word_and_han_bits(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned want;   /* of FE_FOLD_WORD | FE_FOLD_HAS_HAN */
+    } rows[] = {
+        {"你好，世界。", FE_FOLD_HAS_HAN},
+        {"\xe3\x8d\xbb", FE_FOLD_HAS_HAN},                 /* ㍻ -> 平成 */
+        {"\xe3\x8b\x80", FE_FOLD_HAS_HAN},                 /* ㋀ -> 1月: digits only */
+        {"！？…💩", 0},
+        {"你好a", FE_FOLD_HAS_HAN | FE_FOLD_WORD},
+        {"学习7天", FE_FOLD_HAS_HAN | FE_FOLD_WORD},
+        {"\xef\xbd\x86\xef\xbd\x95", FE_FOLD_WORD},     /* ｆｕ */
+        {"\xc6\x92", FE_FOLD_WORD},                         /* ƒ */
+        {"\xd1\x81\xd1\x83\xd0\xba\xd0\xb0", FE_FOLD_WORD}, /* сука */
+        {"f.u.c.k", FE_FOLD_WORD},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned bits = fe_fold_text(fold, rows[i].text, strlen(rows[i].text), views) &
+                        (FE_FOLD_WORD | FE_FOLD_HAS_HAN);
+        if (bits != rows[i].want)
+            fail_msg("'%s': bits %#x, want %#x", rows[i].text, bits, rows[i].want);
+    }
+}
+
 static void test_why_bits(void **state)
 {
     unsigned why;
@@ -199,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_single_letters),
         cmocka_unit_test(test_clause_breaks),
         cmocka_unit_test(test_invalid_utf8_and_nul),
+        cmocka_unit_test(test_word_and_han_bits),
         cmocka_unit_test(test_why_bits),
     };
     return cmocka_run_group_tests_name("fold", tests, setup, teardown);
