@@ -75,6 +75,18 @@ static inline ent_t fe_fold_lookup(const fe_fold *f, uint32_t cp)
     return fe_fold_page(f, cp);
 }
 
+/* The code point of the three bytes at p (n available) when they are a
+ * character of the CJK block that folds to itself (most of a Chinese text),
+ * else 0: the view passes read it so, without the general decoder (no
+ * overlong form or surrogate falls in the block). */
+static inline uint32_t fe_cjk_self_at(const fe_fold *f, const unsigned char *p, size_t n)
+{
+    if (n < 3 || (p[0] & 0xf0) != 0xe0 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+        return 0;
+    uint32_t cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    return cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START] ? cp : 0;
+}
+
 static inline int fe_utf8_decode_inline(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];

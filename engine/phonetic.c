@@ -30,8 +30,7 @@ static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
 
 static inline void emit(fe_viewbuf *v, uint16_t tok, uint32_t from, uint32_t last, uint32_t mark)
 {
-    v->buf[v->len] = (char)(0x80 + tok / 94);
-    v->buf[v->len + 1] = (char)(0x21 + tok % 94);
+    fe_tok_put(v->buf + v->len, tok);
     v->src[v->len] = from;
     v->src[v->len + 1] = last;
     v->mark[v->len] = v->mark[v->len + 1] = mark;
@@ -90,22 +89,17 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     w.bad = 0;
     out->len = 0;
     for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        const unsigned char *p = s + i;
-        if (i + 2 < len && (p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
-            (p[2] & 0xc0) == 0x80) {   /* a Chinese character that folds to itself: */
-            cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-            if (cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START]) {
-                uint16_t tok = fe_rd_token(r, cp);   /* the Chinese branch below, without */
-                clause = 0;                          /* the general decoder */
-                flush(r, &w, out);
-                if (!tok)
-                    brk(out, (uint32_t)i);
-                else
-                    emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
-                i += 3;
-                continue;
-            }
+        uint32_t cp = fe_cjk_self_at(f, s + i, len - i);
+        if (cp) {   /* a Chinese character that folds to itself: the Chinese branch below */
+            uint16_t tok = fe_rd_token(r, cp);
+            clause = 0;
+            flush(r, &w, out);
+            if (!tok)
+                brk(out, (uint32_t)i);
+            else
+                emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
+            i += 3;
+            continue;
         }
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
         if (n < 0) {
@@ -268,9 +262,7 @@ static void odometer(int n, uint16_t (*opt)[FE_SET_MAX], const int *no, char **o
         if (!p)
             return;
         for (int i = 0; i < n; i++) {
-            uint16_t t = opt[i][pick[i]];
-            p[2 * i] = (char)(0x80 + t / 94);
-            p[2 * i + 1] = (char)(0x21 + t % 94);
+            fe_tok_put(p + 2 * i, opt[i][pick[i]]);
         }
         out[(*k)++] = p;
         int i = n - 1;
@@ -329,7 +321,7 @@ void fe_phonetic_render(const fe_readings *r, const fe_viewbuf *v, size_t from, 
             i++;
             continue;
         }
-        uint16_t tok = (uint16_t)((b - 0x80) * 94 + ((unsigned char)v->buf[i + 1] - 0x21));
+        uint16_t tok = fe_tok_get(v->buf + i);
         int ns;
         const uint16_t *s = fe_rd_syllables(r, tok, &ns);
         for (int k = 0; k < ns && o + 1 < n; k++)

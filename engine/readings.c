@@ -412,8 +412,7 @@ static int index_tokens(fe_readings *r)
 static size_t end_key(char *key, const char *s, size_t n, uint16_t tok)
 {
     memcpy(key, s, n);
-    key[n] = (char)(0x80 + tok / 94);
-    key[n + 1] = (char)(0x21 + tok % 94);
+    fe_tok_put(key + n, tok);
     return n + 2;
 }
 

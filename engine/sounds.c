@@ -238,9 +238,7 @@ static int back_makes_word(const fe_readings *r, const fe_viewbuf *v, size_t end
         return 0;
     for (int i = 0; i < n; i++)
         l += (size_t)fe_utf8_encode(ech[i], buf + l);
-    uint16_t tok = (uint16_t)(((unsigned char)v->buf[end] - 0x80) * 94 +
-                              ((unsigned char)v->buf[end + 1] - 0x21));
-    return fe_rd_word_by_sound(r, buf, l, tok) >= CROSS_WORD;
+    return fe_rd_word_by_sound(r, buf, l, fe_tok_get(v->buf + end)) >= CROSS_WORD;
 }
 
 /* Whether a match of n >= 3 characters with one near syllable (at tch[at],
@@ -263,8 +261,7 @@ static int near_ok(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
  * (0: it matched through a fuzzy variant). */
 static int sounds_as(const fe_readings *r, const fe_viewbuf *v, size_t i, uint16_t etok)
 {
-    uint16_t tok = (uint16_t)(((unsigned char)v->buf[i] - 0x80) * 94 +
-                              ((unsigned char)v->buf[i + 1] - 0x21));
+    uint16_t tok = fe_tok_get(v->buf + i);
     int nt, ne;
     const uint16_t *ts = fe_rd_syllables(r, tok, &nt), *es = fe_rd_syllables(r, etok, &ne);
     for (int a = 0; a < nt; a++)

@@ -135,14 +135,10 @@ static void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, uint32_t 
 static inline uint32_t han_at(const fe_fold *f, const unsigned char *s, size_t len, size_t i,
                               int *n)
 {
-    uint32_t cp, c = 0;
-    const unsigned char *p = s + i;
-    if (i + 2 < len && (p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
-        cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-        if (cp - CJK_START < CJK_END - CJK_START && !f->cjk[cp - CJK_START]) {
-            *n = 3;
-            return cp;
-        }
+    uint32_t cp = fe_cjk_self_at(f, s + i, len - i), c = 0;
+    if (cp) {
+        *n = 3;
+        return cp;
     }
     if ((*n = fe_utf8_decode_inline(s + i, len - i, &cp)) < 0 || cp < 0x80)
         return 0;

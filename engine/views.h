@@ -28,6 +28,17 @@ typedef struct fe_shapes fe_shapes;
 
 #define FE_TOK_BREAK 0x20
 
+/* Token tok as its two view bytes at p, and the token of the two at p. */
+static inline void fe_tok_put(char *p, uint16_t tok)
+{
+    p[0] = (char)(0x80 + tok / 94);
+    p[1] = (char)(0x21 + tok % 94);
+}
+static inline uint16_t fe_tok_get(const char *p)
+{
+    return (uint16_t)(((unsigned char)p[0] - 0x80) * 94 + ((unsigned char)p[1] - 0x21));
+}
+
 /* mark[] bits of a phonetic view byte (the view's own use of fe_viewbuf.mark) */
 #define FE_PM_LATIN  0x01u   /* a typed syllable */
 #define FE_PM_WSTART 0x02u   /* ... the first of its word */
