@@ -168,13 +168,12 @@ $(BUILD)/bench/bench_engine: $(call obj,bench/bench_engine.c bench/posts.c) $(EN
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Load generator (closed / open loop) and the no-broker echo floor: bench/README.md.
-$(BUILD)/bench/filterbench: $(call obj,bench/filterbench.c bench/loadgen.c bench/hist.c bench/posts.c \
-                                      bench/slice.c) \
+$(BUILD)/bench/filterbench: $(call obj,bench/filterbench.c bench/loadgen.c bench/hist.c bench/posts.c) \
                             $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/echod: $(call obj,bench/echod.c bench/slice.c)
+$(BUILD)/bench/echod: $(call obj,bench/echod.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -18,7 +18,8 @@
 #include <msgpack.h>
 #include <zmq.h>
 
-#include "slice.h"
+#include "fclient.h"
+
 
 #define ED_VERSION "echod"
 #define ED_MAX_FRAMES 8           /* envelope frames kept, body included */
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
     }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    fb_short_slice();             /* as filterd's broker (slice.h), before libzmq's thread */
+    fc_short_slice(100);          /* as filterd's broker (fclient.h), before libzmq's thread */
     void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_ROUTER);
     int zero = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "loadgen.h"
-#include "slice.h"
 
 #define FB_DEFAULT_EP "tcp://127.0.0.1:7700"
 #define FB_SECONDS 5.0            /* s: measured window */
@@ -307,7 +306,7 @@ int main(int argc, char **argv)
 
     parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN);
-    fb_short_slice();             /* before any thread: they inherit it (slice.h) */
+    fc_short_slice(100);          /* before any thread: they inherit it (fclient.h) */
     run.o = &o, run.posts = &posts;
     if (!all || fb_posts_load(&posts, o.posts, err, FB_ERRLEN) < 0)
         goto out;

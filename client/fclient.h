@@ -178,6 +178,12 @@ cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err,
  * such socket", "... permission denied ..."). 0 for other transports. */
 int fc_probe(const char *endpoint, int timeout_ms, char *err, size_t errlen);
 
+/* Ask Linux for a time slice of us microseconds for the calling thread (and
+ * the threads it starts after): a process woken by a message on cores shared
+ * with busy ones then runs sooner (slice.c). Linux 6.12 and later; 0, or -1
+ * with errno when the kernel refuses (the process keeps the default). */
+int fc_short_slice(unsigned us);
+
 void fc_result_free(fc_result *r);
 const char *fc_decision_name(int decision);   /* block, flag, allow */
 const char *fc_decision_suggest(int decision);/* risky, review, pass */

@@ -21,14 +21,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <linux/sched.h>
-#include <linux/sched/types.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #endif
 
 #include "daemon.h"
+#include "fclient.h"
 
 static const struct proc {
     const char *name;
@@ -177,28 +174,12 @@ static void close_inherited(int keep)
             close((int)fd);
 }
 
-/* Ask for a time slice of us microseconds (sched_setattr's sched_runtime,
- * which Linux 6.12 and later read as the slice of a normal task: a shorter
- * one preempts at wake-up; its nice value kept). Older kernels ignore it or
- * refuse it, and the process runs with the default: nothing else changes. */
+/* Ask for the process's time slice (fc_short_slice); a kernel that refuses
+ * leaves the default, and nothing else changes. */
 static void set_slice(int us)
 {
-#if defined(__linux__) && defined(SYS_sched_setattr)
-    struct sched_attr a;
-    if (!us)
-        return;
-    memset(&a, 0, sizeof a);
-    a.size = sizeof a;
-    a.sched_policy = SCHED_NORMAL;
-    errno = 0;
-    int nice = getpriority(PRIO_PROCESS, 0);
-    a.sched_nice = errno ? 0 : nice;
-    a.sched_runtime = (uint64_t)us * 1000;
-    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+    if (us && fc_short_slice((unsigned)us) < 0)
         fd_log(FD_DEBUG, "slice_refused", "message=\"%s\"", strerror(errno));
-#else
-    (void)us;
-#endif
 }
 
 static void child_init(const struct proc *p, int keep)

@@ -2807,6 +2807,41 @@ static long cpu_ticks(int pid)
  * refused connection is held open (its messages ignored) for a second
  * before it is shut down, so each such client comes back about once a
  * second, not ten times. */
+/* se.slice of a process in ns (/proc/PID/sched, Linux 6.6 and later), or -1. */
+static long sched_slice(int pid)
+{
+    char path[64], *s;
+    long v = -1;
+    snprintf(path, sizeof path, "/proc/%d/sched", pid);
+    if ((s = read_file(path))) {
+        const char *p = strstr(s, "se.slice");
+        if (p && (p = strchr(p, ':')))
+            v = strtol(p + 1, NULL, 10);
+        free(s);
+    }
+    return v;
+}
+
+/* The broker runs on the short slice (bench/README.md, round 6), the workers
+ * on the kernel's: checked where the kernel takes a slice at all (a child of
+ * the test asks fc_short_slice and reads its own back), skipped elsewhere. */
+static void test_broker_short_slice(void **state)
+{
+    const fdproc *d = *state;
+    int st, wp[8], nwp = worker_pids(d, wp, 8), pid = broker_pid(d, wp, nwp);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(fc_short_slice(100) == 0 && sched_slice(getpid()) == 100000 ? 0 : 1);
+    assert_true(c > 0 && waitpid(c, &st, 0) == c);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        print_message("this kernel takes no time slice from sched_setattr: skipped\n");
+        skip();
+    }
+    assert_true(pid > 0 && nwp > 0);
+    assert_int_equal(sched_slice(pid), 100000);
+    assert_true(sched_slice(wp[0]) != 100000);
+}
+
 static int setup_few_connections(void **state)
 {
     return setup(state, "workers 2\nmax-connections 20\n", 1);
@@ -3471,6 +3506,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bind_failure_stops),
         cmocka_unit_test_setup_teardown(test_refused_reconnect_rate, setup_few_connections,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_broker_short_slice, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_unread_reply_bytes_bounded, setup_big_texts_tcp,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unread_ipc_reply_bytes_bounded, setup_big_texts_tcp,
