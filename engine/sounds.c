@@ -29,8 +29,11 @@
  * 普信女) changes one syllable only, with the other characters as the entry
  * writes them and not a common word by themselves, unless the near one stands
  * alone at the edge (言垃圾 for 洋垃圾: no particle, numeral or word with its
- * neighbour). Figures and the trade-off
- * explored in wordlists/README.md. */
+ * neighbour). An entry that says [nosound] (its sound hits clean text) is read by
+ * sound through numbers only: a digit or a Chinese numeral written for one of its
+ * characters, the others as written (吃4, 吃四的 for 吃屎), unless the number is a
+ * count (a classifier, another number or a word after it: 吃四碗, 四川).
+ * Figures and the trade-off explored in wordlists/README.md. */
 #include <string.h>
 
 #include "engine.h"
@@ -101,16 +104,90 @@ static int adjacent(const fe_viewbuf *v, const char *text, size_t len, size_t a,
     return n > 0 && v->src[a] + (size_t)n == v->src[b];
 }
 
-/* Whether c is a Chinese numeral: 四 in 复联四一样 is a number, no 屎. */
-static int numeral(uint32_t c)
+/* Whether c is one of the characters of set (each three bytes in UTF-8). */
+static int one_of(const char *set, uint32_t c)
 {
-    static const char digits[] = "〇零一二三四五六七八九十百千万亿两几";
     char b[4];
     int l = fe_utf8_encode(c, b);
-    for (const char *p = digits; l == 3 && *p; p += 3)
+    for (const char *p = set; l == 3 && *p; p += 3)
         if (!memcmp(p, b, 3))
             return 1;
     return 0;
+}
+
+/* Whether c is a Chinese numeral: 四 in 复联四一样 is a number, no 屎. */
+static int numeral(uint32_t c)
+{
+    return one_of("〇零一二三四五六七八九十百千万亿两几", c);
+}
+
+/* Whether c is a classifier or measure word: a number before it is a count (吃四碗,
+ * 四个), not a sound. */
+static int classifier(uint32_t c)
+{
+    return one_of("个只条张本次回遍顿碗杯口块片根斤两里米年月天日号点分秒元毛角位名家件"
+                  "双对套份种章节层楼岁倍成盘包瓶袋罐勺盒桶斗升克吨周期届场趟下声步代辈"
+                  "粒颗枚台辆架座间所门首句封篇页幅支把串排群批堆滴", c);
+}
+
+/* The number written at text byte p (a digit as typed, or a Chinese numeral), folded;
+ * 0 if none. *n: its length in bytes. */
+static uint32_t number_at(const fe_fold *f, const char *text, size_t len, size_t p, int *n)
+{
+    uint32_t cp;
+    if (p >= len || (*n = fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &cp)) < 0)
+        return *n = 0, 0;
+    if ((cp >= '0' && cp <= '9') || (cp >= 0xFF10 && cp <= 0xFF19))
+        return cp;
+    cp = fe_rd_fold_han(f, cp);
+    return numeral(cp) ? cp : 0;
+}
+
+/* Whether the number at view byte i stands for a sound: the character after it is
+ * no classifier, no number (unless it starts a common word with the next: 四一样)
+ * and makes no word with it (四川, 四处). A count (吃四碗, 吃四个, 吃四五次, 吃十四个)
+ * is no disguise. */
+static int number_sounds(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                         const char *text, size_t len, size_t i)
+{
+    size_t p = v->src[i];
+    int n, m;
+    uint32_t c[2] = {number_at(f, text, len, p, &n), 0};
+    if (!c[0])
+        return 0;
+    p += (size_t)n;
+    if (p >= len || fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &c[1]) < 0)
+        return 1;
+    if (number_at(f, text, len, p, &m)) {   /* 四一样 is 四 + 一样; 四五个 a count */
+        c[0] = fe_rd_fold_han(f, c[1]);
+        p += (size_t)m;
+        return p < len &&
+               fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &c[1]) > 0 &&
+               (c[1] = fe_rd_fold_han(f, c[1])) && !classifier(c[1]) &&
+               weight_of(r, c, 2) >= SPAN_WORD;
+    }
+    c[1] = fe_rd_fold_han(f, c[1]);
+    return !classifier(c[1]) && (c[0] < 0x800 || weight_of(r, c, 2) < ORPHAN_WORD);
+}
+
+/* An entry that turned sound off itself ([nosound]) by numbers written for a sound
+ * only: every character of the match is the entry's own or a number standing for
+ * a sound (吃4, 吃四的; not 吃四碗, 四川), at least one of each. */
+static int numbers_only(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                        const char *text, size_t len, size_t start, const uint32_t *tch,
+                        const uint32_t *ech, int n)
+{
+    int kept = 0, numbers = 0;
+    for (int k = 0; k < n; k++) {
+        size_t i = start + 2 * (size_t)k;
+        if (tch[k + 1] && tch[k + 1] == ech[k])
+            kept++;
+        else if (!numeral(ech[k]) && number_sounds(f, r, v, text, len, i))
+            numbers++;
+        else
+            return 0;
+    }
+    return kept && numbers;
 }
 
 /* Whether tch[k] as written belongs to no word (weight ORPHAN_WORD or more) with the
@@ -295,6 +372,8 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     }
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
+    if (asked < 0)
+        return numbers_only(f, r, v, text, len, start, tch, ech, n);
     if (fuzzy && !(han && fuzzy == 1 &&   /* a near sound: 普信率 */
                    (n == 2 ? !same
                            : same == n - 1 && near_ok(f, r, v, text, len, start, tch, n, at))))

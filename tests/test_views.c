@@ -213,6 +213,25 @@ static void test_digits(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* Entries that say [nosound] (吃屎, 狗屎, 屌丝: by sound they hit verse and prose) are
+ * still read through a number written for a syllable, a digit or a Chinese numeral
+ * (near sounds too: 四 si for 屎 shi), but not a count: a classifier after it, another
+ * number, or a word it makes with its neighbour. */
+static void test_numbers_for_sound(void **state)
+{
+    static const vcase cases[] = {
+        {"你每天都在吃四吗", "吃屎", P, 15, 21},
+        {"这就是一坨狗四", "狗屎", P, 15, 21},
+        {"别在这吃4了", "吃屎", P, 9, 13},
+        {"这种屌四也配", "屌丝", P, 6, 12},
+        N("他一顿能吃四碗饭"), N("他吃4个苹果"), N("周末吃四五次火锅"),
+        N("我们去吃四川火锅"), N("这只狗四岁了"), N("小狗四处乱跑"),
+        N("一口气吃十四个"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 #define SP FE_VIEW_SPLIT
 #define SH FE_VIEW_SHAPE
 
@@ -549,7 +568,7 @@ int main(void)
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
         cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
-        cmocka_unit_test(test_none_kept),
+        cmocka_unit_test(test_none_kept),     cmocka_unit_test(test_numbers_for_sound),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
