@@ -22,7 +22,7 @@
  * (modern prose; poetry has far fewer). A particle (PARTICLE: 的 了 是 就 都 也,
  * written so often as words by themselves that a word they make says nothing)
  * after the pair does not tie it into a word, and a function word (FUNCTION_WORD:
- * 对 而 把 被 很 ...) beside it counts as modern words.
+ * 对 而 把 被 很 ...; or a modal particle: 啊 呀 嘛) beside it counts as modern words.
  * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
  * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
@@ -83,27 +83,6 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
     return fe_rd_word(r, buf, l);
 }
 
-/* Whether c is written so often as a word by itself that a word it makes says nothing. */
-static int particle(const fe_readings *r, uint32_t c)
-{
-    return c && weight_of(r, &c, 1) >= PARTICLE;
-}
-
-/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose. */
-static int function_word(const fe_readings *r, uint32_t c)
-{
-    return c && weight_of(r, &c, 1) >= FUNCTION_WORD;
-}
-
-/* Whether the characters of the tokens at view bytes a and b are written side
- * by side, nothing between them (菲去, not 菲》去). */
-static int adjacent(const fe_viewbuf *v, const char *text, size_t len, size_t a, size_t b)
-{
-    uint32_t cp;
-    int n = fe_utf8_decode_inline((const unsigned char *)text + v->src[a], len - v->src[a], &cp);
-    return n > 0 && v->src[a] + (size_t)n == v->src[b];
-}
-
 /* Whether c is one of the characters of set (each three bytes in UTF-8). */
 static int one_of(const char *set, uint32_t c)
 {
@@ -113,6 +92,28 @@ static int one_of(const char *set, uint32_t c)
         if (!memcmp(p, b, 3))
             return 1;
     return 0;
+}
+
+/* Whether c is written so often as a word by itself that a word it makes says nothing. */
+static int particle(const fe_readings *r, uint32_t c)
+{
+    return c && weight_of(r, &c, 1) >= PARTICLE;
+}
+
+/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose;
+ * or a modal particle of the spoken language (啊 呀 嘛 吗 ...: classical verse has none). */
+static int function_word(const fe_readings *r, uint32_t c)
+{
+    return c && (weight_of(r, &c, 1) >= FUNCTION_WORD || one_of("啊呀嘛吗呗哦哟呐", c));
+}
+
+/* Whether the characters of the tokens at view bytes a and b are written side
+ * by side, nothing between them (菲去, not 菲》去). */
+static int adjacent(const fe_viewbuf *v, const char *text, size_t len, size_t a, size_t b)
+{
+    uint32_t cp;
+    int n = fe_utf8_decode_inline((const unsigned char *)text + v->src[a], len - v->src[a], &cp);
+    return n > 0 && v->src[a] + (size_t)n == v->src[b];
 }
 
 /* Whether c is a Chinese numeral: 四 in 复联四一样 is a number, no 屎. */
