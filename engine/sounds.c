@@ -240,12 +240,20 @@ static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 
+/* Whether c is a function word of modern Chinese only (的 你 她 们 这 吧 吗 被 很 没 ...):
+ * classical verse seldom writes one (把 了 那 还 他 it writes: left out). */
+static int modern_word(uint32_t c)
+{
+    return one_of("的你她们这吧呢吗啊呀被很没给啦嘛", c);
+}
+
 /* The share (per cent) of adjacent character pairs within WINDOW characters of
  * view bytes [start, end), outside it, that are words of the dictionary: modern prose is
- * dense with two-character words, classical poetry is not. A text too short
- * to tell counts as dense. */
+ * dense with two-character words, classical poetry is not. With modern, a pair with a
+ * function word only modern Chinese writes counts too (你跑吧她也跑了 is prose). A text
+ * too short to tell counts as dense. */
 static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
-                        const char *text, size_t len, size_t start, size_t end)
+                        const char *text, size_t len, size_t start, size_t end, int modern)
 {
     size_t from = start > 2 * WINDOW ? start - 2 * WINDOW : 0;
     size_t to = end + 2 * WINDOW < v->len ? end + 2 * WINDOW : v->len;
@@ -258,7 +266,8 @@ static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf
             !(c[0] = char_at(f, v, text, len, i)) || !(c[1] = char_at(f, v, text, len, i + 2)))
             continue;
         pairs++;
-        words += weight_of(r, c, 2) > 0;
+        words += weight_of(r, c, 2) > 0 ||
+                 (modern && (modern_word(c[0]) || modern_word(c[1])));
     }
     return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
 }
@@ -386,7 +395,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     if (same == n)
         return 0;   /* the term itself: the compact view's */
     if (verse_shaped(f, text, len, v->src[start]) &&
-        (fuzzy || word_density(f, r, v, text, len, start, end) < VERSE_DENSITY))
+        (fuzzy || word_density(f, r, v, text, len, start, end, 0) < VERSE_DENSITY))
         return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼; no near sound in verse */
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
         return back_makes_word(r, v, end,        /* ... unless 强健罪 reads as 强奸罪 */
@@ -401,7 +410,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
                !in_long_word(f, r, v, text, len, start) &&
                !in_long_word(f, r, v, text, len, start + 2) &&
                ((!tch[0] && tch[3]) || in_words(f, r, v, text, len, start, end, tch, n)) &&
-               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
+               word_density(f, r, v, text, len, start, end, 1) >= DENSITY_MIN;
     for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
         if (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||   /* a character making a common */
             weight_of(r, tch + k, 2) >= SIDE_WORD)         /* word with a neighbour reads */

@@ -232,15 +232,21 @@ static void test_numbers_for_sound(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
-/* A modal particle of the spoken language (啊 呀 嘛 吗 ...) right beside a pair with
- * neither character kept counts as modern words, as a function word does; a classical
- * one (兮 哉) does not. */
-static void test_modal_particles(void **state)
+/* Modern words around a pair with neither character kept: a modal particle of the
+ * spoken language (啊 呀 嘛 吗 ...) right beside it counts, as a function word does, a
+ * classical one (兮 哉) does not; and so do the pairs around it with a function word
+ * only modern Chinese writes. */
+static void test_modern_words(void **state)
 {
     static const vcase cases[] = {
         {"你们这群贵难呀", "龟男", P, 12, 18},
         {"别理那些募购嘛", "母狗", P, 12, 18},
         N("你们这群贵难兮"), N("别理那些募购哉"), N("早知今日贵难求"),
+        /* word density for a pair with neither kept: a pair with a function word
+         * only modern Chinese writes (你 她 吧 ...) counts as a word; 把 and 了,
+         * which verse writes too, do not */
+        {"菲曲来了你跑吧她也跑了", "黑蛆", P, 0, 6},
+        N("小楼纸帐，把灯吹灭了听雨眠"),
     };
     (void)state;
     check_all(cases, sizeof cases / sizeof cases[0]);
@@ -583,7 +589,7 @@ int main(void)
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
         cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
         cmocka_unit_test(test_none_kept),     cmocka_unit_test(test_numbers_for_sound),
-        cmocka_unit_test(test_modal_particles),
+        cmocka_unit_test(test_modern_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
