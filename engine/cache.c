@@ -182,6 +182,8 @@ static int rule_ok(const fe_ruleset *rs, size_t i, const rule *r, uint8_t (*coun
         return (e->view < 0 || r->view == e->view || r->view == FE_VIEW_COMPACT) &&
                length_ok(e, r->vlen);
     }
+    if (r->view == FE_VIEW_PHONETIC && fe_entry_numbers(rs, r->entry))
+        views |= FE_VIEW_BIT(FE_VIEW_PHONETIC);   /* [nosound]: numbers for a sound only */
     if (r->views || !(views & FE_VIEW_BIT(r->view)) || (e->flags & FE_E_RE) || e->check ||
         count[r->entry][r->view]++ >= variants(r->view))
         return 0;

@@ -239,6 +239,15 @@ unsigned fe_entry_views(const fe_ruleset *rs, size_t i)
     return (e->views_on | (FE_DISGUISE_VIEWS & ~off & ~e->views_off)) & FE_DISGUISE_VIEWS;
 }
 
+int fe_entry_numbers(const fe_ruleset *rs, size_t i)
+{
+    const fe_entry *e = &rs->wl.entries[i];
+    unsigned off = e->label >= 0 ? rs->views_off[e->label] : 0;
+    return rs->readings && !(e->flags & (FE_E_RE | FE_E_ALLOW)) && !e->check &&
+           !(fe_entry_views(rs, i) & FE_VIEW_BIT(FE_VIEW_PHONETIC)) &&
+           !(off & FE_VIEW_BIT(FE_VIEW_PHONETIC));
+}
+
 /* A disguise pattern of entry i into database db, reported as view (expr is
  * taken over, freed when it cannot be added). */
 static int add_rule(fe_ruleset *rs, patset *ps, int db, char *expr, size_t i, int view,
@@ -282,7 +291,9 @@ static void disguise_patterns(fe_ruleset *rs, patset *ps, size_t i)
      * near syllables for every entry double the phonetic view's literals */
     int fz = rs->sound_fuzzy == FE_FUZZY_LONG && !(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC))
                  ? FE_FUZZY_OFF : rs->sound_fuzzy;
-    int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC)
+    if (fe_entry_numbers(rs, i))   /* [nosound]: numbers written for a sound only, near ones too */
+        fz = rs->sound_fuzzy == FE_FUZZY_OFF ? FE_FUZZY_OFF : FE_FUZZY_ALL;
+    int np = views & FE_VIEW_BIT(FE_VIEW_PHONETIC) || fe_entry_numbers(rs, i)
                  ? fe_phonetic_patterns(rs->fold, rs->readings, e->term, fz, sound, &vlen) : 0;
     for (int k = 0; k < np; k++)
         add_rule(rs, ps, DB_PHONETIC, sound[k], i, FE_VIEW_PHONETIC, vlen, 0);

@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "wordlist.h"
 
-#define FE_ENGINE_BUILD "filterd-engine-8"   /* 2: disguise views, 3: split and shape
+#define FE_ENGINE_BUILD "filterd-engine-9"   /* 2: disguise views, 3: split and shape
                                                 (issue 9); 4: folding of capitals, clause
                                                 breaks (issue 10); 5: a character's own
                                                 reading first, fuzzy syllables (issue 9);
@@ -17,7 +17,9 @@
                                                 7: near sounds (f/h too) in two-character
                                                 entries that ask (issue 9); 8: particles,
                                                 the text's start, near sounds beside a
-                                                word, read-back by sound (issue 9) */
+                                                word, read-back by sound (issue 9); 9:
+                                                numbers for a sound in [nosound] entries
+                                                (issue 9) */
 
 /* Regexes are compiled twice: without start-of-match into each view's main
  * database (cheap, a prefilter), and with it into a second database that is
@@ -76,6 +78,10 @@ void fe_entry_where(const fe_wordlists *wl, size_t i, char *buf, size_t n);
 int fe_is_alnum(unsigned char c);   /* an ASCII letter or digit of a view */
 /* The disguise views (FE_VIEW_BIT) entry i gets: its switches, else its label's default. */
 unsigned fe_entry_views(const fe_ruleset *rs, size_t i);
+/* Whether entry i turned the sound view off itself ([nosound]) while its label keeps
+ * it: then only numbers written for a sound match it there (吃4, 吃四 with no count
+ * after: sounds.c), which nobody writes by accident. */
+int fe_entry_numbers(const fe_ruleset *rs, size_t i);
 
 /* cache.c: the lists' content and what turns it into databases (the version
  * hashes this); reading <dir>/<key>.fdb after checking it, and writing it

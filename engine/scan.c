@@ -98,7 +98,8 @@ static int disguise_ok(const scan_ctx *c, const rule *r, const fe_entry *e, int 
         return fe_shape_accept(rs->fold, rs->readings, c->v, start, end, e->term);
     case FE_VIEW_PHONETIC:
         return fe_phonetic_accept(rs->fold, rs->readings, c->v, c->text, c->len, start, end,
-                                  e->term, !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
+                                  e->term, fe_entry_numbers(rs, r->entry)
+                                               ? -1 : !!(e->views_on & FE_VIEW_BIT(FE_VIEW_PHONETIC)));
     case FE_VIEW_LEET:
         return fe_leet_accept(rs->fold, c->v, start, end, e->term);
     default:

@@ -22,15 +22,18 @@
  * (modern prose; poetry has far fewer). A particle (PARTICLE: 的 了 是 就 都 也,
  * written so often as words by themselves that a word they make says nothing)
  * after the pair does not tie it into a word, and a function word (FUNCTION_WORD:
- * 对 而 把 被 很 ...) beside it counts as modern words.
+ * 对 而 把 被 很 ...; or a modal particle: 啊 呀 嘛) beside it counts as modern words.
  * In a text shaped as verse (short lines, VERSE_LINE) any match of characters by
  * sound needs VERSE_DENSITY% (渐逼 in a line of verse is no 贱逼).
  * A near sound (sound-fuzzy: 普信率 for
  * 普信女) changes one syllable only, with the other characters as the entry
  * writes them and not a common word by themselves, unless the near one stands
  * alone at the edge (言垃圾 for 洋垃圾: no particle, numeral or word with its
- * neighbour). Figures and the trade-off
- * explored in wordlists/README.md. */
+ * neighbour). An entry that says [nosound] (its sound hits clean text) is read by
+ * sound through numbers only: a digit or a Chinese numeral written for one of its
+ * characters, the others as written (吃4, 吃四的 for 吃屎), unless the number is a
+ * count (a classifier, another number or a word after it: 吃四碗, 四川).
+ * Figures and the trade-off explored in wordlists/README.md. */
 #include <string.h>
 
 #include "engine.h"
@@ -80,16 +83,28 @@ static uint32_t weight_of(const fe_readings *r, const uint32_t *c, int n)
     return fe_rd_word(r, buf, l);
 }
 
+/* Whether c is one of the characters of set (each three bytes in UTF-8). */
+static int one_of(const char *set, uint32_t c)
+{
+    char b[4];
+    int l = fe_utf8_encode(c, b);
+    for (const char *p = set; l == 3 && *p; p += 3)
+        if (!memcmp(p, b, 3))
+            return 1;
+    return 0;
+}
+
 /* Whether c is written so often as a word by itself that a word it makes says nothing. */
 static int particle(const fe_readings *r, uint32_t c)
 {
     return c && weight_of(r, &c, 1) >= PARTICLE;
 }
 
-/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose. */
+/* Whether c is a word by itself as common as FUNCTION_WORD: 对 菲去, 而 菲去 are prose;
+ * or a modal particle of the spoken language (啊 呀 嘛 吗 ...: classical verse has none). */
 static int function_word(const fe_readings *r, uint32_t c)
 {
-    return c && weight_of(r, &c, 1) >= FUNCTION_WORD;
+    return c && (weight_of(r, &c, 1) >= FUNCTION_WORD || one_of("啊呀嘛吗呗哦哟呐", c));
 }
 
 /* Whether the characters of the tokens at view bytes a and b are written side
@@ -104,13 +119,76 @@ static int adjacent(const fe_viewbuf *v, const char *text, size_t len, size_t a,
 /* Whether c is a Chinese numeral: 四 in 复联四一样 is a number, no 屎. */
 static int numeral(uint32_t c)
 {
-    static const char digits[] = "〇零一二三四五六七八九十百千万亿两几";
-    char b[4];
-    int l = fe_utf8_encode(c, b);
-    for (const char *p = digits; l == 3 && *p; p += 3)
-        if (!memcmp(p, b, 3))
-            return 1;
-    return 0;
+    return one_of("〇零一二三四五六七八九十百千万亿两几", c);
+}
+
+/* Whether c is a classifier or measure word: a number before it is a count (吃四碗,
+ * 四个), not a sound. */
+static int classifier(uint32_t c)
+{
+    return one_of("个只条张本次回遍顿碗杯口块片根斤两里米年月天日号点分秒元毛角位名家件"
+                  "双对套份种章节层楼岁倍成盘包瓶袋罐勺盒桶斗升克吨周期届场趟下声步代辈"
+                  "粒颗枚台辆架座间所门首句封篇页幅支把串排群批堆滴", c);
+}
+
+/* The number written at text byte p (a digit as typed, or a Chinese numeral), folded;
+ * 0 if none. *n: its length in bytes. */
+static uint32_t number_at(const fe_fold *f, const char *text, size_t len, size_t p, int *n)
+{
+    uint32_t cp;
+    if (p >= len || (*n = fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &cp)) < 0)
+        return *n = 0, 0;
+    if ((cp >= '0' && cp <= '9') || (cp >= 0xFF10 && cp <= 0xFF19))
+        return cp;
+    cp = fe_rd_fold_han(f, cp);
+    return numeral(cp) ? cp : 0;
+}
+
+/* Whether the number at view byte i stands for a sound: the character after it is
+ * no classifier, no number (unless it starts a common word with the next: 四一样)
+ * and makes no word with it (四川, 四处). A count (吃四碗, 吃四个, 吃四五次, 吃十四个)
+ * is no disguise. */
+static int number_sounds(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                         const char *text, size_t len, size_t i)
+{
+    size_t p = v->src[i];
+    int n, m;
+    uint32_t c[2] = {number_at(f, text, len, p, &n), 0};
+    if (!c[0])
+        return 0;
+    p += (size_t)n;
+    if (p >= len || fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &c[1]) < 0)
+        return 1;
+    if (number_at(f, text, len, p, &m)) {   /* 四一样 is 四 + 一样; 四五个 a count */
+        c[0] = fe_rd_fold_han(f, c[1]);
+        p += (size_t)m;
+        return p < len &&
+               fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &c[1]) > 0 &&
+               (c[1] = fe_rd_fold_han(f, c[1])) && !classifier(c[1]) &&
+               weight_of(r, c, 2) >= SPAN_WORD;
+    }
+    c[1] = fe_rd_fold_han(f, c[1]);
+    return !classifier(c[1]) && (c[0] < 0x800 || weight_of(r, c, 2) < ORPHAN_WORD);
+}
+
+/* An entry that turned sound off itself ([nosound]) by numbers written for a sound
+ * only: every character of the match is the entry's own or a number standing for
+ * a sound (吃4, 吃四的; not 吃四碗, 四川), at least one of each. */
+static int numbers_only(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
+                        const char *text, size_t len, size_t start, const uint32_t *tch,
+                        const uint32_t *ech, int n)
+{
+    int kept = 0, numbers = 0;
+    for (int k = 0; k < n; k++) {
+        size_t i = start + 2 * (size_t)k;
+        if (tch[k + 1] && tch[k + 1] == ech[k])
+            kept++;
+        else if (!numeral(ech[k]) && number_sounds(f, r, v, text, len, i))
+            numbers++;
+        else
+            return 0;
+    }
+    return kept && numbers;
 }
 
 /* Whether tch[k] as written belongs to no word (weight ORPHAN_WORD or more) with the
@@ -162,12 +240,20 @@ static int in_words(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
     return (!tch[0] || lw) && (!tch[n + 1] || rw) && (lw || rw);
 }
 
+/* Whether c is a function word of modern Chinese only (的 你 她 们 这 吧 吗 被 很 没 ...):
+ * classical verse seldom writes one (把 了 那 还 他 it writes: left out). */
+static int modern_word(uint32_t c)
+{
+    return one_of("的你她们这吧呢吗啊呀被很没给啦嘛", c);
+}
+
 /* The share (per cent) of adjacent character pairs within WINDOW characters of
  * view bytes [start, end), outside it, that are words of the dictionary: modern prose is
- * dense with two-character words, classical poetry is not. A text too short
- * to tell counts as dense. */
+ * dense with two-character words, classical poetry is not. With modern, a pair with a
+ * function word only modern Chinese writes counts too (你跑吧她也跑了 is prose). A text
+ * too short to tell counts as dense. */
 static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
-                        const char *text, size_t len, size_t start, size_t end)
+                        const char *text, size_t len, size_t start, size_t end, int modern)
 {
     size_t from = start > 2 * WINDOW ? start - 2 * WINDOW : 0;
     size_t to = end + 2 * WINDOW < v->len ? end + 2 * WINDOW : v->len;
@@ -180,7 +266,8 @@ static int word_density(const fe_fold *f, const fe_readings *r, const fe_viewbuf
             !(c[0] = char_at(f, v, text, len, i)) || !(c[1] = char_at(f, v, text, len, i + 2)))
             continue;
         pairs++;
-        words += weight_of(r, c, 2) > 0;
+        words += weight_of(r, c, 2) > 0 ||
+                 (modern && (modern_word(c[0]) || modern_word(c[1])));
     }
     return pairs < DENSITY_PAIRS ? 100 : 100 * words / pairs;
 }
@@ -295,6 +382,8 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     }
     tch[0] = start >= 2 ? char_at(f, v, text, len, start - 2) : 0;
     tch[n + 1] = end + 1 < v->len ? char_at(f, v, text, len, end) : 0;
+    if (asked < 0)
+        return numbers_only(f, r, v, text, len, start, tch, ech, n);
     if (fuzzy && !(han && fuzzy == 1 &&   /* a near sound: 普信率 */
                    (n == 2 ? !same
                            : same == n - 1 && near_ok(f, r, v, text, len, start, tch, n, at))))
@@ -306,7 +395,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
     if (same == n)
         return 0;   /* the term itself: the compact view's */
     if (verse_shaped(f, text, len, v->src[start]) &&
-        (fuzzy || word_density(f, r, v, text, len, start, end) < VERSE_DENSITY))
+        (fuzzy || word_density(f, r, v, text, len, start, end, 0) < VERSE_DENSITY))
         return 0;   /* verse, not modern words: 微寒渐逼 is no 贱逼; no near sound in verse */
     if (weight_of(r, tch + 1, n) >= SPAN_WORD)   /* a common real word (强健) ... */
         return back_makes_word(r, v, end,        /* ... unless 强健罪 reads as 强奸罪 */
@@ -321,7 +410,7 @@ int fe_phonetic_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf 
                !in_long_word(f, r, v, text, len, start) &&
                !in_long_word(f, r, v, text, len, start + 2) &&
                ((!tch[0] && tch[3]) || in_words(f, r, v, text, len, start, end, tch, n)) &&
-               word_density(f, r, v, text, len, start, end) >= DENSITY_MIN;
+               word_density(f, r, v, text, len, start, end, 1) >= DENSITY_MIN;
     for (int k = 1; k <= n && !same; k++)   /* none kept (three or more characters): */
         if (weight_of(r, tch + k - 1, 2) >= SIDE_WORD ||   /* a character making a common */
             weight_of(r, tch + k, 2) >= SIDE_WORD)         /* word with a neighbour reads */

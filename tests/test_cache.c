@@ -2,7 +2,8 @@
  * folders, refused when damaged, planted or writable by others (the lists are
  * compiled instead and no decision changes), pruned to cache-keep versions.
  * The lists give rules of every kind: entries' own (literal, regex, folded,
- * compact) and disguise patterns (leet, phonetic, initials, shape), and the
+ * compact) and disguise patterns (leet, phonetic, initials, shape, a [nosound]
+ * entry's numbers-only phonetic ones), and the
  * texts match through each, so a rule read wrong would show in a decision.
  * (Issue 11 round 5: a shape rule was refused as "out of bounds", so every
  * load of lists with one compiled again -- a reload under load took 40 s.) */
@@ -40,12 +41,13 @@ static const tu_file lists[] = {
     {"privacy.txt", "[check=idcard,re] [0-9]{17}[0-9x]\n"},
     {"allow.txt", "sex education\n"},
     {"violence.txt", "末日审判\n"},
+    {"vulgar.txt", "[nosound] 吃屎\n"},   /* sound patterns for numbers only: 吃4 */
     {NULL, NULL}};
 
 static const char *const texts[] = {
     "法 轮 功 and f.u.c.k", "色 情 ｐｏｒｎ", "sex education, sex", "加我微信 vx abc123",
     "身份证 11010519491231002X", "nothing to see here", "nmsl, cnm", "你妈4了 法伦功",
-    "f*ck, p0rn and ffuuckkk", "未日审判", NULL};
+    "f*ck, p0rn and ffuuckkk", "未日审判", "别在这吃4了", NULL};
 
 static char *dir;
 

@@ -213,6 +213,45 @@ static void test_digits(void **state)
     check_all(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* Entries that say [nosound] (吃屎, 狗屎, 屌丝: by sound they hit verse and prose) are
+ * still read through a number written for a syllable, a digit or a Chinese numeral
+ * (near sounds too: 四 si for 屎 shi), but not a count: a classifier after it, another
+ * number, or a word it makes with its neighbour. */
+static void test_numbers_for_sound(void **state)
+{
+    static const vcase cases[] = {
+        {"你每天都在吃四吗", "吃屎", P, 15, 21},
+        {"这就是一坨狗四", "狗屎", P, 15, 21},
+        {"别在这吃4了", "吃屎", P, 9, 13},
+        {"这种屌四也配", "屌丝", P, 6, 12},
+        N("他一顿能吃四碗饭"), N("他吃4个苹果"), N("周末吃四五次火锅"),
+        N("我们去吃四川火锅"), N("这只狗四岁了"), N("小狗四处乱跑"),
+        N("一口气吃十四个"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Modern words around a pair with neither character kept: a modal particle of the
+ * spoken language (啊 呀 嘛 吗 ...) right beside it counts, as a function word does, a
+ * classical one (兮 哉) does not; and so do the pairs around it with a function word
+ * only modern Chinese writes. */
+static void test_modern_words(void **state)
+{
+    static const vcase cases[] = {
+        {"你们这群贵难呀", "龟男", P, 12, 18},
+        {"别理那些募购嘛", "母狗", P, 12, 18},
+        N("你们这群贵难兮"), N("别理那些募购哉"), N("早知今日贵难求"),
+        /* word density for a pair with neither kept: a pair with a function word
+         * only modern Chinese writes (你 她 吧 ...) counts as a word; 把 and 了,
+         * which verse writes too, do not */
+        {"菲曲来了你跑吧她也跑了", "黑蛆", P, 0, 6},
+        N("小楼纸帐，把灯吹灭了听雨眠"),
+    };
+    (void)state;
+    check_all(cases, sizeof cases / sizeof cases[0]);
+}
+
 #define SP FE_VIEW_SPLIT
 #define SH FE_VIEW_SHAPE
 
@@ -549,7 +588,8 @@ int main(void)
         cmocka_unit_test(test_shape),         cmocka_unit_test(test_split_switches),
         cmocka_unit_test(test_clause_breaks), cmocka_unit_test(test_common_reading),
         cmocka_unit_test(test_word_density),  cmocka_unit_test(test_verse),
-        cmocka_unit_test(test_none_kept),
+        cmocka_unit_test(test_none_kept),     cmocka_unit_test(test_numbers_for_sound),
+        cmocka_unit_test(test_modern_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
