@@ -250,11 +250,29 @@ static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, co
     }
 }
 
+/* One character of the split pass's reading (fe_hanseq): c, its folded
+ * Chinese character, or 0, which parts a pair (a run of them is one). */
+static inline void han_put(fe_hanseq *hq, uint32_t c)
+{
+    if (c || !hq->n || hq->c[hq->n - 1])
+        hq->c[hq->n++] = c;
+}
+
+/* The first code point of a Chinese character cp's folded form (entry e). */
+static inline uint32_t han_first(const fe_fold *f, ent_t e, uint32_t cp)
+{
+    uint32_t c = 0;
+    if (!ENT_LEN(e))
+        return cp;
+    fe_utf8_decode_inline((const unsigned char *)f->pool + ENT_OFF(e), ENT_LEN(e), &c);
+    return c;
+}
+
 /* After a Chinese character: the following three-byte characters that are
  * Chinese too need none of the separator and word bookkeeping, only their
  * folded bytes. Returns where the run ends. */
 static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i, size_t len,
-                             fe_viewbuf *vf, const int with_src)
+                             fe_viewbuf *vf, fe_hanseq *hq, const int with_src)
 {
     while (i + 2 < len && (s[i] & 0xf0) == 0xe0 && (s[i + 1] & 0xc0) == 0x80 &&
            (s[i + 2] & 0xc0) == 0x80) {
@@ -264,6 +282,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
         if (cp >= CJK_START && cp < CJK_END) {
             uint16_t k = f->cjk[cp - CJK_START];
             if (!k) {   /* folds to itself */
+                if (hq)
+                    han_put(hq, cp);
                 put(vf, (const char *)s + i, 3, (uint32_t)i, with_src);
                 i += 3;
                 continue;
@@ -275,6 +295,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
             e = fe_fold_lookup(f, cp);
         if (ENT_CLASS(e) != FE_C_HAN)
             break;
+        if (hq)
+            han_put(hq, han_first(f, e, cp));
         size_t olen = ENT_LEN(e);
         put(vf, olen ? f->pool + ENT_OFF(e) : (const char *)s + i, olen ? olen : 3,
             (uint32_t)i, with_src);
@@ -284,7 +306,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
 }
 
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, const int with_src)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, fe_hanseq *hq,
+                            const int with_src)
 {
     const unsigned char *s = (const unsigned char *)text;
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
@@ -304,6 +327,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         unsigned char c = s[i];
         if (c < 0x80) {   /* ASCII: no decoding */
             n = 1;
+            cp = c;
             e = f->ascii[c];
             if (c == 0)
                 bits |= FE_FOLD_NUL;
@@ -318,6 +342,8 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             bits |= FE_FOLD_INVALID_UTF8;
             n = 1;
             e = ENT(FE_C_SEP, 0, FE_WHY_SEP, 0);
+            if (hq)
+                han_put(hq, 0);
         } else
             e = fe_fold_lookup(f, cp);
         uint32_t from = (uint32_t)i;
@@ -327,6 +353,8 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         if (!olen)
             olen = (size_t)n;
         i += (size_t)n;
+        if (hq && (c < 0x80 || cls >= FE_C_WORD))
+            han_put(hq, c < 0x80 || cls == FE_C_WORD ? 0 : han_first(f, e, cp));
 
         if (cls == FE_C_DROP)
             continue;
@@ -381,7 +409,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                 i = r;
             }
         } else if (cls == FE_C_HAN)
-            i = han_run(f, s, i, len, vf, with_src);
+            i = han_run(f, s, i, len, vf, hq, with_src);
     }
     token_end(&j, vf, &nsep, &bits, with_src);
     compact(vf, vc, nsep, with_src);
@@ -391,13 +419,15 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
 unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                       fe_viewbuf views[FE_NVIEWS])
 {
-    return fold(f, text, len, views, NULL, 1);
+    return fold(f, text, len, views, NULL, NULL, 1);
 }
 
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, fe_hanseq *hq)
 {
     if (cl)
         cl->n = 0;
-    return fold(f, text, len, views, cl, 0);
+    if (hq)
+        hq->n = 0;
+    return fold(f, text, len, views, cl, hq, 0);
 }

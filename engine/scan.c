@@ -25,6 +25,7 @@ struct fe_scratch {
     size_t n;
     unsigned warn;
     fe_clauses clauses;   /* the fold's clause breaks of the text, for the phonetic pass */
+    fe_hanseq hans;       /* the fold's reading of the text, for the split pass */
 };
 
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
@@ -46,6 +47,8 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
     }
     if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
         goto oom;
+    if (rs->splits && !(sc->hans.c = malloc((rs->max_text + 1) * sizeof *sc->hans.c)))
+        goto oom;
     return sc;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -61,6 +64,7 @@ void fe_scratch_free(fe_scratch *sc)
     for (int v = 0; v < FE_NVIEWS; v++)
         fe_viewbuf_free(&sc->views[v]);
     free(sc->m);
+    free(sc->hans.c);
     free(sc);
 }
 
@@ -335,7 +339,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     if (rs->db[DB_LEET] && (bits & FE_FOLD_WORD) && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
     if (rs->splits && rs->db[DB_COMPACT] && (bits & FE_FOLD_HAS_HAN) &&
-        fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
+        fe_split_view(rs->fold, rs->splits, text, len, &sc->hans, &sc->views[FE_VIEW_SPLIT]) == 0)
         sc->views[FE_VIEW_SPLIT].len = 0;
 }
 
@@ -352,7 +356,8 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                                                                : "scratch made for another ruleset");
         return FE_ERR;
     }
-    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses) : 0;
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses,
+                                                sc->hans.c ? &sc->hans : NULL) : 0;
     for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
         if (sc->views[v].buf)
             sc->views[v].len = 0;

@@ -143,9 +143,10 @@ size_t fe_splits_memory(const fe_splits *sp);
 /* Load time: the characters of term may be written as their components. 0 or -1 (memory). */
 int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_readings *r,
                   const char *term);
-/* Returns how many characters it put together (0: the view equals compact). */
+/* hq: the fold's reading of text (fe_fold_text_nomap). Returns how many
+ * characters it put together (0: the view equals compact). */
 size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, size_t len,
-                     fe_viewbuf *out);
+                     const fe_hanseq *hq, fe_viewbuf *out);
 /* Whether a match of split view bytes [start, end) holds a character put
  * together whose components make no common word with their neighbours. */
 int fe_split_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,
