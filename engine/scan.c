@@ -26,6 +26,7 @@ struct fe_scratch {
     unsigned warn;
     fe_clauses clauses;   /* the fold's clause breaks of the text, for the phonetic pass */
     fe_hanseq hans;       /* the fold's reading of the text, for the split pass */
+    fe_sylmemo *memo;     /* the phonetic pass's Latin words seen before */
 };
 
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
@@ -47,6 +48,8 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
     }
     if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
         goto oom;
+    if (rs->db[DB_PHONETIC] && !(sc->memo = fe_sylmemo_new()))
+        goto oom;
     if (rs->splits && !(sc->hans.c = malloc((rs->max_text + 1) * sizeof *sc->hans.c)))
         goto oom;
     return sc;
@@ -65,6 +68,7 @@ void fe_scratch_free(fe_scratch *sc)
         fe_viewbuf_free(&sc->views[v]);
     free(sc->m);
     free(sc->hans.c);
+    fe_sylmemo_free(sc->memo);
     free(sc);
 }
 
@@ -330,7 +334,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
         emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->clauses,
-                                 &sc->views[FE_VIEW_PHONETIC]);
+                                 sc->memo, &sc->views[FE_VIEW_PHONETIC]);
     if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
         emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
