@@ -143,15 +143,17 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     out->len = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp = fe_cjk_self_at(f, s + i, len - i);
-        if (cp) {   /* a Chinese character that folds to itself: the Chinese branch below */
-            uint16_t tok = fe_rd_token(r, cp);
+        if (cp) {   /* Chinese characters that fold to themselves: the Chinese branch below */
             clause = 0;
             flush(r, memo, &w, out);
-            if (!tok)
-                brk(out, (uint32_t)i);
-            else
-                emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
-            i += 3;
+            do {
+                uint16_t tok = fe_rd_token(r, cp);
+                if (!tok)
+                    brk(out, (uint32_t)i);
+                else
+                    emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
+                i += 3;
+            } while ((cp = fe_cjk_self_at(f, s + i, len - i)));
             continue;
         }
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
