@@ -107,12 +107,10 @@ typedef struct word {
     int bad;                      /* too long, or a letter that is not ASCII */
 } word;
 
-static void flush(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
+static void flush_word(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
 {
     uint16_t toks[WORD_LETTERS];
     uint8_t ends[WORD_LETTERS];
-    if (!w->n && !w->bad)
-        return;
     int k = 0, digit = w->n == 1 && w->c[0] >= '0' && w->c[0] <= '9';
     if (digit) {
         const char *s = digit_syl[w->c[0] - '0'];
@@ -129,6 +127,13 @@ static void flush(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
         brk(v, w->n ? w->at[0] : 0);
     w->n = 0;
     w->bad = 0;
+}
+
+/* The Latin word read so far, if any, into the view (most calls find none). */
+static inline void flush(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
+{
+    if (w->n || w->bad)
+        flush_word(r, m, w, v);
 }
 
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
