@@ -50,6 +50,18 @@ static int is_mask(uint32_t cp)
     return cp == '*' || cp == '#' || cp == '%' || cp == '_';
 }
 
+/* Whether a character (cp, its letter l) is a letter, digit, leet symbol or
+ * mask: what lets the character before it be read as a letter. ASCII by a
+ * bitmap of those (letters, digits, ! # $ % ( * + @ _ |), the rest by letter
+ * and leet_of. */
+static inline int alnum_like(uint32_t cp, char l)
+{
+    static const uint64_t ascii[2] = {0x03ff0d3a00000000ull, 0x17fffffe87ffffffull};
+    if (cp < 0x80)
+        return (int)(ascii[cp >> 6] >> (cp & 63) & 1);
+    return l || leet_of(cp);
+}
+
 /* The letter a character folds to (a-z), or 0. */
 static char letter_of(const fe_fold *f, uint32_t cp)
 {
@@ -124,7 +136,7 @@ static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf
         dn = next(s, len, i + (size_t)cn, &d);
         dl = letter_of(f, d);
         char ch = cl, real = ch != 0;
-        int next_alnum = dn && (dl || (d >= '0' && d <= '9') || leet_of(d) || is_mask(d));
+        int next_alnum = dn && alnum_like(d, dl);
         if (!ch && c >= '0' && c <= '9')
             ch = leet_of(c) ? leet_of(c) : (char)c;
         else if (!ch && leet_of(c) && next_alnum && (prev_alnum || dl))

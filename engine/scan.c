@@ -278,7 +278,7 @@ static int vowelless_word(const fe_viewbuf *v)
         unsigned char c = i < v->len ? (unsigned char)v->buf[i] : ' ';
         if (c >= 'a' && c <= 'z') {
             run++;
-            vowel |= c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+            vowel |= (int)(0x104111u >> (c - 'a') & 1);   /* a e i o u */
             continue;
         }
         if (run >= 2 && !vowel && !(c >= '0' && c <= '9'))
