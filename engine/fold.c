@@ -302,7 +302,7 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
             uint16_t k = f->cjk[cp - CJK_START];
             if (!k) {   /* folds to itself */
                 if (hq)
-                    han_put(hq, cp);
+                    hq->c[hq->n++] = cp;   /* never 0: no run to join */
                 put(vf, (const char *)s + i, 3, (uint32_t)i, with_src);
                 i += 3;
                 continue;
