@@ -147,6 +147,17 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     w.bad = 0;
     out->len = 0;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80 && ENT_CLASS(f->ascii[s[i]]) == FE_C_WORD && !ENT_LEN(f->ascii[s[i]])) {
+            clause = 0;   /* an ASCII letter or digit that folds to itself: the word branch below */
+            if (w.n == WORD_LETTERS)
+                w.bad = 1;
+            else {
+                w.c[w.n] = (char)s[i];
+                w.at[w.n++] = (uint32_t)i;
+            }
+            i++;
+            continue;
+        }
         uint32_t cp = fe_cjk_self_at(f, s + i, len - i);
         if (cp) {   /* Chinese characters that fold to themselves: the Chinese branch below */
             clause = 0;
