@@ -10,7 +10,9 @@
  * position per character, each matching any of the character's readings, so
  * an entry's polyphones match by any of their sounds; with sound-fuzzy, one
  * syllable may be a near one (普信率 for 普信女). Which matches are disguises
- * rather than real words is sounds.c's concern. */
+ * rather than real words is sounds.c's concern. The syllable split of a Latin
+ * word is kept in the scratch's Latin memo (fe_sylmemo), so the common words
+ * of English texts are split once, not in every text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,9 @@
  * bottom, from cjk-decomp) adds the pair of its components to a table; the
  * split view is the compact view with each such pair of adjacent characters
  * replaced by the character (弓虽奸 -> 强奸), built only for texts that hold a
- * pair, and scanned with the compact database, so a recomposed character
- * counts only where it completes a list term. A pair that is a common word
+ * pair (looked for in the fold's reading of the text, fe_hanseq), and
+ * scanned with the compact database, so a recomposed character counts only
+ * where it completes a list term. A pair that is a common word
  * (女子, 日月) is never in the table, and a match is refused when a
  * component makes a common word with the character next to it (女干部: 干部
  * is "cadre", not 奸 + 部). Offsets: the recomposed character's first byte
