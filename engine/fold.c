@@ -250,11 +250,48 @@ static inline void compact(const fe_viewbuf *vf, fe_viewbuf *vc, size_t nsep, co
     }
 }
 
+/* The clause mark at input offset at ends a clause (brk) or not: into the
+ * separator run's mark and the memo for the phonetic pass.
+ *
+ * The fold finds fe_clause_break's answer on its way instead of asking it
+ * (which reads the text around the mark again, 5% of a scan): the left side
+ * is the last letter or Chinese character it saw, and whether a separator
+ * came right before it; the right side is the next one it meets. Only when
+ * the left one stands alone (法，轮，功) is fe_clause_break asked, at the
+ * right side; and whenever an invalid byte came before the mark, since
+ * fe_clause_break reads the left side backwards. */
+static inline void clause_done(fe_clauses *cl, uint32_t at, uint32_t *sep_break, int brk)
+{
+    *sep_break = brk ? MARK_BREAK : 0;
+    if (cl && cl->n < FE_CLAUSE_MEMO) {
+        cl->at[cl->n] = at;
+        cl->brk[cl->n++] = brk != 0;
+    }
+}
+
+/* One character of the split pass's reading (fe_hanseq): c, its folded
+ * Chinese character, or 0, which parts a pair (a run of them is one). */
+static inline void han_put(fe_hanseq *hq, uint32_t c)
+{
+    if (c || !hq->n || hq->c[hq->n - 1])
+        hq->c[hq->n++] = c;
+}
+
+/* The first code point of a Chinese character cp's folded form (entry e). */
+static inline uint32_t han_first(const fe_fold *f, ent_t e, uint32_t cp)
+{
+    uint32_t c = 0;
+    if (!ENT_LEN(e))
+        return cp;
+    fe_utf8_decode_inline((const unsigned char *)f->pool + ENT_OFF(e), ENT_LEN(e), &c);
+    return c;
+}
+
 /* After a Chinese character: the following three-byte characters that are
  * Chinese too need none of the separator and word bookkeeping, only their
  * folded bytes. Returns where the run ends. */
 static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i, size_t len,
-                             fe_viewbuf *vf, const int with_src)
+                             fe_viewbuf *vf, fe_hanseq *hq, const int with_src)
 {
     while (i + 2 < len && (s[i] & 0xf0) == 0xe0 && (s[i + 1] & 0xc0) == 0x80 &&
            (s[i + 2] & 0xc0) == 0x80) {
@@ -264,6 +301,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
         if (cp >= CJK_START && cp < CJK_END) {
             uint16_t k = f->cjk[cp - CJK_START];
             if (!k) {   /* folds to itself */
+                if (hq)
+                    hq->c[hq->n++] = cp;   /* never 0: no run to join */
                 put(vf, (const char *)s + i, 3, (uint32_t)i, with_src);
                 i += 3;
                 continue;
@@ -275,6 +314,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
             e = fe_fold_lookup(f, cp);
         if (ENT_CLASS(e) != FE_C_HAN)
             break;
+        if (hq)
+            han_put(hq, han_first(f, e, cp));
         size_t olen = ENT_LEN(e);
         put(vf, olen ? f->pool + ENT_OFF(e) : (const char *)s + i, olen ? olen : 3,
             (uint32_t)i, with_src);
@@ -284,7 +325,8 @@ static inline size_t han_run(const fe_fold *f, const unsigned char *s, size_t i,
 }
 
 static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, const int with_src)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, fe_hanseq *hq,
+                            const int with_src)
 {
     const unsigned char *s = (const unsigned char *)text;
     fe_viewbuf *vf = &views[FE_VIEW_FOLDED], *vc = &views[FE_VIEW_COMPACT];
@@ -295,6 +337,12 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
     uint32_t sep_break = 0;
     char sep_ch = ' ';
     uint32_t sep_from = 0;
+    /* fe_clause_break's answer, found on the way (see clause_right): the class
+     * of the last letter or Chinese character (-1: none), whether a separator
+     * (or the start) was right before it, whether one was the last thing seen */
+    int last_cls = -1, last_alone = 0, after_sep = 1;
+    int clause_wait = 0;   /* the run's clause mark waits for its right side: 1, 2 */
+    uint32_t clause_at = 0;
 
     vf->len = vc->len = 0;
     for (size_t i = 0; i < len;) {
@@ -304,6 +352,7 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         unsigned char c = s[i];
         if (c < 0x80) {   /* ASCII: no decoding */
             n = 1;
+            cp = c;
             e = f->ascii[c];
             if (c == 0)
                 bits |= FE_FOLD_NUL;
@@ -318,6 +367,8 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
             bits |= FE_FOLD_INVALID_UTF8;
             n = 1;
             e = ENT(FE_C_SEP, 0, FE_WHY_SEP, 0);
+            if (hq)
+                han_put(hq, 0);
         } else
             e = fe_fold_lookup(f, cp);
         uint32_t from = (uint32_t)i;
@@ -327,10 +378,13 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
         if (!olen)
             olen = (size_t)n;
         i += (size_t)n;
+        if (hq && (c < 0x80 || cls >= FE_C_WORD))
+            han_put(hq, c < 0x80 || cls == FE_C_WORD ? 0 : han_first(f, e, cp));
 
         if (cls == FE_C_DROP)
             continue;
         if (cls == FE_C_SEP) {
+            after_sep = 1;
             token_end(&j, vf, &nsep, &bits, with_src);
             if (!sep_pending) {
                 sep_pending = 1;
@@ -342,14 +396,25 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                 sep_ch = ' ';
             if (ENT_CLAUSE(e) && !sep_clause) {   /* once per run */
                 sep_clause = 1;
-                sep_break = fe_clause_break(f, text, len, from) ? MARK_BREAK : 0;
-                if (cl && cl->n < FE_CLAUSE_MEMO) {
-                    cl->at[cl->n] = from;
-                    cl->brk[cl->n++] = sep_break != 0;
-                }
+                clause_at = from;
+                if (bits & FE_FOLD_INVALID_UTF8)   /* read backwards, invalid bytes may differ */
+                    clause_done(cl, from, &sep_break, fe_clause_break(f, text, len, from));
+                else if (last_cls != FE_C_HAN)
+                    clause_done(cl, from, &sep_break, 0);
+                else
+                    clause_wait = last_alone ? 2 : 1;
             }
             continue;
         }
+        if (clause_wait) {   /* the character on the clause mark's right side */
+            clause_done(cl, clause_at, &sep_break,
+                        cls == FE_C_HAN && (clause_wait == 1 ||
+                                            fe_clause_break(f, text, len, clause_at)));
+            clause_wait = 0;
+        }
+        last_alone = after_sep;
+        after_sep = 0;
+        last_cls = cls;
         if (cls == FE_C_HAN) {
             token_end(&j, vf, &nsep, &bits, with_src);
             j.prev_single = NONE;
@@ -379,10 +444,17 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
                 vf->len += r - i;
                 j.tok_chars += r - i;
                 i = r;
+                last_alone = 0;
             }
-        } else if (cls == FE_C_HAN)
-            i = han_run(f, s, i, len, vf, with_src);
+        } else if (cls == FE_C_HAN) {
+            size_t r = han_run(f, s, i, len, vf, hq, with_src);
+            if (r > i)
+                last_alone = 0;
+            i = r;
+        }
     }
+    if (clause_wait)   /* nothing on its right */
+        clause_done(cl, clause_at, &sep_break, 0);
     token_end(&j, vf, &nsep, &bits, with_src);
     compact(vf, vc, nsep, with_src);
     return bits;
@@ -391,13 +463,15 @@ static inline unsigned fold(const fe_fold *f, const char *text, size_t len,
 unsigned fe_fold_text(const fe_fold *f, const char *text, size_t len,
                       fe_viewbuf views[FE_NVIEWS])
 {
-    return fold(f, text, len, views, NULL, 1);
+    return fold(f, text, len, views, NULL, NULL, 1);
 }
 
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl)
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, fe_hanseq *hq)
 {
     if (cl)
         cl->n = 0;
-    return fold(f, text, len, views, cl, 0);
+    if (hq)
+        hq->n = 0;
+    return fold(f, text, len, views, cl, hq, 0);
 }

@@ -102,11 +102,23 @@ typedef struct fe_clauses {
     size_t n;
 } fe_clauses;
 
+/* The text's characters as the split pass reads them, kept by the fold so
+ * that the pass need not decode and look up every character again: in text
+ * order, each Chinese character folded (its first code point), a 0 for a
+ * letter, digit, any ASCII character or invalid byte (it parts a pair; a run
+ * of them is one 0); other separators and dropped characters are left out
+ * (they keep a pair: 弓·虽). c has room for one entry per text byte. */
+typedef struct fe_hanseq {
+    uint32_t *c;
+    size_t n;
+} fe_hanseq;
+
 /* The same fold without the offset maps (src is left as it was): the scan
  * path folds this way and maps offsets only for texts that matched. With
- * cl, the clause marks' answers are kept there (cl->n reset first). */
+ * cl, the clause marks' answers are kept there (cl->n reset first); with
+ * hq, the characters for the split pass (hq->n reset first). */
 unsigned fe_fold_text_nomap(const fe_fold *f, const char *text, size_t len,
-                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl);
+                            fe_viewbuf views[FE_NVIEWS], fe_clauses *cl, fe_hanseq *hq);
 
 /* Whether the separators around text[at], a clause mark (ENT_CLAUSE: , . ! ?
  * ; 、 。 … or a line break), end a clause: the characters on both sides of

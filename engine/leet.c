@@ -50,6 +50,18 @@ static int is_mask(uint32_t cp)
     return cp == '*' || cp == '#' || cp == '%' || cp == '_';
 }
 
+/* Whether a character (cp, its letter l) is a letter, digit, leet symbol or
+ * mask: what lets the character before it be read as a letter. ASCII by a
+ * bitmap of those (letters, digits, ! # $ % ( * + @ _ |), the rest by letter
+ * and leet_of. */
+static inline int alnum_like(uint32_t cp, char l)
+{
+    static const uint64_t ascii[2] = {0x03ff0d3a00000000ull, 0x17fffffe87ffffffull};
+    if (cp < 0x80)
+        return (int)(ascii[cp >> 6] >> (cp & 63) & 1);
+    return l || leet_of(cp);
+}
+
 /* The letter a character folds to (a-z), or 0. */
 static char letter_of(const fe_fold *f, uint32_t cp)
 {
@@ -84,9 +96,22 @@ static int next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
     return n;
 }
 
+/* A separator at input offset at: one space for a run of them. */
+static inline void leet_sep(fe_viewbuf *out, uint32_t at)
+{
+    if (out->len && out->buf[out->len - 1] != ' ') {
+        out->buf[out->len] = ' ';
+        out->src[out->len] = at;
+        out->mark[out->len++] = 1;
+    }
+}
+
 /* Read text the leet way into out; mark[] holds run lengths (see above).
  * Each character is decoded and its letter looked up once: it is the next
- * one (d) of one round and the current one (c) of the next. */
+ * one (d) of one round and the current one (c) of the next. A Chinese
+ * character that folds to itself is no letter, digit, mask or dropped
+ * character: it separates, and so do those right after it, which are
+ * skipped without a look (a Chinese text with one Latin word pays little). */
 static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -96,11 +121,22 @@ static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf
     char cl = letter_of(f, c), dl;
     out->len = 0;
     for (size_t i = 0; i < len; i += (size_t)cn, c = d, cn = dn, cl = dl) {
+        uint32_t at = (uint32_t)i;
+        if (c - CJK_START < CJK_END - CJK_START && !f->cjk[c - CJK_START]) {
+            size_t j = i + (size_t)cn;
+            while (fe_cjk_self_at(f, s + j, len - j))
+                j += 3;
+            leet_sep(out, at);
+            prev_alnum = 0;
+            dn = next(s, len, j, &d);
+            dl = letter_of(f, d);
+            cn = (int)(j - i);
+            continue;
+        }
         dn = next(s, len, i + (size_t)cn, &d);
         dl = letter_of(f, d);
-        uint32_t at = (uint32_t)i;
         char ch = cl, real = ch != 0;
-        int next_alnum = dn && (dl || (d >= '0' && d <= '9') || leet_of(d) || is_mask(d));
+        int next_alnum = dn && alnum_like(d, dl);
         if (!ch && c >= '0' && c <= '9')
             ch = leet_of(c) ? leet_of(c) : (char)c;
         else if (!ch && leet_of(c) && next_alnum && (prev_alnum || dl))
@@ -111,11 +147,7 @@ static void read_leet(const fe_fold *f, const char *text, size_t len, fe_viewbuf
             continue;
         if (!ch) {
             prev_alnum = 0;
-            if (out->len && out->buf[out->len - 1] != ' ') {
-                out->buf[out->len] = ' ';
-                out->src[out->len] = at;
-                out->mark[out->len++] = 1;
-            }
+            leet_sep(out, at);
             continue;
         }
         prev_alnum = 1;

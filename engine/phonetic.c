@@ -10,7 +10,9 @@
  * position per character, each matching any of the character's readings, so
  * an entry's polyphones match by any of their sounds; with sound-fuzzy, one
  * syllable may be a near one (普信率 for 普信女). Which matches are disguises
- * rather than real words is sounds.c's concern. */
+ * rather than real words is sounds.c's concern. The syllable split of a Latin
+ * word is kept in the scratch's Latin memo (fe_sylmemo), so the common words
+ * of English texts are split once, not in every text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 #define WORD_LETTERS 64       /* a longer Latin word is a break */
 #define FUZZY_MAX 8           /* a syllable and its fuzzy variants, at most */
 #define FUZZY_MIN 2           /* characters an entry needs for fuzzy syllables by default */
+
+#define MEMO_SLOTS 1024       /* words the Latin memo keeps (a power of two) */
+#define MEMO_LETTERS 12       /* longer words are split every time */
 
 static const char *const digit_syl[10] = {"ling", "yi", "er", "san", "si",
                                           "wu", "liu", "qi", "ba", "jiu"};
@@ -47,6 +52,56 @@ static inline void brk(fe_viewbuf *v, uint32_t from)
     v->len++;
 }
 
+/* The Latin memo: the last answer of fe_rd_segment for each slot's word. An
+ * English text is mostly words no syllable split fits, and a post's words are
+ * mostly the few hundred common ones: the DP per word was a sixth of the scan
+ * of an English post; a hit costs a hash and a compare. */
+struct fe_sylmemo {
+    const fe_readings *r;     /* the readings the answers are of */
+    struct memo_slot {
+        char c[MEMO_LETTERS];
+        uint8_t n;            /* letters; 0: an empty slot */
+        uint8_t k;            /* fe_rd_segment's answer (0: no split) */
+        uint8_t ends[MEMO_LETTERS];
+        uint16_t toks[MEMO_LETTERS];
+    } slot[MEMO_SLOTS];
+};
+
+fe_sylmemo *fe_sylmemo_new(void)
+{
+    return calloc(1, sizeof(fe_sylmemo));
+}
+
+void fe_sylmemo_free(fe_sylmemo *m)
+{
+    free(m);
+}
+
+/* fe_rd_segment of the n letters at c, through the memo m (may be NULL). */
+static int segment(const fe_readings *r, fe_sylmemo *m, const char *c, size_t n, uint16_t *toks,
+                   uint8_t *ends, int max)
+{
+    if (!m || n > MEMO_LETTERS || max < MEMO_LETTERS)
+        return fe_rd_segment(r, c, n, toks, ends, max);
+    if (m->r != r) {   /* answers of other readings */
+        memset(m->slot, 0, sizeof m->slot);
+        m->r = r;
+    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)c[i]) * 16777619u;
+    struct memo_slot *sl = &m->slot[(h ^ h >> 15) & (MEMO_SLOTS - 1)];
+    if (sl->n != n || memcmp(sl->c, c, n)) {
+        int k = fe_rd_segment(r, c, n, sl->toks, sl->ends, MEMO_LETTERS);
+        memcpy(sl->c, c, n);
+        sl->n = (uint8_t)n;
+        sl->k = (uint8_t)(k > 0 ? k : 0);
+    }
+    memcpy(toks, sl->toks, sl->k * sizeof *toks);
+    memcpy(ends, sl->ends, sl->k);
+    return sl->k;
+}
+
 typedef struct word {
     char c[WORD_LETTERS];
     uint32_t at[WORD_LETTERS];    /* input offset of each letter */
@@ -54,12 +109,10 @@ typedef struct word {
     int bad;                      /* too long, or a letter that is not ASCII */
 } word;
 
-static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
+static void flush_word(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
 {
     uint16_t toks[WORD_LETTERS];
     uint8_t ends[WORD_LETTERS];
-    if (!w->n && !w->bad)
-        return;
     int k = 0, digit = w->n == 1 && w->c[0] >= '0' && w->c[0] <= '9';
     if (digit) {
         const char *s = digit_syl[w->c[0] - '0'];
@@ -68,7 +121,7 @@ static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
             emit(v, t, w->at[0], w->at[0], FE_PM_DIGIT);
         else
             brk(v, w->at[0]);
-    } else if (!w->bad && (k = fe_rd_segment(r, w->c, w->n, toks, ends, WORD_LETTERS)) > 0) {
+    } else if (!w->bad && (k = segment(r, m, w->c, w->n, toks, ends, WORD_LETTERS)) > 0) {
         for (int i = 0, from = 0; i < k; from = ends[i++])
             emit(v, toks[i], w->at[from], w->at[ends[i] - 1],
                  FE_PM_LATIN | (i == 0 ? FE_PM_WSTART : 0) | (i == k - 1 ? FE_PM_WEND : 0));
@@ -78,8 +131,15 @@ static void flush(const fe_readings *r, word *w, fe_viewbuf *v)
     w->bad = 0;
 }
 
+/* The Latin word read so far, if any, into the view (most calls find none). */
+static inline void flush(const fe_readings *r, fe_sylmemo *m, word *w, fe_viewbuf *v)
+{
+    if (w->n || w->bad)
+        flush_word(r, m, w, v);
+}
+
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                        const fe_clauses *cl, fe_viewbuf *out)
+                        const fe_clauses *cl, fe_sylmemo *memo, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t emoji = 0, k = 0;   /* k: cursor into cl */
@@ -89,21 +149,34 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
     w.bad = 0;
     out->len = 0;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80 && ENT_CLASS(f->ascii[s[i]]) == FE_C_WORD && !ENT_LEN(f->ascii[s[i]])) {
+            clause = 0;   /* an ASCII letter or digit that folds to itself: the word branch below */
+            if (w.n == WORD_LETTERS)
+                w.bad = 1;
+            else {
+                w.c[w.n] = (char)s[i];
+                w.at[w.n++] = (uint32_t)i;
+            }
+            i++;
+            continue;
+        }
         uint32_t cp = fe_cjk_self_at(f, s + i, len - i);
-        if (cp) {   /* a Chinese character that folds to itself: the Chinese branch below */
-            uint16_t tok = fe_rd_token(r, cp);
+        if (cp) {   /* Chinese characters that fold to themselves: the Chinese branch below */
             clause = 0;
-            flush(r, &w, out);
-            if (!tok)
-                brk(out, (uint32_t)i);
-            else
-                emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
-            i += 3;
+            flush(r, memo, &w, out);
+            do {
+                uint16_t tok = fe_rd_token(r, cp);
+                if (!tok)
+                    brk(out, (uint32_t)i);
+                else
+                    emit(out, tok, (uint32_t)i, (uint32_t)i, 0);
+                i += 3;
+            } while ((cp = fe_cjk_self_at(f, s + i, len - i)));
             continue;
         }
         int n = fe_utf8_decode_inline(s + i, len - i, &cp);
         if (n < 0) {
-            flush(r, &w, out);
+            flush(r, memo, &w, out);
             brk(out, (uint32_t)i++);
             continue;
         }
@@ -126,7 +199,7 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
             }
             continue;
         }
-        flush(r, &w, out);
+        flush(r, memo, &w, out);
         uint16_t tok = 0;
         if (cls == FE_C_HAN) {
             uint32_t c = cp;
@@ -145,7 +218,7 @@ size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text
                 brk(out, at);
         }
     }
-    flush(r, &w, out);
+    flush(r, memo, &w, out);
     return emoji;
 }
 

@@ -25,6 +25,8 @@ struct fe_scratch {
     size_t n;
     unsigned warn;
     fe_clauses clauses;   /* the fold's clause breaks of the text, for the phonetic pass */
+    fe_hanseq hans;       /* the fold's reading of the text, for the split pass */
+    fe_sylmemo *memo;     /* the phonetic pass's Latin words seen before */
 };
 
 fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
@@ -46,6 +48,10 @@ fe_scratch *fe_scratch_new(const fe_ruleset *rs, char *err, size_t errlen)
     }
     if (!(sc->m = malloc(FE_MAX_MATCHES * sizeof *sc->m)))
         goto oom;
+    if (rs->db[DB_PHONETIC] && !(sc->memo = fe_sylmemo_new()))
+        goto oom;
+    if (rs->splits && !(sc->hans.c = malloc((rs->max_text + 1) * sizeof *sc->hans.c)))
+        goto oom;
     return sc;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -61,6 +67,8 @@ void fe_scratch_free(fe_scratch *sc)
     for (int v = 0; v < FE_NVIEWS; v++)
         fe_viewbuf_free(&sc->views[v]);
     free(sc->m);
+    free(sc->hans.c);
+    fe_sylmemo_free(sc->memo);
     free(sc);
 }
 
@@ -271,7 +279,7 @@ static int vowelless_word(const fe_viewbuf *v)
         unsigned char c = i < v->len ? (unsigned char)v->buf[i] : ' ';
         if (c >= 'a' && c <= 'z') {
             run++;
-            vowel |= c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+            vowel |= (int)(0x104111u >> (c - 'a') & 1);   /* a e i o u */
             continue;
         }
         if (run >= 2 && !vowel && !(c >= '0' && c <= '9'))
@@ -327,7 +335,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     size_t emoji = 1;   /* unknown without the phonetic pass */
     if (rs->db[DB_PHONETIC])
         emoji = fe_phonetic_view(rs->fold, rs->readings, text, len, &sc->clauses,
-                                 &sc->views[FE_VIEW_PHONETIC]);
+                                 sc->memo, &sc->views[FE_VIEW_PHONETIC]);
     if (!(rs->views_used & FE_VIEW_BIT(FE_VIEW_EMOJI)))
         emoji = 0;   /* no entry has the emoji view */
     if (emoji && rs->readings && rs->db[DB_COMPACT] &&
@@ -336,7 +344,7 @@ static void disguise_passes(const fe_ruleset *rs, fe_scratch *sc, const char *te
     if (rs->db[DB_LEET] && (bits & FE_FOLD_WORD) && has_letter(&sc->views[FE_VIEW_FOLDED]))
         fe_leet_view(rs->fold, text, len, &sc->views[FE_VIEW_LEET]);
     if (rs->splits && rs->db[DB_COMPACT] && (bits & FE_FOLD_HAS_HAN) &&
-        fe_split_view(rs->fold, rs->splits, text, len, &sc->views[FE_VIEW_SPLIT]) == 0)
+        fe_split_view(rs->fold, rs->splits, text, len, &sc->hans, &sc->views[FE_VIEW_SPLIT]) == 0)
         sc->views[FE_VIEW_SPLIT].len = 0;
 }
 
@@ -353,7 +361,8 @@ int fe_scan(const fe_ruleset *rs, fe_scratch *sc, const char *text, size_t len, 
                                                                : "scratch made for another ruleset");
         return FE_ERR;
     }
-    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses) : 0;
+    unsigned bits = len ? fe_fold_text_nomap(rs->fold, text, len, sc->views, &sc->clauses,
+                                                sc->hans.c ? &sc->hans : NULL) : 0;
     for (int v = FE_NBASE_VIEWS; v < FE_NVIEWS; v++)
         if (sc->views[v].buf)
             sc->views[v].len = 0;

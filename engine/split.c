@@ -5,8 +5,9 @@
  * bottom, from cjk-decomp) adds the pair of its components to a table; the
  * split view is the compact view with each such pair of adjacent characters
  * replaced by the character (弓虽奸 -> 强奸), built only for texts that hold a
- * pair, and scanned with the compact database, so a recomposed character
- * counts only where it completes a list term. A pair that is a common word
+ * pair (looked for in the fold's reading of the text, fe_hanseq), and
+ * scanned with the compact database, so a recomposed character counts only
+ * where it completes a list term. A pair that is a common word
  * (女子, 日月) is never in the table, and a match is refused when a
  * component makes a common word with the character next to it (女干部: 干部
  * is "cadre", not 奸 + 部). Offsets: the recomposed character's first byte
@@ -129,54 +130,24 @@ static void put(fe_viewbuf *v, const char *s, size_t n, uint32_t from, uint32_t 
     v->len += n;
 }
 
-/* The folded Chinese character of text at i (0: none), its length in *n. A
- * character of the CJK block that folds to itself (most of a Chinese text)
- * is read without the general decoder: every Chinese text pays this. */
-static inline uint32_t han_at(const fe_fold *f, const unsigned char *s, size_t len, size_t i,
-                              int *n)
+/* Whether the text holds a pair at all (the fold's reading of it, hq):
+ * most texts do not, and pay only this. */
+static int any_pair(const fe_splits *sp, const fe_hanseq *hq)
 {
-    uint32_t cp = fe_cjk_self_at(f, s + i, len - i), c = 0;
-    if (cp) {
-        *n = 3;
-        return cp;
-    }
-    if ((*n = fe_utf8_decode_inline(s + i, len - i, &cp)) < 0 || cp < 0x80)
-        return 0;
-    ent_t e = fe_fold_lookup(f, cp);
-    if (ENT_CLASS(e) != FE_C_HAN)
-        return ENT_CLASS(e) == FE_C_WORD ? 0 : UINT32_MAX;   /* a separator keeps the pair */
-    if (!ENT_LEN(e))
-        return cp;
-    fe_utf8_decode_inline((const unsigned char *)f->pool + ENT_OFF(e), ENT_LEN(e), &c);
-    return c;
-}
-
-/* Whether text holds a pair at all: most texts do not, and pay only this. */
-static int any_pair(const fe_fold *f, const fe_splits *sp, const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    uint32_t prev = 0;
-    for (size_t i = 0; i < len;) {
-        int n;
-        uint32_t c = han_at(f, s, len, i, &n);
-        i += n > 0 ? (size_t)n : 1;
-        if (c == UINT32_MAX)
-            continue;
-        if (prev && c && joined(sp, prev, c))
+    for (size_t i = 1; i < hq->n; i++)
+        if (hq->c[i - 1] && hq->c[i] && joined(sp, hq->c[i - 1], hq->c[i]))
             return 1;
-        prev = c;
-    }
     return 0;
 }
 
 size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, size_t len,
-                     fe_viewbuf *out)
+                     const fe_hanseq *hq, fe_viewbuf *out)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t put_together = 0, prev_at = 0;   /* the previous character's first view byte */
     uint32_t prev = 0, prev_src = 0;        /* it, if Chinese and not put together */
     out->len = 0;
-    if (!sp || !sp->n || !any_pair(f, sp, text, len))
+    if (!sp || !sp->n || !any_pair(sp, hq))
         return 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;

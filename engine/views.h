@@ -55,9 +55,14 @@ size_t fe_emoji_view(const fe_fold *f, const fe_readings *r, const char *text, s
                      fe_viewbuf *out);
 
 /* phonetic.c: the view; returns how many emoji it read (the emoji view is
- * needed only then). cl: the fold's answers for the clause marks (or NULL). */
+ * needed only then). cl: the fold's answers for the clause marks (or NULL);
+ * memo: the Latin memo of the scratch (or NULL), the answers for Latin words
+ * seen before, kept from text to text. */
+typedef struct fe_sylmemo fe_sylmemo;
+fe_sylmemo *fe_sylmemo_new(void);
+void fe_sylmemo_free(fe_sylmemo *m);
 size_t fe_phonetic_view(const fe_fold *f, const fe_readings *r, const char *text, size_t len,
-                        const fe_clauses *cl, fe_viewbuf *out);
+                        const fe_clauses *cl, fe_sylmemo *memo, fe_viewbuf *out);
 #define FE_SOUND_VARIANTS 32  /* readings of an entry's polyphones matched, at most */
 #define FE_SOUND_POS 32       /* characters of an entry read by sound, at most */
 /* The positions of a term: per position the folded character (0 for an
@@ -143,9 +148,10 @@ size_t fe_splits_memory(const fe_splits *sp);
 /* Load time: the characters of term may be written as their components. 0 or -1 (memory). */
 int fe_splits_add(fe_splits *sp, const fe_shapes *s, const fe_fold *f, const fe_readings *r,
                   const char *term);
-/* Returns how many characters it put together (0: the view equals compact). */
+/* hq: the fold's reading of text (fe_fold_text_nomap). Returns how many
+ * characters it put together (0: the view equals compact). */
 size_t fe_split_view(const fe_fold *f, const fe_splits *sp, const char *text, size_t len,
-                     fe_viewbuf *out);
+                     const fe_hanseq *hq, fe_viewbuf *out);
 /* Whether a match of split view bytes [start, end) holds a character put
  * together whose components make no common word with their neighbours. */
 int fe_split_accept(const fe_fold *f, const fe_readings *r, const fe_viewbuf *v,

@@ -249,6 +249,46 @@ static void test_bad_input(void **state)
     fe_scratch_free(sc);
 }
 
+/* The phonetic pass keeps the syllable split of Latin words in the scratch
+ * (phonetic.c, the Latin memo): a scratch that has read thousands of other
+ * words (every slot taken, many twice) reads a text as a new one does. */
+static void test_latin_memo(void **state)
+{
+    static const char *const texts[] = {"falungong", "fa lun gong", "Fa Lun Gong fa轮gong",
+                                        "xian zai qu", "xianzai quzhe", "the quick brown fox"};
+    char err[256], buf[8192];
+    fe_result r;
+    (void)state;
+    fe_scratch *fresh = fe_scratch_new(rs, err, sizeof err), *used = fe_scratch_new(rs, err, sizeof err);
+    assert_non_null(fresh);
+    assert_non_null(used);
+    for (unsigned round = 0; round < 8; round++) {   /* words of 2 to 9 letters */
+        size_t n = 0;
+        for (unsigned w = 0; w < 600 && n + 16 < sizeof buf; w++) {
+            unsigned x = (round * 600 + w) * 2654435761u, len = 2 + x % 8;
+            for (unsigned k = 0; k < len; k++, x = x * 1103515245u + 12345u)
+                buf[n++] = (char)("aeioungshzcxqwl"[(x >> 16) % 15]);
+            buf[n++] = ' ';
+        }
+        assert_int_equal(fe_scan(rs, used, buf, n, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+    }
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        size_t n = strlen(texts[t]);
+        assert_int_equal(fe_scan(rs, fresh, texts[t], n, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+        assert_int_equal(fe_scan(rs, used, texts[t], n, FE_S_COMMENT, &r, err, sizeof err), FE_OK);
+        const fe_viewbuf *a = fe_scratch_view(fresh, FE_VIEW_PHONETIC),
+                         *b = fe_scratch_view(used, FE_VIEW_PHONETIC);
+        assert_true(a->len > 0 || t == 5);   /* no word of the last one is pinyin */
+        if (a->len != b->len || memcmp(a->buf, b->buf, a->len) ||
+            memcmp(a->src, b->src, a->len * sizeof *a->src) ||
+            memcmp(a->mark, b->mark, a->len * sizeof *a->mark))
+            fail_msg("'%s': the phonetic view differs after other words", texts[t]);
+    }
+    expect_term("fa lun gong", "法轮功");
+    fe_scratch_free(fresh);
+    fe_scratch_free(used);
+}
+
 static void test_entry_info_and_version(void **state)
 {
     fe_entry_info ei;
@@ -497,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_empty_regex_refused),
         cmocka_unit_test(test_missing_dir),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_latin_memo),
     };
     return cmocka_run_group_tests_name("engine", tests, setup, teardown);
 }

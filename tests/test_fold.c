@@ -146,6 +146,52 @@ static void test_clause_breaks(void **state)
     expect("，你好。", ",你好", "你好");
 }
 
+/* The scan's fold finds each clause mark's answer on its way (fold.c):
+ * every answer it keeps is fe_clause_break's, with
+ * characters standing alone, Latin on either side, invisibles, invalid bytes. */
+static void test_clause_answers_kept(void **state)
+{
+    static const char *const texts[] = {
+        "被地域黑，同样地", "法，轮，功", "法，轮功", "法轮，功", "好！\n是的，对。", "ok, go",
+        "我用QQ，微信", "你好,\xe2\x80\x8b,世界", "\xe2\x80\x8b你\xe2\x80\x8b，\xe2\x80\x8b好",
+        "这\xff，黑起来", "这，\xff黑起来", "\xe4\xb8，中文", "a，中文", "中文，a", "，你好。",
+        "中。。。文！a，b", "一，二，三，四五", "發，財",
+    };
+    fe_clauses cl;
+    (void)state;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        size_t n = strlen(texts[t]);
+        fe_fold_text_nomap(fold, texts[t], n, views, &cl, NULL);
+        for (size_t k = 0; k < cl.n; k++)
+            if (cl.brk[k] != fe_clause_break(fold, texts[t], n, cl.at[k]))
+                fail_msg("'%s': the clause mark at %u: %d, fe_clause_break says otherwise",
+                         texts[t], cl.at[k], cl.brk[k]);
+        assert_true(cl.n >= 1);   /* each text has a clause mark */
+    }
+}
+
+/* The split pass's reading of a text, kept by the fold (fe_hanseq). */
+static void expect_hans(const char *text, const uint32_t *want, size_t nwant)
+{
+    uint32_t c[64];
+    fe_hanseq hq = {c, 0};
+    fe_fold_text_nomap(fold, text, strlen(text), views, NULL, &hq);
+    if (hq.n != nwant || memcmp(c, want, nwant * sizeof *c))
+        fail_msg("'%s': %zu characters in the split reading, want %zu", text, hq.n, nwant);
+}
+
+static void test_split_reading(void **state)
+{
+    (void)state;
+    expect_hans("弓虽奸", (const uint32_t[]){0x5f13, 0x867d, 0x5978}, 3);
+    expect_hans("弓·虽", (const uint32_t[]){0x5f13, 0x867d}, 2);         /* keeps the pair */
+    expect_hans("弓, 虽", (const uint32_t[]){0x5f13, 0, 0x867d}, 3);     /* ASCII parts it */
+    expect_hans("弓ab1虽", (const uint32_t[]){0x5f13, 0, 0x867d}, 3);    /* one 0 for a run */
+    expect_hans("弓\xff虽", (const uint32_t[]){0x5f13, 0, 0x867d}, 3);  /* an invalid byte */
+    expect_hans("發財", (const uint32_t[]){0x53d1, 0x8d22}, 2);          /* folded */
+    expect_hans("ｆ弓", (const uint32_t[]){0, 0x5f13}, 2);               /* a letter */
+}
+
 static void test_single_letters(void **state)
 {
     (void)state;
@@ -227,6 +273,8 @@ int main(void)
         cmocka_unit_test(test_separators),
         cmocka_unit_test(test_single_letters),
         cmocka_unit_test(test_clause_breaks),
+        cmocka_unit_test(test_clause_answers_kept),
+        cmocka_unit_test(test_split_reading),
         cmocka_unit_test(test_invalid_utf8_and_nul),
         cmocka_unit_test(test_word_and_han_bits),
         cmocka_unit_test(test_why_bits),
