@@ -200,6 +200,7 @@ int fc_pollfd(fc_client *c, int *wait_ms)
 
 void fc_polled(fc_client *c, short revents)
 {
+    c->caller_polls = 1;
     if (revents && c->tr.open)
         c->tr.ready(c->tr.arg);
 }

@@ -171,8 +171,10 @@ int fc_pollfd(fc_client *c, int *wait_ms);
 /* The same for a loop that says what its poll found (no read when nothing
  * came): poll the descriptor for *events (POLLIN, and POLLOUT while bytes
  * wait for the socket), then call fc_polled with its revents before taking
- * completions. (fc_pollfd alone makes the next fc_recv_many read the
- * library's own socket whether or not it was readable.) */
+ * completions; from the first fc_polled on, fc_recv_many(c, 0, ...) trusts
+ * it and looks at the socket only when told so. (Without fc_polled, an
+ * fc_recv_many that finds nothing polls the socket once before it gives
+ * up, as libzmq's recv looks at its queue.) */
 int fc_pollfd_events(fc_client *c, int *wait_ms, short *events);
 void fc_polled(fc_client *c, short revents);
 

@@ -176,6 +176,8 @@ static void zd_close(void *arg)
     out_empty(d, 0);
 }
 
+static int zd_recv(void *arg, const char **body, size_t *len);
+
 static int zd_send(void *arg, const char *body, size_t len)
 {
     fc_zdealer *d = arg;
@@ -184,6 +186,11 @@ static int zd_send(void *arg, const char *body, size_t len)
     hl += fw_zmtp_head(head + hl, len, 0);
     struct iovec v[2] = {{head, hl}, {(void *)body, len}};
     try_connect(d);
+    if (d->fd >= 0 && !d->ready) {   /* the server's hello may be in: take it now */
+        const char *b;            /* (no reply can come before our first message) */
+        size_t l;
+        zd_recv(d, &b, &l);
+    }
     if (d->fd < 0 || !d->ready)   /* waits for the connection, or its handshake */
         return out_add(d, head, hl) < 0 || out_add(d, body, len) < 0 ? -1 : 0;
     return write_out(d, v, 2);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -355,6 +356,45 @@ static void test_many_out_of_order(void **state)
     fc_close(c);
 }
 
+/* A caller's own loop: fc_recv(c, 0) takes a reply that came while nobody
+ * waited (the own DEALER reads its socket only when it knows it readable:
+ * it looks once before it gives up), and a caller that polls the descriptor
+ * for fc_pollfd_events's events and says so with fc_polled gets it too. */
+static void test_recv_without_waiting(void **state)
+{
+    mock *m = *state;
+    const char *eps[1] = {m->ep};
+    char err[256];
+    uint64_t id, got;
+    fc_result r;
+    fc_client *c = connect_to(eps, 1);
+
+    assert_int_equal(fc_ping(c, NULL, 0, err, sizeof err), 0);   /* connected */
+    assert_int_equal(fc_send(c, "early", 5, NULL, 0, 0, &id, err, sizeof err), 0);
+    usleep(200 * 1000);           /* the reply is in the socket by now */
+    assert_int_equal(fc_recv(c, 0, &got, &r, err, sizeof err), 0);
+    assert_true(got == id);
+    assert_string_equal(r.matches[0].term, "early");
+    fc_result_free(&r);
+    assert_int_equal(fc_recv(c, 0, &got, &r, err, sizeof err), -1);   /* nothing in flight */
+
+    assert_int_equal(fc_send(c, "polled", 6, NULL, 0, 0, &id, err, sizeof err), 0);
+    int taken = 0;
+    for (int round = 0; round < 100 && !taken; round++) {
+        int w;
+        short ev;
+        int fd = fc_pollfd_events(c, &w, &ev);
+        struct pollfd p = {fd, ev, 0};
+        assert_true(poll(&p, fd >= 0, w < 0 || w > 100 ? 100 : w) >= 0);
+        fc_polled(c, p.revents);
+        taken = fc_recv(c, 0, &got, &r, err, sizeof err) == 0;
+    }
+    assert_true(taken && got == id);
+    assert_string_equal(r.matches[0].term, "polled");
+    fc_result_free(&r);
+    fc_close(c);
+}
+
 /* fc_send_many / fc_recv_many: results in order, an error item in its place,
  * a short reply said as errors for the missing texts, a plain fc_send beside. */
 static void test_bulk_async(void **state)
@@ -531,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_decodes, start, stop),
         cmocka_unit_test_setup_teardown(test_many_out_of_order, start, stop),
         cmocka_unit_test_setup_teardown(test_bulk_async, start, stop),
+        cmocka_unit_test_setup_teardown(test_recv_without_waiting, start, stop),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
         cmocka_unit_test_setup_teardown(test_big_request, start, stop),
     };
