@@ -49,6 +49,9 @@ def one_round(srv, m, extra, half):
     f['half p50 ms'] = r['latency_ms']['p50']
     f['half p99 ms'] = r['latency_ms']['p99']
     f['half p999 ms'] = r['latency_ms']['p999']
+    f['half unavailable'] = r['degraded'].get('unavailable', 0)   # lost: no reply in 10 s
+    f['half unanswered'] = r['unanswered']
+    f['half errors'] = r['errors']
     t = r.get('timeline') or {}
     f['half slow'] = t.get('slow', 0)
     f['half stalls'] = t.get('stalls', 0)
