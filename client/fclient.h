@@ -8,12 +8,12 @@
  *   fc_close(c);
  *
  * A client holds one DEALER, connected to one endpoint at a time, and may
- * keep many requests in flight on it. On ipc:// endpoints it is the
+ * keep many requests in flight on it (fc_send / fc_recv, fc_check_many);
+ * replies are matched by id. On ipc:// endpoints the DEALER is the
  * library's own (ZMTP 3 spoken on a plain unix socket: one sendmsg a
  * message, one read for every reply that is there, no I/O thread); on
- * tcp:// ones, or with fc_options.libzmq, a libzmq DEALER. Either talks to
- * any ZMTP 3 ROUTER (fc_send / fc_recv, fc_check_many);
- * replies are matched by id. Several texts can go in one bulk check (one
+ * tcp:// ones, or with fc_options.libzmq, libzmq's. Either talks to any
+ * ZMTP 3 ROUTER. Several texts can go in one bulk check (one
  * request, one reply with a result per text, in order): fc_send_many /
  * fc_recv_many, and fc_check_many, which sends its texts that way. A request that gets no reply within its try time
  * is sent again on a fresh socket to the next endpoint (the Guide's Lazy
@@ -159,9 +159,9 @@ int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
                   fc_result *out, char *err, size_t errlen);
 
 /* For the caller's own event loop: the descriptor to poll for reading (the
- * socket's ZMQ_FD; it changes when the client reconnects, so ask again each
- * round, right before polling: the descriptor is edge-triggered, and a reply
- * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
+ * own DEALER's socket, or libzmq's ZMQ_FD; it changes when the client
+ * reconnects, so ask again each round, right before polling: ZMQ_FD is
+ * edge-triggered, and a reply already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
  * client's next timer (a try or a call limit ends; -1: nothing in flight,
  * 0: take what is there now; with a transport, poll the descriptor for
  * the events its pollfd gives). When the descriptor is readable

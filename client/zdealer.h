@@ -3,9 +3,9 @@
  * The link of every client on ipc:// endpoints (fc_connect; fc_options.libzmq
  * keeps the libzmq DEALER instead), the HTTP front door's to its broker
  * included. A ZMTP 3 ROUTER (filterd's broker, which speaks ZMTP itself:
- * filterd/zconn.c, wire/zmtp.c; or libzmq's) is all it needs, so the client needs no libzmq there:
- * no I/O thread (a thread hop per message each way), no mailbox with its
- * getpid/poll per call. A message is sent with one sendmsg at once; replies
+ * filterd/zconn.c, wire/zmtp.c; or libzmq's) is all it needs, so there is
+ * no libzmq on that path: no I/O thread (a thread hop per message each
+ * way), no mailbox with its getpid/poll per call. A message is sent with one sendmsg at once; replies
  * are read with one read of every byte that is there, and cut into
  * messages by the same codec as the broker's (wire/zmtp.c, client side). As
  * libzmq, messages wait until the server's READY is in (libzmq as a server
