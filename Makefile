@@ -17,7 +17,7 @@
 # The folders are the architecture (docs/ARCHITECTURE.md), and each gets only
 # the include paths of what it may use:
 #   engine/          -> (nothing of ours)          libfilterengine.a
-#   wire/            -> (nothing of ours)          libfilterwire.a
+#   wire/            -> (nothing of ours)          libfilterwire.a (msgpack, and the ZMTP codec)
 #   client/          -> wire                       libfilterclient.a
 #   filterd/         -> engine, wire, client       the daemon (its HTTP front door is a
 #                                                  client of its broker: fclient.h)
@@ -194,15 +194,14 @@ $(BUILD)/tests/test_http: $(call obj,tests/test_http.c filterd/httpjson.c filter
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
-# The broker's ZMTP codec (filterd/zmtp.c: pure, no sockets).
-$(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c filterd/zmtp.c)
+# The ZMTP codec of the broker and the client (wire/zmtp.c: pure, no sockets).
+$(BUILD)/tests/test_zmtp: $(call obj,tests/test_zmtp.c wire/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
-# The client library against a scripted server (no daemon needed), on ZeroMQ
-# and on the HTTP front door's own transport (filterd/zdealer.c).
-$(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c filterd/zdealer.c filterd/zmtp.c \
-                               filterd/link.c filterd/log.c) $(CLIENT_LIB) $(WIRE_LIB)
+# The client library against a scripted libzmq ROUTER (no daemon needed), on
+# its own ZMTP DEALER (client/zdealer.c) and on libzmq's.
+$(BUILD)/tests/test_fclient: $(call obj,tests/test_fclient.c) $(CLIENT_LIB) $(WIRE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
@@ -299,8 +298,8 @@ $(BUILD)/fuzz/fuzz_http: $(call obj,tests/fuzz/fuzz_http.c filterd/httpjson.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 
-# The broker's ZMTP codec (filterd/zmtp.c).
-$(BUILD)/fuzz/fuzz_zmtp: $(call obj,tests/fuzz/fuzz_zmtp.c filterd/zmtp.c)
+# The ZMTP codec (wire/zmtp.c).
+$(BUILD)/fuzz/fuzz_zmtp: $(call obj,tests/fuzz/fuzz_zmtp.c wire/zmtp.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 

@@ -42,7 +42,9 @@ def procs(s):
     return out
 
 
-def run(s, gen, secs, count=False):
+def run(s, gen, secs, count=False, extra=()):
+    """One bulk run of generator gen (extra: more of its options) on server s:
+    (posts/s, us of CPU per post by process, wall secs)."""
     ps = procs(s)
     perf = {p: subprocess.Popen(['perf', 'stat', '-x,', '-e', 'raw_syscalls:sys_enter', '-p',
                                  str(p), '--', 'sleep', str(secs)], stderr=subprocess.PIPE,
@@ -51,7 +53,7 @@ def run(s, gen, secs, count=False):
     t0 = {p: cpu_us(p) for p in ps}
     cmd = [gen, '--endpoint', s.ep, '--json', '--seconds', str(secs), '--warmup', '0',
            '--tag', s.name, '--bulk', str(suite.BULK_ITEMS), '--conns', '1',
-           '--inflight', str(suite.BULK_INFLIGHT), suite.POSTS200]
+           '--inflight', str(suite.BULK_INFLIGHT)] + list(extra) + [suite.POSTS200]
     c0 = httpab.children_cpu_us()
     t = time.time()
     r = __import__('json').loads(subprocess.run(cmd, capture_output=True, text=True,

@@ -306,7 +306,7 @@ static void *conn_main(void *arg)
 static int conns_open(fb_run *run, char *err)
 {
     fc_options opt = {.timeout_ms = FB_CALL_TIMEOUT_MS, .try_ms = FB_CALL_TIMEOUT_MS,
-                      .retries = 1};
+                      .retries = 1, .libzmq = run->o->libzmq};
     const char *ep[1] = {run->o->endpoint};
     for (int i = 0; i < run->o->conns; i++) {
         fb_conn *k = &run->conn[i];

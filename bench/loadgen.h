@@ -40,6 +40,7 @@ typedef struct fb_opts {
     enum fb_mode mode;
     int conns, inflight, budget_ms, json;
     int bulk;                     /* posts per request; 1: single checks */
+    int libzmq;                   /* --libzmq: the client's libzmq DEALER on ipc:// too */
     double rate, seconds, warmup;
     const char *scenes[FB_MAX_SCENES];
     int weights[FB_MAX_SCENES], nscenes, wsum;

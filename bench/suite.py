@@ -184,10 +184,11 @@ def baseline_filterd(rev=BASE_REV):
 
 
 def bench(server, m, open_rate=None, tag='', posts=None, secs=None, inflight=CLOSED_INFLIGHT,
-          bulk=1, timeline=False):
+          bulk=1, timeline=False, extra=()):
+    """One filterbench run (extra: more of its options, e.g. --libzmq)."""
     cmd = [os.path.join(BIN, 'filterbench'), '--endpoint', server.ep, '--json',
            '--seconds', str(secs or m['secs']), '--warmup', str(m['warm']), '--tag', tag or server.name,
-           '--bulk', str(bulk)]
+           '--bulk', str(bulk)] + list(extra)
     if open_rate:
         cmd += ['--open', '%.0f' % open_rate]
     else:

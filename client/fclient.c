@@ -51,6 +51,8 @@ fc_client *fc_connect(const char *const *endpoints, int n, const fc_options *opt
     }
     if (c->opt.transport)
         c->tr = *c->opt.transport;
+    else if (!c->opt.libzmq && fc_link_own(c, err, errlen) < 0)
+        goto err;
     c->opt.transport = NULL;      /* copied: the caller's may go */
     if (fc_link_open(c, c->eps[0], err, errlen) < 0)
         goto err;
@@ -178,13 +180,29 @@ int fc_check(fc_client *c, const char *text, size_t len, const char *scene, int 
     return 0;
 }
 
-int fc_pollfd(fc_client *c, int *wait_ms)
+int fc_pollfd_events(fc_client *c, int *wait_ms, short *events)
 {
-    int link_ms, fd = fc_link_pollfd(c, &link_ms);
+    int link_ms, fd = fc_link_pollfd(c, &link_ms, events);
     *wait_ms = fc_next_timer(c);
     if (link_ms >= 0 && (*wait_ms < 0 || link_ms < *wait_ms))
         *wait_ms = link_ms;
     return fd;
+}
+
+int fc_pollfd(fc_client *c, int *wait_ms)
+{
+    short ev;
+    int fd = fc_pollfd_events(c, wait_ms, &ev);
+    if (c->zd)                    /* the caller will not say what its poll found */
+        c->tr.ready(c->tr.arg);
+    return fd;
+}
+
+void fc_polled(fc_client *c, short revents)
+{
+    c->caller_polls = 1;
+    if (revents && c->tr.open)
+        c->tr.ready(c->tr.arg);
 }
 
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen)

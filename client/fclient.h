@@ -7,9 +7,13 @@
  *   fc_result_free(&r);
  *   fc_close(c);
  *
- * A client holds one DEALER socket, connected to one endpoint at a time, and
- * may keep many requests in flight on it (fc_send / fc_recv, fc_check_many);
- * replies are matched by id. Several texts can go in one bulk check (one
+ * A client holds one DEALER, connected to one endpoint at a time, and may
+ * keep many requests in flight on it (fc_send / fc_recv, fc_check_many);
+ * replies are matched by id. On ipc:// endpoints the DEALER is the
+ * library's own (ZMTP 3 spoken on a plain unix socket: one sendmsg a
+ * message, one read for every reply that is there, no I/O thread); on
+ * tcp:// ones, or with fc_options.libzmq, libzmq's. Either talks to any
+ * ZMTP 3 ROUTER. Several texts can go in one bulk check (one
  * request, one reply with a result per text, in order): fc_send_many /
  * fc_recv_many, and fc_check_many, which sends its texts that way. A request that gets no reply within its try time
  * is sent again on a fresh socket to the next endpoint (the Guide's Lazy
@@ -52,8 +56,8 @@
 /* Decisions, in increasing severity (the wire's, which are the engine's). */
 enum fc_decision { FC_ALLOW = FW_ALLOW, FC_FLAG = FW_FLAG, FC_BLOCK = FW_BLOCK };
 
-/* A connection of the caller's in place of the ZeroMQ DEALER (the HTTP
- * front door speaks ZMTP to its broker on a plain socket: filterd/zdealer.c).
+/* A connection of the caller's in place of the DEALER (the library's own on
+ * ipc://, client/zdealer.c, is one).
  * It carries the same messages ([empty][body] both ways) with the same
  * promises as a DEALER: open connects (or keeps trying) in the background,
  * what is sent meanwhile waits; a message is lost only with its connection
@@ -85,7 +89,9 @@ typedef struct fc_options {
     int fallback;       /* decision when no endpoint answers; default FC_FLAG */
     int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
     int explain;        /* ask for the normalised views (fc_result.views) */
-    const fc_transport *transport;  /* NULL: a ZeroMQ DEALER (copied at fc_connect) */
+    const fc_transport *transport;  /* NULL: the library's DEALER (copied at fc_connect) */
+    int libzmq;         /* 1: a libzmq DEALER even when every endpoint is ipc:// (else
+                           the library's own ZMTP DEALER there; tcp:// is always libzmq) */
 } fc_options;
 
 /* One answer: decision, label code, labels, matches (label, action, start,
@@ -153,15 +159,24 @@ int fc_check_many(fc_client *c, const fc_query *reqs, size_t n, int window,
                   fc_result *out, char *err, size_t errlen);
 
 /* For the caller's own event loop: the descriptor to poll for reading (the
- * socket's ZMQ_FD; it changes when the client reconnects, so ask again each
- * round, right before polling: the descriptor is edge-triggered, and a reply
- * already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
+ * own DEALER's socket, or libzmq's ZMQ_FD; it changes when the client
+ * reconnects, so ask again each round, right before polling: ZMQ_FD is
+ * edge-triggered, and a reply already queued makes *wait_ms 0) and, in *wait_ms, the msecs until the
  * client's next timer (a try or a call limit ends; -1: nothing in flight,
  * 0: take what is there now; with a transport, poll the descriptor for
  * the events its pollfd gives). When the descriptor is readable
  * or the time is up, take completions with fc_recv_many(c, 0, ...) until it
  * returns -1 (which also resends or falls back what is due). -1 on error. */
 int fc_pollfd(fc_client *c, int *wait_ms);
+/* The same for a loop that says what its poll found (no read when nothing
+ * came): poll the descriptor for *events (POLLIN, and POLLOUT while bytes
+ * wait for the socket), then call fc_polled with its revents before taking
+ * completions; from the first fc_polled on, fc_recv_many(c, 0, ...) trusts
+ * it and looks at the socket only when told so. (Without fc_polled, an
+ * fc_recv_many that finds nothing polls the socket once before it gives
+ * up, as libzmq's recv looks at its queue.) */
+int fc_pollfd_events(fc_client *c, int *wait_ms, short *events);
+void fc_polled(fc_client *c, short revents);
 
 /* Ping: 0 with the server's version copied into version (may be NULL). */
 int fc_ping(fc_client *c, char *version, size_t vlen, char *err, size_t errlen);

@@ -1,13 +1,16 @@
 /* fcsock.c -- the client library's sockets: opening them, the REQ envelope on a
- * DEALER, the link to the broker (that DEALER, or the caller's transport),
+ * DEALER, the link to the broker (the library's own ZMTP DEALER on ipc://,
+ * a libzmq DEALER, or the caller's transport),
  * and the one-shot admin call over REQ. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "inflight.h"
+#include "zdealer.h"
 
 void fc_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -87,10 +90,25 @@ int fc_link_open(fc_client *c, const char *ep, char *err, size_t errlen)
     return c->sock ? 0 : -1;
 }
 
+int fc_link_own(fc_client *c, char *err, size_t errlen)
+{
+    for (int i = 0; i < c->neps; i++)
+        if (strncmp(c->eps[i], "ipc://", 6) || strlen(c->eps[i] + 6) >= sizeof c->zd->path)
+            return 0;             /* tcp:// (or a path too long): libzmq's */
+    if (!(c->zd = calloc(1, sizeof *c->zd))) {
+        fc_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    fc_zdealer_transport(c->zd, &c->tr);
+    return 0;
+}
+
 void fc_link_close(fc_client *c)
 {
     if (c->tr.open)
         c->tr.close(c->tr.arg);
+    free(c->zd);
+    c->zd = NULL;
     if (c->sock)
         zmq_close(c->sock);
     if (c->ctx)
@@ -137,14 +155,14 @@ int fc_link_wait(fc_client *c, long ms)
     return 0;
 }
 
-int fc_link_pollfd(fc_client *c, int *wait_ms)
+int fc_link_pollfd(fc_client *c, int *wait_ms, short *events)
 {
     int fd = -1, ev = 0;
     size_t len = sizeof fd, evlen = sizeof ev;
-    short tev;                    /* a transport's caller asks it for the events itself */
     *wait_ms = -1;
+    *events = POLLIN;
     if (c->tr.open)
-        return c->tr.pollfd(c->tr.arg, wait_ms, &tev);
+        return c->tr.pollfd(c->tr.arg, wait_ms, events);
     if (zmq_getsockopt(c->sock, ZMQ_FD, &fd, &len) < 0)
         return -1;
     if (c->drained)               /* a recv found nothing since the last send: the */

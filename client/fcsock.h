@@ -1,4 +1,4 @@
-/* fcsock.h -- the client library's private header: its sockets (a ZeroMQ DEALER, or the caller's transport) and its error messages. */
+/* fcsock.h -- the client library's private header: its sockets (its own ZMTP DEALER, a libzmq one, or the caller's transport) and its error messages. */
 #ifndef FC_SOCK_H
 #define FC_SOCK_H
 
@@ -37,6 +37,10 @@ int fc_link_recv(fc_client *c, fc_msg *m);   /* as fc_sock_recv; then fc_msg_don
 void fc_msg_done(fc_msg *m);
 /* Wait up to ms for something to read: 0, or -1 (errno). */
 int fc_link_wait(fc_client *c, long ms);
-int fc_link_pollfd(fc_client *c, int *wait_ms);  /* fc_pollfd without the timers */
+/* fc_pollfd_events without the timers. */
+int fc_link_pollfd(fc_client *c, int *wait_ms, short *events);
+/* Give c the library's own DEALER (client/zdealer.c) when every endpoint of
+ * it is ipc:// (else it keeps libzmq's): 0, or -1 with err. */
+int fc_link_own(fc_client *c, char *err, size_t errlen);
 
 #endif

@@ -26,7 +26,8 @@ typedef struct fc_slot {
 
 struct fc_client {
     void *ctx, *sock;       /* the ZeroMQ DEALER (none with a transport) */
-    fc_transport tr;        /* the caller's transport: tr.open set (fcsock.c) */
+    fc_transport tr;        /* the caller's transport or zd's: tr.open set (fcsock.c) */
+    struct fc_zdealer *zd;  /* the library's own DEALER on ipc:// (owned), or NULL */
     char *eps[FC_MAX_ENDPOINTS];
     int neps, cur;
     fc_options opt;
@@ -35,6 +36,8 @@ struct fc_client {
     size_t cap, nfree, inflight;
     size_t texts;           /* texts in flight (a bulk check counts its items) */
     char version[128];      /* the last version seen, for fallback results */
+    int caller_polls;       /* fc_polled was called: the caller polls the transport's
+                             * descriptor and says what it found (fc_wait need not) */
     int drained;            /* the last use of sock was a recv that found nothing, so
                              * its ZMQ_FD will signal the next reply (fc_pollfd) */
 };

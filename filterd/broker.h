@@ -87,7 +87,7 @@ typedef struct fd_task {
 typedef struct fd_slot {
     int live, bulk;
     fd_zid conn;                  /* the client's connection */
-    fd_zmtp_part env[FD_MAX_ENV]; /* its envelope frames (delimiter excluded), in msg */
+    fw_zmtp_part env[FD_MAX_ENV]; /* its envelope frames (delimiter excluded), in msg */
     int nenv;
     uint8_t *msg;                 /* the request's frames, taken from the connection */
     size_t msgcap;
@@ -150,9 +150,9 @@ msgpack_packer *fd_packer(fd_broker *b);   /* b->pk on an empty buffer */
 /* front.c: the request endpoint */
 /* The message z just delivered, from connection id (its buffer may be taken):
  * 1, it is answered (now or later, exactly once), or 0, dropped unanswered. */
-int fd_front_request(fd_broker *b, fd_zid id, fd_zmtp *z);
+int fd_front_request(fd_broker *b, fd_zid id, fw_zmtp *z);
 /* [env...][""][data] to connection id; undeliverable ones are counted and logged. */
-void fd_front_reply(fd_broker *b, fd_zid id, const fd_zmtp_part *env, int nenv, const void *data,
+void fd_front_reply(fd_broker *b, fd_zid id, const fw_zmtp_part *env, int nenv, const void *data,
                     size_t len);
 
 /* replies.c: what a request's texts get, and its reply */

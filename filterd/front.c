@@ -17,7 +17,7 @@
 #include "broker.h"
 
 /* The frames of f (nf of them) to connection id, counted and logged when dropped. */
-static void send_frames(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int nf)
+static void send_frames(fd_broker *b, fd_zid id, const fw_zmtp_part *f, int nf)
 {
     int rc = fd_zconn_send(b, id, f, nf);
     if (rc == FD_ZC_SENT)
@@ -30,24 +30,24 @@ static void send_frames(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int nf)
                    why, (unsigned long long)b->st->dropped);
 }
 
-void fd_front_reply(fd_broker *b, fd_zid id, const fd_zmtp_part *env, int nenv, const void *data,
+void fd_front_reply(fd_broker *b, fd_zid id, const fw_zmtp_part *env, int nenv, const void *data,
                     size_t len)
 {
-    fd_zmtp_part f[FD_MAX_ENV + 2];
+    fw_zmtp_part f[FD_MAX_ENV + 2];
     for (int i = 0; i < nenv; i++)
         f[i] = env[i];
-    f[nenv] = (fd_zmtp_part){(const uint8_t *)"", 0};
-    f[nenv + 1] = (fd_zmtp_part){data, len};
+    f[nenv] = (fw_zmtp_part){(const uint8_t *)"", 0};
+    f[nenv + 1] = (fw_zmtp_part){data, len};
     send_frames(b, id, f, nenv + 2);
 }
 
 /* Send what fd_packer() holds to env. */
-static void reply_packed(fd_broker *b, fd_zid conn, const fd_zmtp_part *env, int nenv)
+static void reply_packed(fd_broker *b, fd_zid conn, const fw_zmtp_part *env, int nenv)
 {
     fd_front_reply(b, conn, env, nenv, b->sb.data, b->sb.size);
 }
 
-static void error_reply(fd_broker *b, fd_zid conn, const fd_zmtp_part *env, int nenv,
+static void error_reply(fd_broker *b, fd_zid conn, const fw_zmtp_part *env, int nenv,
                         const fw_request *q, int code, const char *msg)
 {
     char id[160], quoted[320];
@@ -60,7 +60,7 @@ static void error_reply(fd_broker *b, fd_zid conn, const fd_zmtp_part *env, int 
 }
 
 /* Split a client message into envelope frames and body. -1: drop it. */
-static int envelope(const fd_zmtp_part *f, int n, int *nenv, int *body, const char **why)
+static int envelope(const fw_zmtp_part *f, int n, int *nenv, int *body, const char **why)
 {
     int k;
     *why = NULL;
@@ -85,18 +85,18 @@ static int envelope(const fd_zmtp_part *f, int n, int *nenv, int *body, const ch
 
 /* A DEALER that sent [body] without a delimiter gets [error] the same way,
  * with the body's id when it can be read (the body is decoded only for it). */
-static void bare_error(fd_broker *b, fd_zid conn, const fd_zmtp_part *f, const char *why)
+static void bare_error(fd_broker *b, fd_zid conn, const fw_zmtp_part *f, const char *why)
 {
     char err[256];
     fw_request q;
     fw_request_decode(f[0].p, f[0].len, &b->limits, &q, err, sizeof err);
     fw_enc_error(fd_packer(b), q.id, q.idlen, FW_E_BAD_REQUEST, why);
-    send_frames(b, conn, &(fd_zmtp_part){(const uint8_t *)b->sb.data, b->sb.size}, 1);
+    send_frames(b, conn, &(fw_zmtp_part){(const uint8_t *)b->sb.data, b->sb.size}, 1);
     fd_stats_error(b->st, FW_E_BAD_REQUEST);
 }
 
 /* The request decoded and allowed on this endpoint: FW_E_OK, or a code and err. */
-static int decode(fd_broker *b, const fd_zmtp_part *body, fw_request *q, char *err, size_t errlen)
+static int decode(fd_broker *b, const fw_zmtp_part *body, fw_request *q, char *err, size_t errlen)
 {
     int code = fw_request_decode(body->p, body->len, &b->limits, q, err, errlen);
     if (code == FW_E_OK && fw_op_admin(q->op)) {
@@ -109,7 +109,7 @@ static int decode(fd_broker *b, const fd_zmtp_part *body, fw_request *q, char *e
 
 /* The request's deadline, and its frames' buffer taken by slot s (the
  * pointers into it, q's and env's, stay good: the bytes do not move). */
-static void admit(fd_broker *b, int s, fd_zid conn, fd_zmtp *z, const fd_zmtp_part *env, int nenv,
+static void admit(fd_broker *b, int s, fd_zid conn, fw_zmtp *z, const fw_zmtp_part *env, int nenv,
                   const fw_request *q)
 {
     fd_slot *r = b->slot[s];
@@ -126,7 +126,7 @@ static void admit(fd_broker *b, int s, fd_zid conn, fd_zmtp *z, const fd_zmtp_pa
         r->env[i] = env[i];
     r->nenv = nenv;
     r->conn = conn;
-    r->msg = fd_zmtp_take(z, r->msg, r->msgcap, &r->msgcap);
+    r->msg = fw_zmtp_take(z, r->msg, r->msgcap, &r->msgcap);
 }
 
 /* A task for text item of s. -1: out of memory. */
@@ -175,16 +175,16 @@ static int tasks(fd_broker *b, int s, const fw_request *q)
     return n;
 }
 
-int fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
+int fd_front_request(fd_broker *b, fd_zid conn, fw_zmtp *z)
 {
     int nenv, body, n = z->nframes;
     const char *why;
     char err[256];
     fw_request q;
-    fd_zmtp_part f[FD_ZMTP_FRAMES];
+    fw_zmtp_part f[FW_ZMTP_FRAMES];
 
     for (int i = 0; i < n; i++)
-        f[i] = fd_zmtp_part_at(z, i);
+        f[i] = fw_zmtp_part_at(z, i);
     b->st->requests++;
     if (envelope(f, n, &nenv, &body, &why) < 0)
         return 0;
@@ -192,7 +192,7 @@ int fd_front_request(fd_broker *b, fd_zid conn, fd_zmtp *z)
         bare_error(b, conn, f, why);
         return 1;
     }
-    if (z->truncated == FD_ZMTP_TRUNC_BYTES) {
+    if (z->truncated == FW_ZMTP_TRUNC_BYTES) {
         snprintf(err, sizeof err, "message over %zu bytes in all its frames", b->max_message);
         b->st->too_large++;
         error_reply(b, conn, f, nenv, NULL, FW_E_TOO_LARGE, err);

@@ -2,7 +2,7 @@
  *
  *   HTTP client --> libmicrohttpd (its sockets in our poll) --> route (httpreq.c, wxa.c, ...)
  *                                       | queued; after the round, together (httpsend.c)
- *                   resume <-- fc_recv_many <-- broker (ZMTP on <run-dir>/http.sock: zdealer.c)
+ *                   resume <-- fc_recv_many <-- broker (ZMTP on <run-dir>/http.sock: client/zdealer.c)
  *
  * libmicrohttpd runs without a thread of its own, in "external select" mode:
  * its sockets (MHD_get_fdset2) join one poll() with the broker link's,
@@ -325,10 +325,11 @@ static int timeout_ms(fd_http *h, struct pollfd *p, int *n)
     if (MHD_get_timeout(h->mhd, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)t)
         t = (int)mt;
     for (int c = 0; c < 2; c++) {   /* the broker links, while they wait for replies */
-        int fd = h->fc[c] && fc_inflight(h->fc[c]) ? fc_pollfd(h->fc[c], &w) : -1;
+        short ev = 0;
+        int fd = h->fc[c] && fc_inflight(h->fc[c]) ? fc_pollfd_events(h->fc[c], &w, &ev) : -1;
         h->fc_at[c] = fd >= 0 ? *n : -1;
         if (fd >= 0)
-            p[(*n)++] = (struct pollfd){fd, fd_zdealer_events(&h->zd[c]), 0};
+            p[(*n)++] = (struct pollfd){fd, ev, 0};
         if (h->fc[c] && fc_inflight(h->fc[c]) && w >= 0 && w < t)
             t = w;
     }
@@ -430,8 +431,8 @@ static void loop(fd_http *h)
         if (p[0].revents & POLLIN)
             on_signals(h);
         for (int c = 0; c < 2; c++)
-            if (h->fc_at[c] >= 0 && p[h->fc_at[c]].revents)
-                fd_zdealer_ready(&h->zd[c]);
+            if (h->fc_at[c] >= 0)
+                fc_polled(h->fc[c], p[h->fc_at[c]].revents);
         mhd_run(h, p, first, n);
     }
     free(p);

@@ -3,7 +3,6 @@
  *   http.c     the process: libmicrohttpd driven from our own poll loop, the
  *              connections and their time limits
  *   httpsend.c checks to the broker, batched per poll round; their answers
- *   zdealer.c  the link to the broker: a ZMTP DEALER without libzmq
  *   httpreq.c  the route table, request bodies, JSON out, /v1/check
  *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
@@ -17,7 +16,7 @@
  * the queued ones go to the broker together as one bulk check with
  * libfilterclient (fc_send_many: the same deadlines, fallbacks and Lazy
  * Pirate retries as any client), over ZMTP spoken on a plain unix socket
- * (zdealer.c: no libzmq on this path); the answer resumes each. Nothing here waits on anything, so a slow client or a
+ * (the client library's own DEALER on ipc://, client/zdealer.c: no libzmq on this path); the answer resumes each. Nothing here waits on anything, so a slow client or a
  * slow broker holds only its own connection. No user text is logged. */
 #ifndef FD_HTTP_H
 #define FD_HTTP_H
@@ -29,7 +28,6 @@
 
 #include "daemon.h"
 #include "fclient.h"
-#include "zdealer.h"
 
 #define FD_HTTP_REAP_MS 100       /* msecs: how often connections are checked for time */
 #define FD_HTTP_STATS_MS 2000     /* msecs: wait for the broker's stats, then 503 */
@@ -141,7 +139,6 @@ struct fd_http {
     int listen_fd;                /* until libmicrohttpd has it */
     int mhd_listen;               /* then: libmicrohttpd's (-1 once quiesced) */
     fc_client *fc[2];             /* plain, explain (made when first needed) */
-    fd_zdealer zd[2];             /* their links to the broker (zdealer.c) */
     int fc_at[2];                 /* their descriptors' places in the poll set, or -1 */
     fc_result *res;               /* max-items results, for fc_recv_many */
     fd_hwait *wait;               /* open addressing, nwait a power of two */

@@ -4,7 +4,7 @@
  * but queued. After each run of libmicrohttpd (one poll round) fd_http_flush
  * sends every queued request of the round together, as one bulk check of the
  * client library (fc_send_many, each text under its own scene; over
- * zdealer.c's ZMTP link): one message, one envelope and decode in the broker and one reply for the round
+ * its own ZMTP DEALER, client/zdealer.c): one message, one envelope and decode in the broker and one reply for the round
  * instead of one each (bench/README.md, issue 13d: what the HTTP process
  * spends per request is system calls and the broker's per-message work).
  * Nothing waits for company: a round with one request sends it alone, as
@@ -92,10 +92,9 @@ static fc_client *client(fd_http *h, int explain)
     if (h->fc[explain])
         return h->fc[explain];
     snprintf(ep, sizeof ep, "%s", h->ctx->http_front);
-    fc_transport t;
-    fd_zdealer_transport(&h->zd[explain], &t);
     fc_options o = {.timeout_ms = h->cfg->max_budget_ms + FC_TIMEOUT_MS, .explain = explain,
-                    .fallback = h->cfg->on_deadline, .has_fallback = 1, .transport = &t};
+                    .fallback = h->cfg->on_deadline, .has_fallback = 1};  /* ipc://: the
+                    client library's own ZMTP DEALER (no libzmq I/O thread) */
     if (!(h->fc[explain] = fc_connect(eps, 1, &o, err, sizeof err)))
         fd_log(FD_ERROR, "http_client", "message=\"%s\"", err);
     return h->fc[explain];

@@ -90,7 +90,7 @@ static void watch(fd_broker *b, fd_zconn *c)
 static void drop(fd_broker *b, fd_zconn *c)
 {
     close(c->fd);                 /* (out of the epoll set with it) */
-    fd_zmtp_free(&c->z);
+    fw_zmtp_free(&c->z);
     free(c->out.p);
     memset(&c->out, 0, sizeof c->out);
     free(c->ends);
@@ -218,7 +218,7 @@ static int ring_room(fd_zconn *c, int max)
 static void conn_new(fd_broker *b, int fd)
 {
     fd_zconns *z = &b->zc;
-    uint8_t hello[FD_ZMTP_HELLO_MAX];
+    uint8_t hello[FW_ZMTP_HELLO_MAX];
     if (fd >= z->cap) {
         int n = fd < 1024 ? 1024 : fd * 2;
         fd_zconn *c = realloc(z->c, (size_t)n * sizeof *c);
@@ -236,11 +236,11 @@ static void conn_new(fd_broker *b, int fd)
     c->gen++;
     c->put = c->sent = 0;
     c->dirty = c->inflight = c->paused = c->resumed = 0;
-    fd_zmtp_init(&c->z, b->max_message, b->max_message - FD_ENV_SLACK, FD_MAX_ENV + 2);
+    fw_zmtp_init(&c->z, b->max_message, b->max_message - FD_ENV_SLACK, FD_MAX_ENV + 2);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (unsigned)fd};
     c->events = EPOLLIN;
     b->nconns++;
-    if (put(c, hello, fd_zmtp_hello(hello)) < 0 || epoll_ctl(z->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (put(c, hello, fw_zmtp_hello(hello)) < 0 || epoll_ctl(z->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         drop(b, c);
         return;
     }
@@ -354,7 +354,7 @@ static int hold(fd_zconn *c, const uint8_t *p, size_t n)
  * pauses, the rest held. 0, 1 when c paused, or -1 when c was dropped. */
 static int take(fd_broker *b, fd_zconn *c, const uint8_t *p, size_t n)
 {
-    uint8_t pong[FD_ZMTP_PONG_MAX];
+    uint8_t pong[FW_ZMTP_PONG_MAX];
     for (size_t off = 0, used; off < n;) {
         if (over(b, c, 2) && !b->stopping) {
             pause_conn(b, c);
@@ -363,22 +363,22 @@ static int take(fd_broker *b, fd_zconn *c, const uint8_t *p, size_t n)
             drop(b, c);           /* out of memory: a connection that cannot wait is closed */
             return -1;
         }
-        int ev = fd_zmtp_feed(&c->z, p + off, n - off, &used);
+        int ev = fw_zmtp_feed(&c->z, p + off, n - off, &used);
         off += used;
-        if (ev == FD_ZMTP_ERROR) {
+        if (ev == FW_ZMTP_ERROR) {
             protocol_error(b, c);
             return -1;
         }
-        if (ev == FD_ZMTP_NEED)
+        if (ev == FW_ZMTP_NEED)
             return 0;
-        if (ev == FD_ZMTP_PING && c->out.len - c->out.off < b->ctx->cfg.reply_queue_bytes &&
-            put(c, pong, fd_zmtp_pong(&c->z, pong)) == 0)
+        if (ev == FW_ZMTP_PING && c->out.len - c->out.off < b->ctx->cfg.reply_queue_bytes &&
+            put(c, pong, fw_zmtp_pong(&c->z, pong)) == 0)
             mark(b, c);           /* (a client that reads nothing gets no PONG either) */
-        if (ev == FD_ZMTP_MESSAGE) {
+        if (ev == FW_ZMTP_MESSAGE) {
             c->inflight++;        /* before: the reply may be sent at once */
             c->inflight -= !fd_front_request(b, zid(c), &c->z);
             if (c->z.cap > FD_ZC_KEEP)
-                fd_zmtp_free(&c->z);   /* a large message's buffer is not kept idle */
+                fw_zmtp_free(&c->z);   /* a large message's buffer is not kept idle */
         }
     }
     return 0;
@@ -447,10 +447,10 @@ void fd_zconn_events(fd_broker *b, int ready)
     release(b);
 }
 
-int fd_zconn_send(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n)
+int fd_zconn_send(fd_broker *b, fd_zid id, const fw_zmtp_part *f, int n)
 {
     fd_zconn *c = lookup(b, id);
-    uint8_t head[FD_ZMTP_HEAD_MAX];
+    uint8_t head[FW_ZMTP_HEAD_MAX];
     size_t bytes = 0, queued;
     if (!c)
         return FD_ZC_GONE;
@@ -464,7 +464,7 @@ int fd_zconn_send(fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n)
     if (fd_buf_reserve(&c->out, bytes) < 0 || ring_room(c, b->ctx->cfg.reply_queue_max) < 0)
         return FD_ZC_FULL;
     for (int i = 0; i < n; i++) {
-        put(c, head, fd_zmtp_head(head, f[i].len, i + 1 < n));
+        put(c, head, fw_zmtp_head(head, f[i].len, i + 1 < n));
         put(c, f[i].p, f[i].len);
     }
     c->ends[(c->qh + c->qn++) % c->qcap] = c->put;

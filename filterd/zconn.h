@@ -43,7 +43,7 @@ typedef uint64_t fd_zid;          /* a connection: generation << 32 | descriptor
 typedef struct fd_zconn {
     int fd;                       /* -1: none */
     uint32_t gen;
-    fd_zmtp z;
+    fw_zmtp z;
     fd_buf out;                   /* replies (and PONGs) not written yet */
     uint64_t put, sent;           /* bytes ever put in out, and written from it */
     uint64_t *ends;               /* ring: where each reply still in out ends (in put's count) */
@@ -88,7 +88,7 @@ int fd_zconn_fd(const struct fd_broker *b);  /* the epoll set, for poll() */
 void fd_zconn_events(struct fd_broker *b, int ready);
 /* Queue a message of n frames to connection id: FD_ZC_SENT, or FD_ZC_GONE or
  * FD_ZC_FULL (dropped). It is written by the next fd_zconn_flush. */
-int fd_zconn_send(struct fd_broker *b, fd_zid id, const fd_zmtp_part *f, int n);
+int fd_zconn_send(struct fd_broker *b, fd_zid id, const fw_zmtp_part *f, int n);
 void fd_zconn_flush(struct fd_broker *b);    /* one write per connection with replies */
 void fd_zconn_stop(struct fd_broker *b);     /* read no more (replies still go out) */
 /* Write what is queued, for up to ms (at exit). */

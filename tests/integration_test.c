@@ -3446,6 +3446,74 @@ static void test_broker_restart(void **state)
     fc_close(cl);
 }
 
+/* The client library's two DEALERs on the real daemon: its own (ZMTP on the
+ * unix socket, the default on ipc://) and libzmq's (fc_options.libzmq). One
+ * client of each goes through a bulk check, a deadline (every worker
+ * stopped: the fallback) and the broker killed under it (its tries reach
+ * the new broker on their own). */
+static void test_client_links(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[8][80];
+    fc_query q[8];
+    fc_result out[8], r;
+    for (int i = 0; i < 8; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), "forum", 0};
+    }
+    for (int lz = 0; lz < 2; lz++) {
+        const char *eps[1] = {d->ep};
+        fc_options o = {.timeout_ms = REPLY_TIMEOUT_MS, .try_ms = 300, .retries = 10,
+                        .libzmq = lz};
+        fc_client *c = fc_connect(eps, 1, &o, err, sizeof err);
+        assert_non_null(c);
+        struct stat st;
+        int w, wp[8], nwp;
+        short ev;
+        int fd = fc_pollfd_events(c, &w, &ev);   /* own: its unix socket; libzmq: ZMQ_FD */
+        assert_true(fd >= 0 && fstat(fd, &st) == 0);
+        assert_int_equal(S_ISSOCK(st.st_mode), !lz);
+
+        assert_int_equal(fc_check_many(c, q, 8, 0, out, err, sizeof err), 0);   /* one bulk */
+        for (int i = 0; i < 8; i++) {
+            assert_null(out[i].error);
+            assert_null(out[i].degraded);
+            assert_int_equal(out[i].decision, expected(i % FE_NLABELS));
+            fc_result_free(&out[i]);
+        }
+
+        nwp = worker_pids(d, wp, 8);
+        assert_true(nwp >= 1);
+        for (int i = 0; i < nwp; i++)
+            assert_int_equal(kill(wp[i], SIGSTOP), 0);
+        int rc = fc_check(c, "all fine", 8, NULL, 50, &r, err, sizeof err);
+        char deg[32];
+        snprintf(deg, sizeof deg, "%s", rc == 0 && r.degraded ? r.degraded : "(nil)");
+        fc_result_free(&r);
+        for (int i = 0; i < nwp; i++)
+            kill(wp[i], SIGCONT);
+        assert_int_equal(rc, 0);
+        assert_string_equal(deg, "deadline");
+
+        int pid = broker_pid(d, wp, nwp);
+        assert_true(pid > 0);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        int served = 0;
+        for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; !served && now_ms() < end;) {
+            if (fc_check(c, texts[1], strlen(texts[1]), NULL, 0, &r, err, sizeof err) == 0)
+                served = !r.degraded && !r.error && r.decision == expected(1 % FE_NLABELS);
+            fc_result_free(&r);
+        }
+        assert_true(served);      /* the same client, served by the new broker */
+        fc_close(c);
+        for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; stat_of(d, "workers") < nwp;)
+            if (now_ms() > end)
+                fail_msg("workers not back after the broker restart");
+            else
+                sleep_ms(POLL_STEP_MS);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -3518,6 +3586,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_heartbeats_answered, setup_with_tcp_zmtp, teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup_low_nofile, teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_client_links, setup_default, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));

@@ -6,9 +6,10 @@ Checks, over every C source and header outside tests/:
   2. each folder includes only what its arrows allow:
        engine/          engine/ only
        wire/            wire/ only
-       client/          client/ (the library) and wire.h
-       filterd/         filterd/, engine.h and its public headers, wire.h, fclient.h
-                        (the HTTP front door is a client of the broker)
+       client/          client/ (the library), wire.h and zmtp.h (its own DEALER)
+       filterd/         filterd/, engine.h and its public headers, wire.h, zmtp.h
+                        (the broker's ROUTER), fclient.h (the HTTP front door is a
+                        client of the broker)
        client/filterctl client/filterctl, fclient.h, wire.h, engine.h (and its
                         public headers), filterd's settings.h and answer.h
        bench/           bench/, engine.h, fclient.h, wire.h
@@ -28,9 +29,10 @@ ENGINE_PUBLIC = {"engine/engine.h", "engine/errors.h", "engine/fold.h", "engine/
 ALLOWED = {
     "engine": lambda h: h.startswith("engine/"),
     "wire": lambda h: h.startswith("wire/"),
-    "client": lambda h: (h.startswith("client/") and "/filterctl/" not in h) or h == "wire/wire.h",
-    "filterd": lambda h: (h.startswith("filterd/") or h in ENGINE_PUBLIC or h == "wire/wire.h"
-                          or h == "client/fclient.h"),
+    "client": lambda h: ((h.startswith("client/") and "/filterctl/" not in h)
+                         or h in ("wire/wire.h", "wire/zmtp.h")),
+    "filterd": lambda h: (h.startswith("filterd/") or h in ENGINE_PUBLIC
+                          or h in ("wire/wire.h", "wire/zmtp.h", "client/fclient.h")),
     "client/filterctl": lambda h: (h.startswith("client/filterctl/") or h == "client/fclient.h"
                                    or h == "wire/wire.h" or h in ENGINE_PUBLIC
                                    or h in ("filterd/settings.h", "filterd/answer.h")),

@@ -9,11 +9,11 @@
  * one whose first text is "short" gets a result too few. Replies to a burst
  * go back in reverse order.
  *
- * Every test of the client runs twice: on the library's ZeroMQ DEALER, and
- * on the HTTP front door's own transport (filterd/zdealer.c: ZMTP spoken on
- * a plain unix socket) against the same libzmq ROUTER, so the transport
- * keeps every promise of the DEALER (tries, fallbacks, bulk checks) and
- * speaks ZMTP as libzmq does. */
+ * Every test of the client runs twice against the same libzmq ROUTER: on
+ * the library's own DEALER (client/zdealer.c: ZMTP spoken on a plain unix
+ * socket, the default on ipc://), and on libzmq's (fc_options.libzmq), so
+ * the own one keeps every promise of libzmq's (tries, fallbacks, bulk
+ * checks) and speaks ZMTP as libzmq does. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,7 +32,6 @@
 #include <zmq.h>
 
 #include "fclient.h"
-#include "zdealer.h"
 
 #define BURST 64        /* messages gathered before answering them in reverse */
 #define SEEN_MAX 4096
@@ -267,24 +268,29 @@ static int stop(void **state)
     return 0;
 }
 
-static int use_zdealer;           /* this round's clients: on zdealer.c's transport */
-static fd_zdealer zd[4];          /* theirs, one per client of a test */
-static int nzd;
+static int use_libzmq;            /* this round's clients: on libzmq's DEALER */
 
 static fc_client *connect_try(const char *const *eps, int n, int try_ms)
 {
     char err[256];
-    fc_transport t;
-    fc_options o = {.timeout_ms = 10 * try_ms, .try_ms = try_ms, .retries = 3};
-    if (use_zdealer) {
-        memset(&zd[nzd % 4], 0, sizeof zd[0]);
-        fd_zdealer_transport(&zd[nzd++ % 4], &t);
-        o.transport = &t;
-    }
+    fc_options o = {.timeout_ms = 10 * try_ms, .try_ms = try_ms, .retries = 3,
+                    .libzmq = use_libzmq};
     fc_client *c = fc_connect(eps, n, &o, err, sizeof err);
     if (!c)
         fail_msg("%s", err);
     return c;
+}
+
+/* Which DEALER c has: the library's own polls its unix socket, libzmq's
+ * its mailbox's eventfd (ZMQ_FD). */
+static int on_own_socket(fc_client *c)
+{
+    struct stat st;
+    int w;
+    short ev;
+    int fd = fc_pollfd_events(c, &w, &ev);
+    assert_true(fd >= 0 && fstat(fd, &st) == 0);
+    return S_ISSOCK(st.st_mode);
 }
 
 static fc_client *connect_to(const char *const *eps, int n)
@@ -300,10 +306,10 @@ static void test_check_decodes(void **state)
     fc_result r;
     fc_client *c = connect_to(eps, 1);
 
+    assert_int_equal(on_own_socket(c), !use_libzmq);
     assert_int_equal(fc_ping(c, v, sizeof v, err, sizeof err), 0);
     assert_string_equal(v, "mock-1");
     assert_int_equal(fc_check(c, "badword", 7, "chat", 30, &r, err, sizeof err), 0);
-    assert_int_equal(r.decision, FC_BLOCK);
     assert_int_equal(r.decision, FC_BLOCK);
     assert_int_equal(r.label, 20002);
     assert_int_equal(r.nlabels, 1);
@@ -347,6 +353,45 @@ static void test_many_out_of_order(void **state)
         fc_result_free(&r[i]);
     }
     assert_int_equal(fc_inflight(c), 0);
+    fc_close(c);
+}
+
+/* A caller's own loop: fc_recv(c, 0) takes a reply that came while nobody
+ * waited (the own DEALER reads its socket only when it knows it readable:
+ * it looks once before it gives up), and a caller that polls the descriptor
+ * for fc_pollfd_events's events and says so with fc_polled gets it too. */
+static void test_recv_without_waiting(void **state)
+{
+    mock *m = *state;
+    const char *eps[1] = {m->ep};
+    char err[256];
+    uint64_t id, got;
+    fc_result r;
+    fc_client *c = connect_to(eps, 1);
+
+    assert_int_equal(fc_ping(c, NULL, 0, err, sizeof err), 0);   /* connected */
+    assert_int_equal(fc_send(c, "early", 5, NULL, 0, 0, &id, err, sizeof err), 0);
+    usleep(200 * 1000);           /* the reply is in the socket by now */
+    assert_int_equal(fc_recv(c, 0, &got, &r, err, sizeof err), 0);
+    assert_true(got == id);
+    assert_string_equal(r.matches[0].term, "early");
+    fc_result_free(&r);
+    assert_int_equal(fc_recv(c, 0, &got, &r, err, sizeof err), -1);   /* nothing in flight */
+
+    assert_int_equal(fc_send(c, "polled", 6, NULL, 0, 0, &id, err, sizeof err), 0);
+    int taken = 0;
+    for (int round = 0; round < 100 && !taken; round++) {
+        int w;
+        short ev;
+        int fd = fc_pollfd_events(c, &w, &ev);
+        struct pollfd p = {fd, ev, 0};
+        assert_true(poll(&p, fd >= 0, w < 0 || w > 100 ? 100 : w) >= 0);
+        fc_polled(c, p.revents);
+        taken = fc_recv(c, 0, &got, &r, err, sizeof err) == 0;
+    }
+    assert_true(taken && got == id);
+    assert_string_equal(r.matches[0].term, "polled");
+    fc_result_free(&r);
     fc_close(c);
 }
 
@@ -513,10 +558,10 @@ static void test_admin_json(void **state)
     assert_int_equal(fc_probe("inproc://x", FC_PROBE_MS, err, sizeof err), 0);
 }
 
-static int zdealer_on(void **state)
+static int libzmq_on(void **state)
 {
     (void)state;
-    use_zdealer = 1;
+    use_libzmq = 1;
     return 0;
 }
 
@@ -526,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_decodes, start, stop),
         cmocka_unit_test_setup_teardown(test_many_out_of_order, start, stop),
         cmocka_unit_test_setup_teardown(test_bulk_async, start, stop),
+        cmocka_unit_test_setup_teardown(test_recv_without_waiting, start, stop),
         cmocka_unit_test_setup_teardown(test_lazy_pirate, start, stop),
         cmocka_unit_test_setup_teardown(test_big_request, start, stop),
     };
@@ -534,5 +580,5 @@ int main(void)
     };
     return cmocka_run_group_tests_name("fclient", client, NULL, NULL) |
            cmocka_run_group_tests_name("fclient admin", admin, NULL, NULL) |
-           cmocka_run_group_tests_name("fclient on zdealer.c", client, zdealer_on, NULL);
+           cmocka_run_group_tests_name("fclient on libzmq", client, libzmq_on, NULL);
 }

@@ -31,23 +31,23 @@ typedef struct result {
     const char *why;
 } result;
 
-static void run(fd_zmtp *z, const uint8_t *p, size_t n, size_t step, result *r)
+static void run(fw_zmtp *z, const uint8_t *p, size_t n, size_t step, result *r)
 {
     memset(r, 0, sizeof *r);
     for (size_t at = 0; at < n;) {
         size_t len = step && n - at > step ? step : n - at, off = 0, used;
         while (off < len && r->nev < 32) {
-            int ev = fd_zmtp_feed(z, p + at + off, len - off, &used);
+            int ev = fw_zmtp_feed(z, p + at + off, len - off, &used);
             assert_true(used <= len - off);
             off += used;
-            if (ev == FD_ZMTP_NEED)
+            if (ev == FW_ZMTP_NEED)
                 continue;
             r->events[r->nev] = ev;
-            if (ev == FD_ZMTP_MESSAGE) {
+            if (ev == FW_ZMTP_MESSAGE) {
                 r->nframes[r->nev] = z->nframes;
                 r->truncated[r->nev] = z->truncated;
                 for (int i = 0; i < z->nframes; i++) {
-                    fd_zmtp_part f = fd_zmtp_part_at(z, i);
+                    fw_zmtp_part f = fw_zmtp_part_at(z, i);
                     r->total[r->nev] += f.len;
                     size_t k = strlen(r->frames[r->nev]);
                     if (f.len < 16 && k + f.len + 2 < sizeof r->frames[0])
@@ -56,7 +56,7 @@ static void run(fd_zmtp *z, const uint8_t *p, size_t n, size_t step, result *r)
                 }
             }
             r->nev++;
-            if (ev == FD_ZMTP_ERROR) {
+            if (ev == FW_ZMTP_ERROR) {
                 r->why = z->why;
                 return;
             }
@@ -68,18 +68,18 @@ static void run(fd_zmtp *z, const uint8_t *p, size_t n, size_t step, result *r)
 /* Input p fed whole and byte by byte gives the same; the whole run in *out. */
 static void both(const uint8_t *p, size_t n, size_t max_bytes, int max_frames, result *out)
 {
-    fd_zmtp a, b;
+    fw_zmtp a, b;
     result rb;
-    fd_zmtp_init(&a, max_bytes, max_bytes, max_frames);
-    fd_zmtp_init(&b, max_bytes, max_bytes, max_frames);
+    fw_zmtp_init(&a, max_bytes, max_bytes, max_frames);
+    fw_zmtp_init(&b, max_bytes, max_bytes, max_frames);
     run(&a, p, n, 0, out);
     run(&b, p, n, 1, &rb);
     assert_int_equal(out->nev, rb.nev);
     assert_memory_equal(out->events, rb.events, sizeof rb.events);
     assert_memory_equal(out->frames, rb.frames, sizeof rb.frames);
     assert_memory_equal(out->truncated, rb.truncated, sizeof rb.truncated);
-    fd_zmtp_free(&a);
-    fd_zmtp_free(&b);
+    fw_zmtp_free(&a);
+    fw_zmtp_free(&b);
 }
 
 /* greeting + READY of type, then tail: the bytes in buf, their length. */
@@ -93,9 +93,9 @@ static size_t session(uint8_t *buf, const char *ready, size_t rlen, const void *
 
 static void test_hello(void **state)
 {
-    uint8_t h[FD_ZMTP_HELLO_MAX];
+    uint8_t h[FW_ZMTP_HELLO_MAX];
     (void)state;
-    size_t n = fd_zmtp_hello(h);
+    size_t n = fw_zmtp_hello(h);
     assert_int_equal(h[0], 0xff);
     assert_int_equal(h[9], 0x7f);
     assert_int_equal(h[10], 3);
@@ -114,36 +114,36 @@ static void test_hello(void **state)
 static void test_client_side(void **state)
 {
     uint8_t buf[256];
-    fd_zmtp z;
+    fw_zmtp z;
     result r;
     (void)state;
-    size_t n = fd_zmtp_hello_dealer(buf);
-    assert_true(n <= FD_ZMTP_HELLO_MAX);
+    size_t n = fw_zmtp_hello_dealer(buf);
+    assert_true(n <= FW_ZMTP_HELLO_MAX);
     assert_int_equal(buf[65], n - 66);
     assert_memory_equal(buf + 66, "\x05READY\x0bSocket-Type\0\0\0\x06" "DEALER", 28);
     memcpy(buf + n, "\x01\x00\x00\x02hi", 6);
     both(buf, n + 6, 1 << 20, 8, &r);              /* the broker's side */
     assert_int_equal(r.nev, 1);
-    assert_int_equal(r.events[0], FD_ZMTP_MESSAGE);
+    assert_int_equal(r.events[0], FW_ZMTP_MESSAGE);
     assert_string_equal(r.frames[0], "|hi|");
-    n = fd_zmtp_hello(buf);                         /* the broker's hello, a reply */
+    n = fw_zmtp_hello(buf);                         /* the broker's hello, a reply */
     memcpy(buf + n, "\x01\x00\x00\x02ok", 6);
     for (size_t step = 0; step < 2; step++) {
-        fd_zmtp_init(&z, 1 << 20, 1 << 20, 2);
+        fw_zmtp_init(&z, 1 << 20, 1 << 20, 2);
         z.client = 1;
         run(&z, buf, n + 6, step, &r);
         assert_int_equal(r.nev, 1);
-        assert_int_equal(r.events[0], FD_ZMTP_MESSAGE);
+        assert_int_equal(r.events[0], FW_ZMTP_MESSAGE);
         assert_string_equal(r.frames[0], "|ok|");
-        fd_zmtp_free(&z);
+        fw_zmtp_free(&z);
     }
     n = session(buf, ready_dealer, sizeof ready_dealer - 1, "", 0);   /* not a ROUTER */
-    fd_zmtp_init(&z, 1 << 20, 1 << 20, 2);
+    fw_zmtp_init(&z, 1 << 20, 1 << 20, 2);
     z.client = 1;
     run(&z, buf, n, 0, &r);
-    assert_int_equal(r.events[r.nev - 1], FD_ZMTP_ERROR);
+    assert_int_equal(r.events[r.nev - 1], FW_ZMTP_ERROR);
     assert_string_equal(r.why, "a server socket type other than ROUTER");
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
 }
 
 static void test_dealer_message(void **state)
@@ -154,7 +154,7 @@ static void test_dealer_message(void **state)
     size_t n = session(buf, ready_dealer, sizeof ready_dealer - 1, "\x01\x00\x00\x02hi", 6);
     both(buf, n, 1000, 5, &r);
     assert_int_equal(r.nev, 1);
-    assert_int_equal(r.events[0], FD_ZMTP_MESSAGE);
+    assert_int_equal(r.events[0], FW_ZMTP_MESSAGE);
     assert_int_equal(r.nframes[0], 2);
     assert_string_equal(r.frames[0], "|hi|");
     assert_int_equal(r.truncated[0], 0);
@@ -167,17 +167,17 @@ static void test_req_and_long_frames(void **state)
     static const char tail[] = "\x01\x00\x02\0\0\0\0\0\0\0\x03" "abc" "\x00\x01x";
     uint8_t buf[256];
     result r;
-    fd_zmtp z;
+    fw_zmtp z;
     (void)state;
     size_t n = session(buf, ready_req, sizeof ready_req - 1, tail, sizeof tail - 1);
     both(buf, n, 1000, 5, &r);
     assert_int_equal(r.nev, 2);
     assert_string_equal(r.frames[0], "|abc|");
     assert_string_equal(r.frames[1], "x|");
-    fd_zmtp_init(&z, 1000, 1000, 5);
+    fw_zmtp_init(&z, 1000, 1000, 5);
     run(&z, buf, 64 + sizeof ready_req - 1, 0, &r);
     assert_int_equal(z.req, 1);
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
 }
 
 static void refused(const uint8_t *p, size_t n, const char *why)
@@ -185,7 +185,7 @@ static void refused(const uint8_t *p, size_t n, const char *why)
     result r;
     both(p, n, 1000, 5, &r);
     assert_true(r.nev >= 1);
-    assert_int_equal(r.events[r.nev - 1], FD_ZMTP_ERROR);
+    assert_int_equal(r.events[r.nev - 1], FW_ZMTP_ERROR);
     assert_non_null(strstr(r.why, why));
 }
 
@@ -220,20 +220,20 @@ static void test_not_zmtp3(void **state)
 
 static void test_ping_pong(void **state)
 {
-    uint8_t buf[256], pong[FD_ZMTP_PONG_MAX];
-    fd_zmtp z;
+    uint8_t buf[256], pong[FW_ZMTP_PONG_MAX];
+    fw_zmtp z;
     result r;
     (void)state;
     size_t n = session(buf, ready_dealer, sizeof ready_dealer - 1,
                        "\x04\x0a\x04PING\x00\x64" "ctx" "\x04\x05\x04PONG", 19);
     both(buf, n, 1000, 5, &r);
     assert_int_equal(r.nev, 1);
-    assert_int_equal(r.events[0], FD_ZMTP_PING);
-    fd_zmtp_init(&z, 1000, 1000, 5);
+    assert_int_equal(r.events[0], FW_ZMTP_PING);
+    fw_zmtp_init(&z, 1000, 1000, 5);
     run(&z, buf, n, 0, &r);
-    assert_int_equal(fd_zmtp_pong(&z, pong), 10);
+    assert_int_equal(fw_zmtp_pong(&z, pong), 10);
     assert_memory_equal(pong, "\x04\x08\x04PONGctx", 10);
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
 }
 
 /* Past max_bytes the rest streams by, never kept: the frames kept before
@@ -243,7 +243,7 @@ static void test_message_limits(void **state)
     enum { BIG = 3000 };
     uint8_t *buf = malloc(8 * (BIG + 16) + 256);
     size_t n, k;
-    fd_zmtp z;
+    fw_zmtp z;
     result r;
     (void)state;
     assert_non_null(buf);
@@ -260,25 +260,25 @@ static void test_message_limits(void **state)
     n += 6;
     both(buf, n, 10000, 5, &r);
     assert_int_equal(r.nev, 2);
-    assert_int_equal(r.truncated[0], FD_ZMTP_TRUNC_BYTES);
+    assert_int_equal(r.truncated[0], FW_ZMTP_TRUNC_BYTES);
     assert_int_equal(r.nframes[0], 4);         /* "", then 3 x 3000 <= 10,000 */
     assert_int_equal(r.total[0], 3 * BIG);
     assert_int_equal(r.truncated[1], 0);
     assert_string_equal(r.frames[1], "|ok|");
-    fd_zmtp_init(&z, 10000, 10000, 5);
+    fw_zmtp_init(&z, 10000, 10000, 5);
     run(&z, buf, n - 6, 0, &r);
     assert_true(z.cap <= 10000);               /* what was kept, no more */
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
     both(buf, n, 1 << 20, 3, &r);              /* 7 frames, 3 kept */
-    assert_int_equal(r.truncated[0], FD_ZMTP_TRUNC_FRAMES);
+    assert_int_equal(r.truncated[0], FW_ZMTP_TRUNC_FRAMES);
     assert_int_equal(r.nframes[0], 3);
     /* a head announcing 16 MiB and 5 bytes of it: 5 bytes held, not 16 MiB */
-    fd_zmtp_init(&z, 32 << 20, 32 << 20, 5);
+    fw_zmtp_init(&z, 32 << 20, 32 << 20, 5);
     k = session(buf, ready_dealer, sizeof ready_dealer - 1, "\x02\0\0\0\0\x01\0\0\0hello", 14);
     run(&z, buf, k, 0, &r);
     assert_int_equal(r.nev, 0);
     assert_true(z.cap < 8192);
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
     free(buf);
 }
 
@@ -287,17 +287,17 @@ static void test_take(void **state)
 {
     uint8_t buf[256], *mine = malloc(64), *got;
     size_t cap, n;
-    fd_zmtp z;
+    fw_zmtp z;
     result r;
     (void)state;
     assert_non_null(mine);
     n = session(buf, ready_dealer, sizeof ready_dealer - 1, "\x01\x00\x00\x02hi\x01\x00\x00\x02yo",
                 12);
-    fd_zmtp_init(&z, 1000, 1000, 5);
+    fw_zmtp_init(&z, 1000, 1000, 5);
     size_t used;
-    assert_int_equal(fd_zmtp_feed(&z, buf, n, &used), FD_ZMTP_MESSAGE);
-    fd_zmtp_part body = fd_zmtp_part_at(&z, 1);
-    got = fd_zmtp_take(&z, mine, 64, &cap);
+    assert_int_equal(fw_zmtp_feed(&z, buf, n, &used), FW_ZMTP_MESSAGE);
+    fw_zmtp_part body = fw_zmtp_part_at(&z, 1);
+    got = fw_zmtp_take(&z, mine, 64, &cap);
     assert_ptr_equal(body.p, got + 0);         /* the frames' bytes did not move */
     assert_memory_equal(body.p, "hi", 2);
     run(&z, buf + used, n - used, 0, &r);
@@ -305,7 +305,7 @@ static void test_take(void **state)
     assert_ptr_equal(z.buf, mine);
     assert_memory_equal(got, "hi", 2);         /* untouched by the next message */
     free(got);
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
 }
 
 int main(void)

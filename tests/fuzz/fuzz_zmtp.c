@@ -32,14 +32,14 @@ static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
     return h;
 }
 
-static void note(trace *t, const fd_zmtp *z, int ev)
+static void note(trace *t, const fw_zmtp *z, int ev)
 {
     uint64_t h = 1469598103934665603ull, kept = 0;
-    if (ev == FD_ZMTP_MESSAGE) {
+    if (ev == FW_ZMTP_MESSAGE) {
         if (z->nframes > z->max_frames || z->cap > z->max_bytes)
             abort();
         for (int i = 0; i < z->nframes; i++) {
-            fd_zmtp_part f = fd_zmtp_part_at(z, i);
+            fw_zmtp_part f = fw_zmtp_part_at(z, i);
             kept += f.len;
             h = fnv(h, (const uint8_t *)&f.len, sizeof f.len);
             h = fnv(h, f.p, f.len);
@@ -47,10 +47,10 @@ static void note(trace *t, const fd_zmtp *z, int ev)
         if (kept > z->max_bytes || (!z->truncated && kept != z->total))
             abort();
         h ^= (uint64_t)z->truncated;
-    } else if (ev == FD_ZMTP_PING) {
-        uint8_t pong[FD_ZMTP_PONG_MAX];
-        size_t n = fd_zmtp_pong(z, pong);
-        if (n > sizeof pong || z->pinglen > FD_ZMTP_PING_CTX)
+    } else if (ev == FW_ZMTP_PING) {
+        uint8_t pong[FW_ZMTP_PONG_MAX];
+        size_t n = fw_zmtp_pong(z, pong);
+        if (n > sizeof pong || z->pinglen > FW_ZMTP_PING_CTX)
             abort();
         h = fnv(h, pong, n);
     }
@@ -64,8 +64,8 @@ static void note(trace *t, const fd_zmtp *z, int ev)
 static void run(const uint8_t *p, size_t n, unsigned seed, size_t max_bytes, int max_frames,
                 int client, trace *t)
 {
-    fd_zmtp z;
-    fd_zmtp_init(&z, max_bytes, max_bytes / 2, max_frames);
+    fw_zmtp z;
+    fw_zmtp_init(&z, max_bytes, max_bytes / 2, max_frames);
     z.client = client;
     memset(t, 0, sizeof *t);
     for (size_t at = 0; at < n && t->n < MAXEV;) {
@@ -76,20 +76,20 @@ static void run(const uint8_t *p, size_t n, unsigned seed, size_t max_bytes, int
             len = c < len ? c : len;
         }
         for (size_t off = 0, used; off < len && t->n < MAXEV;) {
-            int ev = fd_zmtp_feed(&z, p + at + off, len - off, &used);
+            int ev = fw_zmtp_feed(&z, p + at + off, len - off, &used);
             if (used > len - off)
                 abort();
             off += used;
-            if (ev != FD_ZMTP_NEED)
+            if (ev != FW_ZMTP_NEED)
                 note(t, &z, ev);
-            if (ev == FD_ZMTP_ERROR) {
-                fd_zmtp_free(&z);
+            if (ev == FW_ZMTP_ERROR) {
+                fw_zmtp_free(&z);
                 return;
             }
         }
         at += len;
     }
-    fd_zmtp_free(&z);
+    fw_zmtp_free(&z);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,23 +106,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 2, size -= 2;
     int client = (mode >> 4) & 1;
     if ((mode & 1) && client) {   /* the server's opening, then the input */
-        uint8_t hello[FD_ZMTP_HELLO_MAX];
-        size_t hl = fd_zmtp_hello(hello);
+        uint8_t hello[FW_ZMTP_HELLO_MAX];
+        size_t hl = fw_zmtp_hello(hello);
         n = hl + size;
         if (!(stream = malloc(n)))
             return 0;
         memcpy(stream, hello, hl);
         memcpy(stream + hl, data, size);
     } else if (mode & 1) {        /* a valid opening, then the input */
-        uint8_t hello[FD_ZMTP_HELLO_MAX];
+        uint8_t hello[FW_ZMTP_HELLO_MAX];
         static const char ready[] = "\x04\x19\x05READY\x0bSocket-Type\0\0\0\x03REQ";
-        fd_zmtp_hello(hello);    /* its greeting is a client's as well */
-        n = FD_ZMTP_GREETING + sizeof ready - 1 + size;
+        fw_zmtp_hello(hello);    /* its greeting is a client's as well */
+        n = FW_ZMTP_GREETING + sizeof ready - 1 + size;
         if (!(stream = malloc(n)))
             return 0;
-        memcpy(stream, hello, FD_ZMTP_GREETING);
-        memcpy(stream + FD_ZMTP_GREETING, ready, sizeof ready - 1);
-        memcpy(stream + FD_ZMTP_GREETING + sizeof ready - 1, data, size);
+        memcpy(stream, hello, FW_ZMTP_GREETING);
+        memcpy(stream + FW_ZMTP_GREETING, ready, sizeof ready - 1);
+        memcpy(stream + FW_ZMTP_GREETING + sizeof ready - 1, data, size);
     } else {
         n = size;
         if (!(stream = malloc(n ? n : 1)))

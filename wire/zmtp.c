@@ -1,10 +1,10 @@
-/* zmtp.c -- the server side of ZMTP 3.0/3.1, NULL mechanism, as a ROUTER (zmtp.h).
+/* zmtp.c -- ZMTP 3.0/3.1, NULL mechanism, both sides: the broker's ROUTER and the client library's DEALER (zmtp.h).
  *
  * A state machine over the bytes as they come, in any chunks: the
  * greeting (checked byte by byte as far as it can be, so that a ZMTP 1 or 2
  * peer, which waits for an answer after 1 or 11 bytes, is refused at once),
  * the client's READY, then frames. A frame's head is collected in z->head,
- * a command's body in z->cmd (FD_ZMTP_CMD_MAX at most), a message frame's
+ * a command's body in z->cmd (FW_ZMTP_CMD_MAX at most), a message frame's
  * body in z->buf while the message is within its limits and skipped once it
  * is not. The buffer grows with the bytes that came, not with the size a
  * head announces, so a client that announces 16 MiB and sends nothing
@@ -18,15 +18,15 @@
 enum { ST_GREETING, ST_READY, ST_TRAFFIC, ST_ERROR };
 enum { F_MORE = 1, F_LONG = 2, F_COMMAND = 4 };
 
-void fd_zmtp_init(fd_zmtp *z, size_t max_bytes, uint64_t max_frame, int max_frames)
+void fw_zmtp_init(fw_zmtp *z, size_t max_bytes, uint64_t max_frame, int max_frames)
 {
     memset(z, 0, sizeof *z);
     z->max_bytes = max_bytes;
     z->max_frame = max_frame;
-    z->max_frames = max_frames < FD_ZMTP_FRAMES ? max_frames : FD_ZMTP_FRAMES;
+    z->max_frames = max_frames < FW_ZMTP_FRAMES ? max_frames : FW_ZMTP_FRAMES;
 }
 
-void fd_zmtp_free(fd_zmtp *z)
+void fw_zmtp_free(fw_zmtp *z)
 {
     free(z->buf);
     z->buf = NULL;
@@ -34,10 +34,10 @@ void fd_zmtp_free(fd_zmtp *z)
 }
 
 /* A greeting (3.1, NULL, as-server 0) and READY {Socket-Type: type}. */
-static size_t hello(uint8_t out[FD_ZMTP_HELLO_MAX], const char *type)
+static size_t hello(uint8_t out[FW_ZMTP_HELLO_MAX], const char *type)
 {
-    size_t tl = strlen(type), n = FD_ZMTP_GREETING;
-    memset(out, 0, FD_ZMTP_GREETING);
+    size_t tl = strlen(type), n = FW_ZMTP_GREETING;
+    memset(out, 0, FW_ZMTP_GREETING);
     out[0] = 0xff;
     out[8] = 1;                   /* as libzmq: a ZMTP 1.0 peer reads a length of 1 */
     out[9] = 0x7f;
@@ -53,25 +53,25 @@ static size_t hello(uint8_t out[FD_ZMTP_HELLO_MAX], const char *type)
     return n + tl;
 }
 
-size_t fd_zmtp_hello(uint8_t out[FD_ZMTP_HELLO_MAX])
+size_t fw_zmtp_hello(uint8_t out[FW_ZMTP_HELLO_MAX])
 {
     return hello(out, "ROUTER");
 }
 
-size_t fd_zmtp_hello_dealer(uint8_t out[FD_ZMTP_HELLO_MAX])
+size_t fw_zmtp_hello_dealer(uint8_t out[FW_ZMTP_HELLO_MAX])
 {
     return hello(out, "DEALER");
 }
 
-static int fail(fd_zmtp *z, const char *why)
+static int fail(fw_zmtp *z, const char *why)
 {
     z->state = ST_ERROR;
     z->why = why;
-    return FD_ZMTP_ERROR;
+    return FW_ZMTP_ERROR;
 }
 
 /* The greeting so far: -1 (z->why) when it cannot be ZMTP 3 with NULL. */
-static int greeting(fd_zmtp *z)
+static int greeting(fw_zmtp *z)
 {
     static const uint8_t null[20] = "NULL";
     size_t n = z->hlen;
@@ -92,7 +92,7 @@ static uint32_t be32(const uint8_t *p)
 }
 
 /* The client's READY (after its name): Socket-Type DEALER or REQ. */
-static int ready(fd_zmtp *z, const uint8_t *p, size_t n)
+static int ready(fw_zmtp *z, const uint8_t *p, size_t n)
 {
     int type = -1;
     while (n) {
@@ -123,11 +123,11 @@ static int ready(fd_zmtp *z, const uint8_t *p, size_t n)
         return fail(z, "READY without a Socket-Type");
     z->req = type;
     z->state = ST_TRAFFIC;
-    return FD_ZMTP_NEED;
+    return FW_ZMTP_NEED;
 }
 
-/* A complete command frame in z->cmd: an event, or FD_ZMTP_NEED. */
-static int command(fd_zmtp *z)
+/* A complete command frame in z->cmd: an event, or FW_ZMTP_NEED. */
+static int command(fw_zmtp *z)
 {
     const uint8_t *p = z->cmd;
     size_t n = (size_t)z->size;
@@ -140,22 +140,22 @@ static int command(fd_zmtp *z)
     if (z->state == ST_READY)
         return IS("READY") ? ready(z, body, bl) : fail(z, "a command before READY");
     if (IS("PING")) {
-        if (bl < 2 || bl - 2 > FD_ZMTP_PING_CTX)
+        if (bl < 2 || bl - 2 > FW_ZMTP_PING_CTX)
             return fail(z, "a malformed PING");
         z->pinglen = bl - 2;
         memcpy(z->ping, body + 2, z->pinglen);
-        return FD_ZMTP_PING;
+        return FW_ZMTP_PING;
     }
     if (IS("READY"))
         return fail(z, "a second READY");
     if (IS("ERROR"))
         return fail(z, "the client sent ERROR");
 #undef IS
-    return FD_ZMTP_NEED;          /* PONG, SUBSCRIBE, ...: nothing to do */
+    return FW_ZMTP_NEED;          /* PONG, SUBSCRIBE, ...: nothing to do */
 }
 
 /* A frame's head is complete: set up for its body. 0, or an event. */
-static int frame_begin(fd_zmtp *z)
+static int frame_begin(fw_zmtp *z)
 {
     z->flags = z->head[0];
     if (z->flags & F_LONG) {
@@ -173,7 +173,7 @@ static int frame_begin(fd_zmtp *z)
     if (z->flags & F_COMMAND) {
         if (z->flags & F_MORE)
             return fail(z, "a command with MORE");
-        if (z->size > FD_ZMTP_CMD_MAX)
+        if (z->size > FW_ZMTP_CMD_MAX)
             return fail(z, "a command over 1 KiB");
         return 0;
     }
@@ -183,9 +183,9 @@ static int frame_begin(fd_zmtp *z)
         return fail(z, "a frame over the size limit");
     uint64_t total = z->size > UINT64_MAX - z->total ? UINT64_MAX : z->total + z->size;
     if (!z->truncated && z->nframes >= z->max_frames)
-        z->truncated = FD_ZMTP_TRUNC_FRAMES;
+        z->truncated = FW_ZMTP_TRUNC_FRAMES;
     else if (!z->truncated && total > z->max_bytes)
-        z->truncated = FD_ZMTP_TRUNC_BYTES;
+        z->truncated = FW_ZMTP_TRUNC_BYTES;
     z->total = total;
     if (!z->truncated) {
         z->keep = 1;
@@ -196,7 +196,7 @@ static int frame_begin(fd_zmtp *z)
 }
 
 /* Room in buf for n more bytes of the frame being read (its end: at most). */
-static int room(fd_zmtp *z, size_t n)
+static int room(fw_zmtp *z, size_t n)
 {
     if (z->len + n <= z->cap)
         return 0;
@@ -215,7 +215,7 @@ static int room(fd_zmtp *z, size_t n)
 }
 
 /* Bytes of the frame's body: taken, kept or skipped. 0, or an event at its end. */
-static int frame_body(fd_zmtp *z, const uint8_t *p, size_t n, size_t *took)
+static int frame_body(fw_zmtp *z, const uint8_t *p, size_t n, size_t *took)
 {
     uint64_t left = z->size - z->got;
     size_t k = left < n ? (size_t)left : n;
@@ -239,37 +239,37 @@ static int frame_body(fd_zmtp *z, const uint8_t *p, size_t n, size_t *took)
     if (z->flags & F_MORE)
         return 0;
     z->delivered = 1;
-    return FD_ZMTP_MESSAGE;
+    return FW_ZMTP_MESSAGE;
 }
 
-int fd_zmtp_ready(const fd_zmtp *z)
+int fw_zmtp_ready(const fw_zmtp *z)
 {
     return z->state == ST_TRAFFIC;
 }
 
-int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used)
+int fw_zmtp_feed(fw_zmtp *z, const uint8_t *p, size_t n, size_t *used)
 {
     size_t i = 0;
-    int ev = FD_ZMTP_NEED;
+    int ev = FW_ZMTP_NEED;
     if (z->delivered) {           /* the last message was handled: a new one */
         z->len = 0;
         z->nframes = z->truncated = z->delivered = 0;
         z->total = 0;
     }
-    while (ev == FD_ZMTP_NEED && z->state != ST_ERROR && (i < n || (z->body && z->got == z->size))) {
+    while (ev == FW_ZMTP_NEED && z->state != ST_ERROR && (i < n || (z->body && z->got == z->size))) {
         if (z->state == ST_GREETING) {
-            size_t k = FD_ZMTP_GREETING - z->hlen;
+            size_t k = FW_ZMTP_GREETING - z->hlen;
             k = k < n - i ? k : n - i;
             for (size_t j = 0; j < k; j++) {   /* byte by byte: refuse as early as can be */
                 z->head[z->hlen++] = p[i++];
                 if (greeting(z) < 0)
                     break;
             }
-            if (z->state != ST_ERROR && z->hlen == FD_ZMTP_GREETING) {
+            if (z->state != ST_ERROR && z->hlen == FW_ZMTP_GREETING) {
                 z->state = ST_READY;
                 z->hlen = 0;
             }
-            ev = z->state == ST_ERROR ? FD_ZMTP_ERROR : FD_ZMTP_NEED;
+            ev = z->state == ST_ERROR ? FW_ZMTP_ERROR : FW_ZMTP_NEED;
         } else if (!z->body) {
             z->head[z->hlen++] = p[i++];
             if (z->hlen == 1 && (z->head[0] & ~(F_MORE | F_LONG | F_COMMAND)))
@@ -283,16 +283,16 @@ int fd_zmtp_feed(fd_zmtp *z, const uint8_t *p, size_t n, size_t *used)
         }
     }
     *used = i;
-    return z->state == ST_ERROR ? FD_ZMTP_ERROR : ev;
+    return z->state == ST_ERROR ? FW_ZMTP_ERROR : ev;
 }
 
-fd_zmtp_part fd_zmtp_part_at(const fd_zmtp *z, int i)
+fw_zmtp_part fw_zmtp_part_at(const fw_zmtp *z, int i)
 {
-    fd_zmtp_part f = {z->buf ? z->buf + z->off[i] : (const uint8_t *)"", z->flen[i]};
+    fw_zmtp_part f = {z->buf ? z->buf + z->off[i] : (const uint8_t *)"", z->flen[i]};
     return f;
 }
 
-uint8_t *fd_zmtp_take(fd_zmtp *z, uint8_t *buf, size_t cap, size_t *oldcap)
+uint8_t *fw_zmtp_take(fw_zmtp *z, uint8_t *buf, size_t cap, size_t *oldcap)
 {
     uint8_t *p = z->buf;
     *oldcap = z->cap;
@@ -301,7 +301,7 @@ uint8_t *fd_zmtp_take(fd_zmtp *z, uint8_t *buf, size_t cap, size_t *oldcap)
     return p;
 }
 
-size_t fd_zmtp_pong(const fd_zmtp *z, uint8_t out[FD_ZMTP_PONG_MAX])
+size_t fw_zmtp_pong(const fw_zmtp *z, uint8_t out[FW_ZMTP_PONG_MAX])
 {
     out[0] = F_COMMAND;
     out[1] = (uint8_t)(5 + z->pinglen);
@@ -311,7 +311,7 @@ size_t fd_zmtp_pong(const fd_zmtp *z, uint8_t out[FD_ZMTP_PONG_MAX])
     return 7 + z->pinglen;
 }
 
-size_t fd_zmtp_head(uint8_t out[FD_ZMTP_HEAD_MAX], size_t len, int more)
+size_t fw_zmtp_head(uint8_t out[FW_ZMTP_HEAD_MAX], size_t len, int more)
 {
     out[0] = more ? F_MORE : 0;
     if (len < 256) {

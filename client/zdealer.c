@@ -1,4 +1,4 @@
-/* zdealer.c -- a ZMTP 3 DEALER on a plain unix socket, as a libfilterclient transport (zdealer.h).
+/* zdealer.c -- the client library's ZMTP 3 DEALER on a plain unix socket, as an fc_transport (zdealer.h).
  *
  * On connect our greeting and READY go at once; messages wait in out[]
  * until the server's READY is in (as libzmq's DEALER: a libzmq server
@@ -17,48 +17,80 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "zdealer.h"
 
-static void drop(fd_zdealer *d)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Everything in out[] was written: empty it, and give its memory back when
+ * it grew past FC_ZD_KEEP. */
+static void out_empty(fc_zdealer *d, size_t keep)
+{
+    d->outoff = d->outlen = 0;
+    if (d->outcap > keep) {
+        free(d->out);
+        d->out = NULL;
+        d->outcap = 0;
+    }
+}
+
+static void drop(fc_zdealer *d)
 {
     if (d->fd >= 0)
         close(d->fd);
     d->fd = -1;
-    d->retry_at = fd_now_ns() + (int64_t)FD_ZD_RETRY_MS * FD_MS;
-    d->out.off = d->out.len = 0;  /* what was on the connection is lost */
+    d->retry_at = now_ms() + FC_ZD_RETRY_MS;
+    d->outoff = d->outlen = 0;    /* what was on the connection is lost */
     d->inlen = d->inoff = 0;
     d->readable = d->ready = 0;
-    fd_zmtp_free(&d->z);
+    fw_zmtp_free(&d->z);
 }
 
 /* n bytes at the end of out: 0, or -1 (errno ENOMEM). */
-static int out_add(fd_zdealer *d, const void *p, size_t n)
+static int out_add(fc_zdealer *d, const void *p, size_t n)
 {
     if (!n)
         return 0;
-    if (fd_buf_reserve(&d->out, n) < 0)
-        return errno = ENOMEM, -1;
-    memcpy(d->out.p + d->out.len, p, n);
-    d->out.len += n;
+    if (d->outlen + n > d->outcap && d->outoff) {   /* drop what was written first */
+        memmove(d->out, d->out + d->outoff, d->outlen - d->outoff);
+        d->outlen -= d->outoff;
+        d->outoff = 0;
+    }
+    if (d->outlen + n > d->outcap) {
+        size_t cap = d->outcap ? d->outcap : 4096;
+        while (cap < d->outlen + n)
+            cap *= 2;
+        uint8_t *q = realloc(d->out, cap);
+        if (!q)
+            return errno = ENOMEM, -1;
+        d->out = q;
+        d->outcap = cap;
+    }
+    memcpy(d->out + d->outlen, p, n);
+    d->outlen += n;
     return 0;
 }
 
-static void try_connect(fd_zdealer *d);
+static void try_connect(fc_zdealer *d);
 
 /* Write iov[0..n) (after out[], which goes first): what the kernel does
  * not take is kept in out[]. A connection found broken is dropped and a
  * new one made at once, iov's bytes waiting for it (none of them were
  * taken). 0, or -1 (errno ENOMEM: the connection is dropped). */
-static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
+static int write_out(fc_zdealer *d, const struct iovec *iov, int n)
 {
     struct iovec v[3];
     int k = 0;
     size_t sent = 0;
-    if (d->out.len > d->out.off)
-        v[k++] = (struct iovec){d->out.p + d->out.off, d->out.len - d->out.off};
+    if (d->outlen > d->outoff)
+        v[k++] = (struct iovec){d->out + d->outoff, d->outlen - d->outoff};
     for (int i = 0; i < n; i++)
         v[k++] = iov[i];
     if (d->fd >= 0 && d->ready && k) {
@@ -75,11 +107,11 @@ static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
         }
         sent = w > 0 ? (size_t)w : 0;
     }
-    size_t k0 = sent < d->out.len - d->out.off ? sent : d->out.len - d->out.off;
-    d->out.off += k0;             /* out[]'s sent part, */
+    size_t k0 = sent < d->outlen - d->outoff ? sent : d->outlen - d->outoff;
+    d->outoff += k0;              /* out[]'s sent part, */
     sent -= k0;
-    if (d->out.off == d->out.len)
-        fd_buf_empty(&d->out, FD_ZD_KEEP);
+    if (d->outoff == d->outlen)
+        out_empty(d, FC_ZD_KEEP);
     for (int i = 0; i < n; i++) {  /* then the rest of iov, are kept */
         size_t l = iov[i].iov_len, k1 = sent < l ? sent : l;
         sent -= k1;
@@ -92,28 +124,30 @@ static int write_out(fd_zdealer *d, const struct iovec *iov, int n)
 }
 
 /* Connect now (fd < 0 and its time come): our hello goes before anything
- * queued. A failure waits FD_ZD_RETRY_MS. */
-static void try_connect(fd_zdealer *d)
+ * queued. A failure waits FC_ZD_RETRY_MS. */
+static void try_connect(fc_zdealer *d)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    uint8_t hello[FD_ZMTP_HELLO_MAX];
-    if (d->fd >= 0 || fd_now_ns() < d->retry_at)
+    uint8_t hello[FW_ZMTP_HELLO_MAX];
+    if (d->fd >= 0 || now_ms() < d->retry_at)
         return;
     memcpy(a.sun_path, d->path, sizeof d->path);
     d->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        fd_buf keep = d->out;     /* sent while not connected: they still wait */
-        drop(d);
-        d->out = keep;
+        size_t off = d->outoff, len = d->outlen;
+        drop(d);                  /* sent while not connected: they still wait */
+        d->outoff = off;
+        d->outlen = len;
         return;
     }
-    fd_zmtp_init(&d->z, FD_ZD_MAX_REPLY, FD_ZD_MAX_REPLY, 2);
+    fw_zmtp_init(&d->z, FC_ZD_MAX_REPLY, FC_ZD_MAX_REPLY, 2);
     d->z.client = 1;
-    size_t n = fd_zmtp_hello_dealer(hello);
+    size_t n = fw_zmtp_hello_dealer(hello);
     if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
-        fd_buf keep = d->out;     /* a new socket that does not take 94 bytes: again later */
-        drop(d);
-        d->out = keep;
+        size_t off = d->outoff, len = d->outlen;
+        drop(d);                  /* a new socket that does not take 94 bytes: again later */
+        d->outoff = off;
+        d->outlen = len;
         return;
     }
     d->readable = 1;              /* the server's hello is (or will be) there */
@@ -121,7 +155,7 @@ static void try_connect(fd_zdealer *d)
 
 static int zd_open(void *arg, const char *ep, char *err, size_t errlen)
 {
-    fd_zdealer *d = arg;
+    fc_zdealer *d = arg;
     if (strncmp(ep, "ipc://", 6) || strlen(ep + 6) >= sizeof d->path) {
         snprintf(err, errlen, "not an ipc endpoint of at most %zu bytes: %s",
                  sizeof d->path - 1, ep);
@@ -137,19 +171,26 @@ static int zd_open(void *arg, const char *ep, char *err, size_t errlen)
 
 static void zd_close(void *arg)
 {
-    fd_zdealer *d = arg;
+    fc_zdealer *d = arg;
     drop(d);
-    fd_buf_empty(&d->out, 0);
+    out_empty(d, 0);
 }
+
+static int zd_recv(void *arg, const char **body, size_t *len);
 
 static int zd_send(void *arg, const char *body, size_t len)
 {
-    fd_zdealer *d = arg;
-    uint8_t head[2 + FD_ZMTP_HEAD_MAX];
-    size_t hl = fd_zmtp_head(head, 0, 1);
-    hl += fd_zmtp_head(head + hl, len, 0);
+    fc_zdealer *d = arg;
+    uint8_t head[2 + FW_ZMTP_HEAD_MAX];
+    size_t hl = fw_zmtp_head(head, 0, 1);
+    hl += fw_zmtp_head(head + hl, len, 0);
     struct iovec v[2] = {{head, hl}, {(void *)body, len}};
     try_connect(d);
+    if (d->fd >= 0 && !d->ready) {   /* the server's hello may be in: take it now */
+        const char *b;            /* (no reply can come before our first message) */
+        size_t l;
+        zd_recv(d, &b, &l);
+    }
     if (d->fd < 0 || !d->ready)   /* waits for the connection, or its handshake */
         return out_add(d, head, hl) < 0 || out_add(d, body, len) < 0 ? -1 : 0;
     return write_out(d, v, 2);
@@ -157,33 +198,32 @@ static int zd_send(void *arg, const char *body, size_t len)
 
 static int zd_recv(void *arg, const char **body, size_t *len)
 {
-    fd_zdealer *d = arg;
-    uint8_t pong[FD_ZMTP_PONG_MAX];
+    fc_zdealer *d = arg;
+    uint8_t pong[FW_ZMTP_PONG_MAX];
     try_connect(d);
-    if (d->fd >= 0 && d->ready && d->out.len > d->out.off)
+    if (d->fd >= 0 && d->ready && d->outlen > d->outoff)
         write_out(d, NULL, 0);
     while (d->fd >= 0) {
         if (d->inoff < d->inlen) {
             size_t used;
-            int ev = fd_zmtp_feed(&d->z, d->in + d->inoff, d->inlen - d->inoff, &used);
+            int ev = fw_zmtp_feed(&d->z, d->in + d->inoff, d->inlen - d->inoff, &used);
             d->inoff += used;
-            if (!d->ready && fd_zmtp_ready(&d->z)) {
+            if (!d->ready && fw_zmtp_ready(&d->z)) {
                 d->ready = 1;     /* the handshake is done: what waited goes */
                 write_out(d, NULL, 0);
             }
-            if (ev == FD_ZMTP_MESSAGE && !d->z.truncated && d->z.nframes == 2 &&
+            if (ev == FW_ZMTP_MESSAGE && !d->z.truncated && d->z.nframes == 2 &&
                 d->z.flen[0] == 0) {
-                fd_zmtp_part b = fd_zmtp_part_at(&d->z, 1);
+                fw_zmtp_part b = fw_zmtp_part_at(&d->z, 1);
                 *body = (const char *)b.p;
                 *len = b.len;
                 return 1;
             }
-            if (ev == FD_ZMTP_PING) {
-                struct iovec v = {pong, fd_zmtp_pong(&d->z, pong)};
+            if (ev == FW_ZMTP_PING) {
+                struct iovec v = {pong, fw_zmtp_pong(&d->z, pong)};
                 write_out(d, &v, 1);
-            } else if (ev == FD_ZMTP_ERROR) {
-                fd_log_limited(FD_LK_PROTOCOL, "broker_link", "message=\"%s\"", d->z.why);
-                drop(d);
+            } else if (ev == FW_ZMTP_ERROR) {
+                drop(d);          /* not our ROUTER's ZMTP: again, as after a restart */
             }
             continue;             /* another shape of message: dropped */
         }
@@ -205,19 +245,19 @@ static int zd_recv(void *arg, const char **body, size_t *len)
     return 0;
 }
 
-short fd_zdealer_events(const fd_zdealer *d)
+short fc_zdealer_events(const fc_zdealer *d)
 {
-    return (short)(POLLIN | (d->ready && d->out.len > d->out.off ? POLLOUT : 0));
+    return (short)(POLLIN | (d->ready && d->outlen > d->outoff ? POLLOUT : 0));
 }
 
 static int zd_pollfd(void *arg, int *wait_ms, short *events)
 {
-    fd_zdealer *d = arg;
+    fc_zdealer *d = arg;
     *wait_ms = -1;
-    *events = fd_zdealer_events(d);
+    *events = fc_zdealer_events(d);
     if (d->fd < 0) {
-        int64_t ms = (d->retry_at - fd_now_ns() + FD_MS - 1) / FD_MS;
-        *wait_ms = ms < 0 ? 0 : ms > FD_ZD_RETRY_MS ? FD_ZD_RETRY_MS : (int)ms;
+        int64_t ms = d->retry_at - now_ms();
+        *wait_ms = ms < 0 ? 0 : ms > FC_ZD_RETRY_MS ? FC_ZD_RETRY_MS : (int)ms;
         return -1;
     }
     if (d->readable || d->inoff < d->inlen)
@@ -225,17 +265,17 @@ static int zd_pollfd(void *arg, int *wait_ms, short *events)
     return d->fd;
 }
 
-void fd_zdealer_ready(fd_zdealer *d)
+void fc_zdealer_ready(fc_zdealer *d)
 {
     d->readable = 1;
 }
 
 static void zd_ready(void *arg)
 {
-    fd_zdealer_ready(arg);
+    fc_zdealer_ready(arg);
 }
 
-void fd_zdealer_transport(fd_zdealer *d, fc_transport *t)
+void fc_zdealer_transport(fc_zdealer *d, fc_transport *t)
 {
     d->fd = -1;
     *t = (fc_transport){.arg = d, .open = zd_open, .close = zd_close, .send = zd_send,
