@@ -131,15 +131,17 @@ static int classifier(uint32_t c)
                   "粒颗枚台辆架座间所门首句封篇页幅支把串排群批堆滴", c);
 }
 
-/* The number written at text byte p (a digit as typed, or a Chinese numeral), folded;
- * 0 if none. *n: its length in bytes. */
+/* The number written at text byte p (a digit, '0'..'9' also when typed full width, or
+ * a Chinese numeral), folded; 0 if none. *n: its length in bytes. */
 static uint32_t number_at(const fe_fold *f, const char *text, size_t len, size_t p, int *n)
 {
     uint32_t cp;
     if (p >= len || (*n = fe_utf8_decode_inline((const unsigned char *)text + p, len - p, &cp)) < 0)
         return *n = 0, 0;
-    if ((cp >= '0' && cp <= '9') || (cp >= 0xFF10 && cp <= 0xFF19))
+    if (cp >= '0' && cp <= '9')
         return cp;
+    if (cp >= 0xFF10 && cp <= 0xFF19)      /* a full-width digit is the digit */
+        return '0' + (cp - 0xFF10);
     cp = fe_rd_fold_han(f, cp);
     return numeral(cp) ? cp : 0;
 }
@@ -168,7 +170,7 @@ static int number_sounds(const fe_fold *f, const fe_readings *r, const fe_viewbu
                weight_of(r, c, 2) >= SPAN_WORD;
     }
     c[1] = fe_rd_fold_han(f, c[1]);
-    return !classifier(c[1]) && (c[0] < 0x800 || weight_of(r, c, 2) < ORPHAN_WORD);
+    return !classifier(c[1]) && (c[0] <= '9' || weight_of(r, c, 2) < ORPHAN_WORD);
 }
 
 /* An entry that turned sound off itself ([nosound]) by numbers written for a sound
