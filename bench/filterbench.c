@@ -47,7 +47,8 @@ static void usage(int rc)
         "  --scenes MIX        scene or mix, e.g. comment:70,chat:20,nickname:10\n"
         "  --budget-ms MS      budget_ms of every request (default: the server's)\n"
         "  --bulk N            N posts per request: bulk checks (default 1: single checks)\n"
-        "  --libzmq            the client library's libzmq DEALER (default on ipc://: its own)\n"
+        "  --libzmq            the client library's libzmq DEALER (default on ipc:// and numeric\n"
+        "                      tcp://: its own)\n"
         "  --timeline FILE     write every request of the window: due, sent, answered, server\n"
         "  --tag NAME          name of this run in the output\n"
         "  --json              one JSON object on stdout\n",
@@ -194,7 +195,7 @@ static void print_json(const fb_run *run, const fb_tally *a)
     printf("{\"tag\":\"%s\",\"mode\":\"%s\",\"endpoint\":\"%s\",\"link\":\"%s\",\"conns\":%d,"
            "\"inflight\":%d,\"rate\":%.1f,\"seconds\":%.3f,\"warmup\":%.3f,\"posts\":%zu,\"post_bytes\":%.1f,",
            o->tag, o->mode == FB_OPEN ? "open" : "closed", o->endpoint,
-           o->libzmq || strncmp(o->endpoint, "ipc://", 6) ? "libzmq" : "own", o->conns,
+           o->libzmq || !fc_own_link(o->endpoint) ? "libzmq" : "own", o->conns,
            o->mode == FB_OPEN ? 0 : o->inflight, o->mode == FB_OPEN ? o->rate : 0.0, o->seconds,
            o->warmup, run->posts->n, (double)run->posts->bytes / (double)run->posts->n);
     printf("\"rps\":%.1f,\"bulk\":%d,\"texts_s\":%.1f,\"sent\":%" PRIu64 ",\"replies\":%" PRIu64

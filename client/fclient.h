@@ -56,8 +56,8 @@
 /* Decisions, in increasing severity (the wire's, which are the engine's). */
 enum fc_decision { FC_ALLOW = FW_ALLOW, FC_FLAG = FW_FLAG, FC_BLOCK = FW_BLOCK };
 
-/* A connection of the caller's in place of the DEALER (the library's own on
- * ipc://, client/zdealer.c, is one).
+/* A connection of the caller's in place of the DEALER (the library's own,
+ * client/zdealer.c, is one).
  * It carries the same messages ([empty][body] both ways) with the same
  * promises as a DEALER: open connects (or keeps trying) in the background,
  * what is sent meanwhile waits; a message is lost only with its connection
@@ -90,8 +90,8 @@ typedef struct fc_options {
     int has_fallback;   /* 0: fallback is ignored and FC_FLAG is used */
     int explain;        /* ask for the normalised views (fc_result.views) */
     const fc_transport *transport;  /* NULL: the library's DEALER (copied at fc_connect) */
-    int libzmq;         /* 1: a libzmq DEALER even when every endpoint is ipc:// (else
-                           the library's own ZMTP DEALER there; tcp:// is always libzmq) */
+    int libzmq;         /* 1: a libzmq DEALER even where the library's own ZMTP DEALER
+                           would serve (every endpoint fc_own_link's) */
 } fc_options;
 
 /* One answer: decision, label code, labels, matches (label, action, start,
@@ -192,6 +192,12 @@ cJSON *fc_admin(const char *endpoint, const char *op, int timeout_ms, char *err,
  * (TCP: within timeout_ms): 0, or -1 with why in err ("no filterd at EP: no
  * such socket", "... permission denied ..."). 0 for other transports. */
 int fc_probe(const char *endpoint, int timeout_ms, char *err, size_t errlen);
+/* 1: the library's own ZMTP DEALER can serve endpoint (ipc://PATH,
+ * tcp://A.B.C.D:PORT, tcp://[V6]:PORT), 0: libzmq's does (a host name,
+ * which libzmq resolves in its I/O thread and again at each reconnection,
+ * or another transport). fc_connect takes the own one when every endpoint
+ * is such and fc_options.libzmq is 0. */
+int fc_own_link(const char *endpoint);
 
 /* Ask Linux for a time slice of us microseconds for the calling thread (and
  * the threads it starts after): a process woken by a message on cores shared

@@ -1,6 +1,6 @@
 /* fcsock.c -- the client library's sockets: opening them, the REQ envelope on a
- * DEALER, the link to the broker (the library's own ZMTP DEALER on ipc://,
- * a libzmq DEALER, or the caller's transport),
+ * DEALER, the link to the broker (the library's own ZMTP DEALER on ipc://
+ * and numeric tcp://, a libzmq DEALER, or the caller's transport),
  * and the one-shot admin call over REQ. */
 #include <errno.h>
 #include <poll.h>
@@ -90,11 +90,18 @@ int fc_link_open(fc_client *c, const char *ep, char *err, size_t errlen)
     return c->sock ? 0 : -1;
 }
 
+int fc_own_link(const char *endpoint)
+{
+    struct sockaddr_storage a;
+    socklen_t len;
+    return fc_zdealer_address(endpoint, &a, &len) == 0;
+}
+
 int fc_link_own(fc_client *c, char *err, size_t errlen)
 {
     for (int i = 0; i < c->neps; i++)
-        if (strncmp(c->eps[i], "ipc://", 6) || strlen(c->eps[i] + 6) >= sizeof c->zd->path)
-            return 0;             /* tcp:// (or a path too long): libzmq's */
+        if (!fc_own_link(c->eps[i]))
+            return 0;             /* a host name (or a path too long): libzmq's */
     if (!(c->zd = calloc(1, sizeof *c->zd))) {
         fc_seterr(err, errlen, "out of memory");
         return -1;

@@ -40,7 +40,7 @@ int fc_link_wait(fc_client *c, long ms);
 /* fc_pollfd_events without the timers. */
 int fc_link_pollfd(fc_client *c, int *wait_ms, short *events);
 /* Give c the library's own DEALER (client/zdealer.c) when every endpoint of
- * it is ipc:// (else it keeps libzmq's): 0, or -1 with err. */
+ * it is one it serves (fc_own_link; else it keeps libzmq's): 0, or -1 with err. */
 int fc_link_own(fc_client *c, char *err, size_t errlen);
 
 #endif

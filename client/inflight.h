@@ -27,7 +27,7 @@ typedef struct fc_slot {
 struct fc_client {
     void *ctx, *sock;       /* the ZeroMQ DEALER (none with a transport) */
     fc_transport tr;        /* the caller's transport or zd's: tr.open set (fcsock.c) */
-    struct fc_zdealer *zd;  /* the library's own DEALER on ipc:// (owned), or NULL */
+    struct fc_zdealer *zd;  /* the library's own DEALER (fc_own_link; owned), or NULL */
     char *eps[FC_MAX_ENDPOINTS];
     int neps, cur;
     fc_options opt;

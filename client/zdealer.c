@@ -1,17 +1,23 @@
-/* zdealer.c -- the client library's ZMTP 3 DEALER on a plain unix socket, as an fc_transport (zdealer.h).
+/* zdealer.c -- the client library's ZMTP 3 DEALER on a plain unix or TCP socket, as an fc_transport (zdealer.h).
  *
- * On connect our greeting and READY go at once; messages wait in out[]
- * until the server's READY is in (as libzmq's DEALER: a libzmq server
- * closes a connection whose first message comes before its own READY went
- * out). A message is its two
- * frames, [empty][body]: one sendmsg of the heads and the body; what the
- * kernel does not take waits in out[] and goes before the next message, or
- * at the next recv (pollfd asks for POLLOUT meanwhile). Replies
- * are read only when the descriptor was polled readable (ready) or the last
- * read filled the buffer, so a round without a reply costs no read. */
+ * A TCP connection is made without blocking: while it is on its way the
+ * descriptor is polled for POLLOUT, and each call looks (poll, no wait)
+ * whether it is done. Once connected, our greeting and READY go at once;
+ * messages wait in out[] until the server's READY is in (as libzmq's
+ * DEALER: a libzmq server closes a connection whose first message comes
+ * before its own READY went out). A message is its two frames,
+ * [empty][body]: one sendmsg of the heads and the body; what the kernel
+ * does not take waits in out[] and goes before the next message, or at the
+ * next recv (pollfd asks for POLLOUT meanwhile). Replies are read only when
+ * the descriptor was polled readable (ready) or the last read filled the
+ * buffer, so a round without a reply costs no read. */
 #define _GNU_SOURCE               /* SOCK_NONBLOCK, SOCK_CLOEXEC */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,8 +55,18 @@ static void drop(fc_zdealer *d)
     d->retry_at = now_ms() + FC_ZD_RETRY_MS;
     d->outoff = d->outlen = 0;    /* what was on the connection is lost */
     d->inlen = d->inoff = 0;
-    d->readable = d->ready = 0;
+    d->readable = d->ready = d->connecting = 0;
     fw_zmtp_free(&d->z);
+}
+
+/* No connection now: again in FC_ZD_RETRY_MS, what was sent meanwhile
+ * still waiting (none of it went on a connection). */
+static void retry_later(fc_zdealer *d)
+{
+    size_t off = d->outoff, len = d->outlen;
+    drop(d);
+    d->outoff = off;
+    d->outlen = len;
 }
 
 /* n bytes at the end of out: 0, or -1 (errno ENOMEM). */
@@ -123,47 +139,113 @@ static int write_out(fc_zdealer *d, const struct iovec *iov, int n)
     return 0;
 }
 
-/* Connect now (fd < 0 and its time come): our hello goes before anything
- * queued. A failure waits FC_ZD_RETRY_MS. */
+/* Is the connection on its way done? 1 (connected), 0 (not yet), -1
+ * (refused or broken). */
+static int connected(fc_zdealer *d)
+{
+    struct pollfd p = {d->fd, POLLOUT, 0};
+    int e = 0;
+    socklen_t l = sizeof e;
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0 || e ? -1 : 1;
+}
+
+/* Connect now (fd < 0 and its time come), or see whether a TCP connection
+ * on its way is made; once it is, our hello goes before anything queued.
+ * A failure waits FC_ZD_RETRY_MS. */
 static void try_connect(fc_zdealer *d)
 {
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
     uint8_t hello[FW_ZMTP_HELLO_MAX];
-    if (d->fd >= 0 || now_ms() < d->retry_at)
+    int one = 1, done = 1;
+    if (d->fd >= 0 && !d->connecting)
         return;
-    memcpy(a.sun_path, d->path, sizeof d->path);
-    d->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        size_t off = d->outoff, len = d->outlen;
-        drop(d);                  /* sent while not connected: they still wait */
-        d->outoff = off;
-        d->outlen = len;
-        return;
+    if (d->fd < 0) {
+        if (now_ms() < d->retry_at)
+            return;
+        d->fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (d->fd >= 0 && d->addr.ss_family != AF_UNIX)   /* a message is one write: */
+            setsockopt(d->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* now */
+        if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&d->addr, d->addrlen) < 0)
+            done = d->fd >= 0 && errno == EINPROGRESS ? 0 : -1;   /* TCP: on its way */
+        d->connecting = done == 0;
     }
-    fw_zmtp_init(&d->z, FC_ZD_MAX_REPLY, FC_ZD_MAX_REPLY, 2);
-    d->z.client = 1;
-    size_t n = fw_zmtp_hello_dealer(hello);
-    if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
-        size_t off = d->outoff, len = d->outlen;
-        drop(d);                  /* a new socket that does not take 94 bytes: again later */
-        d->outoff = off;
-        d->outlen = len;
-        return;
+    if (d->connecting)
+        done = connected(d);
+    if (done > 0) {
+        d->connecting = 0;
+        fw_zmtp_init(&d->z, FC_ZD_MAX_REPLY, FC_ZD_MAX_REPLY, 2);
+        d->z.client = 1;
+        size_t n = fw_zmtp_hello_dealer(hello);
+        if (send(d->fd, hello, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+            d->readable = 1;      /* the server's hello is (or will be) there */
+        else
+            done = -1;            /* a new socket that does not take 94 bytes */
     }
-    d->readable = 1;              /* the server's hello is (or will be) there */
+    if (done < 0)
+        retry_later(d);           /* refused, or nothing there: again later */
+}
+
+int fc_zdealer_address(const char *ep, struct sockaddr_storage *a, socklen_t *len)
+{
+    memset(a, 0, sizeof *a);
+    if (!strncmp(ep, "ipc://", 6)) {
+        struct sockaddr_un *u = (struct sockaddr_un *)a;
+        size_t n = strlen(ep + 6);
+        if (!n || n >= sizeof u->sun_path)
+            return -1;
+        u->sun_family = AF_UNIX;
+        memcpy(u->sun_path, ep + 6, n);
+        *len = (socklen_t)sizeof *u;
+        return 0;
+    }
+    char host[64];
+    const char *colon = strrchr(ep, ':');
+    if (strncmp(ep, "tcp://", 6) || !colon || colon <= ep + 6)
+        return -1;
+    const char *h = ep + 6, *port = colon + 1;
+    size_t hl = (size_t)(colon - h);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+        h++, hl -= 2;             /* [v6]:port */
+    else if (memchr(h, ':', hl))
+        return -1;                /* v6 without brackets: ambiguous, libzmq's to read */
+    if (hl >= sizeof host || !*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+        return -1;
+    long p = strtol(port, NULL, 10);
+    if (p < 1 || p > 65535)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    struct sockaddr_in *v4 = (struct sockaddr_in *)a;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)a;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)p);
+        *len = (socklen_t)sizeof *v4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)p);
+        *len = (socklen_t)sizeof *v6;
+        return 0;
+    }
+    return -1;                    /* a name (resolved by libzmq's DEALER), or not TCP */
 }
 
 static int zd_open(void *arg, const char *ep, char *err, size_t errlen)
 {
     fc_zdealer *d = arg;
-    if (strncmp(ep, "ipc://", 6) || strlen(ep + 6) >= sizeof d->path) {
-        snprintf(err, errlen, "not an ipc endpoint of at most %zu bytes: %s",
-                 sizeof d->path - 1, ep);
+    struct sockaddr_storage a;
+    socklen_t len;
+    if (fc_zdealer_address(ep, &a, &len) < 0) {
+        snprintf(err, errlen, "not an ipc endpoint of at most %zu bytes, nor tcp:// with "
+                 "a numeric address and port: %s", sizeof ((struct sockaddr_un *)0)->sun_path - 1, ep);
         return -1;
     }
     drop(d);                      /* a new connection: the old one's bytes are lost */
-    memset(d->path, 0, sizeof d->path);
-    memcpy(d->path, ep + 6, strlen(ep + 6));
+    d->addr = a;
+    d->addrlen = len;
     d->retry_at = 0;
     try_connect(d);
     return 0;
@@ -247,6 +329,8 @@ static int zd_recv(void *arg, const char **body, size_t *len)
 
 short fc_zdealer_events(const fc_zdealer *d)
 {
+    if (d->connecting)
+        return POLLOUT;           /* a TCP connection on its way: writable once made */
     return (short)(POLLIN | (d->ready && d->outlen > d->outoff ? POLLOUT : 0));
 }
 

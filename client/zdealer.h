@@ -1,7 +1,9 @@
-/* zdealer.h -- the client library's private header: its own ZMTP 3 DEALER on a plain unix socket, as an fc_transport.
+/* zdealer.h -- the client library's private header: its own ZMTP 3 DEALER on a plain unix or TCP socket, as an fc_transport.
  *
- * The link of every client on ipc:// endpoints (fc_connect; fc_options.libzmq
- * keeps the libzmq DEALER instead), the HTTP front door's to its broker
+ * The link of every client whose endpoints are all ipc:// or tcp:// with a
+ * numeric address (fc_connect; a host name, which libzmq resolves in its
+ * I/O thread and again at each reconnection, and fc_options.libzmq keep
+ * the libzmq DEALER instead), the HTTP front door's to its broker
  * included. A ZMTP 3 ROUTER (filterd's broker, which speaks ZMTP itself:
  * filterd/zconn.c, wire/zmtp.c; or libzmq's) is all it needs, so there is
  * no libzmq on that path: no I/O thread (a thread hop per message each
@@ -20,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "fclient.h"
 #include "zmtp.h"
@@ -31,7 +34,9 @@
 
 typedef struct fc_zdealer {
     int fd;                       /* -1: not connected */
-    char path[108];               /* the unix socket's */
+    int connecting;               /* a TCP connection on its way (fd polled for POLLOUT) */
+    struct sockaddr_storage addr; /* the endpoint's: AF_UNIX, AF_INET or AF_INET6 */
+    socklen_t addrlen;
     int64_t retry_at;             /* msecs (monotonic): the next connection attempt while fd < 0 */
     fw_zmtp z;                    /* the replies, as they come */
     uint8_t in[FC_ZD_READ];
@@ -42,13 +47,18 @@ typedef struct fc_zdealer {
     size_t outoff, outlen, outcap;
 } fc_zdealer;
 
+/* The socket address of ep: ipc://PATH, tcp://A.B.C.D:PORT or
+ * tcp://[V6]:PORT. 0, or -1: not an endpoint this DEALER takes (a host
+ * name, a source address, another transport), for libzmq's. */
+int fc_zdealer_address(const char *ep, struct sockaddr_storage *a, socklen_t *len);
 /* A zeroed d, as t's arg, with t's functions. fc_connect opens it; fc_close
  * closes it (d stays its owner's: the client's, fc_link_open). */
 void fc_zdealer_transport(fc_zdealer *d, fc_transport *t);
 /* Its descriptor (fc_pollfd's) polled readable: the next recv reads it
  * (fc_polled; the client library's own waits say so themselves). */
 void fc_zdealer_ready(fc_zdealer *d);
-/* What to poll its descriptor for: POLLIN, and POLLOUT while bytes wait. */
+/* What to poll its descriptor for: POLLIN, and POLLOUT while bytes wait;
+ * only POLLOUT while a TCP connection is on its way. */
 short fc_zdealer_events(const fc_zdealer *d);
 
 #endif

@@ -3271,7 +3271,8 @@ static void test_many_big_frames(void **state)
     free(chunk);
 }
 
-static int setup_with_tcp_zmtp(void **state)
+/* Two workers, also on a loopback TCP port. */
+static int setup_tcp(void **state)
 {
     return setup(state, "workers 2\n", 1);
 }
@@ -3446,10 +3447,11 @@ static void test_broker_restart(void **state)
 }
 
 /* The client library's two DEALERs on the real daemon: its own (ZMTP on the
- * unix socket, the default on ipc://) and libzmq's (fc_options.libzmq). One
- * client of each goes through a bulk check, a deadline (every worker
- * stopped: the fallback) and the broker killed under it (its tries reach
- * the new broker on their own). */
+ * unix socket or on TCP, the default on ipc:// and on tcp:// with a numeric
+ * address) and libzmq's (fc_options.libzmq). One client on each link goes
+ * through a bulk check, a deadline (every worker stopped: the fallback) and
+ * the broker killed under it (its tries reach the new broker on their own:
+ * on TCP, refused until the new broker listens). */
 static void test_client_links(void **state)
 {
     const fdproc *d = *state;
@@ -3460,8 +3462,9 @@ static void test_client_links(void **state)
         text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
         q[i] = (fc_query){texts[i], strlen(texts[i]), "forum", 0};
     }
-    for (int lz = 0; lz < 2; lz++) {
-        const char *eps[1] = {d->ep};
+    for (int link = 0; link < 3; link++) {   /* own on ipc, own on tcp, libzmq's on ipc */
+        int lz = link == 2;
+        const char *eps[1] = {link == 1 ? d->tcp : d->ep};
         fc_options o = {.timeout_ms = REPLY_TIMEOUT_MS, .try_ms = 300, .retries = 10,
                         .libzmq = lz};
         fc_client *c = fc_connect(eps, 1, &o, err, sizeof err);
@@ -3469,7 +3472,7 @@ static void test_client_links(void **state)
         struct stat st;
         int w, wp[8], nwp;
         short ev;
-        int fd = fc_pollfd_events(c, &w, &ev);   /* own: its unix socket; libzmq: ZMQ_FD */
+        int fd = fc_pollfd_events(c, &w, &ev);   /* own: its socket; libzmq: ZMQ_FD */
         assert_true(fd >= 0 && fstat(fd, &st) == 0);
         assert_int_equal(S_ISSOCK(st.st_mode), !lz);
 
@@ -3581,11 +3584,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_unread_replies_paused, setup_small_reply_queue,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_many_big_frames, setup_default, teardown),
-        cmocka_unit_test_setup_teardown(test_not_zmtp_closed, setup_with_tcp_zmtp, teardown),
-        cmocka_unit_test_setup_teardown(test_heartbeats_answered, setup_with_tcp_zmtp, teardown),
+        cmocka_unit_test_setup_teardown(test_not_zmtp_closed, setup_tcp, teardown),
+        cmocka_unit_test_setup_teardown(test_heartbeats_answered, setup_tcp, teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup_low_nofile, teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart, setup_default, teardown),
-        cmocka_unit_test_setup_teardown(test_client_links, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_client_links, setup_tcp, teardown),
     };
     if (getenv("INTEG_FILTER"))   /* e.g. INTEG_FILTER='test_reload*' */
         cmocka_set_test_filter(getenv("INTEG_FILTER"));

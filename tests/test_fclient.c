@@ -24,6 +24,9 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@
 #include <zmq.h>
 
 #include "fclient.h"
+#include "zdealer.h"        /* fc_zdealer_address: which endpoints the own DEALER takes */
 
 #define BURST 64        /* messages gathered before answering them in reverse */
 #define SEEN_MAX 4096
@@ -196,8 +200,9 @@ static void *serve(void *p)
 
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (zmq_bind(s, m->ep) < 0) {
-        m->bound = -1;
+    size_t epl = sizeof m->ep;
+    if (zmq_bind(s, m->ep) < 0 || zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, m->ep, &epl) < 0) {
+        m->bound = -1;            /* (tcp://127.0.0.1:*: the port bound is read back) */
         return NULL;
     }
     m->bound = 1;
@@ -238,13 +243,18 @@ static void *serve(void *p)
     return NULL;
 }
 
+static int use_tcp;               /* this round's mock: on a loopback TCP port */
+
 static int start(void **state)
 {
     mock *m = calloc(1, sizeof *m);
     snprintf(m->dir, sizeof m->dir, "/tmp/fctest.XXXXXX");
     if (!m || !mkdtemp(m->dir))
         return -1;
-    snprintf(m->ep, sizeof m->ep, "ipc://%s/mock.sock", m->dir);
+    if (use_tcp)
+        snprintf(m->ep, sizeof m->ep, "tcp://127.0.0.1:*");
+    else
+        snprintf(m->ep, sizeof m->ep, "ipc://%s/mock.sock", m->dir);
     m->ctx = zmq_ctx_new();
     *state = m;
     if (pthread_create(&m->thread, NULL, serve, m) != 0)
@@ -281,8 +291,8 @@ static fc_client *connect_try(const char *const *eps, int n, int try_ms)
     return c;
 }
 
-/* Which DEALER c has: the library's own polls its unix socket, libzmq's
- * its mailbox's eventfd (ZMQ_FD). */
+/* Which DEALER c has: the library's own polls its unix or TCP socket,
+ * libzmq's its mailbox's eventfd (ZMQ_FD). */
 static int on_own_socket(fc_client *c)
 {
     struct stat st;
@@ -450,6 +460,19 @@ static void test_bulk_async(void **state)
     fc_close(c);
 }
 
+/* A loopback port that refuses connections: bound, then closed. */
+static int refused_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, l), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 static void test_lazy_pirate(void **state)
 {
     mock *m = *state;
@@ -457,7 +480,10 @@ static void test_lazy_pirate(void **state)
     fc_result r;
     uint64_t id[3], got;
 
-    snprintf(dead, sizeof dead, "ipc://%s/nobody.sock", m->dir);
+    if (use_tcp)                  /* a port nobody listens on: refused */
+        snprintf(dead, sizeof dead, "tcp://127.0.0.1:%d", refused_port());
+    else
+        snprintf(dead, sizeof dead, "ipc://%s/nobody.sock", m->dir);
     const char *eps[2] = {dead, m->ep};
     fc_client *c = connect_to(eps, 2);
     /* the first endpoint is silent: the second answers the resend */
@@ -565,6 +591,58 @@ static int libzmq_on(void **state)
     return 0;
 }
 
+static int tcp_on(void **state)
+{
+    (void)state;
+    use_tcp = 1;
+    use_libzmq = 0;
+    return 0;
+}
+
+/* Which endpoints the own DEALER takes: ipc:// paths, tcp:// with a numeric
+ * address; a host name stays libzmq's (it resolves it, again at each
+ * reconnection), and a client on one is on libzmq's socket. */
+static void test_own_addresses(void **state)
+{
+    mock *m = *state;
+    struct sockaddr_storage a;
+    socklen_t l;
+    char longpath[160];
+    assert_int_equal(fc_zdealer_address("ipc:///run/filterd/req.sock", &a, &l), 0);
+    assert_int_equal(a.ss_family, AF_UNIX);
+    memset(longpath, 'x', sizeof longpath);
+    memcpy(longpath, "ipc://", 6);
+    longpath[sizeof longpath - 1] = '\0';
+    assert_int_equal(fc_zdealer_address(longpath, &a, &l), -1);
+    assert_int_equal(fc_zdealer_address("tcp://127.0.0.1:7700", &a, &l), 0);
+    assert_int_equal(a.ss_family, AF_INET);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&a)->sin_port), 7700);
+    assert_int_equal(l, sizeof(struct sockaddr_in));
+    assert_int_equal(fc_zdealer_address("tcp://[::1]:65535", &a, &l), 0);
+    assert_int_equal(a.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)&a)->sin6_port), 65535);
+    static const char *const not_own[] = {
+        "tcp://localhost:7700", "tcp://127.0.0.1", "tcp://127.0.0.1:", "tcp://:7700",
+        "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:77x",
+        "tcp://127.0.0.1;10.0.0.1:7700", "tcp://::1:7700", "ipc://", "inproc://x",
+        "pgm://127.0.0.1:7700",
+    };
+    for (size_t i = 0; i < sizeof not_own / sizeof *not_own; i++)
+        if (fc_zdealer_address(not_own[i], &a, &l) != -1 || fc_own_link(not_own[i]))
+            fail_msg("taken by the own DEALER: %s", not_own[i]);
+    assert_int_equal(fc_own_link(m->ep), 1);
+    /* the mock by name: libzmq's DEALER, which still serves */
+    char named[160], err[256], v[32];
+    const char *port = strrchr(m->ep, ':');
+    snprintf(named, sizeof named, "tcp://localhost%s", port);
+    const char *eps[1] = {named};
+    fc_client *c = connect_to(eps, 1);
+    assert_int_equal(on_own_socket(c), 0);
+    assert_int_equal(fc_ping(c, v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "mock-1");
+    fc_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest client[] = {
@@ -578,7 +656,12 @@ int main(void)
     const struct CMUnitTest admin[] = {
         cmocka_unit_test_setup_teardown(test_admin_json, start, stop),
     };
+    const struct CMUnitTest tcp[] = {
+        cmocka_unit_test_setup_teardown(test_own_addresses, start, stop),
+    };
     return cmocka_run_group_tests_name("fclient", client, NULL, NULL) |
            cmocka_run_group_tests_name("fclient admin", admin, NULL, NULL) |
-           cmocka_run_group_tests_name("fclient on libzmq", client, libzmq_on, NULL);
+           cmocka_run_group_tests_name("fclient on libzmq", client, libzmq_on, NULL) |
+           cmocka_run_group_tests_name("fclient on tcp", client, tcp_on, NULL) |
+           cmocka_run_group_tests_name("fclient tcp endpoints", tcp, tcp_on, NULL);
 }
