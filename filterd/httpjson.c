@@ -152,7 +152,7 @@ cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen)
  * -- is NULL and body is untouched: the caller parses with fd_json_parse,
  * which gives the same answer or the error with its reason. */
 
-typedef struct { size_t k, klen, v, vlen; int type; double num; } flat_member;
+typedef struct { size_t k, klen, v, vlen; int type, esc; double num; } flat_member;
 
 static size_t ws(const unsigned char *p, size_t i, size_t n)
 {
@@ -192,27 +192,30 @@ static unsigned uescape(const unsigned char *p, size_t i, size_t n, size_t *k)
 }
 
 /* A string from p[i] (the opening quote): the index past its closing quote,
- * or 0. key: no escapes at all. */
-static size_t flat_string(const unsigned char *p, size_t i, size_t n, int key)
+ * or 0; *esc set when it holds an escape. key: no escapes at all. */
+static size_t flat_string(const unsigned char *p, size_t i, size_t n, int key, int *esc)
 {
     for (i++; i < n; ) {
+        unsigned char c = p[i];
         size_t k;
-        if (p[i] == '"')
-            return i + 1;
-        if (p[i] < 0x20 || !(k = utf8_len(p + i, n - i)))
-            return 0;
-        if (p[i] == '\\') {
-            if (key || i + 1 >= n)
-                return 0;
-            if (p[i + 1] == 'u') {
-                if (!uescape(p, i, n, &k))
-                    return 0;
-            } else if (strchr("\"\\/bfnrt", p[i + 1]) && p[i + 1]) {
-                k = 2;
-            } else {
-                return 0;
-            }
+        if (c > 0x1f && c < 0x80 && c != '"' && c != '\\') {
+            i++;                  /* ASCII: most of a body */
+            continue;
         }
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20 || (c == '\\' && (key || i + 1 >= n)))
+            return 0;
+        if (c != '\\')
+            k = utf8_len(p + i, n - i);
+        else if (p[i + 1] == 'u') {
+            if (!uescape(p, i, n, &k))
+                k = 0;
+        } else
+            k = p[i + 1] && strchr("\"\\/bfnrt", p[i + 1]) ? 2 : 0;
+        if (!k)
+            return 0;
+        *esc |= c == '\\';
         i += k;
     }
     return 0;
@@ -263,9 +266,10 @@ static char *decode_in_place(unsigned char *p, size_t i, size_t j)
 static size_t flat_value(const unsigned char *p, size_t i, size_t n, flat_member *m)
 {
     m->v = i;
+    m->esc = 0;
     if (p[i] == '"') {
         m->type = cJSON_String;
-        return flat_string(p, i, n, 0);
+        return flat_string(p, i, n, 0, &m->esc);
     }
     if (n - i >= 4 && !memcmp(p + i, "true", 4)) {
         m->type = cJSON_True;
@@ -310,7 +314,7 @@ cJSON *fd_json_flat(char *body, size_t len, cJSON *nodes, int max)
             if (n == max - 1 || i >= len || p[i] != '"')
                 return NULL;
             m[n].k = i;
-            if (!(i = flat_string(p, i, len, 1)))
+            if (!(i = flat_string(p, i, len, 1, &m[n].esc)))
                 return NULL;
             m[n].klen = i - m[n].k;
             for (int d = 0; d < n; d++)
@@ -347,8 +351,10 @@ cJSON *fd_json_flat(char *body, size_t len, cJSON *nodes, int max)
         c->next = k + 1 < n ? &nodes[k + 2] : NULL;
         p[m[k].k + m[k].klen - 1] = '\0';      /* the key's closing quote */
         c->string = body + m[k].k + 1;
-        if (c->type == cJSON_String)
+        if (c->type == cJSON_String && m[k].esc)
             c->valuestring = decode_in_place(p, m[k].v, m[k].v + m[k].vlen);
+        else if (c->type == cJSON_String)   /* nothing to decode: end it in place */
+            p[m[k].v + m[k].vlen - 1] = '\0', c->valuestring = body + m[k].v + 1;
         if (c->type == cJSON_Number)
             c->valuedouble = m[k].num, c->valueint = (int)m[k].num;
     }
