@@ -4,7 +4,7 @@
  *              connections and their time limits
  *   httpsend.c checks to the broker, batched per poll round; their answers
  *   httpreq.c  the route table, request bodies, JSON out, /v1/check
- *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks
+ *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks; flat ones without a tree
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
  *   metrics.c  the broker's stats over the admin endpoint: /metrics, /readyz
  *   tokens.c   the access-token file, compared in constant time; loopback

@@ -8,7 +8,8 @@
  * object with a key twice (cJSON would answer the first, a proxy or a log
  * reader in front of filterd may read the last: the text checked must be the
  * text everyone sees). Kept apart from the routes so that it can be tested
- * and fuzzed on its own. */
+ * and fuzzed on its own. A flat body (most of them) is read without a
+ * tree by fd_json_flat, below; anything else by fd_json_parse. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
