@@ -162,6 +162,7 @@ struct fd_http {
     uint64_t cut, refused;        /* connections cut for time; over the limit */
     uint64_t trace;               /* msgSecCheck trace_id counter */
     uint32_t trace_seed;
+    uint32_t trace_pid;           /* getpid() once: it is a system call each time */
     int resumed;                  /* a connection was resumed: run libmicrohttpd again now */
     fd_set resumed_fds;           /* their sockets */
     struct fd_console *cons;      /* the moderators' console (console.h) */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "http.h"
 
@@ -184,7 +183,7 @@ void fd_wxa_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
         fd_wxa_error(r, 200, -1, "the broker's reply had no result");
         return;
     }
-    snprintf(trace, sizeof trace, "%08x-%08x-%08llx", h->trace_seed, (unsigned)getpid(),
+    snprintf(trace, sizeof trace, "%08x-%08x-%08llx", h->trace_seed, (unsigned)h->trace_pid,
              (unsigned long long)++h->trace);
     fw_jbuf b = {0};              /* straight into one buffer: no cJSON tree */
     FW_JB_LIT(&b, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":");
