@@ -270,7 +270,8 @@ static int setup(fd_http *h, const fd_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    h->trace_seed = (uint32_t)(fd_now_ns() ^ ((int64_t)getpid() << 16));
+    h->trace_pid = (uint32_t)getpid();
+    h->trace_seed = (uint32_t)(fd_now_ns() ^ ((int64_t)h->trace_pid << 16));
     if (h->cfg->http_tokens[0] && fd_tokens_load(&h->tokens, h->cfg->http_tokens, err, errlen) < 0)
         return -1;
     h->has_tokens = h->cfg->http_tokens[0] != '\0';

@@ -4,7 +4,7 @@
  *              connections and their time limits
  *   httpsend.c checks to the broker, batched per poll round; their answers
  *   httpreq.c  the route table, request bodies, JSON out, /v1/check
- *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks
+ *   httpjson.c a body into JSON: UTF-8, NUL and one-value checks; flat ones without a tree
  *   wxa.c      /wxa/msg_sec_check, a drop-in for WeChat's msgSecCheck v2
  *   metrics.c  the broker's stats over the admin endpoint: /metrics, /readyz
  *   tokens.c   the access-token file, compared in constant time; loopback
@@ -35,6 +35,7 @@
 #define FD_HTTP_TOKENS 64         /* tokens in the token file */
 #define FD_HTTP_NAME_MAX 64       /* bytes: an admin token's name */
 #define FD_HTTP_STOP_MS 1000      /* msecs: after the last answer, for the responses to go */
+#define FD_JSON_FLAT_MAX 10      /* nodes of a flat body: the object and 9 members */
 #define FD_HTTP_MAX_STATUS 48     /* (route, status) pairs counted for /metrics */
 #define FD_HTTP_MAX_CONNS (FD_SETSIZE - 64) /* connections at once, whatever
                                      http-connections says: libmicrohttpd's sockets go
@@ -107,6 +108,7 @@ struct fd_hreq {
     struct fd_hreq *batch;        /* the next request queued, or sent in the same check */
     struct fd_hreq *next_waiter;  /* stats waiters */
     cJSON *doc;                   /* the parsed body, kept for its ids until done */
+    cJSON flat[FD_JSON_FLAT_MAX]; /* doc when the body was flat (fd_json_flat: no tree) */
     int nitems;                   /* msgSecCheck: which fields went, in order */
     unsigned char field[4];
     char *url;                    /* FD_RT_PREFIX routes: the path asked for */
@@ -160,6 +162,7 @@ struct fd_http {
     uint64_t cut, refused;        /* connections cut for time; over the limit */
     uint64_t trace;               /* msgSecCheck trace_id counter */
     uint32_t trace_seed;
+    uint32_t trace_pid;           /* getpid() once: it is a system call each time */
     int resumed;                  /* a connection was resumed: run libmicrohttpd again now */
     fd_set resumed_fds;           /* their sockets */
     struct fd_console *cons;      /* the moderators' console (console.h) */
@@ -197,15 +200,24 @@ void fd_hreq_free(fd_http *h, fd_hreq *r);
 /* Responses: o is taken (NULL: out of memory, a 500). */
 void fd_hreq_json(fd_hreq *r, int status, cJSON *o);
 void fd_hreq_text(fd_hreq *r, int status, const char *ctype, char *text, size_t len);
+void fd_hreq_jbuf(fd_hreq *r, int status, fw_jbuf *b);  /* b's JSON taken (b emptied) */
 /* {"error": {"code", "message"}} (id first when given) */
 void fd_hreq_error(fd_hreq *r, int status, const cJSON *id, const char *code, const char *msg);
 int fd_hreq_authorised(const fd_http *h, const fd_hreq *r, const char *token);  /* 1 or 0 */
+/* r's body as JSON into r->doc (flat ones without a tree): it, or NULL with why. */
+cJSON *fd_hreq_doc(fd_hreq *r, char *err, size_t errlen);
 int fd_check_start(fd_http *h, fd_hreq *r);
 void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n);
 
 /* httpjson.c: the body as one JSON value, valid UTF-8, without NUL: the
  * value, or NULL with why in err. */
 cJSON *fd_json_parse(const char *body, size_t len, char *err, size_t errlen);
+/* The fast path of the same: a flat object ({"key": string, whole number or
+ * bool, ...}, at most max - 1 members) read into nodes[0..max) without an
+ * allocation, its strings decoded in place in body. The object (nodes[0];
+ * not to be freed), or NULL with body untouched when the body is not of that
+ * shape: then fd_json_parse, which reads it the same or says why not. */
+cJSON *fd_json_flat(char *body, size_t len, cJSON *nodes, int max);
 
 /* wxa.c */
 int fd_wxa_start(fd_http *h, fd_hreq *r);

@@ -10,6 +10,7 @@
  * wire protocol's error replies. msgSecCheck's route (wxa.c) answers its
  * errors in WeChat's shape instead. Adding a route is a row in the table. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,20 +72,37 @@ void fd_hreq_json(fd_hreq *r, int status, cJSON *o)
     fd_hreq_text(r, status, "application/json", s, s ? strlen(s) : 0);
 }
 
+void fd_hreq_jbuf(fd_hreq *r, int status, fw_jbuf *b)
+{
+    if (b->oom) {
+        free(b->p);
+        b->p = NULL;
+    }
+    fd_hreq_text(r, status, "application/json", b->p, b->len);
+    *b = (fw_jbuf){0};
+}
+
+/* {"id"?: id, "error": {"code", "message"}} appended to b. */
+static void error_to(fw_jbuf *b, const cJSON *id, const char *code, const char *msg)
+{
+    FW_JB_LIT(b, "{");
+    if (id) {
+        FW_JB_LIT(b, "\"id\":");
+        fw_jb_json(b, id);
+        FW_JB_LIT(b, ",");
+    }
+    FW_JB_LIT(b, "\"error\":{\"code\":");
+    fw_jb_str(b, code, SIZE_MAX);
+    FW_JB_LIT(b, ",\"message\":");
+    fw_jb_str(b, msg, SIZE_MAX);
+    FW_JB_LIT(b, "}}");
+}
+
 void fd_hreq_error(fd_hreq *r, int status, const cJSON *id, const char *code, const char *msg)
 {
-    cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
-    if (o && id)
-        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
-    if (e) {
-        cJSON_AddStringToObject(e, "code", code);
-        cJSON_AddStringToObject(e, "message", msg);
-    }
-    if (o && e)
-        cJSON_AddItemToObject(o, "error", e);
-    else
-        cJSON_Delete(e);
-    fd_hreq_json(r, status, o);
+    fw_jbuf b = {0};
+    error_to(&b, id, code, msg);
+    fd_hreq_jbuf(r, status, &b);
 }
 
 static int health_start(fd_http *h, fd_hreq *r)
@@ -242,8 +260,16 @@ void fd_hreq_free(fd_http *h, fd_hreq *r)
     free(r->url);
     free(r->body);
     free(r->out);
-    cJSON_Delete(r->doc);
+    if (r->doc != r->flat)
+        cJSON_Delete(r->doc);
     free(r);
+}
+
+cJSON *fd_hreq_doc(fd_hreq *r, char *err, size_t errlen)
+{
+    if (r->len && (r->doc = fd_json_flat(r->body, r->len, r->flat, FD_JSON_FLAT_MAX)))
+        return r->doc;
+    return r->doc = fd_json_parse(r->body, r->len, err, errlen);
 }
 
 /* ---- /v1/check ----------------------------------------------------------- */
@@ -329,7 +355,7 @@ int fd_check_start(fd_http *h, fd_hreq *r)
     char err[160];
     fc_query base = {0}, *q = &base;
     int explain = 0, rc;
-    cJSON *o = r->doc = fd_json_parse(r->body, r->len, err, sizeof err);
+    cJSON *o = fd_hreq_doc(r, err, sizeof err);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
     int n = cJSON_GetArraySize(items);
@@ -383,39 +409,45 @@ bad:
     return 0;
 }
 
-/* One result as JSON: a decision (fw_reply_json) or {"id"?, "error": {...}}. */
-static cJSON *result_json(const fc_result *res, const cJSON *id)
+/* One result, appended to b: a decision (fw_reply_json_to) or {"id"?, "error": {...}}. */
+static void result_to(fw_jbuf *b, const fc_result *res, const cJSON *id)
 {
     if (!res->error)
-        return fw_reply_json(res, id, id != NULL);
-    cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
-    if (o && id)
-        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
-    cJSON_AddStringToObject(e, "code", res->error);
-    cJSON_AddStringToObject(e, "message", res->error_message ? res->error_message : "");
-    cJSON_AddItemToObject(o, "error", e);
-    return o;
+        fw_reply_json_to(b, res, id, id != NULL);
+    else
+        error_to(b, id, res->error, res->error_message ? res->error_message : "");
 }
 
+/* The answer rendered straight into one buffer, no cJSON tree (the same
+ * bytes as printing fw_reply_json's: tests/test_wire.c, fuzz_reply.c). */
 void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "id");
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(r->doc, "items");
+    fw_jbuf b = {0};
     (void)h;
     if (!n) {                     /* not sent (httpsend.c) */
         fd_hreq_error(r, 503, id, "unavailable", "the broker cannot be reached");
         return;
     }
     if (!items) {
-        fd_hreq_json(r, res[0].error ? http_status(res[0].error) : 200, result_json(&res[0], id));
+        result_to(&b, &res[0], id);
+        fd_hreq_jbuf(r, res[0].error ? http_status(res[0].error) : 200, &b);
         return;
     }
-    cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
-    if (o && id)
-        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
-    for (size_t i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, result_json(&res[i], cJSON_GetObjectItemCaseSensitive(
-                                                cJSON_GetArrayItem(items, (int)i), "id")));
-    cJSON_AddItemToObject(o, "results", a);
-    fd_hreq_json(r, 200, o);
+    FW_JB_LIT(&b, "{");
+    if (id) {
+        FW_JB_LIT(&b, "\"id\":");
+        fw_jb_json(&b, id);
+        FW_JB_LIT(&b, ",");
+    }
+    FW_JB_LIT(&b, "\"results\":[");
+    const cJSON *it = items->child;
+    for (size_t i = 0; i < n; i++, it = it ? it->next : NULL) {
+        if (i)
+            FW_JB_LIT(&b, ",");
+        result_to(&b, &res[i], cJSON_GetObjectItemCaseSensitive(it, "id"));
+    }
+    FW_JB_LIT(&b, "]}");
+    fd_hreq_jbuf(r, 200, &b);
 }

@@ -14,10 +14,10 @@
  * their place (detail[].field, start, end, list, line, via; version;
  * degraded). Errors use WeChat's errcodes with HTTP 200, as WeChat does,
  * but for the HTTP-level refusals (405, 413, 415: httpreq.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "http.h"
 
@@ -37,12 +37,15 @@ static const char *const field_scene[F_N] = {NULL, "title", "nickname", "profile
 void fd_wxa_error(fd_hreq *r, int status, int errcode, const char *detail)
 {
     char msg[320];
-    cJSON *o = cJSON_CreateObject();
+    fw_jbuf b = {0};
     snprintf(msg, sizeof msg, "%s%s%s%s", WXA_ERRMSG(errcode), detail ? " (" : "",
              detail ? detail : "", detail ? ")" : "");
-    cJSON_AddNumberToObject(o, "errcode", errcode);
-    cJSON_AddStringToObject(o, "errmsg", msg);
-    fd_hreq_json(r, status, o);
+    FW_JB_LIT(&b, "{\"errcode\":");
+    fw_jb_int(&b, errcode);
+    FW_JB_LIT(&b, ",\"errmsg\":");
+    fw_jb_str(&b, msg, SIZE_MAX);
+    FW_JB_LIT(&b, "}");
+    fd_hreq_jbuf(r, status, &b);
 }
 
 /* Characters (code points) of valid UTF-8 s. */
@@ -79,7 +82,7 @@ int fd_wxa_start(fd_http *h, fd_hreq *r)
     fc_query q[F_N];
     if (!r->len)
         return refuse(r, 44002, NULL);
-    cJSON *o = r->doc = fd_json_parse(r->body, r->len, err, sizeof err);
+    cJSON *o = fd_hreq_doc(r, err, sizeof err);
     int code = token_errcode(h, r, o);
     if (code)
         return refuse(r, code, code == 47001 ? "access_token goes in the query string"
@@ -125,25 +128,33 @@ int fd_wxa_start(fd_http *h, fd_hreq *r)
 /* prob and level of a keyword hit (docs/http.md): prob 100 when the text as
  * written matched, 90 when only a disguise view (a reading) did; level
  * the match's action: 30 block, 20 flag, 10 allow. */
-static cJSON *detail_json(const fw_match *m, int field)
+static void detail_to(fw_jbuf *b, const fw_match *m, int field)
 {
-    cJSON *d = cJSON_CreateObject();
     int action = fw_decision_lookup(m->action), l = fe_label_lookup(m->label);
     int base = !strcmp(m->via, "folded") || !strcmp(m->via, "compact");
-    cJSON_AddStringToObject(d, "strategy", "keyword");
-    cJSON_AddNumberToObject(d, "errcode", 0);
-    cJSON_AddStringToObject(d, "suggest", fw_decision_suggest(action));
-    cJSON_AddNumberToObject(d, "label", fe_label_code(l));
-    cJSON_AddStringToObject(d, "keyword", m->term);
-    cJSON_AddNumberToObject(d, "prob", base ? 100 : 90);
-    cJSON_AddNumberToObject(d, "level", 10 * (action + 1));
-    cJSON_AddStringToObject(d, "field", field_name[field]);
-    cJSON_AddNumberToObject(d, "start", m->start);
-    cJSON_AddNumberToObject(d, "end", m->end);
-    cJSON_AddStringToObject(d, "list", m->list);
-    cJSON_AddNumberToObject(d, "line", m->line);
-    cJSON_AddStringToObject(d, "via", m->via);
-    return d;
+    FW_JB_LIT(b, "{\"strategy\":\"keyword\",\"errcode\":0,\"suggest\":");
+    fw_jb_str(b, fw_decision_suggest(action), SIZE_MAX);
+    FW_JB_LIT(b, ",\"label\":");
+    fw_jb_int(b, fe_label_code(l));
+    FW_JB_LIT(b, ",\"keyword\":");
+    fw_jb_str(b, m->term, SIZE_MAX);
+    FW_JB_LIT(b, ",\"prob\":");
+    fw_jb_int(b, base ? 100 : 90);
+    FW_JB_LIT(b, ",\"level\":");
+    fw_jb_int(b, 10 * (action + 1));
+    FW_JB_LIT(b, ",\"field\":");
+    fw_jb_str(b, field_name[field], SIZE_MAX);
+    FW_JB_LIT(b, ",\"start\":");
+    fw_jb_int(b, (long long)m->start);
+    FW_JB_LIT(b, ",\"end\":");
+    fw_jb_int(b, (long long)m->end);
+    FW_JB_LIT(b, ",\"list\":");
+    fw_jb_str(b, m->list, SIZE_MAX);
+    FW_JB_LIT(b, ",\"line\":");
+    fw_jb_int(b, m->line);
+    FW_JB_LIT(b, ",\"via\":");
+    fw_jb_str(b, m->via, SIZE_MAX);
+    FW_JB_LIT(b, "}");
 }
 
 void fd_wxa_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
@@ -172,21 +183,29 @@ void fd_wxa_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
         fd_wxa_error(r, 200, -1, "the broker's reply had no result");
         return;
     }
-    snprintf(trace, sizeof trace, "%08x-%08x-%08llx", h->trace_seed, (unsigned)getpid(),
+    snprintf(trace, sizeof trace, "%08x-%08x-%08llx", h->trace_seed, (unsigned)h->trace_pid,
              (unsigned long long)++h->trace);
-    cJSON *o = cJSON_CreateObject(), *result = cJSON_CreateObject(), *detail = cJSON_CreateArray();
-    cJSON_AddNumberToObject(o, "errcode", 0);
-    cJSON_AddStringToObject(o, "errmsg", "ok");
-    cJSON_AddStringToObject(o, "trace_id", trace);
-    cJSON_AddStringToObject(result, "suggest", fw_decision_suggest(best));
-    cJSON_AddNumberToObject(result, "label", res[deciding].label);
-    cJSON_AddItemToObject(o, "result", result);
+    fw_jbuf b = {0};              /* straight into one buffer: no cJSON tree */
+    FW_JB_LIT(&b, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":");
+    fw_jb_str(&b, trace, SIZE_MAX);
+    FW_JB_LIT(&b, ",\"result\":{\"suggest\":");
+    fw_jb_str(&b, fw_decision_suggest(best), SIZE_MAX);
+    FW_JB_LIT(&b, ",\"label\":");
+    fw_jb_int(&b, res[deciding].label);
+    FW_JB_LIT(&b, "},\"detail\":[");
+    int first = 1;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < res[i].nmatches; k++)
-            cJSON_AddItemToArray(detail, detail_json(&res[i].matches[k], r->field[i]));
-    cJSON_AddItemToObject(o, "detail", detail);
-    cJSON_AddStringToObject(o, "version", res[deciding].version ? res[deciding].version : "");
-    if (degraded)
-        cJSON_AddStringToObject(o, "degraded", degraded);
-    fd_hreq_json(r, 200, o);
+        for (size_t k = 0; k < res[i].nmatches; k++, first = 0) {
+            if (!first)
+                FW_JB_LIT(&b, ",");
+            detail_to(&b, &res[i].matches[k], r->field[i]);
+        }
+    FW_JB_LIT(&b, "],\"version\":");
+    fw_jb_str(&b, res[deciding].version ? res[deciding].version : "", SIZE_MAX);
+    if (degraded) {
+        FW_JB_LIT(&b, ",\"degraded\":");
+        fw_jb_str(&b, degraded, SIZE_MAX);
+    }
+    FW_JB_LIT(&b, "}");
+    fd_hreq_jbuf(r, 200, &b);
 }

@@ -65,6 +65,68 @@ static void test_json_refuses(void **state)
     assert_true(PARSES("{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}"));  /* same key, two objects */
 }
 
+/* Round 8 of issue 13: the flat fast path takes the common bodies and reads
+ * them as fd_json_parse does (the same tree, printed); everything else it
+ * declines without touching the body, for fd_json_parse to read or refuse. */
+static int flat_same(const char *body)
+{
+    size_t n = strlen(body);
+    char err[160], *copy = strdup(body);
+    cJSON nodes[FD_JSON_FLAT_MAX];
+    assert_non_null(copy);
+    cJSON *f = fd_json_flat(copy, n, nodes, FD_JSON_FLAT_MAX);
+    if (!f) {
+        assert_memory_equal(copy, body, n);
+        free(copy);
+        return 0;
+    }
+    cJSON *j = fd_json_parse(body, n, err, sizeof err);
+    assert_non_null(j);
+    char *a = cJSON_PrintUnformatted(j), *b = cJSON_PrintUnformatted(f);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(j);
+    free(copy);
+    return 1;
+}
+
+static void test_json_flat(void **state)
+{
+    (void)state;
+    assert_true(flat_same("{\"text\": \"hello\"}"));
+    assert_true(flat_same("{}"));
+    assert_true(flat_same(" {\"text\":\"\xe4\xbd\xa0\xe5\xa5\xbd\",\"scene\":\"comment\",\"id\":\"c1\"}\r\n"));
+    assert_true(flat_same("{\"content\": \"x\", \"version\": 2, \"scene\": 2, \"openid\": \"o\", "
+                          "\"budget_ms\": -17, \"explain\": false, \"v\": 1, \"n\": 0, \"t\": true}"));
+    assert_true(flat_same("{\"text\": \"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u4f60\\u00e9\\u0041"
+                          "\\ud83d\\ude00\"}"));
+    assert_true(flat_same("{\"id\": 999999999}"));
+    /* declined: fd_json_parse reads them (or refuses them, with its reason) */
+    assert_false(flat_same("{\"items\": [{\"text\": \"a\"}]}"));
+    assert_false(flat_same("{\"a\": {\"x\": 1}}"));
+    assert_false(flat_same("{\"text\": \"a\", \"text\": \"b\"}"));
+    assert_false(flat_same("{\"te\\u0078t\": \"a\"}"));
+    assert_false(flat_same("{\"text\": \"a\\u0000b\"}"));
+    assert_false(flat_same("{\"text\": \"a\\ud83d\"}"));           /* a lone surrogate */
+    assert_false(flat_same("{\"text\": \"a\\ude00\"}"));
+    assert_false(flat_same("{\"text\": \"a\x01\"}"));               /* a raw control byte */
+    assert_false(flat_same("{\"text\": \"\xff\"}"));
+    assert_false(flat_same("{\"id\": -0}"));
+    assert_false(flat_same("{\"id\": 1.5}"));
+    assert_false(flat_same("{\"id\": 1e3}"));
+    assert_false(flat_same("{\"id\": 01}"));
+    assert_false(flat_same("{\"id\": 1234567890}"));
+    assert_false(flat_same("{\"id\": null}"));
+    assert_false(flat_same("\xef\xbb\xbf{\"text\": \"a\"}"));      /* a BOM */
+    assert_false(flat_same("{\"text\": \"a\"} x"));
+    assert_false(flat_same("{\"text\": \"a\",}"));
+    assert_false(flat_same("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+                           "\"j\":10}"));                            /* more than 9 members */
+    assert_false(flat_same("[1]"));
+    assert_false(flat_same("\x01{\"text\": \"a\"}"));               /* cJSON's whitespace */
+}
+
 /* An object of 20,000 keys: parsed whole, its one repeat found (sorted, not
  * compared pairwise: 2 * 10^8 comparisons otherwise). */
 static void test_json_many_keys(void **state)
@@ -218,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_accepts),   cmocka_unit_test(test_json_refuses),
         cmocka_unit_test(test_json_many_keys),
+        cmocka_unit_test(test_json_flat),
         cmocka_unit_test(test_tokens),         cmocka_unit_test(test_tokens_refused),
         cmocka_unit_test(test_admin_tokens),
         cmocka_unit_test(test_loopback),       cmocka_unit_test(test_listen_spec),

@@ -361,6 +361,63 @@ static void test_json_has_the_fields_in_order(void **state)
     cJSON_Delete(id);
 }
 
+/* Round 8 of issue 13: fw_reply_json_to writes straight into a buffer the
+ * bytes cJSON prints for fw_reply_json's tree, for every shape of reply
+ * (explained, degraded, an error, no matches) and every kind of id and of
+ * string (escapes, control bytes, non-ASCII, a view cut at a NUL). */
+static void test_json_to_is_cjson_byte_for_byte(void **state)
+{
+    static const char *steps[] = {"traditional->simplified", "a\"b\\c\n\t\x01\x1f\x7f é"};
+    static const char *warns[] = {"invalid_utf8", "truncated"};
+    static const double nums[] = {7, 0, -0.0, -1, 0.1, 1.5e-7, 1e15, 1e300, 123456789012345678.0,
+                                  3.141592653589793, -2147483649.0, 4294967296.0, 1e-320};
+    static const char *strs[] = {"", "c1", "q\"uote", "back\\slash", "\b\f\n\r\t\x01\x1f",
+                                 "汉字 é \x7f", "/"};
+    fw_match m[2];
+    fw_view v[2];
+    fw_reply r = sample(&m[0], &v[0]);
+    (void)state;
+    m[0].chain = steps, m[0].nchain = 2;
+    m[1] = m[0];
+    m[1].term = "te\"rm\x02", m[1].via = "sound", m[1].start = 4000000000u, m[1].line = -3;
+    m[1].chain = NULL, m[1].nchain = 0;
+    v[1] = (fw_view){"sound", "ab\0cd", 5};   /* cJSON's string ends at the NUL */
+    r.matches = m, r.nmatches = 2, r.views = v, r.nviews = 2;
+    for (int shape = 0; shape < 6; shape++) {
+        fw_reply t = r;
+        if (shape == 1)
+            t.nviews = 0, t.warnings = warns, t.nwarnings = 2, t.degraded = "deadline";
+        if (shape == 2)
+            t.nmatches = 0, t.nlabels = 0, t.nwarnings = 0, t.nviews = 0, t.version = NULL;
+        if (shape == 3)
+            t.error = "too_large", t.error_message = "a \"text\"\n over max";
+        if (shape == 4)
+            t.error = "internal", t.error_message = NULL;
+        if (shape == 5)
+            t.decision = FW_ALLOW, t.label = 100, t.nviews = 0;
+        int nid = (int)(sizeof nums / sizeof *nums + sizeof strs / sizeof *strs) + 4;
+        for (int k = 0; k < nid; k++) {
+            size_t nn = sizeof nums / sizeof *nums, ns = sizeof strs / sizeof *strs;
+            cJSON *id = (size_t)k < nn ? cJSON_CreateNumber(nums[k])
+                      : (size_t)k < nn + ns ? cJSON_CreateString(strs[k - nn])
+                      : (size_t)k == nn + ns ? cJSON_CreateNull()
+                      : (size_t)k == nn + ns + 1 ? cJSON_Parse("[1,{\"a\":true}]") : NULL;
+            int with_id = (size_t)k != nn + ns + 3;
+            cJSON *j = fw_reply_json(&t, id, with_id);
+            char *want = cJSON_PrintUnformatted(j);
+            fw_jbuf b = {0};
+            fw_reply_json_to(&b, &t, id, with_id);
+            assert_false(b.oom);
+            assert_string_equal(b.p, want);
+            assert_int_equal(b.len, strlen(want));
+            free(b.p);
+            free(want);
+            cJSON_Delete(j);
+            cJSON_Delete(id);
+        }
+    }
+}
+
 /* Issue 16: a reply without explain is what it was before matches had a
  * chain: these 224 bytes are the sample's encoding by the tree before. A
  * chain set on a match is not written unless the reply is explained. */
@@ -639,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_a_scene_with_a_nul_is_refused),
         cmocka_unit_test(test_error_pong_and_fallback_replies),
         cmocka_unit_test(test_json_has_the_fields_in_order),
+        cmocka_unit_test(test_json_to_is_cjson_byte_for_byte),
         cmocka_unit_test(test_a_reply_without_explain_is_unchanged),
         cmocka_unit_test(test_chain_round_trip),
         cmocka_unit_test(test_bulk_items_each_with_its_error),

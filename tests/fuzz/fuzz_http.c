@@ -4,7 +4,9 @@
  * fd_json_parse before any field is read. What it accepts must be valid
  * UTF-8 without NUL (checked here independently of the parser, byte by
  * byte), and what it refuses must come with a NUL-terminated reason. An
- * accepted value is printed, parsed again and printed again: the same text. */
+ * accepted value is printed, parsed again and printed again: the same text.
+ * Its fast path for flat bodies (fd_json_flat) must read what it takes as
+ * fd_json_parse does, and leave what it does not take untouched. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,9 +48,35 @@ static int finite_numbers(const cJSON *j)
     return 1;
 }
 
+/* The fast path (fd_json_flat) on a copy: what it takes, fd_json_parse
+ * takes too, as the same tree (printed the same); what it does not take it
+ * leaves untouched. */
+static void flat_agrees(const uint8_t *data, size_t size)
+{
+    char err[256], *copy = malloc(size + 1);
+    cJSON nodes[FD_JSON_FLAT_MAX];
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    cJSON *f = fd_json_flat(copy, size, nodes, FD_JSON_FLAT_MAX);
+    if (!f && memcmp(copy, data, size))
+        abort();                  /* declined, yet wrote the body */
+    if (f) {
+        cJSON *j = fd_json_parse((const char *)data, size, err, sizeof err);
+        char *a = j ? cJSON_PrintUnformatted(j) : NULL, *b = cJSON_PrintUnformatted(f);
+        if (!j || !a || !b || strcmp(a, b))
+            abort();              /* the fast path read another value */
+        free(a);
+        free(b);
+        cJSON_Delete(j);
+    }
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
+    flat_agrees(data, size);
     memset(err, 'x', sizeof err);
     cJSON *j = fd_json_parse((const char *)data, size, err, sizeof err);
     if (!j) {

@@ -2,7 +2,8 @@
  *
  * The client library parses whatever a server (or anything at its endpoint)
  * sends, so any bytes are a reply. A decoded reply is rendered as filterctl
- * prints it (fw_reply_json) and freed; LeakSanitizer sees anything the
+ * prints it (fw_reply_json), rendered again straight into a buffer
+ * (fw_reply_json_to: it must be the same bytes) and freed; LeakSanitizer sees anything the
  * decoder loses on the way. A bulk reply's items are each checked as one. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,6 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *id = cJSON_CreateNumber((double)r.id);
     cJSON *json = fw_reply_json(&r, id, 1);
     char *line = json ? cJSON_PrintUnformatted(json) : NULL;
+    fw_jbuf b = {0};              /* straight into a buffer: the same bytes */
+    fw_reply_json_to(&b, &r, id, 1);
+    if (line && !b.oom && (b.len != strlen(line) || memcmp(b.p, line, b.len)))
+        abort();
+    free(b.p);
     free(line);
     cJSON_Delete(json);
     cJSON_Delete(id);
