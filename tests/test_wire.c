@@ -361,10 +361,12 @@ static void test_json_has_the_fields_in_order(void **state)
     cJSON_Delete(id);
 }
 
-/* Round 8 of issue 13: fw_reply_json_to writes straight into a buffer the
- * bytes cJSON prints for fw_reply_json's tree, for every shape of reply
- * (explained, degraded, an error, no matches) and every kind of id and of
- * string (escapes, control bytes, non-ASCII, a view cut at a NUL). */
+/* Round 8 of issue 13: fw_reply_json_to writes straight into a buffer, and
+ * fw_reply_json reads that text back into a tree: cJSON must print the tree
+ * as the same bytes (what filterctl prints is what the HTTP front door
+ * sends), for every shape of reply (explained, degraded, an error, no
+ * matches) and every kind of id and of string (escapes, control bytes,
+ * non-ASCII, a view cut at a NUL) and number. */
 static void test_json_to_is_cjson_byte_for_byte(void **state)
 {
     static const char *steps[] = {"traditional->simplified", "a\"b\\c\n\t\x01\x1f\x7f é"};

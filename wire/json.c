@@ -1,9 +1,12 @@
 /* json.c -- replies as JSON: the decision object of filterctl (scan, check, eval)
  * and any other reader that wants JSON, and a generic msgpack -> JSON.
  *
- * A decision walks the field table of fields.h, as the msgpack encoder does,
- * so the two renderings agree. Keys are string literals
- * (cJSON_AddItemToObjectCS: no copy); values are copied, so an object
+ * A decision is rendered in one place, straight into a buffer
+ * (fw_reply_json_to, below: the HTTP front door's answers), walking the
+ * field table of fields.h as the msgpack encoder does, so the renderings
+ * agree; fw_reply_json, the cJSON tree that filterctl and the console put
+ * in larger objects, is that text read back (cJSON prints it again byte
+ * for byte: tests/test_wire.c). The tree's values are copies, so it
  * outlives the reply it was made from. */
 #include <float.h>
 #include <math.h>
@@ -13,6 +16,15 @@
 #include <string.h>
 
 #include "fields.h"
+
+cJSON *fw_reply_json(const fw_reply *r, const cJSON *id, int with_id)
+{
+    fw_jbuf b = {0};
+    fw_reply_json_to(&b, r, id, with_id);
+    cJSON *o = b.oom ? NULL : cJSON_Parse(b.p);   /* NULL only when out of memory */
+    free(b.p);
+    return o;
+}
 
 /* Add item under a literal key; takes item (NULL: out of memory). */
 static int add(cJSON *o, const char *key, cJSON *item)
@@ -24,121 +36,6 @@ static int add(cJSON *o, const char *key, cJSON *item)
         return -1;
     }
     return 0;
-}
-
-static int push(cJSON *arr, cJSON *item)
-{
-    if (!item)
-        return -1;
-    if (!cJSON_AddItemToArray(arr, item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-    return 0;
-}
-
-static cJSON *strv_json(const char *const *v, size_t n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; i++)
-        if (push(a, cJSON_CreateString(v[i])) < 0) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    return a;
-}
-
-static cJSON *match_json(const fw_match *m, int explain)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (int f = 0; o && f < fw_mfield_count(explain); f++) {
-        cJSON *v = f == M_CHAIN ? strv_json(m->chain, m->nchain)
-                 : f == M_START || f == M_END || f == M_LINE
-                       ? cJSON_CreateNumber(f == M_START ? m->start : f == M_END ? m->end : m->line)
-                       : cJSON_CreateString(fw_mfield_str(m, f));
-        if (add(o, fw_mfield_key[f], v) < 0) {
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static cJSON *matches_json(const fw_reply *r)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < r->nmatches; i++)
-        if (push(a, match_json(&r->matches[i], r->nviews > 0)) < 0) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    return a;
-}
-
-/* A string of n bytes (views are not NUL-terminated on the encoding side). */
-static cJSON *string_n(const char *s, size_t n)
-{
-    char *c = malloc(n + 1);
-    if (!c)
-        return NULL;
-    memcpy(c, s, n);
-    c[n] = '\0';
-    cJSON *j = cJSON_CreateString(c);
-    free(c);
-    return j;
-}
-
-static cJSON *views_json(const fw_reply *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; o && i < r->nviews; i++) {
-        cJSON *v = string_n(r->views[i].text, r->views[i].len);
-        if (!v || !cJSON_AddItemToObject(o, r->views[i].name, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static cJSON *field_json(const fw_reply *r, int f)
-{
-    switch (f) {
-    case F_DECISION: return cJSON_CreateStringReference(fw_decision_name(r->decision));
-    case F_SUGGEST: return cJSON_CreateStringReference(fw_decision_suggest(r->decision));
-    case F_LABEL: return cJSON_CreateNumber(r->label);
-    case F_LABELS: return strv_json(r->labels, r->nlabels);
-    case F_MATCHES: return matches_json(r);
-    case F_WARNINGS: return strv_json(r->warnings, r->nwarnings);
-    case F_VERSION: return cJSON_CreateString(r->version ? r->version : "");
-    case F_DEGRADED: return r->degraded ? cJSON_CreateString(r->degraded) : cJSON_CreateNull();
-    case F_VIEWS: return views_json(r);
-    case F_ELAPSED: return cJSON_CreateNumber((double)r->elapsed_us);
-    default: return NULL;
-    }
-}
-
-cJSON *fw_reply_json(const fw_reply *r, const cJSON *id, int with_id)
-{
-    char msg[512];
-    cJSON *o = cJSON_CreateObject();
-
-    if (!o || (with_id && add(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull()) < 0))
-        goto oom;
-    if (r->error) {
-        snprintf(msg, sizeof msg, "%s: %s", r->error, r->error_message ? r->error_message : "");
-        if (add(o, "error", cJSON_CreateString(msg)) < 0)
-            goto oom;
-        return o;
-    }
-    for (int f = 0; f < F_NFIELDS; f++)
-        if (fw_field_present(r, f, 1) && add(o, fw_field_key[f], field_json(r, f)) < 0)
-            goto oom;
-    return o;
-oom:
-    cJSON_Delete(o);
-    return NULL;
 }
 
 cJSON *fw_error_json(const cJSON *id, const char *msg)

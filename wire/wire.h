@@ -230,7 +230,8 @@ cJSON *fw_reply_json(const fw_reply *r, const cJSON *id, int with_id);
 /* {"id": ..., "error": msg}; id copied, left out when NULL. Caller frees. */
 cJSON *fw_error_json(const cJSON *id, const char *msg);
 /* JSON straight into a growing buffer, byte for byte what cJSON_PrintUnformatted
- * prints for the same value (the HTTP front door's answers, without a tree).
+ * prints for the same value (the HTTP front door's answers, without a tree;
+ * fw_reply_json's tree, read from it, prints the same bytes again).
  * Start from {0}; p is malloc'd (NUL-terminated), the caller's; oom set when
  * memory ran out (p is then incomplete). */
 typedef struct fw_jbuf {
@@ -243,7 +244,8 @@ void fw_jb_raw(fw_jbuf *b, const char *s, size_t n);
 void fw_jb_str(fw_jbuf *b, const char *s, size_t n);   /* quoted; up to n bytes or a NUL */
 void fw_jb_int(fw_jbuf *b, long long v);
 void fw_jb_json(fw_jbuf *b, const cJSON *v);            /* any value (an id) */
-/* fw_reply_json(r, id, with_id), printed unformatted, appended to b. */
+/* The JSON text of a reply, appended to b: the one rendering of a decision
+ * as JSON (fw_reply_json is it read back into a tree). */
 void fw_reply_json_to(fw_jbuf *b, const fw_reply *r, const cJSON *id, int with_id);
 /* Any msgpack object as JSON (bin becomes a string; non-string keys are
  * printed). NULL unless buf is exactly one object. Caller frees. */

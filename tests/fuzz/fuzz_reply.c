@@ -1,10 +1,10 @@
 /* fuzz_reply.c -- libFuzzer harness: the client's reply decoder (fw_reply_decode) and JSON.
  *
  * The client library parses whatever a server (or anything at its endpoint)
- * sends, so any bytes are a reply. A decoded reply is rendered as filterctl
- * prints it (fw_reply_json), rendered again straight into a buffer
- * (fw_reply_json_to: it must be the same bytes) and freed; LeakSanitizer sees anything the
- * decoder loses on the way. A bulk reply's items are each checked as one. */
+ * sends, so any bytes are a reply. A decoded reply is rendered as the HTTP
+ * front door sends it (fw_reply_json_to) and as filterctl prints it
+ * (fw_reply_json: that text read back, which must print as the same bytes)
+ * and freed; LeakSanitizer sees anything the decoder loses on the way. A bulk reply's items are each checked as one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
