@@ -1618,6 +1618,62 @@ static void test_worker_dies_holding_many(void **state)
     cJSON_Delete(s);
 }
 
+/* A worker holding a text goes silent (stopped: descheduled for good): the
+ * texts that come next go to the worker that answers, none waits behind the
+ * silent one (dispatch.c, FD_WORKER_LATE_NS; round 8 of issue 11). Before,
+ * the least loaded rule gave it every other text once the other worker held
+ * as many, and those waited until their deadline. */
+static void test_silent_worker_gets_no_more(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[8][80];
+    int pids[2];
+    uint64_t first, got;
+    fc_query q[8];
+    fc_result r[8];
+    size_t n;
+    fc_client *c = client(d, 1);
+
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < 8; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, i < 2 ? 10000 : 1000};
+    }
+    /* two texts in one round: one to each worker, so the stopped one holds one */
+    assert_int_equal(fc_send_many(c, q, 2, 0, &first, err, sizeof err), 0);
+    int held = holds(d, pids[0], 1);
+    if (held != 1) {
+        kill(pids[0], SIGCONT);
+        fail_msg("the stopped worker holds %d texts, want 1", held);
+    }
+    sleep_ms(50);                 /* silent far longer than FD_WORKER_LATE_NS */
+    fc_client *c2 = client(d, 1);   /* fc_check_many wants a client with nothing in flight */
+    assert_int_equal(fc_check_many(c2, q + 2, 6, 6, r + 2, err, sizeof err), 0);
+    fc_close(c2);
+    held = holds(d, pids[0], 1);
+    kill(pids[0], SIGCONT);
+    for (int i = 2; i < 8; i++) {
+        assert_null(r[i].error);
+        if (r[i].degraded)
+            fail_msg("text %d: degraded %s (it waited in the stopped worker)", i, r[i].degraded);
+        assert_int_equal(r[i].decision, expected(i % FE_NLABELS));
+        fc_result_free(&r[i]);
+    }
+    assert_int_equal(held, 1);
+    assert_int_equal(fc_recv_many(c, REPLY_TIMEOUT_MS, &got, r, 8, &n, err, sizeof err), 0);
+    assert_true(got == first && n == 2);
+    for (int i = 0; i < 2; i++) {
+        assert_null(r[i].degraded);
+        assert_int_equal(r[i].decision, expected(i % FE_NLABELS));
+        fc_result_free(&r[i]);
+    }
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), 0);
+    cJSON_Delete(s);
+}
+
 /* A bulk check's deadline passes while part of it is in a stopped worker:
  * the texts answered keep their answers, the rest get the fallback, in one
  * reply at the deadline; the worker's late answers are dropped. */
@@ -3548,6 +3604,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup_two_slow_hb, teardown),
         cmocka_unit_test_setup_teardown(test_worker_dies_holding_many, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker_gets_no_more, setup_two_slow_hb,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deadline_inside_a_batch, setup_two_slow_hb,
                                         teardown),
