@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tailab.py -- A/B of the open loop's tail: several filterd binaries, interleaved.
 
-Usage: bench/tailab.py [--echod] NAME=FILTERD[,NAME=...] RATES [ROUNDS [SECS]]
+Usage: bench/tailab.py [--echod] [--stall MS/EVERY] NAME=FILTERD[,NAME=...] RATES [ROUNDS [SECS]]
        e.g. bench/tailab.py main=/work/main/build/filterd,new=build/filterd 21700,26000,31000 3 4
 
 Needs a tree where `make bench-quick` ran (the 60,000-term list and the
@@ -9,15 +9,25 @@ Needs a tree where `make bench-quick` ran (the 60,000-term list and the
 workers, the same list; --echod adds echod as the machine's floor); in each
 of ROUNDS (3) rounds, for each rate in RATES (req/s, comma-separated) and
 each daemon in turn, one open-loop run of SECS (4) seconds with this tree's
-filterbench and its timeline (bench/timeline.py). Each run prints p50 / p99 /
+filterbench and its timeline (bench/timeline.py); a rate of 0 is the closed
+loop, 1 x 16 (req/s, p50, p99). Each run prints p50 / p99 /
 p99.9, the p99 of the broker's elapsed_us (its time from a request's arrival
 to its answer: the queue at the workers, their wake-ups and scans), the
 share of requests over 1 ms, the stalls they formed, the share in stalls of
 10 or more, and from /proc the CPU time and the context switches per
-request of the broker and the workers over the run. Then the medians per
+request of the broker and the workers over the run, and the time they
+waited on a run queue per request (/proc/PID/schedstat: woken, not yet
+running; the wake-up delays the machine's load adds, summed). Then the medians per
 daemon and rate. The runs of one round share their minutes, so the
-machine's noise falls on every binary alike."""
-import json, os, statistics, subprocess, sys, time
+machine's noise falls on every binary alike. --stall MS/EVERY stops one
+worker of the daemon under test (SIGSTOP, SIGCONT) for MS milliseconds
+every EVERY during each open-loop run: a worker descheduled by the
+machine, made regular and larger than the machine's own noise, to see
+what the dispatch does with the texts that come meanwhile: the mean number
+of texts the broker gave the stopped worker per stop (its held count from
+`filterctl workers` just after the stop and just before the SIGCONT) is
+`given_while_stopped`, a count the machine's load hardly moves."""
+import json, os, signal, statistics, subprocess, sys, threading, time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bulkab, suite, timeline           # noqa: E402
@@ -33,19 +43,81 @@ def ctxsw(pid):
     return v.get('voluntary_ctxt_switches', 0), v.get('nonvoluntary_ctxt_switches', 0)
 
 
+def rq_wait_us(pid):
+    """Microseconds the process has waited on a run queue (woken, not yet running)."""
+    return int(open('/proc/%d/schedstat' % pid).read().split()[1]) / 1000.0
+
+
 def sample(ps):
     out = {}
     for p in ps:
         try:
-            out[p] = (bulkab.cpu_us(p), ctxsw(p))
+            out[p] = (bulkab.cpu_us(p), ctxsw(p), rq_wait_us(p))
         except OSError:
             pass
     return out
 
 
+def closed(s, secs):
+    """One closed-loop run, 1 x 16 as the suite's: its figures as a dict."""
+    r = json.loads(subprocess.run(
+        [os.path.join(suite.BIN, 'filterbench'), '--endpoint', s.ep, '--json', '--seconds',
+         str(secs), '--warmup', '0.5', '--conns', '1', '--inflight', str(suite.CLOSED_INFLIGHT),
+         suite.POSTS200], capture_output=True, text=True, check=True).stdout)
+    return {'rps': r['rps'], 'p50': r['latency_ms']['p50'], 'p99': r['latency_ms']['p99'],
+            'lost': r['degraded'].get('unavailable', 0) + r['unanswered'] + r['errors'],
+            'deadline': r['degraded'].get('deadline', 0)}
+
+
+def held(conf, pid):
+    """The texts worker pid holds now (filterctl workers), or None."""
+    r = subprocess.run([os.path.join(suite.ROOT, 'build', 'filterctl'), 'workers', '--config',
+                        conf], capture_output=True, text=True)
+    try:
+        return next(w['held'] for w in json.loads(r.stdout)['workers'] if w['pid'] == pid)
+    except (ValueError, KeyError, StopIteration):
+        return None
+
+
+class Staller(threading.Thread):
+    """Stops one worker (SIGSTOP) for ms milliseconds every `every` ms until
+    told to end: a worker descheduled by the machine, made regular. Counts
+    the texts the broker gave it while it was stopped (its held count from
+    filterctl workers just after the stop and just before the SIGCONT)."""
+
+    def __init__(self, pid, conf, ms, every):
+        super().__init__(daemon=True)
+        self.pid, self.conf = pid, conf
+        self.ms, self.every, self.end = ms / 1000.0, every / 1000.0, threading.Event()
+        self.stops, self.given = 0, 0
+
+    def run(self):
+        try:
+            while not self.end.wait(self.every - self.ms):
+                os.kill(self.pid, signal.SIGSTOP)
+                t = time.time()
+                a = held(self.conf, self.pid)
+                time.sleep(max(0, self.ms - (time.time() - t)))
+                b = held(self.conf, self.pid)
+                os.kill(self.pid, signal.SIGCONT)
+                if a is not None and b is not None:
+                    self.stops, self.given = self.stops + 1, self.given + b - a
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
+
+
+STALL = None                              # (ms, every ms) with --stall
+
+
 def run(s, rate, secs):
-    """One open-loop run: its figures as a dict."""
+    """One open-loop run (rate 0: the closed loop): its figures as a dict."""
+    if not rate:
+        return closed(s, secs)
     ps = bulkab.procs(s) if s.kind != 'echod' else {s.proc.pid: 'echod'}
+    st = None
+    if STALL and s.kind != 'echod':
+        st = Staller(min(p for p, r in ps.items() if r == 'worker'), s.cmd[2], *STALL)
+        st.start()
     tl = os.path.join(suite.WORK, 'tailab-%s.txt' % s.name)
     cmd = [os.path.join(suite.BIN, 'filterbench'), '--endpoint', s.ep, '--json', '--seconds',
            str(secs), '--warmup', '0.5', '--tag', s.name, '--open', '%d' % rate,
@@ -53,6 +125,9 @@ def run(s, rate, secs):
     a = sample(ps)
     r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     b = sample(ps)
+    if st:
+        st.end.set()
+        st.join()
     t = timeline.summary(tl) or {}
     os.unlink(tl)
     reqs = max(1, t.get('requests', 1)) * (secs + 0.5) / secs   # the warm-up's requests too
@@ -70,12 +145,16 @@ def run(s, rate, secs):
             f['cpu us ' + role] = sum(b[p][0] - a[p][0] for p in ids) / reqs
             f['csw ' + role] = sum(b[p][1][0] - a[p][1][0] for p in ids) / reqs
             f['preempt ' + role] = sum(b[p][1][1] - a[p][1][1] for p in ids) / reqs
+            f['rq wait us ' + role] = sum(b[p][2] - a[p][2] for p in ids) / reqs
+    if st:
+        f['stops'], f['given while stopped'] = st.stops, st.given / max(1, st.stops)
     return f
 
 
-SHOW = ['p50', 'p99', 'p999', 'broker p99', 'lag p99', 'slow %', 'stalls', 'in big %',
-        'cpu us broker', 'cpu us worker', 'csw broker', 'csw worker', 'preempt worker', 'lost',
-        'deadline']
+SHOW = ['rps', 'p50', 'p99', 'p999', 'broker p99', 'lag p99', 'slow %', 'stalls', 'in big %',
+        'cpu us broker', 'cpu us worker', 'csw broker', 'csw worker', 'preempt worker',
+        'rq wait us broker', 'rq wait us worker', 'lost', 'deadline', 'stops',
+        'given while stopped']
 
 
 def line(f):
@@ -83,9 +162,14 @@ def line(f):
 
 
 def main(argv):
+    global STALL
     echod = '--echod' in argv
     if echod:
         argv.remove('--echod')
+    if '--stall' in argv:
+        i = argv.index('--stall')
+        STALL = tuple(float(x) for x in argv[i + 1].split('/'))
+        del argv[i:i + 2]
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -103,7 +187,7 @@ def main(argv):
         for s in srv.values():
             s.start()
         for s in srv.values():                 # warm up each once, unmeasured
-            run(s, rates[0], 1)
+            run(s, rates[-1], 1)
         for k in range(rounds):
             for rate in rates:
                 for n, s in srv.items():
