@@ -1563,6 +1563,19 @@ static int holds(const fdproc *d, int pid, int n)
     return held;
 }
 
+/* Stop the first of the two workers (pids), and make n queries of texts of
+ * each label in turn, budget_ms each. */
+static void stop_one_of_two(const fdproc *d, int *pids, char (*texts)[80], fc_query *q, int n,
+                            int budget_ms)
+{
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < n; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, budget_ms};
+    }
+}
+
 /* A worker dies holding several texts (of single and bulk checks): every
  * one is retried on the other worker and answered, none lost or degraded. */
 static void test_worker_dies_holding_many(void **state)
@@ -1576,12 +1589,7 @@ static void test_worker_dies_holding_many(void **state)
     size_t n;
     fc_client *c = client(d, 1);
 
-    assert_int_equal(worker_pids(d, pids, 2), 2);
-    assert_int_equal(kill(pids[0], SIGSTOP), 0);
-    for (int i = 0; i < 12; i++) {
-        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
-        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 10000};
-    }
+    stop_one_of_two(d, pids, texts, q, 12, 10000);
     /* 6 requests: 3 single checks and 3 bulk checks of 3 texts */
     for (int k = 0; k < 6; k++)
         assert_int_equal(k % 2 ? fc_send_many(c, &q[k / 2 * 3], 3, 0, &id[k], err, sizeof err)
@@ -1634,12 +1642,8 @@ static void test_silent_worker_gets_no_more(void **state)
     size_t n;
     fc_client *c = client(d, 1);
 
-    assert_int_equal(worker_pids(d, pids, 2), 2);
-    assert_int_equal(kill(pids[0], SIGSTOP), 0);
-    for (int i = 0; i < 8; i++) {
-        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
-        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, i < 2 ? 10000 : 1000};
-    }
+    stop_one_of_two(d, pids, texts, q, 8, 1000);
+    q[0].budget_ms = q[1].budget_ms = 10000;   /* these wait in the stopped worker */
     /* two texts in one round: one to each worker, so the stopped one holds one */
     assert_int_equal(fc_send_many(c, q, 2, 0, &first, err, sizeof err), 0);
     int held = holds(d, pids[0], 1);
