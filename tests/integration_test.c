@@ -1577,7 +1577,9 @@ static void stop_one_of_two(const fdproc *d, int *pids, char (*texts)[80], fc_qu
 }
 
 /* A worker dies holding several texts (of single and bulk checks): every
- * one is retried on the other worker and answered, none lost or degraded. */
+ * one is retried on the other worker and answered, none lost or degraded.
+ * Both are stopped while the texts are shared out, so that the one killed
+ * holds several. */
 static void test_worker_dies_holding_many(void **state)
 {
     const fdproc *d = *state;
@@ -1590,6 +1592,10 @@ static void test_worker_dies_holding_many(void **state)
     fc_client *c = client(d, 1);
 
     stop_one_of_two(d, pids, texts, q, 12, 10000);
+    /* the other too: a worker that answers would take every text that comes
+     * while the stopped one is silent (dispatch.c); with both silent the
+     * texts are shared out, least loaded first */
+    assert_int_equal(kill(pids[1], SIGSTOP), 0);
     /* 6 requests: 3 single checks and 3 bulk checks of 3 texts */
     for (int k = 0; k < 6; k++)
         assert_int_equal(k % 2 ? fc_send_many(c, &q[k / 2 * 3], 3, 0, &id[k], err, sizeof err)
@@ -1598,6 +1604,7 @@ static void test_worker_dies_holding_many(void **state)
     int held = holds(d, pids[0], 3);   /* at least one text of each bulk check */
     kill(pids[0], SIGKILL);
     kill(pids[0], SIGCONT);
+    kill(pids[1], SIGCONT);
     if (held < 3)
         fail_msg("the stopped worker holds %d texts, want at least 3", held);
     int answered = 0;
