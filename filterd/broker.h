@@ -38,6 +38,10 @@
 #define FD_MAX_WAITERS 256        /* admin reloads waiting for one result */
 #define FD_SLOT_KEEP (64u << 10)  /* bytes: a bulk result buffer larger is freed after use */
 #define FD_SLOT_KEEP_ITEMS 256    /* texts: a slot's arrays for more are freed after use */
+#ifndef FD_WORKER_LATE_NS
+#define FD_WORKER_LATE_NS 200000LL /* ns: a worker silent this long while it holds texts gets
+                                      more only when no other takes them (dispatch.c) */
+#endif
 
 enum fd_wstate { FD_WS_FREE, FD_WS_NEW, FD_WS_READY };   /* NEW: connected, no hello yet */
 enum { FD_QUIET_ADMIN = 2 };

@@ -4,7 +4,11 @@
  * hold up to worker-window texts. Each round the queue is poured into the
  * workers that have credit, the least loaded first (one text to each worker
  * at the lowest level, then the next level), so that texts spread evenly
- * and no worker idles while texts wait. Everything a round gives a worker
+ * and no worker idles while texts wait. A worker that holds texts and has
+ * been silent for FD_WORKER_LATE_NS (descheduled by the machine, stopped)
+ * gets more only when no other worker takes them: a check then waits in a
+ * worker that runs instead of behind a stalled one's queue (round 8).
+ * Everything a round gives a worker
  * goes out in one write (its link's buffer), and a worker answers what it
  * read in one write too: one wake-up carries as much work as is ready.
  *
@@ -39,24 +43,44 @@ static int give(fd_broker *b, int i)
     return 0;
 }
 
-/* The lowest number of texts held by a worker with credit, or -1. */
-static int lowest(const fd_broker *b, int window)
+/* Worker w may take a text now: it serves, has credit, and unless
+ * answering is 0, it answers: it holds nothing, or was heard from (an answer,
+ * a heartbeat) or given its first text less than FD_WORKER_LATE_NS ago. */
+static int takes(const fd_broker *b, const fd_worker *w, int window, int64_t answering)
+{
+    return fd_worker_eligible(b, w) && w->held < window &&
+           (!answering || !w->held || w->last_seen >= answering);
+}
+
+/* The lowest number of texts held by a worker that takes one, or -1. */
+static int lowest(const fd_broker *b, int window, int64_t answering)
 {
     int low = -1;
     for (int i = 0; i < b->nw; i++)
-        if (fd_worker_eligible(b, &b->w[i]) && b->w[i].held < window &&
-            (low < 0 || b->w[i].held < low))
+        if (takes(b, &b->w[i], window, answering) && (low < 0 || b->w[i].held < low))
             low = b->w[i].held;
     return low;
 }
 
+/* Pour the queue into the workers that take a text, the least loaded first. */
+static int pour(fd_broker *b, int window, int64_t answering)
+{
+    int low;
+    while (b->qhead >= 0 && (low = lowest(b, window, answering)) >= 0)
+        for (int i = 0; i < b->nw && b->qhead >= 0; i++)
+            if (b->w[i].held == low && takes(b, &b->w[i], window, answering) && give(b, i) < 0)
+                return -1;
+    return 0;
+}
+
+/* First into the workers that answer, then, while texts are left, into
+ * every worker with credit: a text never waits behind a worker that has
+ * gone silent (descheduled, stopped) while another would take it at once. */
 void fd_dispatch(fd_broker *b)
 {
-    int window = b->ctx->cfg.worker_window, low;
-    while (b->qhead >= 0 && (low = lowest(b, window)) >= 0)
-        for (int i = 0; i < b->nw && b->qhead >= 0; i++)
-            if (b->w[i].held == low && fd_worker_eligible(b, &b->w[i]) && give(b, i) < 0)
-                return;
+    int window = b->ctx->cfg.worker_window;
+    if (b->qhead >= 0 && pour(b, window, fd_now_ns() - FD_WORKER_LATE_NS) == 0)
+        pour(b, window, 0);
     for (int i = 0; i < b->nw; i++)
         if (b->w[i].state != FD_WS_FREE && fd_link_pending(&b->w[i].link) &&
             fd_link_flush(&b->w[i].link) < 0)

@@ -1563,8 +1563,23 @@ static int holds(const fdproc *d, int pid, int n)
     return held;
 }
 
+/* Stop the first of the two workers (pids), and make n queries of texts of
+ * each label in turn, budget_ms each. */
+static void stop_one_of_two(const fdproc *d, int *pids, char (*texts)[80], fc_query *q, int n,
+                            int budget_ms)
+{
+    assert_int_equal(worker_pids(d, pids, 2), 2);
+    assert_int_equal(kill(pids[0], SIGSTOP), 0);
+    for (int i = 0; i < n; i++) {
+        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
+        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, budget_ms};
+    }
+}
+
 /* A worker dies holding several texts (of single and bulk checks): every
- * one is retried on the other worker and answered, none lost or degraded. */
+ * one is retried on the other worker and answered, none lost or degraded.
+ * Both are stopped while the texts are shared out, so that the one killed
+ * holds several. */
 static void test_worker_dies_holding_many(void **state)
 {
     const fdproc *d = *state;
@@ -1576,12 +1591,11 @@ static void test_worker_dies_holding_many(void **state)
     size_t n;
     fc_client *c = client(d, 1);
 
-    assert_int_equal(worker_pids(d, pids, 2), 2);
-    assert_int_equal(kill(pids[0], SIGSTOP), 0);
-    for (int i = 0; i < 12; i++) {
-        text_of(i % FE_NLABELS, texts[i], sizeof texts[i]);
-        q[i] = (fc_query){texts[i], strlen(texts[i]), NULL, 10000};
-    }
+    stop_one_of_two(d, pids, texts, q, 12, 10000);
+    /* the other too: a worker that answers would take every text that comes
+     * while the stopped one is silent (dispatch.c); with both silent the
+     * texts are shared out, least loaded first */
+    assert_int_equal(kill(pids[1], SIGSTOP), 0);
     /* 6 requests: 3 single checks and 3 bulk checks of 3 texts */
     for (int k = 0; k < 6; k++)
         assert_int_equal(k % 2 ? fc_send_many(c, &q[k / 2 * 3], 3, 0, &id[k], err, sizeof err)
@@ -1590,6 +1604,7 @@ static void test_worker_dies_holding_many(void **state)
     int held = holds(d, pids[0], 3);   /* at least one text of each bulk check */
     kill(pids[0], SIGKILL);
     kill(pids[0], SIGCONT);
+    kill(pids[1], SIGCONT);
     if (held < 3)
         fail_msg("the stopped worker holds %d texts, want at least 3", held);
     int answered = 0;
@@ -1612,6 +1627,58 @@ static void test_worker_dies_holding_many(void **state)
         }
     }
     assert_int_equal(answered, 12);
+    fc_close(c);
+    cJSON *s = admin(d, "stats");
+    assert_int_equal((int)jnum(s, "deadline"), 0);
+    cJSON_Delete(s);
+}
+
+/* A worker holding a text goes silent (stopped: descheduled for good): the
+ * texts that come next go to the worker that answers, none waits behind the
+ * silent one (dispatch.c, FD_WORKER_LATE_NS; round 8 of issue 11). Before,
+ * the least loaded rule gave it every other text once the other worker held
+ * as many, and those waited until their deadline. */
+static void test_silent_worker_gets_no_more(void **state)
+{
+    const fdproc *d = *state;
+    char err[256], texts[8][80];
+    int pids[2];
+    uint64_t first, got;
+    fc_query q[8];
+    fc_result r[8];
+    size_t n;
+    fc_client *c = client(d, 1);
+
+    stop_one_of_two(d, pids, texts, q, 8, 1000);
+    q[0].budget_ms = q[1].budget_ms = 10000;   /* these wait in the stopped worker */
+    /* two texts in one round: one to each worker, so the stopped one holds one */
+    assert_int_equal(fc_send_many(c, q, 2, 0, &first, err, sizeof err), 0);
+    int held = holds(d, pids[0], 1);
+    if (held != 1) {
+        kill(pids[0], SIGCONT);
+        fail_msg("the stopped worker holds %d texts, want 1", held);
+    }
+    sleep_ms(50);                 /* silent far longer than FD_WORKER_LATE_NS */
+    fc_client *c2 = client(d, 1);   /* fc_check_many wants a client with nothing in flight */
+    assert_int_equal(fc_check_many(c2, q + 2, 6, 6, r + 2, err, sizeof err), 0);
+    fc_close(c2);
+    held = holds(d, pids[0], 1);
+    kill(pids[0], SIGCONT);
+    for (int i = 2; i < 8; i++) {
+        assert_null(r[i].error);
+        if (r[i].degraded)
+            fail_msg("text %d: degraded %s (it waited in the stopped worker)", i, r[i].degraded);
+        assert_int_equal(r[i].decision, expected(i % FE_NLABELS));
+        fc_result_free(&r[i]);
+    }
+    assert_int_equal(held, 1);
+    assert_int_equal(fc_recv_many(c, REPLY_TIMEOUT_MS, &got, r, 8, &n, err, sizeof err), 0);
+    assert_true(got == first && n == 2);
+    for (int i = 0; i < 2; i++) {
+        assert_null(r[i].degraded);
+        assert_int_equal(r[i].decision, expected(i % FE_NLABELS));
+        fc_result_free(&r[i]);
+    }
     fc_close(c);
     cJSON *s = admin(d, "stats");
     assert_int_equal((int)jnum(s, "deadline"), 0);
@@ -3551,6 +3618,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lazy_pirate, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup_two_slow_hb, teardown),
         cmocka_unit_test_setup_teardown(test_worker_dies_holding_many, setup_two_slow_hb,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker_gets_no_more, setup_two_slow_hb,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deadline_inside_a_batch, setup_two_slow_hb,
                                         teardown),
