@@ -29,8 +29,10 @@ static void *huge_alloc(size_t size)
         *h = (hdr){MAGIC_HEAP, 0};
         return (char *)h + HDR;
     }
-    /* map one page more than needed, then cut the ends to a 2 MB boundary */
-    size_t len = (HDR + size + FE_HUGE_PAGE - 1) & ~(FE_HUGE_PAGE - 1);
+    /* map 2 MB more than needed, then cut the head to a 2 MB boundary and the
+     * tail to a 4 KB one: the whole 2 MB stretches get huge pages, the rest
+     * (under 2 MB) small ones, so no memory is spent on a last page's slack */
+    size_t len = (HDR + size + 4095) & ~(size_t)4095;
     char *m = mmap(NULL, len + FE_HUGE_PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)

@@ -5,8 +5,9 @@
  * once (fe_hugemem_install, by fe_load before any database exists), Hyperscan
  * allocates every database through fe_hugemem: one of at least FE_HUGE_MIN
  * bytes gets a mapping of its own, 2 MB aligned and madvise(MADV_HUGEPAGE)
- * (so THP's "madvise" mode gives it huge pages; it is never written after
- * loading, so forked workers keep sharing it); a smaller one comes from malloc.
+ * (so THP's "madvise" mode gives its whole 2 MB stretches huge pages, the
+ * rest under 2 MB small ones; it is never written after loading, so forked
+ * workers keep sharing it); a smaller one comes from malloc.
  * hs_free_database gives either back (munmap or free). */
 #ifndef FE_HUGEMEM_H
 #define FE_HUGEMEM_H
@@ -14,7 +15,7 @@
 #include <stddef.h>
 
 #define FE_HUGE_PAGE ((size_t)2 << 20)
-#define FE_HUGE_MIN ((size_t)1 << 20)   /* smaller databases: malloc */
+#define FE_HUGE_MIN FE_HUGE_PAGE   /* smaller databases (no whole huge page): malloc */
 
 /* Make Hyperscan allocate databases with fe_huge_alloc / fe_huge_free; once per
  * process, safe to call again. */

@@ -19,7 +19,7 @@
 #include "hugemem.h"
 #include "testutil.h"
 
-#define TERMS 12000      /* enough for a folded database over FE_HUGE_MIN */
+#define TERMS 20000      /* enough for a folded database over FE_HUGE_MIN */
 
 static char *dir, *cachedir;
 
@@ -55,7 +55,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The VmFlags of the mapping that holds p, or "" when none does. */
+/* The VmFlags of the mapping that holds p, or "" when none does; its length
+ * into *maplen. */
+static size_t maplen;
 static const char *vmflags(const void *p, char *buf, size_t n)
 {
     FILE *f = fopen("/proc/self/smaps", "r");
@@ -65,9 +67,10 @@ static const char *vmflags(const void *p, char *buf, size_t n)
     assert_non_null(f);
     while (fgets(line, sizeof line, f)) {
         unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
-            in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-        else if (in && !strncmp(line, "VmFlags:", 8)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            if ((in = (uintptr_t)p >= lo && (uintptr_t)p < hi))
+                maplen = hi - lo;
+        } else if (in && !strncmp(line, "VmFlags:", 8)) {
             snprintf(buf, n, "%s", line + 8);
             break;
         }
@@ -99,6 +102,7 @@ static void check_load(int from_cache)
     assert_true(size >= FE_HUGE_MIN);
     assert_true(fe_hugemem_owns(db));
     assert_true(has_flag(vmflags(db, flags, sizeof flags), "hg"));
+    assert_true(maplen >= size && maplen < size + 4096 + 64);   /* no slack to a 2 MB end */
     fe_result r = tu_scan(rs, "a zzyzxq here", 0);
     assert_true(tu_matched(rs, &r, "zzyzxq"));
     tu_scan_done();
