@@ -98,7 +98,8 @@ CTL_OBJ    = $(call obj,$(wildcard client/filterctl/*.c))
 CTL_SHARED = $(call obj,filterd/settings.c filterd/answer.c)
 
 UNIT     = test_taxonomy test_settings test_fold test_wordlist test_engine test_robust test_views \
-           test_fclient test_rules test_wire test_http test_cache test_zmtp
+           test_fclient test_rules test_wire test_http test_cache test_zmtp \
+           test_hugemem
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/%)
 
 INTEG_BIN = $(BUILD)/tests/integration_test

@@ -15,6 +15,7 @@
 #endif
 #include <unicode/uversion.h>
 
+#include "hugemem.h"
 #include "readings.h"
 #include "ruleset.h"
 #include "views.h"
@@ -100,6 +101,7 @@ fe_ruleset *fe_load(const fe_options *o, fe_errors *err)
     double t0 = now();
     int before = err->count;
 
+    fe_hugemem_install();   /* before any database: each in 2 MB pages */
     fe_ruleset *rs = calloc(1, sizeof *rs);
     if (!rs) {
         fe_errors_add(err, "out of memory");

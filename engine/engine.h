@@ -128,7 +128,10 @@ void fe_options_init(fe_options *o);
  * (the folder is created; the o->cache_keep latest versions are kept). A
  * cached file is used only when the folder and the file can be written by
  * this user alone and the file passes its checksum and every bound; else the
- * lists are compiled, and fe_ruleset_cache_note() says why. */
+ * lists are compiled, and fe_ruleset_cache_note() says why. The first call
+ * sets Hyperscan's database allocator for the whole process (2 MB pages for
+ * large databases, engine/hugemem.h): a program that also makes Hyperscan
+ * databases of its own must not free, after it, one made before it. */
 fe_ruleset *fe_load(const fe_options *o, fe_errors *err);
 void fe_ruleset_free(fe_ruleset *rs);
 
