@@ -182,13 +182,17 @@ enum fd_proc { FD_PROC_BROKER, FD_PROC_WORKER, FD_PROC_HELPER, FD_PROC_HTTP, FD_
 typedef struct fd_proc_arg {
     const fd_ctx *ctx;
     const fe_ruleset *rs;         /* worker: the rule set it shares copy-on-write */
+    fe_ruleset *inherited;        /* a child that does not scan: the supervisor's rule set,
+                                     which its copy of the memory gives back at once */
     const fd_config *cfg;         /* helper: the configuration to compile */
     int fd;                       /* broker: its end of the control socket;
                                      helper: the result pipe; else -1 */
 } fd_proc_arg;
 
 /* Fork a process of the kind: in the child, default signals, death with the
- * supervisor, every descriptor but stdio and a->fd closed, logs under the
+ * supervisor, every descriptor but stdio and a->fd closed, a->inherited
+ * freed (else the supervisor's rule set would live on in the child's copy
+ * of its memory after a reload frees it: ~60 MB for the broker's whole life), logs under the
  * kind's name, privileges dropped if the kind starts unprivileged, then its
  * main; the child exits with main's status. Returns the child's pid, or -1
  * with a message in err. */

@@ -97,7 +97,7 @@ static int spawn_worker(void)
         ;
     if (i == MAX_CHILDREN)
         return -1;
-    fd_proc_arg a = {&S.ctx, S.rs, NULL, -1};
+    fd_proc_arg a = {&S.ctx, S.rs, NULL, NULL, -1};
     pid_t pid = fd_proc_start(FD_PROC_WORKER, &a, err, sizeof err);
     if (pid < 0) {
         fd_log(FD_ERROR, "fork_failed", "message=\"%s\"", err);
@@ -131,7 +131,7 @@ static int spawn_broker(void)
     if (S.ctl > 0)
         close(S.ctl);
     S.ctl = sp[0];
-    fd_proc_arg a = {&S.ctx, NULL, NULL, sp[1]};
+    fd_proc_arg a = {&S.ctx, NULL, S.rs, NULL, sp[1]};
     pid_t pid = fd_proc_start(FD_PROC_BROKER, &a, err, sizeof err);
     close(sp[1]);
     if (pid < 0) {
@@ -149,7 +149,7 @@ static void spawn_http(void)
     char err[256];
     if (S.http || S.stopping || !fd_http_enabled(&S.ctx.cfg) || fd_now_ns() < S.http_at)
         return;
-    fd_proc_arg a = {&S.ctx, NULL, NULL, -1};
+    fd_proc_arg a = {&S.ctx, NULL, S.rs, NULL, -1};
     S.http = fd_proc_start(FD_PROC_HTTP, &a, err, sizeof err);
     S.http_started = fd_now_ns();
     if (S.http < 0) {
@@ -178,7 +178,7 @@ static pid_t spawn_helper(const fd_config *cfg, int *fd, char *err, size_t errle
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
-    fd_proc_arg a = {NULL, NULL, cfg, p[1]};
+    fd_proc_arg a = {NULL, NULL, S.rs, cfg, p[1]};
     pid_t pid = fd_proc_start(FD_PROC_HELPER, &a, err, errlen);
     close(p[1]);
     if (pid < 0) {
@@ -293,11 +293,13 @@ static void finish_reload(void)
     fd_ctl_send(S.ctl, "version %u %s %s", S.ctx.gen, S.ctx.version, prev);
     S.restart_at = 0;
     S.backoff_ms = 0;
-    spawn_missing();
+    /* The old set goes before the new workers fork, else each would keep its
+     * pages in its copy of our memory: RSS flat across reloads. */
     fe_ruleset_free(old);
 #ifdef __GLIBC__
-    malloc_trim(0);               /* the old rule set's pages back: RSS flat across reloads */
+    malloc_trim(0);
 #endif
+    spawn_missing();
 }
 
 static void read_helper(void)

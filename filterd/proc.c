@@ -13,6 +13,7 @@
 #define _GNU_SOURCE               /* setgroups, close_range */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>                /* malloc_trim */
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,6 +217,12 @@ pid_t fd_proc_start(enum fd_proc kind, const fd_proc_arg *a, char *err, size_t e
     if (pid > 0)
         return pid;
     child_init(p, a->fd);
+    if (a->inherited) {
+        fe_ruleset_free(a->inherited);   /* ours only: the supervisor's stays */
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+    }
     if (kind != FD_PROC_BROKER && a->ctx && a->ctx->stats)
         munmap(a->ctx->stats, sizeof *a->ctx->stats);   /* the broker's to write, no one else's */
     fd_log_init(p->name, a->ctx ? a->ctx->cfg.log_text : a->cfg->log_text);

@@ -2909,6 +2909,37 @@ static void test_broker_short_slice(void **state)
     assert_true(sched_slice(wp[0]) != 100000);
 }
 
+/* Only the workers keep the rule set: the broker gives back the copy of it
+ * that came with the supervisor's memory, and a reload frees the old set
+ * before it forks the new workers (before, the broker held the first set
+ * for its whole life, ~60 MB with the 60,000-term list, and every worker
+ * forked by a reload the old set beside the new). */
+static void test_children_keep_no_old_rule_set(void **state)
+{
+    const fdproc *d = *state;
+    int wp[8], nwp = worker_pids(d, wp, 8), bp = broker_pid(d, wp, nwp), np[8], nnp = 0;
+    assert_true(nwp == 2 && bp > 0);
+    long broker = proc_number(bp, "status", "VmRSS"), worker = proc_number(wp[0], "status", "VmRSS");
+    assert_true(broker > 0 && worker > 0);
+    long set = worker - broker;   /* about the rule set: what a worker has more */
+    assert_true(set > broker);    /* the broker holds less than half of a worker */
+    cJSON_Delete(admin(d, "reload"));
+    for (int64_t end = now_ms() + REPLY_TIMEOUT_MS; nnp < 2; sleep_ms(POLL_STEP_MS)) {
+        if (now_ms() > end)
+            fail_msg("no new workers after the reload");
+        nnp = 0;
+        int got[8], n = worker_pids(d, got, 8);
+        for (int i = 0; i < n; i++)
+            if (got[i] != wp[0] && got[i] != wp[1] && nnp < 8)
+                np[nnp++] = got[i];
+    }
+    long after = proc_number(np[0], "status", "VmRSS");
+    assert_true(after > 0);
+    if (after > worker + set / 2)   /* the old set beside the new one */
+        fail_msg("a new worker holds %ld kB, one of the first %ld kB", after, worker);
+    assert_true(proc_number(bp, "status", "VmRSS") < worker);   /* the broker stays small */
+}
+
 /* The refused connections' noise: a client refused past max-connections
  * reconnects after ZMQ_RECONNECT_IVL (100 ms by default), so 13,333
  * refusals came in 8 s and the broker spent ~25% of a core on them. Now a
@@ -3646,6 +3677,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_refused_reconnect_rate, setup_few_connections,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_broker_short_slice, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_children_keep_no_old_rule_set, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_unread_reply_bytes_bounded, setup_big_texts_tcp,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unread_ipc_reply_bytes_bounded, setup_big_texts_tcp,
