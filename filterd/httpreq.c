@@ -82,8 +82,8 @@ void fd_hreq_jbuf(fd_hreq *r, int status, fw_jbuf *b)
     *b = (fw_jbuf){0};
 }
 
-/* {"id"?: id, "error": {"code", "message"}} appended to b. */
-static void error_to(fw_jbuf *b, const cJSON *id, const char *code, const char *msg)
+/* An object's opening, with "id": id first when there is one. */
+static void open_with_id(fw_jbuf *b, const cJSON *id)
 {
     FW_JB_LIT(b, "{");
     if (id) {
@@ -91,6 +91,12 @@ static void error_to(fw_jbuf *b, const cJSON *id, const char *code, const char *
         fw_jb_json(b, id);
         FW_JB_LIT(b, ",");
     }
+}
+
+/* {"id"?: id, "error": {"code", "message"}} appended to b. */
+static void error_to(fw_jbuf *b, const cJSON *id, const char *code, const char *msg)
+{
+    open_with_id(b, id);
     FW_JB_LIT(b, "\"error\":{\"code\":");
     fw_jb_str(b, code, SIZE_MAX);
     FW_JB_LIT(b, ",\"message\":");
@@ -418,8 +424,8 @@ static void result_to(fw_jbuf *b, const fc_result *res, const cJSON *id)
         error_to(b, id, res->error, res->error_message ? res->error_message : "");
 }
 
-/* The answer rendered straight into one buffer, no cJSON tree (the same
- * bytes as printing fw_reply_json's: tests/test_wire.c, fuzz_reply.c). */
+/* The answer rendered straight into one buffer, no cJSON tree (wire's one
+ * rendering of a decision, fw_reply_json_to: what filterctl prints too). */
 void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "id");
@@ -435,12 +441,7 @@ void fd_check_done(fd_http *h, fd_hreq *r, fc_result *res, size_t n)
         fd_hreq_jbuf(r, res[0].error ? http_status(res[0].error) : 200, &b);
         return;
     }
-    FW_JB_LIT(&b, "{");
-    if (id) {
-        FW_JB_LIT(&b, "\"id\":");
-        fw_jb_json(&b, id);
-        FW_JB_LIT(&b, ",");
-    }
+    open_with_id(&b, id);
     FW_JB_LIT(&b, "\"results\":[");
     const cJSON *it = items->child;
     for (size_t i = 0; i < n; i++, it = it ? it->next : NULL) {
